@@ -1,0 +1,50 @@
+"""KindCluster: `kind create cluster` / `kind delete cluster` as one command resource."""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_command as command
+
+from ..config import ClusterConfig
+from ..naming import node_names
+from ..render import commands
+from ..render.kind_config import kind_config_yaml
+
+
+class KindCluster(pulumi.ComponentResource):
+    cluster: command.local.Command
+    kubeconfig: pulumi.Output[str]
+    cluster_name: str
+    node_names: list[str]
+
+    def __init__(
+        self, name: str, cluster: ClusterConfig, opts: Optional[pulumi.ResourceOptions] = None
+    ):
+        super().__init__("kindplane:index:KindCluster", name, None, opts)
+        config_text = kind_config_yaml(cluster)
+        self.cluster = command.local.Command(
+            f"{name}-kind",
+            create=commands.kind_create(cluster),
+            delete=commands.kind_delete(cluster),
+            stdin=config_text,
+            # kind cannot change a running cluster: any change to the config means a new one.
+            triggers=[cluster.name, config_text],
+            # The name is fixed, so the old cluster has to go before the new one is created.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+        # A separate read so the kubeconfig is fetched again whenever the cluster is replaced.
+        reader = command.local.Command(
+            f"{name}-kubeconfig",
+            create=commands.kind_kubeconfig(cluster),
+            triggers=[self.cluster.id],
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.cluster], additional_secret_outputs=["stdout"]
+            ),
+        )
+        self.kubeconfig = pulumi.Output.secret(reader.stdout)
+        self.cluster_name = cluster.name
+        self.node_names = node_names(cluster)
+        self.register_outputs(
+            {"name": cluster.name, "nodeNames": self.node_names, "kubeconfig": self.kubeconfig}
+        )

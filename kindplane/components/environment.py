@@ -1,0 +1,53 @@
+"""Environment: the whole resource graph for one kindplane.yaml."""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+from ..config import KindplaneConfig
+from .cluster import KindCluster
+from .registry import LocalRegistry
+from .wiring import RegistryWiring
+
+
+class Environment(pulumi.ComponentResource):
+    cluster: KindCluster
+    registry: Optional[LocalRegistry]
+    wiring: Optional[RegistryWiring]
+
+    def __init__(
+        self,
+        name: str,
+        config: KindplaneConfig,
+        adopt_registry_id: Optional[str] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__("kindplane:index:Environment", name, None, opts)
+        spec = config.cluster
+        child = pulumi.ResourceOptions(parent=self)
+        self.registry = None
+        self.wiring = None
+        if spec.registry.enabled:
+            # Created first: kind nodes should find it as soon as they start pulling.
+            self.registry = LocalRegistry(
+                f"{name}-registry", spec.registry, adopt_registry_id, opts=child
+            )
+        self.cluster = KindCluster(f"{name}-cluster", spec, opts=child)
+        if self.registry is not None:
+            self.wiring = RegistryWiring(
+                f"{name}-wiring", spec, self.cluster, self.registry, opts=child
+            )
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, object]:
+        """The stack outputs: what a user needs to reach the cluster and the registry."""
+        out: dict[str, object] = {
+            "clusterName": self.cluster.cluster_name,
+            "nodeNames": self.cluster.node_names,
+            "kubeconfig": self.cluster.kubeconfig,
+        }
+        if self.registry is not None:
+            out["registryHost"] = self.registry.host_address
+            out["registryClusterAddress"] = self.registry.cluster_address
+        return out

@@ -1,0 +1,103 @@
+"""LocalRegistry: the `registry:2` container on 127.0.0.1:<port>, optionally kept on destroy."""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_docker as docker
+
+from ..config import RegistryConfig
+from ..naming import (
+    LOOPBACK,
+    REGISTRY_CONTAINER_PORT,
+    REGISTRY_DATA_PATH,
+    REGISTRY_IMAGE,
+    registry_cluster_address,
+    registry_host_address,
+    registry_labels,
+    registry_volume_name,
+)
+
+# `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
+REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
+
+# The bridged Container never reads these back after an import, so they would look changed and
+# force a replacement (an error while `import_` is set). Adoption only happens after
+# docker_lookup has checked that the kept container matches them, so ignoring them is safe.
+ADOPTED_IGNORE_CHANGES = ["image", "labels", "volumes", "ports", "envs"]
+
+
+class LocalRegistry(pulumi.ComponentResource):
+    container: docker.Container
+    volume: Optional[docker.Volume]
+    host_address: str
+    cluster_address: str
+
+    def __init__(
+        self,
+        name: str,
+        registry: RegistryConfig,
+        adopt_container_id: Optional[str] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__("kindplane:index:LocalRegistry", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        persistent = registry.persistent
+        labels = registry_labels(registry)
+
+        # Looks for a local image first; keep_locally so destroy never removes a shared image.
+        image = docker.RemoteImage(
+            f"{name}-image", name=REGISTRY_IMAGE, keep_locally=True, opts=child
+        )
+
+        self.volume = None
+        volumes = []
+        if persistent:
+            # Images live here; retained on destroy, and `docker volume create` of an existing
+            # name returns it, so the next up picks the kept images up again.
+            self.volume = docker.Volume(
+                f"{name}-data",
+                name=registry_volume_name(registry),
+                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+            volumes = [
+                docker.ContainerVolumeArgs(
+                    volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH
+                )
+            ]
+
+        adopting = adopt_container_id is not None
+        self.container = docker.Container(
+            f"{name}-container",
+            name=registry.name,
+            image=image.image_id,
+            restart="always",
+            must_run=True,
+            network_mode="bridge",
+            ports=[
+                docker.ContainerPortArgs(
+                    internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=LOOPBACK
+                )
+            ],
+            envs=REGISTRY_ENV,
+            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
+            volumes=volumes,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Fixed name and port: the old container must be gone before the new one starts.
+                delete_before_replace=True,
+                retain_on_delete=persistent,
+                import_=adopt_container_id,
+                ignore_changes=ADOPTED_IGNORE_CHANGES if adopting else None,
+            ),
+        )
+        self.host_address = registry_host_address(registry)
+        self.cluster_address = registry_cluster_address(registry)
+        self.register_outputs(
+            {
+                "containerId": self.container.id,
+                "hostAddress": self.host_address,
+                "clusterAddress": self.cluster_address,
+            }
+        )

@@ -1,0 +1,70 @@
+"""RegistryWiring: what makes the nodes use the registry — hosts.toml, network, discovery."""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_command as command
+import pulumi_kubernetes as k8s
+
+from ..config import ClusterConfig
+from ..render import commands
+from ..render.containerd import hosts_toml
+from ..render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+from .cluster import KindCluster
+from .registry import LocalRegistry
+
+
+class RegistryWiring(pulumi.ComponentResource):
+    hosts_toml_writes: list[command.local.Command]
+    network_join: command.local.Command
+    provider: k8s.Provider
+    config_map: k8s.core.v1.ConfigMap
+
+    def __init__(
+        self,
+        name: str,
+        cluster_config: ClusterConfig,
+        cluster: KindCluster,
+        registry: LocalRegistry,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__("kindplane:index:RegistryWiring", name, None, opts)
+        spec = cluster_config.registry
+        after_both = [cluster.cluster, registry.container]
+        content = hosts_toml(spec)
+
+        # One write per node and no chain between them: they run in parallel.
+        self.hosts_toml_writes = [
+            command.local.Command(
+                f"{name}-hosts-{node}",
+                create=commands.write_hosts_toml(node, spec),
+                delete=commands.remove_hosts_toml(node, spec),
+                stdin=content,
+                # A new cluster has fresh nodes without the file: write it again.
+                triggers=[cluster.cluster.id],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
+            )
+            for node in cluster.node_names
+        ]
+        self.network_join = command.local.Command(
+            f"{name}-network",
+            create=commands.join_kind_network(spec),
+            # A new registry container starts on the bridge only: join it again.
+            triggers=[registry.container.id],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
+        )
+        # delete_unreachable: destroy still succeeds when the cluster was deleted by hand.
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=cluster.kubeconfig,
+            delete_unreachable=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.cluster]),
+        )
+        self.config_map = k8s.core.v1.ConfigMap(
+            f"{name}-local-registry-hosting",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CONFIGMAP_NAME, namespace=CONFIGMAP_NAMESPACE),
+            data=local_registry_hosting(spec),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.register_outputs({"configMap": self.config_map.metadata})

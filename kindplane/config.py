@@ -1,0 +1,307 @@
+"""kindplane.yaml: the schema (pydantic), its defaults, and loading with readable errors.
+
+Every rule that protects a shell command lives here, so that nothing downstream ever sees a
+name it would have to escape creatively. Rendering still shlex-quotes everything (defence in
+depth), but a hostile name never gets that far.
+"""
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError, ConfigProblem
+
+DEFAULT_FILE = "kindplane.yaml"
+
+# A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
+# containerd's hosts.toml can use as a host name.
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# kind refuses cluster names over 50 characters ("<name>-control-plane" must fit a host name).
+KIND_CLUSTER_NAME_MAX = 50
+# Linux host names (and DNS labels) stop at 63 characters; kind uses the node name as both.
+HOSTNAME_MAX = 63
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+# An image reference as Docker parses it: [registry[:port]/]path[:tag][@sha256:digest].
+_IMAGE_REF = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+_MAX_NODES = 50
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"must be lower-case letters, digits and '-', starting and ending with a letter or "
+            f"digit (a DNS-1123 label), got {value!r}"
+        )
+    if len(value) > HOSTNAME_MAX:
+        raise ValueError(f"must be at most {HOSTNAME_MAX} characters, got {len(value)}")
+    return value
+
+
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"must be between 1 and 65535, got {value}")
+    return value
+
+
+def _ip_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}") from None
+    return value
+
+
+def _plain_path(value: str) -> str:
+    if not value or any(ch in value for ch in "\0\n\r"):
+        raise ValueError(f"must be a non-empty path on one line, got {value!r}")
+    return value
+
+
+def _absolute_path(value: str) -> str:
+    _plain_path(value)
+    if not value.startswith("/"):
+        raise ValueError(f"must be an absolute path inside the node, got {value!r}")
+    return value
+
+
+def _image_ref(value: str) -> str:
+    if not _IMAGE_REF.match(value):
+        raise ValueError(f"must be an image reference such as kindest/node:v1.31.0, got {value!r}")
+    return value
+
+
+def _version(value: str) -> str:
+    if not _VERSION.match(value):
+        raise ValueError(f"must be a Kubernetes version such as 1.31.0, got {value!r}")
+    return value.lstrip("v")
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Port = Annotated[int, AfterValidator(_port)]
+
+
+class _Model(BaseModel):
+    # strict: "5001" is not a port and "yes" (as a string) is not a bool; extra: a typo such
+    # as `persistant` must fail loudly instead of silently meaning "not persistent".
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+
+
+class RegistryConfig(_Model):
+    enabled: bool = Field(False, description="Enable local container registry")
+    port: Port = Field(5001, description="Host port for the registry (bound to 127.0.0.1)")
+    persistent: bool = Field(False, description="Keep registry container after `kindplane down`")
+    name: DnsLabel = Field("kind-registry", description="Registry container name")
+
+
+class NodesConfig(_Model):
+    control_plane: int = Field(1, alias="controlPlane", description="Control-plane nodes (>= 1)")
+    workers: int = Field(0, description="Worker nodes (>= 0)")
+
+    @model_validator(mode="after")
+    def _counts(self) -> "NodesConfig":
+        problems = []
+        if not 1 <= self.control_plane <= _MAX_NODES:
+            problems.append(("controlPlane", f"must be between 1 and {_MAX_NODES}, got {self.control_plane}"))
+        if not 0 <= self.workers <= _MAX_NODES:
+            problems.append(("workers", f"must be between 0 and {_MAX_NODES}, got {self.workers}"))
+        if problems:
+            raise _KeyedProblems(problems)
+        return self
+
+
+class PortMapping(_Model):
+    container_port: Port = Field(alias="containerPort")
+    host_port: Port = Field(alias="hostPort")
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+    listen_address: Annotated[str, AfterValidator(_ip_address)] = Field(
+        "127.0.0.1", alias="listenAddress"
+    )
+
+
+class ExtraMount(_Model):
+    host_path: Annotated[str, AfterValidator(_plain_path)] = Field(alias="hostPath")
+    container_path: Annotated[str, AfterValidator(_absolute_path)] = Field(alias="containerPath")
+    read_only: bool = Field(False, alias="readOnly")
+
+
+class ClusterConfig(_Model):
+    name: DnsLabel = Field(description="Kind cluster name (a DNS-1123 label)")
+    kubernetes_version: Optional[Annotated[str, AfterValidator(_version)]] = Field(
+        None, alias="kubernetesVersion"
+    )
+    node_image: Optional[Annotated[str, AfterValidator(_image_ref)]] = Field(None, alias="nodeImage")
+    nodes: NodesConfig = NodesConfig()
+    registry: RegistryConfig = RegistryConfig()
+    port_mappings: list[PortMapping] = Field(default_factory=list, alias="portMappings")
+    extra_mounts: list[ExtraMount] = Field(default_factory=list, alias="extraMounts")
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> "ClusterConfig":
+        from .naming import longest_node_name
+
+        problems = []
+        longest = longest_node_name(self.name, self.nodes.control_plane, self.nodes.workers)
+        if len(self.name) > KIND_CLUSTER_NAME_MAX:
+            problems.append(("name", f"must be at most {KIND_CLUSTER_NAME_MAX} characters (kind's limit), got {len(self.name)}"))
+        elif len(longest) > HOSTNAME_MAX:
+            problems.append((
+                "name",
+                f"is too long for this many nodes: node name {longest!r} has {len(longest)} "
+                f"characters, the limit is {HOSTNAME_MAX}; shorten the name",
+            ))
+        seen: dict[tuple[int, str, str], int] = {}
+        for i, mapping in enumerate(self.port_mappings):
+            key = (mapping.host_port, mapping.protocol, mapping.listen_address)
+            if key in seen:
+                problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port}/{mapping.protocol} is already mapped by portMappings[{seen[key]}]"))
+            seen.setdefault(key, i)
+            if self.registry.enabled and mapping.host_port == self.registry.port and mapping.protocol == "TCP":
+                problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is the registry port (cluster.registry.port); pick another hostPort"))
+        if problems:
+            raise _KeyedProblems(problems)
+        return self
+
+    @property
+    def node_image_resolved(self) -> Optional[str]:
+        """nodeImage wins; else kindest/node:v<kubernetesVersion>; else None (kind's default)."""
+        if self.node_image:
+            return self.node_image
+        if self.kubernetes_version:
+            return f"kindest/node:v{self.kubernetes_version}"
+        return None
+
+
+class KindplaneConfig(_Model):
+    cluster: ClusterConfig
+
+
+class _KeyedProblems(ValueError):
+    """Raised by model validators to report problems at sub-keys of the model being checked."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def load_config(path: str | Path = DEFAULT_FILE) -> KindplaneConfig:
+    """Read and validate a kindplane.yaml; raises ConfigError naming the file and key paths."""
+    path = Path(path)
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(label, "", "file not found; create one with `kindplane init`")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(label, "", f"cannot be read: {exc}")]) from None
+    return parse_config(text, label)
+
+
+def parse_config(text: str, file: str = DEFAULT_FILE) -> KindplaneConfig:
+    """Validate kindplane.yaml text; `file` is only used to label errors."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(file, "", f"{where}not valid YAML ({problem})")]) from None
+    return validate_data(data, file)
+
+
+def validate_data(data: Any, file: str = DEFAULT_FILE) -> KindplaneConfig:
+    if data is None:
+        raise ConfigError([ConfigProblem(file, "", "is empty; it needs at least `cluster: {name: ...}`")])
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(file, "", f"must be a mapping with a `cluster` key, got {_kind_of(data)}")])
+    try:
+        return KindplaneConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from(exc, data, file)) from None
+
+
+def _problems_from(exc: ValidationError, data: Any, file: str) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        # Pydantic appends the Literal/union branch or the type to loc for some errors.
+        path = _dotted(loc)
+        original = err.get("ctx", {}).get("error")
+        if isinstance(original, _KeyedProblems):
+            for key, message in original.problems:
+                problems.append(ConfigProblem(file, _join(path, key), message))
+            continue
+        problems.append(ConfigProblem(file, path, _message(err, loc, data)))
+    # Stable order makes "all errors at once" readable and testable.
+    return sorted(dict.fromkeys(problems), key=lambda p: p.path)
+
+
+def _message(err: dict, loc: list, data: Any) -> str:
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc[:-1], data)
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; allowed keys: {', '.join(allowed)}"
+        return f"unknown key {key!r}{suggestion}"
+    if kind == "missing":
+        return "is required"
+    if kind == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be an integer, got {_show(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, got {_show(value)}"
+    if kind == "string_type":
+        return f"must be a string, got {_show(value)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping, got {_show(value)}"
+    if kind == "list_type":
+        return f"must be a list, got {_show(value)}"
+    if kind == "literal_error":
+        return f"must be one of {err['ctx']['expected']}, got {_show(value)}"
+    return f"{err['msg']}, got {_show(value)}"
+
+
+def _allowed_keys(loc: list, data: Any) -> list[str]:
+    model: type[BaseModel] = KindplaneConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next(f for n, f in model.model_fields.items() if (f.alias or n) == part)
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", None)
+        model = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else annotation
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _dotted(loc: list) -> str:
+    out = ""
+    for part in loc:
+        out = f"{out}[{part}]" if isinstance(part, int) else _join(out, str(part))
+    return out
+
+
+def _join(base: str, key: str) -> str:
+    return f"{base}.{key}" if base else key
+
+
+def _kind_of(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _kind_of(value)
+    return repr(value)

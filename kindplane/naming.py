@@ -1,0 +1,79 @@
+"""Names and addresses derived from the config: kind's node names, labels, registry addresses.
+
+kind names node containers `<cluster>-control-plane`, `<cluster>-control-plane2`, …,
+`<cluster>-worker`, `<cluster>-worker2`, … and adds `<cluster>-external-load-balancer` when
+there are several control planes; that load balancer runs haproxy, not containerd, so it never
+gets registry configuration.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import ClusterConfig, RegistryConfig
+
+REGISTRY_IMAGE = "registry:2"
+REGISTRY_CONTAINER_PORT = 5000
+REGISTRY_DATA_PATH = "/var/lib/registry"
+KIND_NETWORK = "kind"
+LOOPBACK = "127.0.0.1"
+CERTS_DIR = "/etc/containerd/certs.d"
+HELP_URL = "https://kind.sigs.k8s.io/docs/user/local-registry/"
+
+# Labels that mark a registry container (and its volume) as kindplane's: adoption trusts only
+# containers carrying them, so a foreign container that happens to share the name is never taken.
+LABEL_MANAGED_BY = "dev.kindplane.managed-by"
+LABEL_ROLE = "dev.kindplane.role"
+LABEL_REGISTRY = "dev.kindplane.registry"
+
+
+def _numbered(prefix: str, count: int) -> list[str]:
+    return [prefix if i == 1 else f"{prefix}{i}" for i in range(1, count + 1)]
+
+
+def control_plane_names(cluster: str, count: int) -> list[str]:
+    return _numbered(f"{cluster}-control-plane", count)
+
+
+def worker_names(cluster: str, count: int) -> list[str]:
+    return _numbered(f"{cluster}-worker", count)
+
+
+def load_balancer_name(cluster: str) -> str:
+    return f"{cluster}-external-load-balancer"
+
+
+def node_names(cluster: "ClusterConfig") -> list[str]:
+    """The nodes that run containerd, in kind's order: control planes, then workers."""
+    return control_plane_names(cluster.name, cluster.nodes.control_plane) + worker_names(
+        cluster.name, cluster.nodes.workers
+    )
+
+
+def longest_node_name(cluster: str, control_planes: int, workers: int) -> str:
+    names = control_plane_names(cluster, control_planes) + worker_names(cluster, workers)
+    if control_planes > 1:
+        names.append(load_balancer_name(cluster))
+    return max(names, key=len)
+
+
+def registry_host_address(registry: "RegistryConfig") -> str:
+    """Where the host (docker push, curl) and pod manifests reach the registry."""
+    return f"localhost:{registry.port}"
+
+
+def registry_cluster_address(registry: "RegistryConfig") -> str:
+    """Where code inside pods (and node containerd, on the kind network) reaches it."""
+    return f"{registry.name}:{REGISTRY_CONTAINER_PORT}"
+
+
+def registry_volume_name(registry: "RegistryConfig") -> str:
+    return f"{registry.name}-data"
+
+
+def registry_labels(registry: "RegistryConfig") -> dict[str, str]:
+    return {LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: registry.name}
+
+
+def kube_context(cluster_name: str) -> str:
+    return f"kind-{cluster_name}"

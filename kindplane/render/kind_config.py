@@ -1,0 +1,70 @@
+"""ClusterConfig → kind's `Cluster` (kind.x-k8s.io/v1alpha4) document."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..config import ClusterConfig
+from .containerd import config_path_patch
+
+
+def kind_config(cluster: ClusterConfig) -> dict[str, Any]:
+    image = cluster.node_image_resolved
+    mounts = [
+        {"hostPath": m.host_path, "containerPath": m.container_path, "readOnly": m.read_only}
+        for m in cluster.extra_mounts
+    ]
+    ports = [
+        {
+            "containerPort": p.container_port,
+            "hostPort": p.host_port,
+            "listenAddress": p.listen_address,
+            "protocol": p.protocol,
+        }
+        for p in cluster.port_mappings
+    ]
+
+    def node(role: str, first: bool) -> dict[str, Any]:
+        entry: dict[str, Any] = {"role": role}
+        if image:
+            entry["image"] = image
+        if mounts:
+            entry["extraMounts"] = [dict(m) for m in mounts]
+        # Host ports can be bound once only: kind's convention is the first control plane.
+        if first and ports:
+            entry["extraPortMappings"] = [dict(p) for p in ports]
+        return entry
+
+    nodes = [node("control-plane", i == 0) for i in range(cluster.nodes.control_plane)]
+    nodes += [node("worker", False) for _ in range(cluster.nodes.workers)]
+    doc: dict[str, Any] = {
+        "kind": "Cluster",
+        "apiVersion": "kind.x-k8s.io/v1alpha4",
+        "name": cluster.name,
+        "nodes": nodes,
+    }
+    if cluster.registry.enabled:
+        doc["containerdConfigPatches"] = [config_path_patch()]
+    return doc
+
+
+def kind_config_yaml(cluster: ClusterConfig) -> str:
+    """The text handed to `kind create cluster --config -` (stable key order, no anchors)."""
+
+    return yaml.dump(kind_config(cluster), Dumper=_KindDumper, sort_keys=False, default_flow_style=False)
+
+
+class _KindDumper(yaml.SafeDumper):
+    """No anchors/aliases (kind's docs never use them) and TOML patches as literal blocks."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_KindDumper.add_representer(str, _str)
