@@ -86,8 +86,14 @@ def _version(value: str) -> str:
     return value.lstrip("v")
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-Port = Annotated[int, AfterValidator(_port)]
+# json_schema_extra only documents the rules for editors; the validators above enforce them
+# (with kindplane's own messages).
+DnsLabel = Annotated[
+    str,
+    AfterValidator(_dns_label),
+    Field(json_schema_extra={"pattern": _DNS_LABEL.pattern, "maxLength": HOSTNAME_MAX}),
+]
+Port = Annotated[int, AfterValidator(_port), Field(json_schema_extra={"minimum": 1, "maximum": 65535})]
 
 
 class _Model(BaseModel):
@@ -104,8 +110,13 @@ class RegistryConfig(_Model):
 
 
 class NodesConfig(_Model):
-    control_plane: int = Field(1, alias="controlPlane", description="Control-plane nodes (>= 1)")
-    workers: int = Field(0, description="Worker nodes (>= 0)")
+    control_plane: int = Field(
+        1, alias="controlPlane", description="Control-plane nodes",
+        json_schema_extra={"minimum": 1, "maximum": _MAX_NODES},
+    )
+    workers: int = Field(
+        0, description="Worker nodes", json_schema_extra={"minimum": 0, "maximum": _MAX_NODES}
+    )
 
     @model_validator(mode="after")
     def _counts(self) -> "NodesConfig":
@@ -124,7 +135,7 @@ class PortMapping(_Model):
     host_port: Port = Field(alias="hostPort")
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
     listen_address: Annotated[str, AfterValidator(_ip_address)] = Field(
-        "127.0.0.1", alias="listenAddress"
+        "127.0.0.1", alias="listenAddress", description="Host address to bind (loopback by default)"
     )
 
 
@@ -137,13 +148,22 @@ class ExtraMount(_Model):
 class ClusterConfig(_Model):
     name: DnsLabel = Field(description="Kind cluster name (a DNS-1123 label)")
     kubernetes_version: Optional[Annotated[str, AfterValidator(_version)]] = Field(
-        None, alias="kubernetesVersion"
+        None, alias="kubernetesVersion",
+        description="Uses kindest/node:v<version> unless nodeImage is set",
+        json_schema_extra={"pattern": _VERSION.pattern},
     )
-    node_image: Optional[Annotated[str, AfterValidator(_image_ref)]] = Field(None, alias="nodeImage")
+    node_image: Optional[Annotated[str, AfterValidator(_image_ref)]] = Field(
+        None, alias="nodeImage", description="Kind node image; wins over kubernetesVersion"
+    )
     nodes: NodesConfig = NodesConfig()
     registry: RegistryConfig = RegistryConfig()
-    port_mappings: list[PortMapping] = Field(default_factory=list, alias="portMappings")
-    extra_mounts: list[ExtraMount] = Field(default_factory=list, alias="extraMounts")
+    port_mappings: list[PortMapping] = Field(
+        default_factory=list, alias="portMappings",
+        description="Host ports forwarded to the first control-plane node",
+    )
+    extra_mounts: list[ExtraMount] = Field(
+        default_factory=list, alias="extraMounts", description="Host paths mounted into every node"
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> "ClusterConfig":

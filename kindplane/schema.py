@@ -1,0 +1,24 @@
+"""JSON Schema of kindplane.yaml, generated from the pydantic model, for editor validation."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .config import KindplaneConfig
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "kindplane.schema.json"
+
+
+def json_schema() -> dict:
+    schema = KindplaneConfig.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "kindplane.yaml"
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # python -m kindplane.schema > kindplane.schema.json
+    print(schema_text(), end="")

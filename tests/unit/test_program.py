@@ -1,0 +1,198 @@
+"""The Pulumi program under Pulumi's mocks: resources, inputs, options, outputs, secrecy."""
+from __future__ import annotations
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+import yaml
+
+from kindplane.config import parse_config
+from kindplane.components.registry import ADOPTED_IGNORE_CHANGES
+from kindplane.naming import LABEL_MANAGED_BY, LABEL_REGISTRY, LABEL_ROLE
+from kindplane.program import build, main
+from kindplane.render import commands
+from kindplane.render.containerd import hosts_toml
+from kindplane.render.discovery import local_registry_hosting
+from kindplane.render.kind_config import kind_config_yaml
+from support.pulumi_mocks import (
+    COMMAND, CONFIGMAP, CONTAINER, IMAGE, K8S_PROVIDER, KUBECONFIG_STDOUT, REGISTRY_IMAGE_ID,
+    VOLUME, run_program,
+)
+
+OFF = "cluster: {name: dev}"
+ON = "cluster: {name: dev, registry: {enabled: true}}"
+PERSISTENT = "cluster: {name: dev, registry: {enabled: true, persistent: true}}"
+CUSTOM = "cluster: {name: ci, registry: {enabled: true, name: ci-registry, port: 5002}}"
+HA = "cluster: {name: ha, nodes: {controlPlane: 3, workers: 2}, registry: {enabled: true}}"
+FULL_ID = "f" * 64
+
+
+def no_kept_registry(_config):
+    return None
+
+
+def run(text: str, lookup=no_kept_registry):
+    config = parse_config(text)
+    return config, run_program(lambda: build(config, lookup))
+
+
+def hosts_writes(result):
+    return [r for r in result.of_type(COMMAND) if "-hosts-" in r.name]
+
+
+def test_registry_disabled_creates_only_the_cluster():
+    config, result = run(OFF)
+    types = sorted(r.type for r in result.resources.values() if not r.type.startswith("kindplane:"))
+    assert types == [COMMAND, COMMAND]  # kind create/delete + kubeconfig read
+    cluster = result.resources["kindplane-cluster-kind"]
+    assert cluster.inputs["create"] == "kind create cluster --name dev --config -"
+    assert cluster.inputs["delete"] == "kind delete cluster --name dev"
+    assert "containerdConfigPatches" not in yaml.safe_load(cluster.inputs["stdin"])
+    assert set(result.outputs) == {"clusterName", "nodeNames", "kubeconfig"}
+
+
+@pytest.mark.parametrize("text", [ON, PERSISTENT, CUSTOM, HA])
+def test_registry_container_is_loopback_only_registry_2_with_labels(text):
+    config, result = run(text)
+    spec = config.cluster.registry
+    container = result.one(CONTAINER)
+    assert container.inputs["name"] == spec.name
+    assert container.inputs["image"] == REGISTRY_IMAGE_ID
+    assert result.one(IMAGE).inputs == {"name": "registry:2", "keepLocally": True}
+    assert container.inputs["ports"] == [{"internal": 5000, "external": spec.port, "ip": "127.0.0.1"}]
+    assert container.inputs["restart"] == "always"
+    assert container.inputs["networkMode"] == "bridge"
+    assert "REGISTRY_STORAGE_DELETE_ENABLED=true" in container.inputs["envs"]
+    labels = {item["label"]: item["value"] for item in container.inputs["labels"]}
+    assert labels == {LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: spec.name}
+    assert container.opts.delete_before_replace is True
+    assert not container.opts.import_
+
+
+def test_retain_on_delete_only_when_persistent():
+    _, plain = run(ON)
+    assert not plain.one(CONTAINER).opts.retain_on_delete
+    assert plain.of_type(VOLUME) == []
+    assert plain.one(CONTAINER).inputs.get("volumes", []) == []
+
+    _, kept = run(PERSISTENT)
+    container, volume = kept.one(CONTAINER), kept.one(VOLUME)
+    assert container.opts.retain_on_delete is True
+    assert volume.opts.retain_on_delete is True
+    assert volume.inputs["name"] == "kind-registry-data"
+    assert container.inputs["volumes"] == [{"volumeName": "kind-registry-data", "containerPath": "/var/lib/registry"}]
+
+
+def test_kept_registry_is_adopted_by_import_with_unreadable_fields_ignored():
+    seen = []
+
+    def kept(config):
+        seen.append(config.cluster.registry.name)
+        return FULL_ID
+
+    _, result = run(PERSISTENT, kept)
+    container = result.one(CONTAINER)
+    assert seen == ["kind-registry"]
+    assert container.opts.import_ == FULL_ID
+    assert container.opts.ignore_changes == ADOPTED_IGNORE_CHANGES
+    assert {"labels", "volumes", "ports"} <= set(container.opts.ignore_changes)
+
+
+@pytest.mark.parametrize("text", [ON, CUSTOM, HA])
+def test_cluster_command_carries_the_kind_config_and_is_replaced_on_change(text):
+    config, result = run(text)
+    cluster = result.resources["kindplane-cluster-kind"]
+    assert cluster.inputs["stdin"] == kind_config_yaml(config.cluster)
+    assert cluster.inputs["triggers"] == [config.cluster.name, kind_config_yaml(config.cluster)]
+    assert cluster.opts.delete_before_replace is True
+    assert yaml.safe_load(cluster.inputs["stdin"])["containerdConfigPatches"]
+
+
+@pytest.mark.parametrize("text", [ON, PERSISTENT, CUSTOM, HA])
+def test_one_hosts_toml_write_per_node_after_cluster_and_registry(text):
+    config, result = run(text)
+    spec = config.cluster
+    writes = hosts_writes(result)
+    expected_nodes = result.outputs["nodeNames"]
+    assert [w.inputs["create"] for w in writes] == [
+        commands.write_hosts_toml(node, spec.registry) for node in expected_nodes
+    ]
+    for write in writes:
+        assert write.inputs["stdin"] == hosts_toml(spec.registry)
+        # Fan-out: every write waits for the cluster and the registry, never for another write.
+        assert write.depends_on_names() == ["kindplane-cluster-kind", "kindplane-registry-container"]
+        assert write.inputs["triggers"] == ["kindplane-cluster-kind-id"]
+    assert not any("external-load-balancer" in w.inputs["create"] for w in writes)
+
+
+def test_ha_cluster_has_five_writes_named_like_kind_nodes():
+    _, result = run(HA)
+    assert result.outputs["nodeNames"] == [
+        "ha-control-plane", "ha-control-plane2", "ha-control-plane3", "ha-worker", "ha-worker2",
+    ]
+    assert len(hosts_writes(result)) == 5
+
+
+def test_network_join_after_cluster_and_registry_rejoins_a_new_container():
+    config, result = run(CUSTOM)
+    join = result.resources["kindplane-wiring-network"]
+    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry)
+    assert join.depends_on_names() == ["kindplane-cluster-kind", "kindplane-registry-container"]
+    assert join.inputs["triggers"] == ["kindplane-registry-container-id"]
+
+
+def test_configmap_uses_a_provider_built_from_the_clusters_kubeconfig():
+    config, result = run(CUSTOM)
+    provider = result.one(K8S_PROVIDER)
+    # The kubeconfig reaches the provider still wrapped as a secret.
+    assert provider.inputs["kubeconfig"] == {
+        rpc._special_sig_key: rpc._special_secret_sig, "value": KUBECONFIG_STDOUT,
+    }
+    assert provider.inputs["deleteUnreachable"] == "true"
+    configmap = result.one(CONFIGMAP)
+    assert configmap.inputs["metadata"] == {"name": "local-registry-hosting", "namespace": "kube-public"}
+    assert configmap.inputs["data"] == local_registry_hosting(config.cluster.registry)
+    assert configmap.provider.endswith("::kindplane-wiring-k8s::kindplane-wiring-k8s-id")
+
+
+def test_kubeconfig_is_read_after_the_cluster_and_stays_secret():
+    _, result = run(ON)
+    reader = result.resources["kindplane-cluster-kubeconfig"]
+    assert reader.inputs["create"] == "kind get kubeconfig --name dev"
+    assert reader.depends_on_names() == ["kindplane-cluster-kind"]
+    assert reader.opts.additional_secret_outputs == ["stdout"]
+    assert result.outputs["kubeconfig"] == KUBECONFIG_STDOUT
+    assert result.secret_outputs == {"kubeconfig"}
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "in_cluster"),
+    [(ON, "localhost:5001", "kind-registry:5000"), (CUSTOM, "localhost:5002", "ci-registry:5000")],
+)
+def test_stack_outputs_give_both_registry_addresses(text, host, in_cluster):
+    config, result = run(text)
+    assert result.outputs["clusterName"] == config.cluster.name
+    assert result.outputs["registryHost"] == host
+    assert result.outputs["registryClusterAddress"] == in_cluster
+
+
+def test_main_reads_the_config_file_named_by_stack_config(tmp_path, monkeypatch):
+    path = tmp_path / "env.kindplane.yaml"
+    path.write_text(CUSTOM)
+    monkeypatch.setattr(pulumi.Config, "get", lambda self, key: str(path) if key == "configFile" else None)
+    result = run_program(lambda: main(no_kept_registry))
+    assert result.outputs["registryHost"] == "localhost:5002"
+    assert result.one(CONTAINER).inputs["name"] == "ci-registry"
+
+
+def test_main_with_invalid_config_fails_cleanly_and_creates_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "bad.yaml"
+    path.write_text("cluster: {name: 'a;b', registry: {port: 70000}}")
+    monkeypatch.setattr(pulumi.Config, "get", lambda self, key: str(path))
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(lambda: main(no_kept_registry))
+    assert str(caught.value).splitlines() == [
+        f"{path}: cluster.name: must be lower-case letters, digits and '-', starting and ending "
+        "with a letter or digit (a DNS-1123 label), got 'a;b'",
+        f"{path}: cluster.registry.port: must be between 1 and 65535, got 70000",
+    ]
