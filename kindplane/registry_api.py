@@ -92,8 +92,12 @@ class RegistryClient:
         return list(self._paged("/v2/_catalog", "repositories", page_size))
 
     def tags(self, repository: str, page_size: Optional[int] = None) -> list[str]:
-        """The repository's tags; [] when every tag was deleted (the repository stays listed)."""
-        return list(self._paged(f"/v2/{repository}/tags/list", "tags", page_size, repository))
+        """The repository's tags, sorted; [] when every tag was deleted (the repository stays).
+
+        registry:2 (2.8) ignores `n` here and answers every tag in storage order; registry 3
+        pages them like the catalog, which _paged follows.
+        """
+        return sorted(self._paged(f"/v2/{repository}/tags/list", "tags", page_size, repository))
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         """The manifest a tag (or digest) points to, with its digest and total blob size."""
