@@ -1,0 +1,255 @@
+"""The `kind` stand-in (tests/harness/bin/kind): real node containers, no Kubernetes.
+
+Implements `create cluster`, `delete cluster`, `get nodes`, `get clusters` and `get kubeconfig`
+with kind's flags, names, labels, messages and exit codes. Each node is a container of the
+stand-in node image (containerd + ctr + busybox), on the `kind` Docker network, whose
+/etc/containerd/config.toml is the image's base config with the cluster's
+`containerdConfigPatches` merged in, exactly as kind patches a real node. What it cannot do:
+run kubelet/Kubernetes, or run nodes privileged; `get kubeconfig` prints a kubeconfig whose
+server nothing listens on. It never writes ~/.kube/config.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from . import kind_config, toml_merge
+
+CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+ROLE_LABEL = "io.x-k8s.kind.role"
+HARNESS_LABEL = "dev.kindplane.harness"
+NETWORK = "kind"
+NODE_IMAGE_ENV = "KINDPLANE_HARNESS_NODE_IMAGE"
+READY_TIMEOUT = 60.0
+
+
+class Failure(Exception):
+    pass
+
+
+def default_name() -> str:
+    return os.environ.get("KIND_CLUSTER_NAME") or "kind"
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise Failure(f"command \"docker {' '.join(args)}\" failed with error: {result.stderr.strip()}")
+    return result
+
+
+def cluster_nodes(name: str) -> list[str]:
+    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}={name}", "--format", "{{.Names}}").stdout
+    return sorted(out.split())
+
+
+def node_image() -> str:
+    image = os.environ.get(NODE_IMAGE_ENV)
+    if image:
+        return image
+    from .images import ensure_node_image
+
+    return ensure_node_image()
+
+
+def ensure_network() -> None:
+    if docker("network", "inspect", NETWORK, check=False).returncode == 0:
+        return
+    created = docker("network", "create", NETWORK, check=False)
+    if created.returncode != 0 and "already exists" not in created.stderr:
+        raise Failure(f"failed to ensure docker network: {created.stderr.strip()}")
+
+
+def node_plan(name: str, cluster: kind_config.Cluster) -> list[tuple[str, str, kind_config.Node]]:
+    """(container name, role, node) in kind's naming: <name>-control-plane, …2, <name>-worker, …"""
+    plan = []
+    for role, nodes in (("control-plane", cluster.control_planes), ("worker", cluster.workers)):
+        for i, node in enumerate(nodes, start=1):
+            plan.append((f"{name}-{role}" + ("" if i == 1 else str(i)), role, node))
+    return plan
+
+
+def _labels(name: str, role: str) -> list[str]:
+    return ["--label", f"{CLUSTER_LABEL}={name}", "--label", f"{ROLE_LABEL}={role}",
+            "--label", f"{HARNESS_LABEL}=standin-node"]
+
+
+def _node_args(node: kind_config.Node) -> list[str]:
+    args = []
+    for m in node.extra_mounts:
+        mode = ":ro" if m.get("readOnly") else ""
+        args += ["--volume", f"{os.path.abspath(m['hostPath'])}:{m['containerPath']}{mode}"]
+    for p in node.extra_port_mappings:
+        listen = p.get("listenAddress", "0.0.0.0")
+        args += ["--publish", f"{listen}:{p['hostPort']}:{p['containerPort']}/{p.get('protocol', 'TCP').lower()}"]
+    return args
+
+
+def start_node(container: str, role: str, cluster_name: str, node: kind_config.Node,
+               image: str, containerd_config: str) -> None:
+    docker("create", "--name", container, "--hostname", container, "--network", NETWORK,
+           *_labels(cluster_name, role), *_node_args(node), image)
+    with tempfile.NamedTemporaryFile("w", suffix=".toml") as handle:
+        handle.write(containerd_config)
+        handle.flush()
+        os.chmod(handle.name, 0o644)
+        docker("cp", handle.name, f"{container}:/etc/containerd/config.toml")
+    docker("start", container)
+
+
+def start_load_balancer(cluster_name: str, image: str) -> None:
+    # kind runs haproxy here; the stand-in only needs the container (no containerd, no hosts.toml).
+    docker("run", "-d", "--name", f"{cluster_name}-external-load-balancer",
+           "--hostname", f"{cluster_name}-external-load-balancer", "--network", NETWORK,
+           *_labels(cluster_name, "external-load-balancer"), "--entrypoint", "/bin/sh", image,
+           "-c", "trap 'exit 0' TERM; while :; do sleep 1; done")
+
+
+def wait_ready(containers: list[str]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    for container in containers:
+        while docker("exec", container, "ctr", "version", check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                logs = docker("logs", "--tail", "20", container, check=False)
+                raise Failure(f"containerd did not start on node {container}: {logs.stderr[-2000:]}")
+            time.sleep(0.2)
+
+
+def create(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.config == "-" else open(args.config).read() if args.config else ""
+    cluster = kind_config.parse(text) if text.strip() else kind_config.Cluster(None, [kind_config.Node("control-plane")], [])
+    # kind: the --name flag overrides the config's name; then KIND_CLUSTER_NAME; then "kind".
+    name = args.name or cluster.name or default_name()
+    kind_config.validate_name(name)
+    from .images import NODE_BASE_CONTAINERD_CONFIG
+
+    try:
+        containerd_config = toml_merge.apply_patches(NODE_BASE_CONTAINERD_CONFIG, cluster.containerd_config_patches)
+    except toml_merge.PatchError as exc:
+        raise Failure(str(exc)) from None
+    if cluster_nodes(name):
+        raise Failure(f'node(s) already exist for a cluster with the name "{name}"')
+    print(f'Creating cluster "{name}" ...', file=sys.stderr)
+    image = node_image()
+    plan = node_plan(name, cluster)
+    try:
+        ensure_network()
+        if len(cluster.control_planes) > 1:
+            start_load_balancer(name, image)
+        for container, role, node in plan:
+            start_node(container, role, name, node, image, containerd_config)
+        wait_ready([container for container, _, _ in plan])
+    except BaseException:
+        if not args.retain:
+            delete_nodes(name)
+        raise
+    print(f'Set kubectl context to "kind-{name}"', file=sys.stderr)
+    return 0
+
+
+def delete_nodes(name: str) -> list[str]:
+    nodes = cluster_nodes(name)
+    if nodes:
+        docker("rm", "-f", "-v", *nodes)
+    return nodes
+
+
+def delete(args: argparse.Namespace) -> int:
+    name = args.name or default_name()
+    print(f'Deleting cluster "{name}" ...', file=sys.stderr)
+    nodes = delete_nodes(name)  # no nodes: nothing to do, still success (kind's behaviour)
+    if nodes:
+        print(f"Deleted nodes: {nodes!r}".replace("'", '"'), file=sys.stderr)
+    return 0
+
+
+def get_nodes(args: argparse.Namespace) -> int:
+    name = args.name or default_name()
+    nodes = cluster_nodes(name)
+    if not nodes:
+        print(f'No kind nodes found for cluster "{name}".', file=sys.stderr)
+    for node in nodes:
+        print(node)
+    return 0
+
+
+def get_clusters(args: argparse.Namespace) -> int:
+    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}", "--format",
+                 f'{{{{.Label "{CLUSTER_LABEL}"}}}}').stdout
+    names = sorted(set(out.split()))
+    if not names:
+        print("No kind clusters found.", file=sys.stderr)
+    for name in names:
+        print(name)
+    return 0
+
+
+def get_kubeconfig(args: argparse.Namespace) -> int:
+    name = args.name or default_name()
+    if not cluster_nodes(name):
+        raise Failure(f'could not locate any control plane nodes for cluster named \'{name}\'. '
+                      f'Use the --name option to select a different cluster')
+    server = f"https://{name}-control-plane:6443" if args.internal else "https://127.0.0.1:6443"
+    ctx = f"kind-{name}"
+    print(f"""apiVersion: v1
+clusters:
+- cluster:
+    server: {server}
+  name: {ctx}
+contexts:
+- context:
+    cluster: {ctx}
+    user: {ctx}
+  name: {ctx}
+current-context: {ctx}
+kind: Config
+preferences: {{}}
+users:
+- name: {ctx}
+  user: {{}}
+""", end="")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kind", description="kindplane test stand-in for kind")
+    p.add_argument("-v", "--verbosity", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    c = verbs.add_parser("create").add_subparsers(dest="what", required=True).add_parser("cluster")
+    c.add_argument("--name", default="")
+    c.add_argument("--config", default="")
+    c.add_argument("--image", default="")
+    c.add_argument("--wait", default="0s")
+    c.add_argument("--retain", action="store_true")
+    c.add_argument("--kubeconfig", default="")
+    c.set_defaults(run=create)
+    d = verbs.add_parser("delete").add_subparsers(dest="what", required=True).add_parser("cluster")
+    d.add_argument("--name", default="")
+    d.add_argument("--kubeconfig", default="")
+    d.set_defaults(run=delete)
+    g = verbs.add_parser("get").add_subparsers(dest="what", required=True)
+    gn = g.add_parser("nodes")
+    gn.add_argument("--name", default="")
+    gn.set_defaults(run=get_nodes)
+    g.add_parser("clusters").set_defaults(run=get_clusters)
+    gk = g.add_parser("kubeconfig")
+    gk.add_argument("--name", default="")
+    gk.add_argument("--internal", action="store_true")
+    gk.set_defaults(run=get_kubeconfig)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (Failure, kind_config.KindConfigError, OSError) as exc:
+        what = f"{args.verb} {getattr(args, 'what', '')}".strip()
+        verb = {"create cluster": "failed to create cluster", "delete cluster": "failed to delete cluster"}.get(what, f"failed to {what}")
+        print(f"ERROR: {verb}: {exc}", file=sys.stderr)
+        return 1
