@@ -2,19 +2,26 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..config import DEFAULT_FILE, KindplaneConfig, load_config
 
+if TYPE_CHECKING:
+    from .engine import Engine, EngineFactory, StackTarget
+
 EXIT_FAILED = 1  # something is wrong with the environment (Docker down, check failed, …)
 EXIT_USAGE = 2  # bad arguments or an invalid kindplane.yaml
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def default_backend() -> str:
     """PULUMI_BACKEND_URL wins; otherwise a file backend under ~/.kindplane (no Pulumi login)."""
-    return os.environ.get("PULUMI_BACKEND_URL") or (Path.home() / ".kindplane" / "state").as_uri()
+    from ..tools import kindplane_home
+
+    return os.environ.get("PULUMI_BACKEND_URL") or (kindplane_home() / "state").as_uri()
 
 
 @dataclass
@@ -23,6 +30,9 @@ class CliContext:
     stack: Optional[str] = None
     backend: Optional[str] = None
     verbose: bool = False
+    # Seams for tests: the engine behind up/down/preview, and whether a person can answer prompts.
+    engine_factory: Optional["EngineFactory"] = None
+    interactive: Optional[bool] = None
 
     def load(self) -> KindplaneConfig:
         """Raises ConfigError; commands turn it into exit code 2 with every problem listed."""
@@ -33,3 +43,16 @@ class CliContext:
 
     def backend_url(self) -> str:
         return self.backend or default_backend()
+
+    def target(self, config: KindplaneConfig) -> "StackTarget":
+        from .engine import StackTarget
+
+        return StackTarget(stack=self.stack_name(config), backend=self.backend_url(), config=config)
+
+    def engine(self, config: KindplaneConfig) -> "Engine":
+        from .engine import pulumi_engine
+
+        return (self.engine_factory or pulumi_engine)(self.target(config))
+
+    def can_prompt(self) -> bool:
+        return sys.stdin.isatty() if self.interactive is None else self.interactive

@@ -1,0 +1,44 @@
+"""The root Typer app: global options, then one module per command (each imports lazily)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..config import DEFAULT_FILE
+from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
+from .context import CliContext, default_backend
+
+app = typer.Typer(
+    name="kindplane",
+    help="A Kind cluster plus a local container registry from one kindplane.yaml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Path = typer.Option(Path(DEFAULT_FILE), "-c", "--config", help="Path to kindplane.yaml."),
+    stack: Optional[str] = typer.Option(None, "-s", "--stack", help="Stack name.", show_default="cluster.name"),
+    backend: Optional[str] = typer.Option(
+        None, "--backend", help="Pulumi state backend URL.",
+        show_default="$PULUMI_BACKEND_URL or file://~/.kindplane/state",
+    ),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show Pulumi's own output too."),
+) -> None:
+    # Tests hand in a CliContext (obj=...) carrying a recording engine; keep it, set the options.
+    cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    cli.config_path, cli.stack, cli.backend, cli.verbose = config, stack, backend, verbose
+    ctx.obj = cli
+
+
+for module in (lifecycle_cmd, status_cmd, validate_cmd, init_cmd, config_cmd, setup_cmd):
+    module.register(app)
+registry_cmd.register(app)
+doctor_cmd.register(app)
+
+__all__ = ["app", "default_backend"]

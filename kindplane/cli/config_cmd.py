@@ -1,0 +1,26 @@
+"""`kindplane config kind`: the kind cluster config `up` would use, and nothing else on stdout."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import ConfigError
+from . import ui
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Show configuration derived from kindplane.yaml.", no_args_is_help=True)
+
+    @group.command("kind")
+    def kind(ctx: typer.Context) -> None:
+        """Print the kind Cluster config (YAML) that `kindplane up` hands to `kind create cluster`."""
+        from ..render.kind_config import kind_config_yaml
+
+        try:
+            config = ctx.obj.load()
+        except ConfigError as exc:
+            ui.config_failed(exc)
+        sys.stdout.write(kind_config_yaml(config.cluster))  # raw: pipe it straight into kind
+
+    app.add_typer(group, name="config")

@@ -1,0 +1,40 @@
+"""What `kindplane up` prints when it is done: where things are and what to type next."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import KindplaneConfig
+from ..naming import kube_context, node_names, registry_cluster_address, registry_host_address
+
+EXAMPLE_IMAGE = "my-app:latest"
+
+
+def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]:
+    """Stack outputs win; the config fills in whatever an older stack did not export."""
+    cluster = config.cluster
+    name = outputs.get("clusterName") or cluster.name
+    nodes = outputs.get("nodeNames") or node_names(cluster)
+    lines = [
+        f"Cluster   {name} (kubectl context {kube_context(name)})",
+        f"Nodes     {', '.join(nodes)}",
+    ]
+    if not cluster.registry.enabled:
+        lines += [
+            "Registry  disabled (set cluster.registry.enabled: true in kindplane.yaml)",
+            "",
+            "Next:",
+            f"  kubectl --context {kube_context(name)} get nodes",
+        ]
+        return lines
+    host = outputs.get("registryHost") or registry_host_address(cluster.registry)
+    in_cluster = outputs.get("registryClusterAddress") or registry_cluster_address(cluster.registry)
+    kept = " (persistent: kept on `kindplane down`)" if cluster.registry.persistent else ""
+    lines += [
+        f"Registry  {host} from the host and in pod specs, {in_cluster} from code inside pods{kept}",
+        "",
+        "Next:",
+        f"  docker tag {EXAMPLE_IMAGE} {host}/{EXAMPLE_IMAGE}",
+        f"  docker push {host}/{EXAMPLE_IMAGE}",
+        f"  kubectl --context {kube_context(name)} create deployment my-app --image={host}/{EXAMPLE_IMAGE}",
+    ]
+    return lines

@@ -1,0 +1,23 @@
+"""`kindplane validate`: the schema check alone; every problem with its key path, exit 2."""
+from __future__ import annotations
+
+import typer
+
+from ..errors import ConfigError
+from ..naming import node_names
+from . import ui
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def validate(ctx: typer.Context) -> None:
+        """Check kindplane.yaml against the schema (nothing else is touched)."""
+        cli = ctx.obj
+        try:
+            config = cli.load()
+        except ConfigError as exc:
+            ui.config_failed(exc)
+        cluster = config.cluster
+        registry = cluster.registry
+        where = f"registry {registry.name} on localhost:{registry.port}" if registry.enabled else "no registry"
+        ui.say(f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green")

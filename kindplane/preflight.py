@@ -1,0 +1,105 @@
+"""Checks run before anything is created. Each problem is one line that ends with the fix.
+
+They look at the machine only (PATH, Docker, a port, kind's node containers) and never change
+anything; the CLI prints every problem found and exits 1.
+"""
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any, Iterable, Optional
+
+from .config import KindplaneConfig, RegistryConfig
+from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry
+from .naming import LOOPBACK, REGISTRY_CONTAINER_PORT
+from .tools import find_kind, find_pulumi
+
+KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
+
+
+class PreflightFailed(RuntimeError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]:
+    problems = []
+    if need_kind and find_kind() is None:
+        problems.append("kind is not installed (not on PATH nor in ~/.kindplane/bin): run `kindplane setup`")
+    if need_pulumi and find_pulumi() is None:
+        problems.append("the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)")
+    return problems
+
+
+def connect_docker() -> Any:
+    """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
+    try:
+        return docker_client()
+    except DockerUnavailable as exc:
+        raise PreflightFailed([f"{exc}; start Docker (or set DOCKER_HOST) and try again"]) from None
+
+
+def kind_node_containers(client: Any, cluster_name: str) -> list[dict]:
+    """kind's node containers for this cluster name, running or not (docker ps -a)."""
+    found = client.api.containers(all=True, filters={"label": f"{KIND_CLUSTER_LABEL}={cluster_name}"})
+    return sorted(found, key=lambda c: c["Names"][0] if c.get("Names") else "")
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: connections in TIME_WAIT must not count as "taken"; a listener still does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def _publishes(attrs: dict, port: int) -> bool:
+    bindings = ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(f"{REGISTRY_CONTAINER_PORT}/tcp") or []
+    return any(str(b.get("HostPort")) == str(port) for b in bindings)
+
+
+def registry_problems(registry: RegistryConfig, client: Any) -> list[str]:
+    """The registry's name held by a foreign container, or its port held by something else."""
+    try:
+        find_kept_registry(registry, client)
+    except AdoptionError as exc:
+        return [str(exc)]
+    if port_is_free(registry.port):
+        return []
+    ours = inspect_container(client, registry.name)
+    if ours is not None and is_kindplane_registry(ours) and _publishes(ours, registry.port):
+        return []  # our own registry already serves it: up converges onto it
+    holders = [c["Names"][0].lstrip("/") for c in client.api.containers(filters={"publish": str(registry.port)}) if c.get("Names")]
+    who = f" by container {', '.join(holders)}" if holders else " by another program"
+    return [
+        f"port {registry.port} on {LOOPBACK} is already in use{who}; stop it or set "
+        f"cluster.registry.port to a free port in kindplane.yaml"
+    ]
+
+
+def cluster_owner_problem(cluster_name: str, nodes: Iterable[dict], managed: set[str], stack: str) -> Optional[str]:
+    """A kind cluster of this name that this stack did not create must not be taken over."""
+    if cluster_name in managed or not list(nodes):
+        return None
+    return (
+        f"a kind cluster named {cluster_name!r} already exists and stack {stack!r} did not create it; "
+        f"delete it with `kind delete cluster --name {cluster_name}` or choose another cluster.name"
+    )
+
+
+def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: str) -> list[str]:
+    """What would make `up` fail half-way: foreign cluster, foreign registry, taken port."""
+    cluster = config.cluster
+    problems = []
+    owner = cluster_owner_problem(cluster.name, kind_node_containers(client, cluster.name), managed, stack)
+    if owner:
+        problems.append(owner)
+    if cluster.registry.enabled:
+        problems += registry_problems(cluster.registry, client)
+    return problems
