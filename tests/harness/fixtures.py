@@ -91,11 +91,14 @@ class RegistryFactory:
         self.volumes: list[str] = []
 
     def __call__(self, name: Optional[str] = None, port: Optional[int] = None,
-                 persistent: bool = False, cluster: Optional[str] = None) -> StartedRegistry:
+                 persistent: bool = False, cluster: Optional[str] = None,
+                 control_planes: int = 1, workers: int = 0) -> StartedRegistry:
+        """Starts the registry of a program whose config has these values; `cluster` and the
+        node counts only shape the returned commands (hosts.toml writes per node)."""
         name = name or unique_name("kpt-reg")
         port = port or free_port()
         commands = program_commands(
-            config_text(cluster or unique_name("kpt"), 1, 0, name, port, persistent)
+            config_text(cluster or unique_name("kpt"), control_planes, workers, name, port, persistent)
         )
         self.containers.append(name)
         if commands.registry_volume is not None:
