@@ -1,0 +1,82 @@
+"""CLI tests: run the real Typer app in-process (CliRunner) with a recording Engine."""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.fixtures import *  # noqa: F401,F403  (docker_ready, cluster_factory, registry_factory, …)
+from kindplane.cli.app import app
+from kindplane.cli.context import CliContext
+
+from recording_engine import RecordingEngine
+
+
+def write_exe(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def path_without_tools(links: Path) -> str:
+    """$PATH minus folders holding kind or pulumi; what the harness needs is linked back in."""
+    links.mkdir()
+    keep = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if folder and not any(os.access(os.path.join(folder, t), os.X_OK) for t in ("kind", "pulumi")):
+            keep.append(folder)
+    for tool in ("sh", "docker", "cat", "env", "sed", "grep", "mkdir", "rm"):
+        found = shutil.which(tool)
+        if found and not shutil.which(tool, path=os.pathsep.join(keep)):
+            (links / tool).symlink_to(found)
+    return os.pathsep.join([str(links)] + keep)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty KINDPLANE_HOME, and a PATH with neither kind nor pulumi on it."""
+    home = tmp_path / "kp-home"
+    monkeypatch.setenv("KINDPLANE_HOME", str(home))
+    monkeypatch.setenv("PATH", path_without_tools(tmp_path / "tool-links"))
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    return home
+
+
+@pytest.fixture
+def tools(home) -> Path:
+    """kind and pulumi present where `kindplane setup` would put them (never run by these tests)."""
+    write_exe(home / "bin" / "kind", "#!/bin/sh\necho 'kind v0.29.0 go1.24 linux/amd64'\n")
+    write_exe(home / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.272.0\n")
+    return home
+
+
+@pytest.fixture
+def engine() -> RecordingEngine:
+    return RecordingEngine()
+
+
+@pytest.fixture
+def cli(engine):
+    """cli(args, input=None, interactive=None) → click Result, with the recording engine."""
+    runner = CliRunner()
+
+    def invoke(args, input=None, interactive=None):
+        obj = CliContext(engine_factory=engine.factory, interactive=interactive)
+        return runner.invoke(app, args, input=input, obj=obj, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    def write(text: str, name: str = "kindplane.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write

@@ -1,0 +1,64 @@
+"""A test double of kindplane.cli.engine.Engine that records every call the CLI makes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from kindplane.cli.engine import ResourceStep, StackTarget
+
+
+@dataclass
+class RecordingEngine:
+    managed: set[str] = field(default_factory=set)
+    outputs_value: dict[str, Any] = field(default_factory=dict)
+    steps: list[ResourceStep] = field(default_factory=list)  # replayed to on_step
+    counts: dict[str, int] = field(default_factory=dict)
+    fail_on: dict[str, BaseException] = field(default_factory=dict)  # call name → raised
+    targets: list[StackTarget] = field(default_factory=list)
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+
+    def factory(self, target: StackTarget) -> "RecordingEngine":
+        self.targets.append(target)
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def _call(self, name: str, on_step=None, **kwargs) -> None:
+        self.calls.append((name, kwargs))
+        if on_step is not None:
+            for step in self.steps:
+                on_step(step)
+        if name in self.fail_on:
+            raise self.fail_on[name]
+
+    def refresh(self, on_step) -> None:
+        self._call("refresh", on_step)
+
+    def up(self, on_step, replace_cluster: bool = False) -> dict[str, Any]:
+        self._call("up", on_step, replace_cluster=replace_cluster)
+        return dict(self.outputs_value)
+
+    def preview(self, on_step) -> dict[str, int]:
+        self._call("preview", on_step)
+        return dict(self.counts)
+
+    def destroy(self, on_step) -> None:
+        self._call("destroy", on_step)
+
+    def outputs(self) -> dict[str, Any]:
+        self._call("outputs")
+        return dict(self.outputs_value)
+
+    def managed_clusters(self) -> set[str]:
+        self._call("managed_clusters")
+        return set(self.managed)
+
+
+def step(phase: str, op: str, name: str, type_: str = "command:local:Command") -> ResourceStep:
+    return ResourceStep(phase, op, type_, name)
+
+
+def target_of(engine: RecordingEngine) -> Optional[StackTarget]:
+    return engine.targets[-1] if engine.targets else None

@@ -1,0 +1,239 @@
+"""up / down / preview against a recording Engine: what reaches the engine, and what users see.
+
+Tests that go through Docker preflight use the real engine of this machine (marked `docker`).
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.names import free_port, unique_name
+from kindplane.cli.engine import ProgramRefused, StackBusy
+from kindplane.config import load_config
+
+from recording_engine import step
+
+docker = pytest.mark.docker
+
+
+def registry_config(cluster: str, port: int, persistent: bool = False, registry: str | None = None) -> str:
+    return (
+        f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: 1, workers: 1}}\n"
+        f"  registry: {{enabled: true, port: {port}, name: {registry or cluster + '-reg'}, persistent: {str(persistent).lower()}}}\n"
+    )
+
+
+@pytest.fixture
+def fresh(write_config):
+    """A kindplane.yaml with unique names and a free port, so Docker preflight finds no clash."""
+    name = unique_name("kpt-cli")
+    port = free_port()
+    return name, port, write_config(registry_config(name, port))
+
+
+# --- up --------------------------------------------------------------------------------------
+
+@docker
+def test_up_refreshes_then_ups_the_stack_named_after_the_cluster(cli, engine, tools, fresh, docker_ready):
+    name, port, path = fresh
+    engine.steps = [step("start", "create", f"{name}-kind"), step("done", "create", f"{name}-kind")]
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["managed_clusters", "refresh", "up"]
+    assert engine.calls[-1] == ("up", {"replace_cluster": False})
+    target = engine.targets[0]
+    assert target.stack == name
+    assert target.backend == (tools / "state").as_uri()
+    assert target.config == load_config(path)
+    out = result.stdout
+    assert f"created {name}-kind" in out  # progress line per finished resource
+    assert f"Cluster   {name} (kubectl context kind-{name})" in out
+    assert f"Nodes     {name}-control-plane, {name}-worker" in out
+    assert f"localhost:{port} from the host" in out and f"{name}-reg:5000 from code inside pods" in out
+    assert f"docker tag my-app:latest localhost:{port}/my-app:latest" in out
+    assert f"docker push localhost:{port}/my-app:latest" in out
+
+
+@docker
+def test_stack_and_backend_options_reach_the_engine(cli, engine, tools, fresh, docker_ready, monkeypatch):
+    _, _, path = fresh
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "file:///tmp/from-env")
+    assert cli(["-c", str(path), "-s", "feature-x", "up"]).exit_code == 0
+    assert (engine.targets[0].stack, engine.targets[0].backend) == ("feature-x", "file:///tmp/from-env")
+    assert cli(["-c", str(path), "--backend", "file:///tmp/flag", "up"]).exit_code == 0
+    assert engine.targets[1].backend == "file:///tmp/flag"
+
+
+@docker
+def test_up_recreates_a_cluster_the_stack_owns_but_whose_nodes_are_gone(cli, engine, tools, fresh, docker_ready):
+    name, _, path = fresh
+    engine.managed = {name}
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 0, result.output
+    assert engine.calls[-1] == ("up", {"replace_cluster": True})
+    assert f"cluster {name} is in the stack but its nodes are gone; recreating it" in result.stderr
+
+
+@docker
+def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, write_config, cluster_factory):
+    from kindplane.render.kind_config import kind_config_yaml
+
+    path = write_config(f"cluster:\n  name: {unique_name('kpt-foreign')}\n")
+    config = load_config(path)
+    cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{config.cluster.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
+    assert engine.names == ["managed_clusters"]  # nothing refreshed, nothing created
+    engine.managed = {config.cluster.name}
+    engine.calls.clear()
+    assert cli(["-c", str(path), "up"]).exit_code == 0  # its own cluster: converge
+    assert engine.calls[-1] == ("up", {"replace_cluster": False})
+
+
+@docker
+def test_up_refuses_a_registry_port_held_by_another_program(cli, engine, tools, fresh, docker_ready):
+    import socket
+
+    name, port, path = fresh
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use by another program; stop it or set cluster.registry.port" in result.stderr
+    assert "refresh" not in engine.names
+
+
+@docker
+def test_a_locked_stack_is_explained_in_plain_words(cli, engine, tools, fresh, docker_ready):
+    _, _, path = fresh
+    engine.fail_on["refresh"] = StackBusy("another kindplane run is updating stack 'x' right now; wait for it")
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert "error: another kindplane run is updating stack 'x' right now; wait for it" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@docker
+def test_a_program_refusal_is_one_line(cli, engine, tools, fresh, docker_ready):
+    _, _, path = fresh
+    engine.fail_on["up"] = ProgramRefused("a container named 'r' exists but was not created by kindplane")
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: a container named 'r' exists but was not created by kindplane"
+
+
+@docker
+def test_ctrl_c_during_up_says_the_next_up_converges(cli, engine, tools, fresh, docker_ready):
+    _, _, path = fresh
+    engine.fail_on["up"] = KeyboardInterrupt()
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 130
+    assert "Interrupted." in result.stderr and "run `kindplane up` again" in result.stderr
+
+
+def test_up_with_an_invalid_config_exits_2_before_any_engine_work(cli, engine, tools, write_config):
+    path = write_config("cluster:\n  name: UPPER\n  nodes: {workers: many}\n")
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 2
+    assert "cluster.name" in result.stderr and "cluster.nodes.workers: must be an integer" in result.stderr
+    assert engine.targets == []
+
+
+def test_up_without_kind_and_pulumi_names_the_fix_and_exits_1(cli, engine, home, write_config):
+    path = write_config("cluster: {name: notools}\n")
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: kind is not installed (not on PATH nor in ~/.kindplane/bin): run `kindplane setup`",
+        "error: the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)",
+    ]
+    assert engine.targets == []
+
+
+def test_up_offers_setup_on_a_terminal_and_declining_stops(cli, engine, home, write_config):
+    path = write_config("cluster: {name: notools}\n")
+    result = cli(["-c", str(path), "up"], input="n\n", interactive=True)
+    assert "Install the missing tools now (kindplane setup)?" in result.stdout
+    assert result.exit_code == 1
+    assert engine.targets == []
+
+
+def test_up_without_docker_says_so_and_exits_1(cli, engine, tools, write_config, monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    path = write_config("cluster: {name: nodocker}\n")
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: Docker daemon not reachable")
+    assert "start Docker (or set DOCKER_HOST) and try again" in result.stderr
+    assert engine.targets == []
+
+
+# --- down ------------------------------------------------------------------------------------
+
+def test_down_without_a_terminal_and_without_force_refuses(cli, engine, tools, write_config):
+    path = write_config("cluster: {name: keep-me}\n")
+    result = cli(["-c", str(path), "down"])
+    assert result.exit_code == 2
+    assert "no terminal to ask on; run `kindplane down --force`" in result.stderr
+    assert engine.targets == []
+
+
+def test_down_asks_and_a_no_changes_nothing(cli, engine, tools, write_config):
+    path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true}\n")
+    result = cli(["-c", str(path), "down"], input="n\n", interactive=True)
+    assert "Destroy kind cluster keep-me and registry kind-registry?" in result.stdout
+    assert result.exit_code == 1
+    assert engine.targets == []
+
+
+@docker
+def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docker_ready):
+    name, _, path = fresh
+    result = cli(["-c", str(path), "down"], input="y\n", interactive=True)
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["refresh", "destroy"]
+    assert engine.targets[0].stack == name
+    assert f"Destroyed stack {name} (cluster {name})." in result.stdout
+    assert "preserved" not in result.stdout
+
+
+@docker
+def test_down_force_with_a_persistent_registry_says_it_is_kept(cli, engine, tools, write_config, docker_ready):
+    name = unique_name("kpt-cli")
+    path = write_config(registry_config(name, free_port(), persistent=True, registry=f"{name}-reg"))
+    result = cli(["-c", str(path), "down", "--force"])
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["refresh", "destroy"]
+    assert f"Local registry preserved (persistent mode): container {name}-reg, images in volume {name}-reg-data" in result.stdout
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+def test_preview_lists_the_plan_without_changing_anything(cli, engine, tools, write_config):
+    path = write_config("cluster: {name: plan}\n")
+    engine.steps = [
+        step("start", "create", "kindplane-cluster-kind"),
+        step("start", "same", "kindplane-cluster-kubeconfig"),
+        step("start", "replace", "kindplane-registry-container", "docker:index/container:Container"),
+        step("start", "create", "default", "pulumi:providers:command"),
+    ]
+    engine.counts = {"create": 1, "replace": 1, "same": 1}
+    result = cli(["-c", str(path), "preview"])
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["preview"]
+    assert result.stdout.splitlines() == [
+        "+ create   kindplane-cluster-kind  (command:local:Command)",
+        "+- replace  kindplane-registry-container  (docker:index/container:Container)",
+        "Plan: 1 to create, 0 to update, 1 to replace, 0 to delete, 1 unchanged",
+    ]
+
+
+def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
+    from conftest import write_exe
+
+    write_exe(home / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.272.0\n")
+    path = write_config("cluster: {name: plan}\n")
+    assert cli(["-c", str(path), "preview"]).exit_code == 0
+    assert engine.names == ["preview"]
