@@ -1,5 +1,257 @@
-"""`kindplane registry ls|push|rm|gc` (issue: registry tooling). Registered by app.py."""
+"""`kindplane registry ls|push|rm|gc`: the local registry through its own API, no curl needed.
+
+httpx and the docker SDK load inside the commands, so `kindplane --help` stays fast.
+"""
+from __future__ import annotations
+
+import json
+from typing import NoReturn, Optional
+
+import typer
+from rich.text import Text
+
+from ..config import KindplaneConfig, RegistryConfig
+from ..errors import ConfigError
+from . import ui
+from .context import EXIT_USAGE, CliContext
+
+registry_app = typer.Typer(
+    help="Inspect and clean the local registry: list, push, delete tags, collect garbage.",
+    no_args_is_help=True,
+)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 
 def register(app) -> None:
     """Adds the `registry` command group to the root Typer app."""
+    app.add_typer(registry_app, name="registry")
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    return ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+
+
+def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
+    """The config's registry; exit 2 for an invalid file, 1 when the registry is disabled."""
+    cli = cli_context(ctx)
+    try:
+        config = cli.load()
+    except ConfigError as exc:
+        ui.config_failed(exc)
+    if not config.cluster.registry.enabled:
+        ui.fail(f"the local registry is disabled in {cli.config_path} (set cluster.registry.enabled: true)")
+    return config, config.cluster.registry
+
+
+def failed(exc: Exception) -> NoReturn:
+    """Every expected error is one line; ImageRefError is a usage error (exit 2)."""
+    from ..image_ref import ImageRefError
+
+    ui.fail(str(exc), EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
+
+
+def print_json(value) -> None:
+    typer.echo(json.dumps(value, indent=2))
+
+
+def human_size(size: Optional[int]) -> str:
+    from rich.filesize import decimal
+
+    return "?" if size is None else decimal(size)
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    from ..docker_lookup import DockerUnavailable
+    from ..image_ref import ImageRefError
+    from ..registry_api import RegistryError
+    from ..registry_ops import OpsError
+
+    return (RegistryError, OpsError, DockerUnavailable, ImageRefError)
+
+
+# --- ls ----------------------------------------------------------------------------------------
+
+@registry_app.command("ls")
+def ls(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Repositories and their tags, with digest and size (catalog + tags/list, every page)."""
+    from ..naming import registry_host_address
+    from ..registry_api import RegistryClient
+
+    _, registry = load_registry(ctx)
+    address = registry_host_address(registry)
+    try:
+        with RegistryClient(address) as client:
+            listing = [
+                {"name": repo, "tags": [_tag_entry(client, repo, tag) for tag in client.tags(repo)]}
+                for repo in client.repositories()
+            ]
+    except expected_errors() as exc:
+        failed(exc)
+    if as_json:
+        print_json({"registry": address, "repositories": listing})
+        return
+    if not listing:
+        ui.say(f"{address}: no repositories yet; push one with `kindplane registry push IMAGE:TAG`")
+        return
+    ui.say(f"{address}: {len(listing)} repositor{'y' if len(listing) == 1 else 'ies'}", "bold")
+    width = max((len(t["tag"]) for r in listing for t in r["tags"]), default=0)
+    for repo in listing:
+        ui.say(repo["name"])
+        if not repo["tags"]:
+            ui.say("  (no tags: deleted; `kindplane registry gc` reclaims the space)", "dim")
+        for tag in repo["tags"]:
+            ui.say(f"  {tag['tag']:<{width}}  {tag['digest'][:19]}  {human_size(tag['size'])}")
+
+
+def _tag_entry(client, repo: str, tag: str) -> dict:
+    from ..registry_api import TagNotFound
+
+    try:
+        manifest = client.manifest(repo, tag)
+    except TagNotFound:  # deleted while we were listing
+        return {"tag": tag, "digest": "", "mediaType": "", "size": None}
+    entry = {"tag": tag, "digest": manifest.digest, "mediaType": manifest.media_type, "size": manifest.size}
+    if manifest.platforms:
+        entry["platforms"] = manifest.platforms
+    return entry
+
+
+# --- push --------------------------------------------------------------------------------------
+
+@registry_app.command("push")
+def push(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., metavar="IMAGE[:TAG]", help="A local Docker image; no tag means :latest."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Tag a local image as localhost:<port>/IMAGE:TAG and push it to the registry."""
+    from ..image_ref import ImageRefError, parse_image_ref
+    from ..naming import registry_host_address
+    from ..registry_api import RegistryClient
+    from ..registry_ops import push_image
+
+    _, registry = load_registry(ctx)
+    address = registry_host_address(registry)
+    try:
+        ref = parse_image_ref(image)
+        if ref.digest:
+            raise ImageRefError(f"{image!r}: push needs a tag to create, not a digest")
+        with RegistryClient(address) as client:
+            client.ping()  # a clear "not running" before Docker's retry loop
+        if not as_json:
+            ui.say(f"Pushing {ref} as {ref.on(address)}")
+        result = push_image(ref, address)
+    except expected_errors() as exc:
+        failed(exc)
+    if as_json:
+        print_json({"source": result.source, "reference": result.target, "digest": result.digest, "size": result.size})
+        return
+    ui.out.print(Text("✓ ", style="green") + Text(f"pushed {result.target} ({result.digest})"))
+    ui.say(f"Use in manifests: image: {result.target}")
+
+
+# --- rm ----------------------------------------------------------------------------------------
+
+@registry_app.command("rm")
+def rm(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., metavar="IMAGE:TAG", help="The tag to delete (or IMAGE@sha256:…)."),
+    all_tags: bool = typer.Option(
+        False, "--all-tags", help="Also delete the other tags that point at the same manifest."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete a tag's manifest by digest (then `registry gc` frees the space)."""
+    from ..image_ref import ImageRefError, parse_image_ref
+    from ..naming import registry_cluster_address, registry_host_address
+    from ..registry_api import RegistryClient
+
+    _, registry = load_registry(ctx)
+    address = registry_host_address(registry)
+    try:
+        ref = parse_image_ref(image)
+        if ref.host not in (None, address, registry_cluster_address(registry)):
+            raise ImageRefError(f"{image!r} names registry {ref.host}; this registry is {address}")
+        if not ref.tag and not ref.digest:
+            raise ImageRefError(f"{image!r}: name the tag to delete, e.g. {ref.path}:latest")
+        with RegistryClient(address) as client:
+            digest = ref.digest or _digest_of(client, ref.path, ref.tag)
+            tags = client.tags_sharing(ref.path, digest)
+            others = [t for t in tags if t != ref.tag]
+            if others and not all_tags:
+                named = ", ".join(f"{ref.path}:{t}" for t in tags)
+                ui.fail(
+                    f"{ref.path}@{digest} is tagged {named}; the registry deletes a manifest with "
+                    f"every tag on it. Re-run with --all-tags to delete them all"
+                )
+            deleted = [{"repository": ref.path, "tag": t, "digest": digest} for t in tags] or [
+                {"repository": ref.path, "tag": None, "digest": digest}
+            ]
+            for item in deleted:  # named before anything is deleted, on stderr under --json
+                name = f"{ref.path}:{item['tag']}" if item["tag"] else ref.path
+                (ui.err if as_json else ui.out).print(Text(f"Deleting {name} ({digest})"))
+            client.delete(ref.path, digest)
+    except expected_errors() as exc:
+        failed(exc)
+    if as_json:
+        print_json({"registry": address, "deleted": deleted})
+        return
+    ui.out.print(Text("✓ ", style="green") + Text(f"deleted; `kindplane registry gc` reclaims the space"))
+
+
+def _digest_of(client, repository: str, tag: str) -> str:
+    from ..registry_api import TagNotFound
+
+    try:
+        return client.manifest(repository, tag).digest
+    except TagNotFound as exc:
+        tags = client.tags(repository)
+        raise TagNotFound(f"{exc} (tags: {', '.join(tags) or 'none'})") from None
+
+
+# --- gc ----------------------------------------------------------------------------------------
+
+@registry_app.command("gc")
+def gc(
+    ctx: typer.Context,
+    delete_untagged: bool = typer.Option(
+        False, "--delete-untagged", help="Also remove manifests no tag points at (e.g. an old :latest)."
+    ),
+    restart: bool = typer.Option(
+        True, "--restart/--no-restart",
+        help="Restart the registry afterwards, clearing its cache of deleted blobs.",
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the registry's garbage collector inside its container; report the bytes reclaimed."""
+    from ..naming import registry_host_address
+    from ..registry_api import RegistryClient, RegistryUnreachable
+    from ..registry_ops import collect_garbage, registry_container
+
+    _, registry = load_registry(ctx)
+    try:
+        container = registry_container(registry.name)
+        result = collect_garbage(container.run, container.config_path, container.storage_root, delete_untagged)
+        if restart:
+            container.restart()
+            with RegistryClient(registry_host_address(registry)) as client:
+                for _ in range(100):  # registry:2 is up in well under a second; poll, don't sleep
+                    try:
+                        client.ping()
+                        break
+                    except RegistryUnreachable:
+                        import time
+
+                        time.sleep(0.1)
+    except expected_errors() as exc:
+        failed(exc)
+    if as_json:
+        print_json({"before": result.before, "after": result.after, "reclaimed": result.reclaimed, "restarted": restart})
+        return
+    if cli_context(ctx).verbose:
+        ui.say(result.output.rstrip(), "dim")
+    ui.out.print(
+        Text("✓ ", style="green")
+        + Text(f"reclaimed {human_size(result.reclaimed)} ({human_size(result.before)} → {human_size(result.after)})")
+    )

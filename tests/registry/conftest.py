@@ -3,145 +3,37 @@
 The fastest real registry is Debian's docker-registry binary (the same code as registry:2)
 serving a temp directory on a free loopback port; dockerd runs on this host, so
 `docker push localhost:<port>/…` reaches it (Docker trusts loopback registries over HTTP).
+The doctor tests use the harness's registry container and stand-in kind nodes instead.
 """
 from __future__ import annotations
 
-import io
 import os
-import shutil
-import socket
-import subprocess
-import tarfile
-import time
-import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 
-REGISTRY_BIN = "/usr/bin/docker-registry"
-
-
-def _docker_or_fail_or_skip() -> None:
-    """In CI (CI=true) a missing engine is a failure; locally it is a skip."""
-    problem = None
-    if shutil.which("docker") is None:
-        problem = "docker CLI not installed"
-    else:
-        done = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            problem = f"Docker daemon not reachable: {done.stderr.strip()[:200]}"
-    if problem is None and not os.path.exists(REGISTRY_BIN):
-        problem = f"{REGISTRY_BIN} missing (apt-get install docker-registry)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {problem}")
-        pytest.skip(problem)
+from harness.docker_env import in_ci
+from harness.fixtures import *  # noqa: F401,F403  (docker_ready, registry_image, node_image, …)
+from harness.names import free_port
+from registry_fixtures import REGISTRY_BIN, Images, LocalRegistry
 
 
 @pytest.fixture
-def docker_ready():
-    _docker_or_fail_or_skip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def unique(prefix: str = "kp") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-class LocalRegistry:
-    """A docker-registry process; `address` is what users write: localhost:<port>."""
-
-    def __init__(self, root: Path, port: int, storage: Path | None = None, delete: bool = True):
-        root.mkdir(parents=True, exist_ok=True)
-        self.root, self.port = root, port
-        self.address = f"localhost:{port}"
-        self.storage = storage or root / "storage"
-        self.config = root / "config.yml"
-        self.config.write_text(
-            "version: 0.1\n"
-            "log:\n  level: warn\n"
-            "storage:\n"
-            f"  filesystem:\n    rootdirectory: {self.storage}\n"
-            + ("  delete:\n    enabled: true\n" if delete else "")
-            + f"http:\n  addr: 127.0.0.1:{port}\n"
-        )
-        self.log = open(root / "registry.log", "wb")
-        self.process = subprocess.Popen([REGISTRY_BIN, "serve", str(self.config)],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait_until_up()
-
-    def _wait_until_up(self) -> None:
-        for _ in range(200):
-            if self.process.poll() is not None:
-                raise RuntimeError((self.root / "registry.log").read_text())
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/v2/", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("docker-registry did not start")
-
-    def host_runner(self, argv: list[str]) -> tuple[int, str]:
-        """Runs the gc's argv on the host, where `registry` is Debian's docker-registry."""
-        if argv[0] == "registry":
-            argv = [REGISTRY_BIN] + argv[1:]
-        done = subprocess.run(argv, capture_output=True, text=True)
-        return done.returncode, done.stdout + done.stderr
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+def registry_binary(docker_ready):
+    """Docker (harness rule: skip locally, fail with CI=true) plus Debian's registry binary."""
+    if not os.path.exists(REGISTRY_BIN):
+        message = f"{REGISTRY_BIN} missing (apt-get install docker-registry)"
+        if in_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
 
 
 @pytest.fixture
-def local_registry(docker_ready, tmp_path):
+def local_registry(registry_binary, tmp_path):
     registry = LocalRegistry(tmp_path, free_port())
     try:
         yield registry
     finally:
         registry.stop()
-
-
-class Images:
-    """Tiny images made with `docker import`; every tag made here is removed afterwards."""
-
-    def __init__(self):
-        self.made: list[str] = []
-
-    def make(self, reference: str, payload: bytes = b"hello\n", size: int = 0) -> str:
-        """An image whose only file holds payload (+ `size` random bytes, to make gc visible)."""
-        data = payload + (os.urandom(size) if size else b"")
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            info = tarfile.TarInfo("payload")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        subprocess.run(["docker", "import", "-", reference], input=buffer.getvalue(),
-                       check=True, capture_output=True)
-        self.made.append(reference)
-        return reference
-
-    def push(self, reference: str) -> None:
-        subprocess.run(["docker", "push", reference], check=True, capture_output=True)
-
-    def track(self, reference: str) -> None:
-        self.made.append(reference)
-
-    def cleanup(self) -> None:
-        if self.made:
-            subprocess.run(["docker", "rmi", "-f", *set(self.made)], capture_output=True)
 
 
 @pytest.fixture

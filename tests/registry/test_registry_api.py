@@ -4,7 +4,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import LocalRegistry, free_port
+from registry_fixtures import LocalRegistry
+from harness.names import free_port
 from kindplane.registry_api import (
     DOCKER_MANIFEST,
     DeleteDisabled,
