@@ -203,8 +203,8 @@ class PulumiEngine:
         # Resource errors arrive as diagnostics; the raw text holds the whole CLI transcript.
         lines = [d for d in self._diagnostics if d]
         if not lines:
-            text = str(exc).strip().splitlines()
-            lines = [line.strip() for line in text if line.strip().startswith("error:")] or text[-5:]
+            text = [line.strip() for line in str(exc).strip().splitlines()]
+            lines = [line[line.find("error:"):] for line in text if "error:" in line] or text[-5:]
         return "\n".join(dict.fromkeys(lines))
 
     # --- Engine -------------------------------------------------------------------------------

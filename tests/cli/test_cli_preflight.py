@@ -1,0 +1,92 @@
+"""Preflight and status look-ups that need no cluster: ports, registry ownership, kubectl's verdict."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from harness.docker_env import docker
+from harness.names import free_port, unique_name
+from kindplane import preflight
+from kindplane.config import parse_config
+from kindplane.status import configmap_check
+
+from conftest import write_exe
+
+
+def config_for(registry: str, port: int, persistent: bool = False):
+    return parse_config(
+        f"cluster:\n  name: {unique_name('kpt-pf')}\n"
+        f"  registry: {{enabled: true, name: {registry}, port: {port}, persistent: {str(persistent).lower()}}}\n"
+    )
+
+
+def test_port_is_free_sees_a_listener():
+    port = free_port()
+    assert preflight.port_is_free(port)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        assert not preflight.port_is_free(port)
+
+
+def test_cluster_owner_problem_only_for_clusters_the_stack_did_not_create():
+    nodes = [{"Names": ["/demo-control-plane"]}]
+    assert preflight.cluster_owner_problem("demo", [], set(), "demo") is None
+    assert preflight.cluster_owner_problem("demo", nodes, {"demo"}, "demo") is None
+    assert "already exists and stack 'dev' did not create it" in preflight.cluster_owner_problem("demo", nodes, set(), "dev")
+
+
+@pytest.mark.docker
+def test_our_own_running_registry_on_the_port_is_not_a_conflict(registry_factory):
+    started = registry_factory()
+    config = config_for(started.name, started.port)
+    client = preflight.connect_docker()
+    assert not preflight.port_is_free(started.port)
+    assert preflight.conflicts(config, client, set(), "s") == []
+
+
+@pytest.mark.docker
+def test_a_port_published_by_another_container_names_it(registry_factory):
+    started = registry_factory()
+    config = config_for(unique_name("kpt-other"), started.port)
+    problems = preflight.conflicts(config, preflight.connect_docker(), set(), "s")
+    assert problems == [
+        f"port {started.port} on 127.0.0.1 is already in use by container {started.name}; stop it or "
+        f"set cluster.registry.port to a free port in kindplane.yaml"
+    ]
+
+
+@pytest.mark.docker
+def test_a_foreign_container_with_the_registry_name_is_refused(registry_image, docker_ready):
+    name = unique_name("kpt-foreign")
+    docker("create", "--name", name, registry_image)
+    try:
+        problems = preflight.conflicts(config_for(name, free_port()), preflight.connect_docker(), set(), "s")
+    finally:
+        docker("rm", "-f", name, check=False)
+    assert len(problems) == 1
+    assert f"a container named '{name}' exists but was not created by kindplane" in problems[0]
+    assert f"docker rm -f {name}" in problems[0]
+
+
+def test_configmap_present_missing_or_unknown(tmp_path):
+    def kubectl(code: int, stderr: str) -> str:
+        return str(write_exe(tmp_path / f"kubectl{code}{len(stderr)}", f"#!/bin/sh\necho '{stderr}' >&2\nexit {code}\n"))
+
+    present = configmap_check("demo", kubectl(0, ""))
+    assert (present.ok, present.detail) == (True, "present")
+    missing = configmap_check("demo", kubectl(1, 'Error from server (NotFound): configmaps "local-registry-hosting" not found'))
+    assert (missing.ok, missing.detail, missing.fix) == (False, "missing", "kindplane up")
+    # The API server does not answer: no line at all rather than a false alarm.
+    assert configmap_check("demo", kubectl(1, "The connection to the server 127.0.0.1:6443 was refused")) is None
+
+
+def test_configmap_check_passes_the_kind_context(tmp_path):
+    record = tmp_path / "argv"
+    fake = write_exe(tmp_path / "kubectl", f'#!/bin/sh\necho "$@" > {record}\n')
+    configmap_check("demo", str(fake))
+    assert record.read_text().split() == [
+        "--context", "kind-demo", "--request-timeout=5s", "-n", "kube-public",
+        "get", "configmap", "local-registry-hosting", "-o", "name",
+    ]
