@@ -1,0 +1,366 @@
+"""`kindplane doctor`: the local-registry guide's Troubleshooting section as automatic checks.
+
+Each check is a small function returning CheckResult lines: what was checked, whether it
+passed, what was found, and for a failure the exact shell command that fixes it. Expected
+values come from the same render functions `kindplane up` uses, so doctor and up never disagree.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import tomllib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional, Sequence
+
+from .config import KindplaneConfig, RegistryConfig
+from .image_ref import ImageRef
+from .naming import (
+    CERTS_DIR,
+    KIND_NETWORK,
+    LOOPBACK,
+    REGISTRY_CONTAINER_PORT,
+    kube_context,
+    node_names,
+    registry_cluster_address,
+    registry_host_address,
+)
+from .render import commands as render_commands
+from .render.containerd import hosts_dirs, hosts_toml
+from .render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+
+OK, FAIL, SKIP = "ok", "fail", "skip"
+CONTAINERD_CONFIG = "/etc/containerd/config.toml"
+# Where containerd keeps the CRI registry settings: kind's (containerd 1.x, config version 2)
+# and containerd 2.x's (config version 3).
+CRI_REGISTRY_TABLES = (
+    ("plugins", "io.containerd.grpc.v1.cri", "registry"),
+    ("plugins", "io.containerd.cri.v1.images", "registry"),
+)
+KUBECTL_TIMEOUT = 20.0
+
+q = shlex.quote
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str  # ok | fail | skip
+    detail: str = ""
+    fix: Optional[str] = None  # a shell command, every value quoted
+
+    @property
+    def ok(self) -> bool:
+        return self.status != FAIL
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ok(name: str, detail: str = "") -> CheckResult:
+    return CheckResult(name, OK, detail)
+
+
+def fail(name: str, detail: str, fix: Optional[str] = None) -> CheckResult:
+    return CheckResult(name, FAIL, detail, fix)
+
+
+def skip(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, SKIP, detail)
+
+
+@dataclass
+class Doctor:
+    """Runs every check for one config. `kindplane` is how fixes spell our own command
+    (e.g. `kindplane -c other.yaml`), so a fix can be pasted as is."""
+
+    config: KindplaneConfig
+    kindplane: str = "kindplane"
+    client: Any = None  # docker SDK client, None until the daemon answers
+    registry_attrs: Optional[dict] = None
+    registry_answers: bool = False
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def registry(self) -> RegistryConfig:
+        return self.config.cluster.registry
+
+    def run(self, image: Optional[ImageRef] = None) -> list[CheckResult]:
+        self.results.append(self.check_docker())
+        if self.client is None:
+            self.results.append(skip("remaining checks", "they all need the Docker daemon"))
+            return self.results
+        if not self.registry.enabled:
+            self.results.append(skip("local registry", "disabled in kindplane.yaml (cluster.registry.enabled: false)"))
+            return self.results
+        self.results.append(self.check_registry_container())
+        self.results.append(self.check_registry_api())
+        self.results.append(self.check_kind_network())
+        self.results.append(self.check_loopback_only())
+        self.results.extend(self.check_nodes())
+        self.results.append(self.check_configmap())
+        if image is not None:
+            self.results.extend(self.check_image(image))
+        return self.results
+
+    # --- Docker and the registry container ------------------------------------------------
+
+    def check_docker(self) -> CheckResult:
+        from .docker_lookup import DockerUnavailable, docker_client
+
+        try:
+            self.client = docker_client()
+        except DockerUnavailable as exc:
+            return fail("Docker daemon reachable", str(exc), "sudo systemctl start docker")
+        version = self.client.version().get("Version", "?")
+        return ok("Docker daemon reachable", f"Docker {version}")
+
+    def check_registry_container(self) -> CheckResult:
+        from .docker_lookup import inspect_container, is_kindplane_registry
+
+        name = self.registry.name
+        title = f"registry container {name} running"
+        self.registry_attrs = attrs = inspect_container(self.client, name)
+        if attrs is None:
+            return fail(title, f"no container named {name}", f"{self.kindplane} up")
+        state = attrs.get("State") or {}
+        if not state.get("Running"):
+            return fail(title, f"container is {state.get('Status', 'not running')}", f"docker start {q(name)}")
+        owner = "" if is_kindplane_registry(attrs) else " (not created by kindplane: no kindplane labels)"
+        return ok(title, f"{(attrs.get('Config') or {}).get('Image', '?')}, up since {state.get('StartedAt', '?')[:19]}{owner}")
+
+    def check_registry_api(self) -> CheckResult:
+        from .registry_api import RegistryClient, RegistryError
+
+        address = registry_host_address(self.registry)
+        title = f"GET http://{address}/v2/"
+        try:
+            with RegistryClient(address, timeout=5) as client:
+                client.ping()
+        except RegistryError as exc:
+            return fail(title, str(exc), self._registry_api_fix())
+        self.registry_answers = True
+        return ok(title, "HTTP 200")
+
+    def _registry_api_fix(self) -> str:
+        name, attrs = q(self.registry.name), self.registry_attrs
+        if attrs is None:
+            return f"{self.kindplane} up"
+        if not (attrs.get("State") or {}).get("Running"):
+            return f"docker start {name}"
+        if not any(port == self.registry.port for _, port in _published(attrs)):
+            return f"docker rm -f {name} && {self.kindplane} up"
+        return f"docker restart {name}"
+
+    def check_kind_network(self) -> CheckResult:
+        import docker
+
+        name = self.registry.name
+        title = f"registry on the {KIND_NETWORK!r} network"
+        try:
+            self.client.networks.get(KIND_NETWORK)
+        except docker.errors.NotFound:
+            return fail(title, f"no {KIND_NETWORK!r} network: the kind cluster was never created", f"{self.kindplane} up")
+        if self.registry_attrs is None:
+            return skip(title, "no registry container")
+        networks = ((self.registry_attrs.get("NetworkSettings") or {}).get("Networks") or {})
+        if KIND_NETWORK not in networks:
+            return fail(
+                title,
+                f"{name} is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach {registry_cluster_address(self.registry)}",
+                f"docker network connect {q(KIND_NETWORK)} {q(name)}",
+            )
+        return ok(title, f"nodes reach it as {registry_cluster_address(self.registry)}")
+
+    def check_loopback_only(self) -> CheckResult:
+        port = self.registry.port
+        title = f"registry published on {LOOPBACK}:{port} only"
+        if self.registry_attrs is None:
+            return skip(title, "no registry container")
+        published = _published(self.registry_attrs)
+        wanted = [(LOOPBACK, port)]
+        if published == wanted:
+            return ok(title)
+        shown = ", ".join(f"{ip}:{p}" for ip, p in published) or "nothing"
+        why = "reachable from other machines" if any(ip != LOOPBACK for ip, _ in published) else "not the configured port"
+        lost = "" if self.registry.persistent else "; a non-persistent registry loses its images, push them again"
+        return fail(title, f"publishes {shown} ({why}){lost}", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
+
+    # --- kind nodes -----------------------------------------------------------------------
+
+    def check_nodes(self) -> list[CheckResult]:
+        from .docker_lookup import inspect_container
+
+        nodes = node_names(self.config.cluster)
+        found = {n: inspect_container(self.client, n) for n in nodes}
+        if not any(found.values()):
+            return [fail("kind nodes", f"no node containers for cluster {self.config.cluster.name!r} ({', '.join(nodes)})", f"{self.kindplane} up")]
+        results = []
+        for node, attrs in found.items():
+            if attrs is None:
+                results.append(fail(f"node {node}", "container missing", f"{self.kindplane} down && {self.kindplane} up"))
+            elif not (attrs.get("State") or {}).get("Running"):
+                results.append(fail(f"node {node}", "container not running", f"docker start {q(node)}"))
+            else:
+                container = self.client.containers.get(attrs["Id"])
+                results.append(self.check_hosts_toml(node, container))
+                results.append(self.check_config_path(node, container))
+        return results
+
+    def check_hosts_toml(self, node: str, container: Any) -> CheckResult:
+        title = f"{node}: hosts.toml"
+        expected = hosts_toml(self.registry)
+        problems = []
+        for directory in hosts_dirs(self.registry):
+            path = f"{directory}/hosts.toml"
+            code, text = _read_file(container, path)
+            if code != 0:
+                problems.append(f"{path} missing")
+            elif text.strip() != expected.strip():
+                problems.append(f"{path} differs (has {text.strip()!r}, expected {expected.strip()!r})")
+        if problems:
+            return fail(title, "; ".join(problems), _write_hosts_fix(node, self.registry))
+        return ok(title, f"{len(hosts_dirs(self.registry))} files, {expected.strip()}")
+
+    def check_config_path(self, node: str, container: Any) -> CheckResult:
+        title = f"{node}: containerd config_path"
+        code, text = _read_file(container, CONTAINERD_CONFIG)
+        recreate = f"{self.kindplane} down && {self.kindplane} up"
+        if code != 0:
+            return fail(title, f"cannot read {CONTAINERD_CONFIG}: {text.strip()}", recreate)
+        try:
+            found = containerd_config_path(text)
+        except tomllib.TOMLDecodeError as exc:
+            return fail(title, f"{CONTAINERD_CONFIG} is not valid TOML: {exc}", recreate)
+        if found == CERTS_DIR:
+            return ok(title, f"config_path = {CERTS_DIR!r}")
+        detail = f"config_path is {found!r}" if found else "config_path not set"
+        return fail(title, f"{detail} in {CONTAINERD_CONFIG}; containerd ignores hosts.toml (kind applies the patch only at create)", recreate)
+
+    # --- Kubernetes -----------------------------------------------------------------------
+
+    def check_configmap(self) -> CheckResult:
+        context = kube_context(self.config.cluster.name)
+        title = f"ConfigMap {CONFIGMAP_NAMESPACE}/{CONFIGMAP_NAME}"
+        expected = local_registry_hosting(self.registry)
+        fix = _configmap_fix(context, expected)
+        if shutil.which("kubectl") is None:
+            return skip(title, "kubectl not installed")
+        argv = ["kubectl", "--context", context, "--request-timeout=10s", "get", "configmap",
+                CONFIGMAP_NAME, "-n", CONFIGMAP_NAMESPACE, "-o", "json"]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=KUBECTL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return skip(title, f"cluster {context} did not answer")
+        if done.returncode != 0:
+            message = (done.stderr.strip().splitlines() or ["kubectl failed"])[-1]
+            if "NotFound" in done.stderr:
+                return fail(title, "missing", fix)
+            return skip(title, f"cluster {context} did not answer: {message}")
+        data = (json.loads(done.stdout).get("data") or {})
+        return configmap_result(title, data, expected, fix)
+
+    # --- one image reference --------------------------------------------------------------
+
+    def check_image(self, image: ImageRef) -> list[CheckResult]:
+        return [self.check_reference(image), self.check_image_present(image)]
+
+    def check_reference(self, image: ImageRef) -> CheckResult:
+        title = f"reference {image}"
+        host = registry_host_address(self.registry)
+        exact = image.on(host) if not image.digest else f"{host}/{image.path}@{image.digest}"
+        implied = "" if image.tag or image.digest else " (no tag means :latest)"
+        if image.host == host:
+            return ok(title, f"pulls from the local registry{implied}")
+        if image.host == registry_cluster_address(self.registry):
+            return ok(title, f"pulls from the local registry through the nodes' hosts.toml{implied}; from the host push to {exact}")
+        if image.host is None:
+            where = "Docker Hub (docker.io)"
+        elif image.host.split(":")[0] in ("localhost", "127.0.0.1"):
+            where = f"{image.host}, which is not the registry (it serves {host})"
+        else:
+            where = f"the remote registry {image.host}"
+        return fail(title, f"nodes would pull this from {where}; use exactly {exact}")
+
+    def check_image_present(self, image: ImageRef) -> CheckResult:
+        from .registry_api import RegistryClient, RegistryError, RepositoryNotFound, TagNotFound
+
+        reference = image.digest or image.tag_or_default
+        shown = f"{image.path}@{reference}" if image.digest else f"{image.path}:{reference}"
+        title = f"{shown} in the registry"
+        if not self.registry_answers:
+            return skip(title, "the registry does not answer")
+        push = f"{self.kindplane} registry push {q(f'{image.path}:{image.tag_or_default}')}"
+        try:
+            with RegistryClient(registry_host_address(self.registry)) as client:
+                if image.digest:
+                    manifest = client.manifest(image.path, image.digest)
+                    return ok(title, f"{manifest.media_type}")
+                tags = client.tags(image.path)
+                if reference not in tags:
+                    listed = ", ".join(tags) if tags else "none"
+                    return fail(title, f"repository {image.path} has no tag {reference!r} (tags: {listed})", push)
+                manifest = client.manifest(image.path, reference)
+        except RepositoryNotFound:
+            return fail(title, f"no repository {image.path!r} in the registry", push)
+        except TagNotFound:
+            return fail(title, f"{shown} not found", None if image.digest else push)
+        except RegistryError as exc:
+            return fail(title, str(exc))
+        return ok(title, f"digest {manifest.digest}")
+
+
+# --- pure helpers (unit-tested on their own) ---------------------------------------------------
+
+def containerd_config_path(text: str) -> Optional[str]:
+    """The CRI registry config_path in a containerd config.toml, either version's table."""
+    document = tomllib.loads(text)
+    for table in CRI_REGISTRY_TABLES:
+        node: Any = document
+        for key in table:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get("config_path"):
+            return node["config_path"]
+    return None
+
+
+def configmap_result(title: str, data: dict, expected: dict, fix: str) -> CheckResult:
+    if data == expected:
+        return ok(title, "matches the registry")
+    differing = sorted(k for k in set(data) | set(expected) if data.get(k) != expected.get(k))
+    return fail(title, f"differs from what kindplane writes in: {', '.join(differing)}", fix)
+
+
+def _configmap_fix(context: str, expected: dict) -> str:
+    literals = " ".join(q(f"--from-literal={k}={v}") for k, v in expected.items())
+    ctx = q(context)
+    return (
+        f"kubectl --context {ctx} -n {q(CONFIGMAP_NAMESPACE)} create configmap {q(CONFIGMAP_NAME)} "
+        f"{literals} --dry-run=client -o yaml | kubectl --context {ctx} apply -f -"
+    )
+
+
+def _write_hosts_fix(node: str, registry: RegistryConfig) -> str:
+    """The same write `kindplane up` does, with hosts.toml fed by printf instead of stdin."""
+    lines = " ".join(q(line) for line in hosts_toml(registry).splitlines())
+    return f"printf '%s\\n' {lines} | {render_commands.write_hosts_toml(node, registry)}"
+
+
+def _published(attrs: dict) -> list[tuple[str, int]]:
+    """(host IP, host port) pairs publishing the registry port; live ones when running."""
+    key = f"{REGISTRY_CONTAINER_PORT}/tcp"
+    live = ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(key)
+    bindings = live if live else ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(key)
+    return [(b.get("HostIp") or "0.0.0.0", int(b.get("HostPort") or 0)) for b in bindings or []]
+
+
+def _read_file(container: Any, path: str) -> tuple[int, str]:
+    result = container.exec_run(["cat", path], stdout=True, stderr=True)
+    return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+
+
+def run_doctor(
+    config: KindplaneConfig, image: Optional[ImageRef] = None, kindplane: Sequence[str] = ("kindplane",)
+) -> list[CheckResult]:
+    return Doctor(config, kindplane=" ".join(q(a) for a in kindplane)).run(image)

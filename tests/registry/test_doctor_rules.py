@@ -1,0 +1,74 @@
+"""Doctor rules that need no Docker: containerd TOML forms, ConfigMap comparison, fix commands."""
+from __future__ import annotations
+
+import json
+import shlex
+
+import yaml
+
+from kindplane.config import parse_config
+from kindplane.doctor import (
+    _configmap_fix,
+    _write_hosts_fix,
+    configmap_result,
+    containerd_config_path,
+    run_doctor,
+)
+from kindplane.render.commands import write_hosts_toml
+from kindplane.render.containerd import config_path_patch, hosts_toml
+from kindplane.render.discovery import CONFIGMAP_KEY, local_registry_hosting
+
+CONFIG = parse_config("cluster:\n  name: dev\n  registry:\n    enabled: true\n    port: 5001\n")
+REGISTRY = CONFIG.cluster.registry
+
+
+def test_config_path_found_in_kinds_patch_and_in_containerd_2_form():
+    assert containerd_config_path("version = 2\n" + config_path_patch()) == "/etc/containerd/certs.d"
+    v3 = 'version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/etc/containerd/certs.d"\n'
+    assert containerd_config_path(v3) == "/etc/containerd/certs.d"
+
+
+def test_config_path_missing_or_elsewhere():
+    assert containerd_config_path('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n') is None
+    other = '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/docker/certs.d"\n'
+    assert containerd_config_path(other) == "/etc/docker/certs.d"
+
+
+def test_configmap_matching_and_differing():
+    expected = local_registry_hosting(REGISTRY)
+    assert configmap_result("cm", dict(expected), expected, "fix").status == "ok"
+    stale = {CONFIGMAP_KEY: expected[CONFIGMAP_KEY].replace("5001", "5002")}
+    result = configmap_result("cm", stale, expected, "fix")
+    assert (result.status, result.detail, result.fix) == (
+        "fail", f"differs from what kindplane writes in: {CONFIGMAP_KEY}", "fix")
+
+
+def test_configmap_fix_carries_the_exact_data_through_the_shell():
+    fix = _configmap_fix("kind-dev", local_registry_hosting(REGISTRY))
+    create, apply = fix.split(" | ")
+    argv = shlex.split(create)
+    assert argv[:8] == ["kubectl", "--context", "kind-dev", "-n", "kube-public", "create",
+                        "configmap", "local-registry-hosting"]
+    literal = next(a for a in argv if a.startswith("--from-literal="))
+    key, value = literal[len("--from-literal="):].split("=", 1)
+    assert {key: value} == local_registry_hosting(REGISTRY)
+    assert yaml.safe_load(value)["host"] == "localhost:5001"
+    assert shlex.split(apply) == ["kubectl", "--context", "kind-dev", "apply", "-f", "-"]
+
+
+def test_hosts_fix_feeds_exactly_hosts_toml_to_ups_own_write_command():
+    fix = _write_hosts_fix("dev-worker", REGISTRY)
+    feed, write = fix.split(" | ", 1)
+    assert write == write_hosts_toml("dev-worker", REGISTRY)
+    argv = shlex.split(feed)
+    assert argv[:2] == ["printf", "%s\\n"]
+    assert "".join(f"{line}\n" for line in argv[2:]) == hosts_toml(REGISTRY)
+
+
+def test_no_docker_daemon_fails_first_and_skips_the_rest(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    results = run_doctor(CONFIG, kindplane=["kindplane", "-c", "my dir/k.yaml"])
+    assert [(r.name, r.status) for r in results] == [
+        ("Docker daemon reachable", "fail"), ("remaining checks", "skip")]
+    assert results[0].fix == "sudo systemctl start docker"
+    assert json.loads(json.dumps([r.as_dict() for r in results]))[0]["status"] == "fail"
