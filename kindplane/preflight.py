@@ -12,7 +12,7 @@ from typing import Any, Iterable, Optional
 from .config import KindplaneConfig, RegistryConfig
 from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry
 from .naming import LOOPBACK, REGISTRY_CONTAINER_PORT
-from .tools import find_kind, find_pulumi
+from .tools import bin_dir, find_kind, find_pulumi
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
 
@@ -26,7 +26,7 @@ class PreflightFailed(RuntimeError):
 def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]:
     problems = []
     if need_kind and find_kind() is None:
-        problems.append("kind is not installed (not on PATH nor in ~/.kindplane/bin): run `kindplane setup`")
+        problems.append(f"kind is not installed (not on PATH nor in {bin_dir()}): run `kindplane setup`")
     if need_pulumi and find_pulumi() is None:
         problems.append("the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)")
     return problems

@@ -137,7 +137,7 @@ class PulumiEngine:
             return self._stack_obj
         from pulumi import automation as auto
 
-        from ..tools import pulumi_root
+        from ..tools import kindplane_home, pulumi_root
 
         url = urlparse(self.target.backend)
         if url.scheme == "file":
@@ -147,8 +147,11 @@ class PulumiEngine:
         settings = auto.ProjectSettings(
             name=PROJECT, runtime="python", backend=auto.ProjectBackend(self.target.backend)
         )
+        # A fixed work dir per stack (the API would otherwise leave a new temp dir per run).
+        work_dir = kindplane_home() / "workspaces" / self.target.stack
+        work_dir.mkdir(parents=True, exist_ok=True)
         opts = auto.LocalWorkspaceOptions(
-            project_settings=settings, env_vars=self._env(), pulumi_command=command
+            work_dir=str(work_dir), project_settings=settings, env_vars=self._env(), pulumi_command=command
         )
         stack = self._run(
             lambda: auto.create_or_select_stack(

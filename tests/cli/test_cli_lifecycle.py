@@ -146,7 +146,7 @@ def test_up_without_kind_and_pulumi_names_the_fix_and_exits_1(cli, engine, home,
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert lines == [
-        "error: kind is not installed (not on PATH nor in ~/.kindplane/bin): run `kindplane setup`",
+        f"error: kind is not installed (not on PATH nor in {home / 'bin'}): run `kindplane setup`",
         "error: the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)",
     ]
     assert engine.targets == []
