@@ -68,17 +68,24 @@ def time_once(argv: list[str], cwd: str) -> tuple[float, int]:
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
-def import_costs(argv: list[str], cwd: str) -> list[tuple[str, int, int]]:
-    """(module, self µs, cumulative µs) for every import while running `argv` under -X importtime."""
+def import_costs(argv: list[str], cwd: str) -> list[tuple[str, int, int, str]]:
+    """(module, self µs, cumulative µs, top-level import that pulled it in) for every import
+    while running `argv` under -X importtime."""
     if argv[0] != sys.executable:  # an installed console script: run it with this Python
         argv = [sys.executable, argv[0]] + argv[1:]
     run = subprocess.run(
         [argv[0], "-X", "importtime"] + argv[1:], cwd=cwd, env=_env(), capture_output=True, text=True
     )
-    return [
-        (m.group(4), int(m.group(1)), int(m.group(2)))
-        for m in map(_IMPORT_LINE.match, run.stderr.splitlines()) if m
-    ]
+    lines = [m for m in map(_IMPORT_LINE.match, run.stderr.splitlines()) if m]
+    costs, pending = [], []
+    # importtime prints children before their parent, indented two spaces per level.
+    for m in lines:
+        pending.append((m.group(4), int(m.group(1)), int(m.group(2))))
+        if not m.group(3):
+            root = m.group(4)
+            costs.extend((name, own, cum, root) for name, own, cum in pending)
+            pending = []
+    return costs
 
 
 def culprits(argv: list[str], cwd: str, top: int = 5) -> list[str]:
@@ -87,23 +94,24 @@ def culprits(argv: list[str], cwd: str, top: int = 5) -> list[str]:
     Modules a bare `python -c pass` already imports (site, .pth hooks) are left out: every
     Python command pays for them.
     """
-    baseline = {name for name, _, _ in import_costs([sys.executable, "-c", "pass"], cwd)}
+    baseline = {c[0] for c in import_costs([sys.executable, "-c", "pass"], cwd)}
     costs = [c for c in import_costs(argv, cwd) if c[0] not in baseline]
     stdlib = sys.stdlib_module_names
     packages = sorted(
-        ((name, cum) for name, _, cum in costs if "." not in name and name not in stdlib
-         and not name.startswith("_")),
+        ((name, cum, root) for name, _, cum, root in costs
+         if "." not in name and name not in stdlib and not name.startswith("_")),
         key=lambda item: -item[1],
     )[:top]
-    modules = sorted(((name, own) for name, own, _ in costs), key=lambda item: -item[1])[:top]
-    loaded = {name for name, _, _ in costs}
+    modules = sorted(((name, own) for name, own, _, _ in costs), key=lambda item: -item[1])[:top]
+    loaded = {c[0] for c in costs}
     return [
-        "packages by cumulative import time: "
-        + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in packages),
+        "packages by cumulative import time: " + ", ".join(
+            f"{name} {us / 1000:.0f} ms" + (f" (via {root})" if root != name else "")
+            for name, us, root in packages),
         "modules by own import time: "
         + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in modules),
         f"pulumi imported: {'yes' if 'pulumi' in loaded else 'no'}; "
-        f"{sum(own for _, own, _ in costs) / 1000:.0f} ms of imports beyond `python -c pass` "
+        f"{sum(c[1] for c in costs) / 1000:.0f} ms of imports beyond `python -c pass` "
         "(importtime itself adds overhead)",
     ]
 
