@@ -28,6 +28,9 @@ if args[:1] == ["version"]:
     print("v3.272.0")
 elif args[:2] == ["stack", "export"]:
     print(open(os.environ["STUB_STATE"]).read())
+elif args[:2] == ["stack", "history"]:
+    print(json.dumps([{{"kind": "refresh", "result": "succeeded", "message": "", "environment": {{}}, "config": {{}},
+                       "startTime": "2026-01-01T00:00:00.000Z", "endTime": "2026-01-01T00:00:01.000Z"}}]))
 elif args[:2] == ["stack", "output"]:
     print(json.dumps({{"clusterName": "shop"}}))
 elif args[:1] in (["refresh"], ["destroy"]) and os.environ.get("STUB_LOCKED"):
@@ -104,3 +107,12 @@ def test_a_locked_stack_from_the_cli_becomes_stack_busy(stub, tmp_path, monkeypa
     monkeypatch.setenv("STUB_LOCKED", "1")
     with pytest.raises(StackBusy, match=r"another kindplane run is updating stack 'dev'"):
         engine(tmp_path).refresh(lambda step: None)
+
+
+def test_refresh_clears_pending_creates_and_never_colours(stub, tmp_path):
+    _, calls = stub
+    engine(tmp_path).refresh(lambda step: None)
+    refresh = next(c["argv"] for c in calls() if c["argv"][:1] == ["refresh"])
+    assert "--clear-pending-creates" in refresh
+    assert refresh[refresh.index("--color") + 1] == "never"
+    assert refresh[refresh.index("--stack") + 1] == "dev"
