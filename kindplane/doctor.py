@@ -131,13 +131,15 @@ class Doctor:
         return ok(title, f"{(attrs.get('Config') or {}).get('Image', '?')}, up since {state.get('StartedAt', '?')[:19]}{owner}")
 
     def check_registry_api(self) -> CheckResult:
-        from .registry_api import RegistryClient, RegistryError
+        from .registry_api import RegistryClient, RegistryError, RegistryUnreachable
 
         address = registry_host_address(self.registry)
         title = f"GET http://{address}/v2/"
         try:
             with RegistryClient(address, timeout=5) as client:
                 client.ping()
+        except RegistryUnreachable:
+            return fail(title, f"nothing answers on {address}", self._registry_api_fix())
         except RegistryError as exc:
             return fail(title, str(exc), self._registry_api_fix())
         self.registry_answers = True
@@ -182,7 +184,7 @@ class Doctor:
         wanted = [(LOOPBACK, port)]
         if published == wanted:
             return ok(title)
-        shown = ", ".join(f"{ip}:{p}" for ip, p in published) or "nothing"
+        shown = ", ".join(f"[{ip}]:{p}" if ":" in ip else f"{ip}:{p}" for ip, p in published) or "nothing"
         why = "reachable from other machines" if any(ip != LOOPBACK for ip, _ in published) else "not the configured port"
         lost = "" if self.registry.persistent else "; a non-persistent registry loses its images, push them again"
         return fail(title, f"publishes {shown} ({why}){lost}", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")

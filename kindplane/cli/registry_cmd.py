@@ -99,7 +99,7 @@ def ls(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     for repo in listing:
         ui.say(repo["name"])
         if not repo["tags"]:
-            ui.say("  (no tags: deleted; `kindplane registry gc` reclaims the space)", "dim")
+            ui.say("  (no tags: all deleted)", "dim")
         for tag in repo["tags"]:
             ui.say(f"  {tag['tag']:<{width}}  {tag['digest'][:19]}  {human_size(tag['size'])}")
 
