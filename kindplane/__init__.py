@@ -1,33 +1,30 @@
 """kindplane: a Kind cluster and a local registry from one kindplane.yaml, as Pulumi resources.
 
-The config layer is imported eagerly (it is light); the Pulumi components load on first use so
-that `kindplane validate` and friends never pay for importing Pulumi.
+Every public name loads on first use: `kindplane --help` must not pay for pydantic, and
+`kindplane validate` must not pay for Pulumi.
 """
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-from .config import KindplaneConfig, load_config, parse_config
-from .errors import ConfigError, ConfigProblem
+_PUBLIC = {
+    "ConfigError": "errors",
+    "ConfigProblem": "errors",
+    "KindplaneConfig": "config",
+    "load_config": "config",
+    "parse_config": "config",
+    "Environment": "components",
+    "KindCluster": "components",
+    "LocalRegistry": "components",
+    "RegistryWiring": "components",
+}
 
-__all__ = [
-    "ConfigError",
-    "ConfigProblem",
-    "Environment",
-    "KindCluster",
-    "KindplaneConfig",
-    "LocalRegistry",
-    "RegistryWiring",
-    "load_config",
-    "parse_config",
-]
-
-_COMPONENTS = {"Environment", "KindCluster", "LocalRegistry", "RegistryWiring"}
+__all__ = sorted(_PUBLIC)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _COMPONENTS:
-        from . import components
-
-        return getattr(components, name)
-    raise AttributeError(f"module 'kindplane' has no attribute {name!r}")
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kindplane' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
