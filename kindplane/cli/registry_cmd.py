@@ -226,7 +226,6 @@ def gc(
 ) -> None:
     """Run the registry's garbage collector inside its container; report the bytes reclaimed."""
     from ..naming import registry_host_address
-    from ..registry_api import RegistryClient, RegistryUnreachable
     from ..registry_ops import collect_garbage, registry_container
 
     _, registry = load_registry(ctx)
@@ -235,17 +234,11 @@ def gc(
         result = collect_garbage(container.run, container.config_path, container.storage_root, delete_untagged)
         if restart:
             container.restart()
-            with RegistryClient(registry_host_address(registry)) as client:
-                for _ in range(100):  # registry:2 is up in well under a second; poll, don't sleep
-                    try:
-                        client.ping()
-                        break
-                    except RegistryUnreachable:
-                        import time
-
-                        time.sleep(0.1)
+            back = _answers_again(registry_host_address(registry))
     except expected_errors() as exc:
         failed(exc)
+    if restart and not back:
+        ui.warn(f"restarted {registry.name}, but it does not answer yet; `kindplane doctor` checks")
     if as_json:
         print_json({"before": result.before, "after": result.after, "reclaimed": result.reclaimed, "restarted": restart})
         return
@@ -255,3 +248,19 @@ def gc(
         Text("✓ ", style="green")
         + Text(f"reclaimed {human_size(result.reclaimed)} ({human_size(result.before)} → {human_size(result.after)})")
     )
+
+
+def _answers_again(address: str, attempts: int = 100) -> bool:
+    """Polls GET /v2/ after the restart; registry:2 answers in well under a second."""
+    import time
+
+    from ..registry_api import RegistryClient, RegistryUnreachable
+
+    with RegistryClient(address, timeout=2) as client:
+        for _ in range(attempts):
+            try:
+                client.ping()
+                return True
+            except RegistryUnreachable:
+                time.sleep(0.1)
+    return False

@@ -247,6 +247,7 @@ def test_gc_in_the_container_reclaims_a_deleted_image_and_repush_works(setup, im
     result = CliRunner().invoke(app, kp + ["gc", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    assert result.stderr == ""  # the registry answered again after the restart
     assert report["reclaimed"] >= layer["size"] >= 400_000
     assert report["before"] - report["after"] == report["reclaimed"]
     assert report["restarted"] is True
@@ -256,3 +257,24 @@ def test_gc_in_the_container_reclaims_a_deleted_image_and_repush_works(setup, im
     # uploads it again and it can be fetched.
     images.push(ref)
     assert httpx.head(blob).status_code == 200
+
+
+def test_gc_without_the_registry_container_says_how_to_create_it(docker_ready, tmp_path):
+    config = tmp_path / "kindplane.yaml"
+    name = unique_name("kpt-absent")
+    config.write_text(config_text(unique_name("kpt"), registry=name, port=free_port()))
+    result = CliRunner().invoke(app, ["-c", str(config), "registry", "gc"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: no container named '{name}'; create the registry with `kindplane up`")
+
+
+def test_doctor_with_the_registry_disabled_checks_docker_only(docker_ready, tmp_path):
+    config = tmp_path / "kindplane.yaml"
+    config.write_text(config_text(unique_name("kpt")))
+    result = CliRunner().invoke(app, ["-c", str(config), "doctor"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1:] == [
+        "- local registry: disabled in kindplane.yaml (cluster.registry.enabled: false)",
+        "all 1 checks passed",
+    ]
