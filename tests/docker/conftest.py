@@ -1,6 +1,11 @@
-"""Docker tests: every test here is marked `docker` and uses the harness fixtures."""
+"""Docker tests: every test here is marked `docker` and uses the harness fixtures.
+
+With CI=true a Docker test may not skip: a skip there means the harness is broken, so it is
+turned into a failure (require_docker already fails instead of skipping when CI is set).
+"""
 import pytest
 
+from harness.docker_env import in_ci
 from harness.fixtures import *  # noqa: F401,F403
 
 
@@ -8,3 +13,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/docker/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.docker)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and in_ci() and item.get_closest_marker("docker"):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: Docker test skipped ({report.longrepr}); it must run in CI"

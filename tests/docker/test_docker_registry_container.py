@@ -1,10 +1,16 @@
 """The registry container exactly as the program specifies it, run on a real engine."""
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+
+import pytest
+
 from harness.docker_env import docker
 from harness.registry import destroy_registry, docker_run_argv, inspect, port_bindings, registry_get
-from harness.shell import run_shell
 from kindplane.naming import LABEL_MANAGED_BY, LABEL_REGISTRY, LABEL_ROLE
+
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 def test_the_translation_keeps_every_container_input(module_registry):
@@ -52,15 +58,15 @@ def test_push_from_the_host_shows_in_tags_list(module_registry, app_image):
 def test_registry_honours_delete_enabled_from_the_env(module_registry, app_image):
     """The program sets REGISTRY_STORAGE_DELETE_ENABLED=true; the image must honour it."""
     module_registry.push(app_image, "to-delete:v1")
-    head = run_shell(
-        f"curl -sfI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "
-        f"http://localhost:{module_registry.port}/v2/to-delete/manifests/v1"
-    )
-    digest = next(line.split(":", 1)[1].strip() for line in head.stdout.splitlines()
-                  if line.lower().startswith("docker-content-digest:"))
-    deleted = run_shell(f"curl -s -o /dev/null -w '%{{http_code}}' -X DELETE "
-                        f"http://localhost:{module_registry.port}/v2/to-delete/manifests/{digest}")
-    assert deleted.stdout == "202"
+    base = f"http://localhost:{module_registry.port}/v2/to-delete/manifests"
+    head = urllib.request.Request(f"{base}/v1", method="HEAD", headers={"Accept": MANIFEST_V2})
+    with urllib.request.urlopen(head, timeout=5) as response:
+        digest = response.headers["Docker-Content-Digest"]
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/{digest}", method="DELETE"), timeout=5) as response:
+        assert response.status == 202
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(urllib.request.Request(f"{base}/v1", headers={"Accept": MANIFEST_V2}), timeout=5)
+    assert gone.value.code == 404
 
 
 def test_non_persistent_down_removes_the_container(registry_factory):
