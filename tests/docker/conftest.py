@@ -15,6 +15,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.docker)
 
 
+@pytest.fixture(autouse=True)
+def _needs_docker(docker_ready):
+    """Every test here needs the engine, including those that only run the kind stand-in."""
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
