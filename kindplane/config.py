@@ -16,8 +16,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, ConfigProblem
-
-DEFAULT_FILE = "kindplane.yaml"
+from .naming import DEFAULT_FILE
 
 # A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
 # containerd's hosts.toml can use as a host name.

@@ -6,9 +6,8 @@ decision is testable against a real engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from .config import RegistryConfig
 from .naming import (
     LABEL_MANAGED_BY,
     LABEL_ROLE,
@@ -18,6 +17,9 @@ from .naming import (
     REGISTRY_IMAGE,
     registry_volume_name,
 )
+
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from .config import RegistryConfig
 
 
 class AdoptionError(RuntimeError):

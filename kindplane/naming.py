@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .config import ClusterConfig, RegistryConfig
 
+DEFAULT_FILE = "kindplane.yaml"  # the config file every command reads unless -c says otherwise
 REGISTRY_IMAGE = "registry:2"
 REGISTRY_CONTAINER_PORT = 5000
 REGISTRY_DATA_PATH = "/var/lib/registry"

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from .config import KindplaneConfig, RegistryConfig
 from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry
 from .naming import LOOPBACK, REGISTRY_CONTAINER_PORT
 from .tools import bin_dir, find_kind, find_pulumi
+
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from .config import KindplaneConfig, RegistryConfig
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from .config import KindplaneConfig, RegistryConfig
 from .docker_lookup import inspect_container, is_kindplane_registry
 from .naming import KIND_NETWORK, kube_context, node_names, registry_host_address
 from .preflight import kind_node_containers
 from .render.containerd import hosts_dirs
 from .render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
+
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from .config import KindplaneConfig, RegistryConfig
 
 UP = "kindplane up"
 

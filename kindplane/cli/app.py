@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..config import DEFAULT_FILE
+from ..naming import DEFAULT_FILE
 from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
 from .context import CliContext, default_backend
 
@@ -16,6 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain Click help: Typer's Rich help formatter imports markdown/pygments (~60 ms), which
+    # would cost `kindplane --help` most of its start-up budget.
+    rich_markup_mode=None,
 )
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from ..config import DEFAULT_FILE, KindplaneConfig, load_config
+from ..naming import DEFAULT_FILE
 
 if TYPE_CHECKING:
+    from ..config import KindplaneConfig
     from .engine import Engine, EngineFactory, StackTarget
 
 EXIT_FAILED = 1  # something is wrong with the environment (Docker down, check failed, …)
@@ -36,6 +37,8 @@ class CliContext:
 
     def load(self) -> KindplaneConfig:
         """Raises ConfigError; commands turn it into exit code 2 with every problem listed."""
+        from ..config import load_config
+
         return load_config(self.config_path)
 
     def stack_name(self, config: KindplaneConfig) -> str:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from ..config import DEFAULT_FILE
+from ..naming import DEFAULT_FILE
 from ..errors import ConfigError
 from . import ui
 from .context import EXIT_FAILED, EXIT_USAGE, CliContext

@@ -10,10 +10,12 @@ import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 from urllib.parse import urlparse
 
-from ..config import KindplaneConfig
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from ..config import KindplaneConfig
+
 
 PROJECT = "kindplane"
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")

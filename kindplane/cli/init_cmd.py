@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import typer
 
-from ..config import parse_config
 from ..errors import ConfigError
 from . import ui
 from .context import EXIT_FAILED, EXIT_USAGE
@@ -22,6 +21,8 @@ def register(app: typer.Typer) -> None:
         path = ctx.obj.config_path
         text = starter_yaml(name, registry)
         try:
+            from ..config import parse_config
+
             parse_config(text, str(path))  # a bad --name fails here, before any file is written
         except ConfigError as exc:
             ui.config_failed(exc)

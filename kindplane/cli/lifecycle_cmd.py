@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import typer
 
 from .. import preflight
-from ..config import KindplaneConfig
 from ..errors import ConfigError
 from ..naming import registry_volume_name
 from . import ui
@@ -15,6 +14,9 @@ from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
 from .engine import Engine, EngineError, ResourceStep
 from .progress import Progress, shown
 from .summary import summary_lines
+
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from ..config import KindplaneConfig
 
 INTERRUPTED = (
     "Interrupted. Pulumi recorded everything finished so far; run `kindplane up` again: it "

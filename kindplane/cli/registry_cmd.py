@@ -5,15 +5,17 @@ httpx and the docker SDK load inside the commands, so `kindplane --help` stays f
 from __future__ import annotations
 
 import json
-from typing import NoReturn, Optional
+from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
 from rich.text import Text
 
-from ..config import KindplaneConfig, RegistryConfig
 from ..errors import ConfigError
 from . import ui
 from .context import EXIT_USAGE, CliContext
+
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from ..config import KindplaneConfig, RegistryConfig
 
 registry_app = typer.Typer(
     help="Inspect and clean the local registry: list, push, delete tags, collect garbage.",

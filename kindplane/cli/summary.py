@@ -1,10 +1,12 @@
 """What `kindplane up` prints when it is done: where things are and what to type next."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..config import KindplaneConfig
 from ..naming import kube_context, node_names, registry_cluster_address, registry_host_address
+
+if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from ..config import KindplaneConfig
 
 EXAMPLE_IMAGE = "my-app:latest"
 
