@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from harness.cluster import cluster_containers, node_roles
+from harness.docker_env import docker
 from harness.names import unique_name
 from harness.program_commands import config_text, program_commands
+from harness.registry import inspect
 from harness.shell import run_program_command, run_shell
 
 PATCH = '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n'
@@ -97,3 +99,20 @@ def test_patch_is_what_makes_containerd_use_config_path(cluster_factory):
                                         + "".join(f"  {line}\n" for line in PATCH.splitlines())))
     assert plain.cri_registry_config_path(plain.nodes()[0]) == ""
     assert patched.cri_registry_config_path(patched.nodes()[0]) == "/etc/containerd/certs.d"
+
+
+def test_a_failed_create_removes_its_nodes_and_leaves_foreign_containers(node_image):
+    name = unique_name("kpt")
+    squatter = f"{name}-worker"  # a container that is not a kind node holds a node's name
+    docker("run", "-d", "--name", squatter, "--entrypoint", "/bin/sleep", node_image, "300")
+    try:
+        result = run_shell(f"kind create cluster --name {name} --config -",
+                           kind_yaml("nodes:\n- role: control-plane\n- role: worker\n"))
+        assert result.returncode == 1
+        assert result.stderr.splitlines()[-1].startswith("ERROR: failed to create cluster: ")
+        assert squatter in result.stderr
+        assert cluster_containers(name) == []
+        assert inspect(squatter)["State"]["Running"] is True
+    finally:
+        docker("rm", "-f", squatter, check=False)
+        run_shell(f"kind delete cluster --name {name}")

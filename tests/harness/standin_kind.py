@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from . import kind_config, toml_merge
 
@@ -140,8 +141,10 @@ def create(args: argparse.Namespace) -> int:
         ensure_network()
         if len(cluster.control_planes) > 1:
             start_load_balancer(name, image)
-        for container, role, node in plan:
-            start_node(container, role, name, node, image, containerd_config)
+        # kind provisions nodes concurrently; so does the stand-in (vfs copies each rootfs).
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for future in [pool.submit(start_node, c, r, name, n, image, containerd_config) for c, r, n in plan]:
+                future.result()
         wait_ready([container for container, _, _ in plan])
     except BaseException:
         if not args.retain:
