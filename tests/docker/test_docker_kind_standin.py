@@ -84,6 +84,8 @@ def test_the_programs_create_and_delete_commands_make_and_remove_exactly_its_nod
     }
     config = run_shell(f"docker exec {name}-worker3 cat /etc/containerd/config.toml").stdout
     assert 'config_path = "/etc/containerd/certs.d"' in config
+    kubeconfig = run_program_command(commands.kubeconfig, "create")
+    assert kubeconfig.returncode == 0 and f"current-context: kind-{name}" in kubeconfig.stdout
     deleted = run_program_command(commands.kind, "delete")
     assert deleted.returncode == 0, deleted.stderr
     assert cluster_containers(name) == []
