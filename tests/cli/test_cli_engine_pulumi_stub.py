@@ -16,7 +16,7 @@ import yaml
 from kindplane.cli.engine import PulumiEngine, StackBusy, StackTarget
 from kindplane.config import parse_config
 
-from conftest import write_exe
+from cli_support import write_exe
 
 STUB = """#!{python}
 import json, os, sys

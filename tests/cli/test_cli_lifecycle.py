@@ -231,7 +231,7 @@ def test_preview_lists_the_plan_without_changing_anything(cli, engine, tools, wr
 
 
 def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
-    from conftest import write_exe
+    from cli_support import write_exe
 
     write_exe(home / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.272.0\n")
     path = write_config("cluster: {name: plan}\n")

@@ -11,7 +11,7 @@ from kindplane import preflight
 from kindplane.config import parse_config
 from kindplane.status import configmap_check
 
-from conftest import write_exe
+from cli_support import write_exe
 
 
 def config_for(registry: str, port: int, persistent: bool = False):

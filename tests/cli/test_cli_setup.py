@@ -13,7 +13,7 @@ import pytest
 from kindplane.setup_tools import SetupError, install_kind, kind_asset
 from kindplane.tools import KIND_VERSION
 
-from conftest import write_exe
+from cli_support import write_exe
 
 FAKE_KIND = f"#!/bin/sh\necho 'kind {KIND_VERSION} go1.24.2 linux/amd64'\n".encode()
 
