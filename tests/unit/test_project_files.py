@@ -30,3 +30,9 @@ def test_every_stack_names_an_existing_valid_kindplane_config():
     assert len({c.name for c in clusters}) == len(clusters)
     assert len({c.registry.name for c in clusters}) == len(clusters)
     assert len({c.registry.port for c in clusters}) == len(clusters)
+
+
+def test_root_kindplane_yaml_is_the_specs_example():
+    cluster = load_config(ROOT / "kindplane.yaml").cluster
+    assert cluster.name == "kindplane-dev"
+    assert (cluster.registry.enabled, cluster.registry.port) == (True, 5001)
