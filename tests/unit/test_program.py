@@ -196,3 +196,36 @@ def test_main_with_invalid_config_fails_cleanly_and_creates_nothing(tmp_path, mo
         "with a letter or digit (a DNS-1123 label), got 'a;b'",
         f"{path}: cluster.registry.port: must be between 1 and 65535, got 70000",
     ]
+
+
+def test_main_stops_on_a_foreign_registry_before_registering_anything(tmp_path, monkeypatch):
+    from kindplane.docker_lookup import AdoptionError
+
+    path = tmp_path / "kindplane.yaml"
+    path.write_text(PERSISTENT)
+    monkeypatch.setattr(pulumi.Config, "get", lambda self, key: str(path))
+
+    def foreign(_config):
+        raise AdoptionError("a container named 'kind-registry' exists but was not created by kindplane")
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(lambda: main(foreign))
+    assert str(caught.value) == "a container named 'kind-registry' exists but was not created by kindplane"
+
+
+def test_docker_down_means_no_adoption_and_a_warning(monkeypatch):
+    from kindplane import program
+    from kindplane.docker_lookup import DockerUnavailable
+
+    warnings = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
+
+    def unreachable(_registry):
+        raise DockerUnavailable("Docker daemon not reachable: connection refused")
+
+    monkeypatch.setattr(program, "adoption_id", unreachable)
+    assert program.docker_adoption_lookup(parse_config(PERSISTENT)) is None
+    assert warnings == [
+        "Docker daemon not reachable: connection refused; cannot look for a kept registry to adopt"
+    ]
+    assert program.docker_adoption_lookup(parse_config(OFF)) is None
