@@ -89,7 +89,7 @@ def import_costs(argv: list[str], cwd: str) -> list[tuple[str, int, int, str]]:
 
 
 def culprits(argv: list[str], cwd: str, top: int = 5) -> list[str]:
-    """The heaviest non-stdlib packages (cumulative) and modules (own time), as report lines.
+    """Import time per package (own time summed, ≥ 1 ms) and the heaviest modules, as report lines.
 
     Modules a bare `python -c pass` already imports (site, .pth hooks) are left out: every
     Python command pays for them.
@@ -97,17 +97,22 @@ def culprits(argv: list[str], cwd: str, top: int = 5) -> list[str]:
     baseline = {c[0] for c in import_costs([sys.executable, "-c", "pass"], cwd)}
     costs = [c for c in import_costs(argv, cwd) if c[0] not in baseline]
     stdlib = sys.stdlib_module_names
-    packages = sorted(
-        ((name, cum, root) for name, _, cum, root in costs
-         if "." not in name and name not in stdlib and not name.startswith("_")),
-        key=lambda item: -item[1],
-    )[:top]
+    by_package: dict[str, int] = {}
+    for name, own, _, _ in costs:
+        root = name.split(".")[0]
+        key = "(stdlib)" if root in stdlib or root.startswith("_") else root
+        by_package[key] = by_package.get(key, 0) + own
+    packages = sorted(((k, v) for k, v in by_package.items() if v >= 1000), key=lambda item: -item[1])
+    firsts = {}
+    for name, _, _, root in costs:
+        firsts.setdefault(name.split(".")[0], root)
     modules = sorted(((name, own) for name, own, _, _ in costs), key=lambda item: -item[1])[:top]
     loaded = {c[0] for c in costs}
     return [
-        "packages by cumulative import time: " + ", ".join(
-            f"{name} {us / 1000:.0f} ms" + (f" (via {root})" if root != name else "")
-            for name, us, root in packages),
+        "own import time by package: " + ", ".join(
+            f"{name} {us / 1000:.0f} ms"
+            + (f" (first via {firsts[name]})" if firsts.get(name, name).split(".")[0] != name else "")
+            for name, us in packages),
         "modules by own import time: "
         + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in modules),
         f"pulumi imported: {'yes' if 'pulumi' in loaded else 'no'}; "
