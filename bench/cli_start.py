@@ -49,6 +49,9 @@ def commands() -> tuple[list[tuple[str, list[str]]], str]:
     return [
         ("python -c pass", [sys.executable, "-c", "pass"]),
         ('python -c "import pulumi"', [sys.executable, "-c", "import pulumi"]),
+        # References, not goals: what the libraries every kindplane command loads cost alone.
+        ('python -c "import typer"', [sys.executable, "-c", "import typer"]),
+        ('python -c "import kindplane.config"', [sys.executable, "-c", "import kindplane.config"]),
         ("kindplane --help", kp + ["--help"]),
         ("kindplane validate", kp + ["validate"]),
         ("kindplane config kind", kp + ["config", "kind"]),
@@ -163,8 +166,11 @@ def measure(reps: int) -> str:
                 verdict += f" (exit {failures[label]})"
             rows.append([label, s.fmt("ms", 0), f"{s.median / pulumi_ms:.2f}", verdict,
                          cpu[label].fmt("ms", 0), f"{cpu[label].median / pulumi_cpu:.2f}"])
+        source = subprocess.run([sys.executable, "-c", "import kindplane; print(kindplane.__file__)"],
+                                cwd=cwd, env=_env(), capture_output=True, text=True).stdout.strip()
         out = [
-            f"kindplane invoked as: {how}",
+            f"kindplane invoked as: {how}; code imported from {source} "
+            "(this checkout first on PYTHONPATH)",
             "",
             table(["command (fresh process)", "wall (median, min–max)", "÷ import pulumi",
                    f"goal: wall < {goal_ms:.0f} ms", "CPU user+sys (median, min–max)",
