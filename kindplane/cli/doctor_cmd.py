@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.text import Text
 
 from ..naming import DEFAULT_FILE
 from ..errors import ConfigError
@@ -50,12 +49,12 @@ def doctor(
     else:
         for result in results:
             mark, style = MARKS[result.status]
-            line = Text(f"{mark} ", style=style) + Text(result.name)
+            line = ui.Text(f"{mark} ", style=style) + ui.Text(result.name)
             if result.detail:
-                line += Text(f": {result.detail}", style="dim" if result.status == "skip" else "")
+                line += ui.Text(f": {result.detail}", style="dim" if result.status == "skip" else "")
             ui.out.print(line)
             if result.fix:
-                ui.out.print(Text("    fix: ") + Text(result.fix, style="bold"))
+                ui.out.print(ui.Text("    fix: ") + ui.Text(result.fix, style="bold"))
         ran = [r for r in results if r.status != "skip"]
         summary = f"{len(failures)} of {len(ran)} checks failed" if failures else f"all {len(ran)} checks passed"
         ui.say(summary, "red" if failures else "green")

@@ -12,11 +12,10 @@ from ..naming import registry_volume_name
 from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
 from .engine import Engine, EngineError, ResourceStep
-from .progress import Progress, shown
-from .summary import summary_lines
 
-if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
     from ..config import KindplaneConfig
+    from .progress import Progress
 
 INTERRUPTED = (
     "Interrupted. Pulumi recorded everything finished so far; run `kindplane up` again: it "
@@ -63,6 +62,8 @@ def engine_errors() -> Iterator[None]:
 
 
 def progress(cli: CliContext, title: str) -> Progress:
+    from .progress import Progress
+
     return Progress(ui.out, title, everything=cli.verbose)
 
 
@@ -93,6 +94,8 @@ def register(app: typer.Typer) -> None:
                     outputs = engine.up(p, replace_cluster=replace_cluster)
             except KeyboardInterrupt:
                 ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
+        from .summary import summary_lines
+
         ui.say("")
         for line in summary_lines(config, outputs):
             ui.say(line)
@@ -134,6 +137,8 @@ def register(app: typer.Typer) -> None:
         config = load(cli)
         require_tools(cli, need_kind=False)
         engine = cli.engine(config)
+        from .progress import shown
+
         planned: list[ResourceStep] = []
 
         def collect(step: ResourceStep) -> None:

@@ -8,7 +8,6 @@ import json
 from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
-from rich.text import Text
 
 from ..errors import ConfigError
 from . import ui
@@ -149,7 +148,7 @@ def push(
     if as_json:
         print_json({"source": result.source, "reference": result.target, "digest": result.digest, "size": result.size})
         return
-    ui.out.print(Text("✓ ", style="green") + Text(f"pushed {result.target} ({result.digest})"))
+    ui.out.print(ui.Text("✓ ", style="green") + ui.Text(f"pushed {result.target} ({result.digest})"))
     ui.say(f"Use in manifests: image: {result.target}")
 
 
@@ -192,14 +191,14 @@ def rm(
             ]
             for item in deleted:  # named before anything is deleted, on stderr under --json
                 name = f"{ref.path}:{item['tag']}" if item["tag"] else ref.path
-                (ui.err if as_json else ui.out).print(Text(f"Deleting {name} ({digest})"))
+                (ui.err if as_json else ui.out).print(ui.Text(f"Deleting {name} ({digest})"))
             client.delete(ref.path, digest)
     except expected_errors() as exc:
         failed(exc)
     if as_json:
         print_json({"registry": address, "deleted": deleted})
         return
-    ui.out.print(Text("✓ ", style="green") + Text(f"deleted; `kindplane registry gc` reclaims the space"))
+    ui.out.print(ui.Text("✓ ", style="green") + ui.Text(f"deleted; `kindplane registry gc` reclaims the space"))
 
 
 def _digest_of(client, repository: str, tag: str) -> str:
@@ -247,8 +246,8 @@ def gc(
     if cli_context(ctx).verbose:
         ui.say(result.output.rstrip(), "dim")
     ui.out.print(
-        Text("✓ ", style="green")
-        + Text(f"reclaimed {human_size(result.reclaimed)} ({human_size(result.before)} → {human_size(result.after)})")
+        ui.Text("✓ ", style="green")
+        + ui.Text(f"reclaimed {human_size(result.reclaimed)} ({human_size(result.before)} → {human_size(result.after)})")
     )
 
 

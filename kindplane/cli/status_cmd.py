@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import typer
-from rich.text import Text
 
 from . import ui
 from .context import EXIT_FAILED
@@ -19,7 +18,7 @@ def register(app: typer.Typer) -> None:
         checks = gather(config, docker(ctx.obj))
         for check in checks:
             mark, style = ("ok", "green") if check.ok else ("FAIL", "red")
-            line = Text.assemble((f"{mark:<5}", style), f"{check.label}: {check.detail}")
+            line = ui.Text.assemble((f"{mark:<5}", style), f"{check.label}: {check.detail}")
             if not check.ok and check.fix:
                 line.append(f"  → run: {check.fix}", style="yellow")
             ui.out.print(line)
