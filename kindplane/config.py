@@ -16,6 +16,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, ConfigProblem
+from .image_ref import ImageRefError, parse_image_ref
 from .naming import DEFAULT_FILE
 
 # A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
@@ -26,12 +27,6 @@ KIND_CLUSTER_NAME_MAX = 50
 # Linux host names (and DNS labels) stop at 63 characters; kind uses the node name as both.
 HOSTNAME_MAX = 63
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
-# An image reference as Docker parses it: [registry[:port]/]path[:tag][@sha256:digest].
-_IMAGE_REF = re.compile(
-    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?"
-    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
-)
 _MAX_NODES = 50
 
 
@@ -74,8 +69,10 @@ def _absolute_path(value: str) -> str:
 
 
 def _image_ref(value: str) -> str:
-    if not _IMAGE_REF.match(value):
-        raise ValueError(f"must be an image reference such as kindest/node:v1.31.0, got {value!r}")
+    try:
+        parse_image_ref(value)  # the one grammar, shared with `registry` and `doctor`
+    except ImageRefError:
+        raise ValueError(f"must be an image reference such as kindest/node:v1.31.0, got {value!r}") from None
     return value
 
 
