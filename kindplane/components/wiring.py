@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import ClusterConfig
 from ..render import commands
-from ..render.containerd import hosts_toml
+from ..render.containerd import hosts_dirs, hosts_toml
 from ..render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 from .cluster import KindCluster
 from .registry import LocalRegistry
@@ -41,9 +41,13 @@ class RegistryWiring(pulumi.ComponentResource):
                 create=commands.write_hosts_toml(node, spec),
                 delete=commands.remove_hosts_toml(node, spec),
                 stdin=content,
-                # A new cluster has fresh nodes without the file: write it again.
-                triggers=[cluster.cluster.id],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
+                # A new cluster has fresh nodes without the file: write it again. New directories
+                # (registry port or name changed) replace the write, so the old delete removes the
+                # old directories first instead of leaving a stale mirror behind.
+                triggers=[cluster.cluster.id, *hosts_dirs(spec)],
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=after_both, delete_before_replace=True
+                ),
             )
             for node in cluster.node_names
         ]

@@ -11,7 +11,7 @@ from kindplane.components.registry import ADOPTED_IGNORE_CHANGES
 from kindplane.naming import LABEL_MANAGED_BY, LABEL_REGISTRY, LABEL_ROLE
 from kindplane.program import build, main
 from kindplane.render import commands
-from kindplane.render.containerd import hosts_toml
+from kindplane.render.containerd import hosts_dirs, hosts_toml
 from kindplane.render.discovery import local_registry_hosting
 from kindplane.render.kind_config import kind_config_yaml
 from support.pulumi_mocks import (
@@ -121,7 +121,9 @@ def test_one_hosts_toml_write_per_node_after_cluster_and_registry(text):
         assert write.inputs["stdin"] == hosts_toml(spec.registry)
         # Fan-out: every write waits for the cluster and the registry, never for another write.
         assert write.depends_on_names() == ["kindplane-cluster-kind", "kindplane-registry-container"]
-        assert write.inputs["triggers"] == ["kindplane-cluster-kind-id"]
+        # Replaced (old directories removed first) when the cluster or the mirror directories change.
+        assert write.inputs["triggers"] == ["kindplane-cluster-kind-id", *hosts_dirs(spec.registry)]
+        assert write.opts.delete_before_replace is True
     assert not any("external-load-balancer" in w.inputs["create"] for w in writes)
 
 
