@@ -61,13 +61,18 @@ def is_kindplane_registry(attrs: dict) -> bool:
     return labels.get(LABEL_MANAGED_BY) == "kindplane" and labels.get(LABEL_ROLE) == "registry"
 
 
+def port_bindings(attrs: dict) -> list[dict]:
+    """The host bindings configured for the registry's port (HostConfig, as created)."""
+    return ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(f"{REGISTRY_CONTAINER_PORT}/tcp") or []
+
+
 def registry_mismatches(attrs: dict, registry: RegistryConfig, image_id: Optional[str]) -> list[str]:
     """What differs between a kept container and what the config asks for."""
     found: list[str] = []
-    config, host = attrs.get("Config") or {}, attrs.get("HostConfig") or {}
+    config = attrs.get("Config") or {}
     if image_id is not None and attrs.get("Image") != image_id:
         found.append(f"image is {config.get('Image')!r}, not the local {REGISTRY_IMAGE}")
-    bindings = (host.get("PortBindings") or {}).get(f"{REGISTRY_CONTAINER_PORT}/tcp") or []
+    bindings = port_bindings(attrs)
     wanted = [{"HostIp": LOOPBACK, "HostPort": str(registry.port)}]
     if bindings != wanted:
         shown = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings) or "nothing"

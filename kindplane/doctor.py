@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional, Sequence
 
 from .config import KindplaneConfig, RegistryConfig
+from .docker_lookup import port_bindings
 from .image_ref import ImageRef
 from .naming import (
     CERTS_DIR,
@@ -353,7 +354,7 @@ def _published(attrs: dict) -> list[tuple[str, int]]:
     """(host IP, host port) pairs publishing the registry port; live ones when running."""
     key = f"{REGISTRY_CONTAINER_PORT}/tcp"
     live = ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(key)
-    bindings = live if live else ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(key)
+    bindings = live if live else port_bindings(attrs)
     return [(b.get("HostIp") or "0.0.0.0", int(b.get("HostPort") or 0)) for b in bindings or []]
 
 

@@ -9,8 +9,8 @@ import errno
 import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry
-from .naming import LOOPBACK, REGISTRY_CONTAINER_PORT
+from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry, port_bindings
+from .naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
@@ -62,8 +62,7 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
 
 
 def _publishes(attrs: dict, port: int) -> bool:
-    bindings = ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(f"{REGISTRY_CONTAINER_PORT}/tcp") or []
-    return any(str(b.get("HostPort")) == str(port) for b in bindings)
+    return any(str(b.get("HostPort")) == str(port) for b in port_bindings(attrs))
 
 
 def registry_problems(registry: RegistryConfig, client: Any) -> list[str]:
