@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from harness.docker_env import docker
+from harness.fixtures import push_to
 from harness.names import unique_name
 from harness.shell import run_program_command
 
@@ -61,12 +62,7 @@ def test_everything_in_place_passes(cli, environment):
 def test_pushed_images_are_counted(cli, environment, app_image):
     config, path = environment
     port = config.cluster.registry.port
-    ref = f"localhost:{port}/status-count:1"
-    docker("tag", app_image, ref)
-    try:
-        docker("push", ref)
-    finally:
-        docker("rmi", ref, check=False)
+    push_to(f"localhost:{port}", app_image, "status-count:1")
     result = cli(["-c", str(path), "status"])
     assert f"registry API http://localhost:{port}/v2/: reachable, 1 image(s)" in result.stdout
 

@@ -76,13 +76,18 @@ class StartedRegistry:
 
     def push(self, local_image: str, repo: str = "my-app:latest") -> str:
         """Tags `local_image` as localhost:<port>/<repo> and pushes it; returns the reference."""
-        ref = f"{self.host}/{repo}"
-        docker("tag", local_image, ref)
-        try:
-            docker("push", ref)
-        finally:
-            docker("rmi", ref, check=False)
-        return ref
+        return push_to(self.host, local_image, repo)
+
+
+def push_to(host: str, local_image: str, repo: str) -> str:
+    """`docker push <host>/<repo>` of a local image (the tag is removed again); returns the ref."""
+    ref = f"{host}/{repo}"
+    docker("tag", local_image, ref)
+    try:
+        docker("push", ref)
+    finally:
+        docker("rmi", ref, check=False)
+    return ref
 
 
 class RegistryFactory:
