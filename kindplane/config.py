@@ -221,7 +221,25 @@ def load_config(path: str | Path = DEFAULT_FILE) -> KindplaneConfig:
         raise ConfigError([ConfigProblem(label, "", "file not found; create one with `kindplane init`")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(label, "", f"cannot be read: {exc}")]) from None
-    return parse_config(text, label)
+    return resolve_host_paths(parse_config(text, label), path.parent)
+
+
+def resolve_host_paths(config: KindplaneConfig, base: Path) -> KindplaneConfig:
+    """Relative extraMounts.hostPath values, made absolute against the config file's folder.
+
+    kind resolves them against its own working directory, which under Pulumi is the program's
+    or the provider's folder, not the user's: left relative, the mount would silently be empty.
+    """
+    mounts = config.cluster.extra_mounts
+    if all(Path(m.host_path).is_absolute() for m in mounts):
+        return config
+    resolved = [
+        m if Path(m.host_path).is_absolute()
+        else m.model_copy(update={"host_path": str((base / m.host_path).resolve())})
+        for m in mounts
+    ]
+    cluster = config.cluster.model_copy(update={"extra_mounts": resolved})
+    return config.model_copy(update={"cluster": cluster})
 
 
 def parse_config(text: str, file: str = DEFAULT_FILE) -> KindplaneConfig:

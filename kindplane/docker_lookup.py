@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .naming import (
     LABEL_MANAGED_BY,
+    LABEL_OWNER,
+    LABEL_PERSISTENT,
     LABEL_ROLE,
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
@@ -34,6 +36,8 @@ class DockerUnavailable(RuntimeError):
 class KeptRegistry:
     container_id: str  # the full 64-hex ID: what Pulumi's import needs
     mismatches: tuple[str, ...]  # empty when the container matches the config
+    created_persistent: bool
+    volume: str  # where its images are, in words (describe_volume)
 
 
 def docker_client() -> Any:
@@ -66,30 +70,89 @@ def port_bindings(attrs: dict) -> list[dict]:
     return ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(f"{REGISTRY_CONTAINER_PORT}/tcp") or []
 
 
+def _short(image_id: Optional[str]) -> str:
+    return (image_id or "unknown").removeprefix("sha256:")[:12]
+
+
+def registry_volumes(attrs: dict) -> list[dict]:
+    """The volume mounts on the registry's data path (named or anonymous)."""
+    return [
+        m for m in attrs.get("Mounts") or []
+        if m.get("Type") == "volume" and m.get("Destination") == REGISTRY_DATA_PATH
+    ]
+
+
+def _is_anonymous(mount: dict) -> bool:
+    # Docker names anonymous volumes with 64 hex digits; a named volume carries its own name.
+    name = mount.get("Name") or ""
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+def describe_volume(attrs: dict) -> str:
+    """Where the container really keeps its images, in words a user can act on."""
+    mounts = registry_volumes(attrs)
+    if not mounts:
+        return "inside the container (no volume)"
+    mount = mounts[0]
+    if _is_anonymous(mount):
+        return f"anonymous volume {mount['Name'][:12]} (deleted with `docker rm -v`)"
+    return f"volume {mount.get('Name')!r}"
+
+
 def registry_mismatches(attrs: dict, registry: RegistryConfig, image_id: Optional[str]) -> list[str]:
     """What differs between a kept container and what the config asks for."""
     found: list[str] = []
     config = attrs.get("Config") or {}
     if image_id is not None and attrs.get("Image") != image_id:
-        found.append(f"image is {config.get('Image')!r}, not the local {REGISTRY_IMAGE}")
+        found.append(
+            f"runs image {_short(attrs.get('Image'))} ({config.get('Image')}), but {REGISTRY_IMAGE} "
+            f"here is now image {_short(image_id)}"
+        )
     bindings = port_bindings(attrs)
     wanted = [{"HostIp": LOOPBACK, "HostPort": str(registry.port)}]
     if bindings != wanted:
         shown = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings) or "nothing"
         found.append(f"publishes {shown}, config wants {LOOPBACK}:{registry.port}")
-    volumes = [
-        m.get("Name") for m in attrs.get("Mounts") or []
-        if m.get("Type") == "volume" and m.get("Destination") == REGISTRY_DATA_PATH
-    ]
+    names = [m.get("Name") for m in registry_volumes(attrs)]
     wanted_volume = registry_volume_name(registry) if registry.persistent else None
-    if wanted_volume and volumes != [wanted_volume]:
-        found.append(f"stores images in {volumes[0] if volumes else 'no named volume'!r}, config wants volume {wanted_volume!r}")
+    if wanted_volume and names != [wanted_volume]:
+        found.append(f"stores images in {describe_volume(attrs)}, config wants volume {wanted_volume!r}")
     return found
 
 
-def find_kept_registry(registry: RegistryConfig, client: Any = None) -> Optional[KeptRegistry]:
-    """The kindplane registry container of this name, if one exists; AdoptionError if foreign."""
+def owner_of(attrs: dict) -> Optional[str]:
+    """The "<project>/<stack>" that created a kindplane container or volume (None: older kindplane)."""
+    labels = (attrs.get("Config") or {}).get("Labels") or attrs.get("Labels") or {}
+    return labels.get(LABEL_OWNER)
+
+
+def created_persistent(attrs: dict) -> bool:
+    """Created retained: by the label, or (before the label existed) by its named data volume."""
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    if LABEL_PERSISTENT in labels:
+        return labels[LABEL_PERSISTENT] == "true"
+    return any(not _is_anonymous(m) for m in registry_volumes(attrs))
+
+
+def _other_stack(kind: str, name: str, owner: str, you: str) -> AdoptionError:
+    return AdoptionError(
+        f"{kind} {name!r} belongs to kindplane stack {owner!r}, not to this stack {you!r}: one "
+        f"registry cannot serve two stacks yet. Give this config its own cluster.registry.name "
+        f"and cluster.registry.port, or remove that stack first (`kindplane down -s "
+        f"{owner.split('/', 1)[-1]}`)"
+    )
+
+
+def find_kept_registry(registry: RegistryConfig, owner: str, client: Any = None) -> Optional[KeptRegistry]:
+    """This stack's kindplane registry container of this name, if one exists.
+
+    AdoptionError when the name is held by a foreign container or by another stack's registry,
+    or when the data volume belongs to another stack.
+    """
     client = client or docker_client()
+    volume = inspect_volume(client, registry_volume_name(registry)) if registry.persistent else None
+    if volume is not None and owner_of(volume) not in (None, owner):
+        raise _other_stack("the registry volume", registry_volume_name(registry), owner_of(volume), owner)
     attrs = inspect_container(client, registry.name)
     if attrs is None:
         return None
@@ -99,8 +162,22 @@ def find_kept_registry(registry: RegistryConfig, client: Any = None) -> Optional
             f"(no {LABEL_MANAGED_BY}=kindplane label); remove it with `docker rm -f {registry.name}` "
             f"or choose another cluster.registry.name"
         )
+    if owner_of(attrs) not in (None, owner):
+        raise _other_stack("the registry container", registry.name, owner_of(attrs), owner)
     image_id = _local_image_id(client)
-    return KeptRegistry(attrs["Id"], tuple(registry_mismatches(attrs, registry, image_id)))
+    return KeptRegistry(
+        attrs["Id"], tuple(registry_mismatches(attrs, registry, image_id)),
+        created_persistent(attrs), describe_volume(attrs),
+    )
+
+
+def inspect_volume(client: Any, name: str) -> Optional[dict]:
+    import docker
+
+    try:
+        return client.api.inspect_volume(name)
+    except docker.errors.NotFound:
+        return None
 
 
 def _local_image_id(client: Any) -> Optional[str]:
@@ -112,25 +189,30 @@ def _local_image_id(client: Any) -> Optional[str]:
         return None
 
 
-def adoption_id(registry: RegistryConfig, client: Any = None) -> Optional[str]:
+def adoption_id(registry: RegistryConfig, owner: str, client: Any = None) -> Optional[str]:
     """The container ID to import, None to create a fresh one; AdoptionError when neither works.
 
     A kept container that no longer matches the config cannot be imported (the change would need
-    a replacement, which Pulumi refuses while `import_` is set) nor replaced by Pulumi when it is
-    retained (the new container would clash with the kept one's name). Persistent mode therefore
-    asks the user to remove the container: the images live in the volume, which is kept.
+    a replacement, which Pulumi refuses while `import_` is set) nor replaced by Pulumi when it was
+    retained: the retained delete is skipped and the new container meets the old one's name
+    (Docker 409). That holds whether the config is persistent now or the container was created
+    persistent (the retain flag Pulumi acts on is the one in the state). So those cases ask the
+    user to remove the container; the images stay in the named volume.
     """
-    kept = find_kept_registry(registry, client)
+    kept = find_kept_registry(registry, owner, client)
     if kept is None:
         return None
     if not kept.mismatches:
         return kept.container_id
-    if registry.persistent:
-        volume = registry_volume_name(registry)
+    if registry.persistent or kept.created_persistent:
+        if registry.persistent:
+            after = f"your images stay in volume {registry_volume_name(registry)!r}"
+        else:
+            after = f"its images are in {kept.volume}; `docker volume rm` it once you no longer need them"
         raise AdoptionError(
             f"the kept registry container {registry.name!r} no longer matches the config: "
             f"{'; '.join(kept.mismatches)}. Remove it with `docker rm -f {registry.name}` "
-            f"(your images stay in volume {volume!r}) and run up again"
+            f"({after}) and run up again"
         )
-    # Not persistent: if it is this stack's container Pulumi replaces it from its own state.
+    # Created and kept non-persistent: Pulumi replaces it from its own state (delete first).
     return None

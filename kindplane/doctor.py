@@ -19,7 +19,7 @@ from .docker_lookup import port_bindings
 from .image_ref import ImageRef
 from .naming import (
     CERTS_DIR,
-    KIND_NETWORK,
+    kind_network,
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
     kube_context,
@@ -159,20 +159,20 @@ class Doctor:
     def check_kind_network(self) -> CheckResult:
         import docker
 
-        name = self.registry.name
-        title = f"registry on the {KIND_NETWORK!r} network"
+        name, network = self.registry.name, kind_network()
+        title = f"registry on the {network!r} network"
         try:
-            self.client.networks.get(KIND_NETWORK)
+            self.client.networks.get(network)
         except docker.errors.NotFound:
-            return fail(title, f"no {KIND_NETWORK!r} network: the kind cluster was never created", f"{self.kindplane} up")
+            return fail(title, f"no {network!r} network: the kind cluster was never created", f"{self.kindplane} up")
         if self.registry_attrs is None:
             return skip(title, "no registry container")
         networks = ((self.registry_attrs.get("NetworkSettings") or {}).get("Networks") or {})
-        if KIND_NETWORK not in networks:
+        if network not in networks:
             return fail(
                 title,
                 f"{name} is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach {registry_cluster_address(self.registry)}",
-                f"docker network connect {q(KIND_NETWORK)} {q(name)}",
+                f"docker network connect {q(network)} {q(name)}",
             )
         return ok(title, f"nodes reach it as {registry_cluster_address(self.registry)}")
 

@@ -7,7 +7,9 @@ gets registry configuration.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+import re
+from typing import TYPE_CHECKING, Mapping
 
 if TYPE_CHECKING:
     from .config import ClusterConfig, RegistryConfig
@@ -16,7 +18,7 @@ DEFAULT_FILE = "kindplane.yaml"  # the config file every command reads unless -c
 REGISTRY_IMAGE = "registry:2"
 REGISTRY_CONTAINER_PORT = 5000
 REGISTRY_DATA_PATH = "/var/lib/registry"
-KIND_NETWORK = "kind"
+KIND_NETWORK = "kind"  # kind's default; see kind_network()
 LOOPBACK = "127.0.0.1"
 CERTS_DIR = "/etc/containerd/certs.d"
 HELP_URL = "https://kind.sigs.k8s.io/docs/user/local-registry/"
@@ -26,6 +28,14 @@ HELP_URL = "https://kind.sigs.k8s.io/docs/user/local-registry/"
 LABEL_MANAGED_BY = "dev.kindplane.managed-by"
 LABEL_ROLE = "dev.kindplane.role"
 LABEL_REGISTRY = "dev.kindplane.registry"
+# Which Pulumi project/stack created the container (and volume): adoption refuses another
+# stack's registry, so one stack's `down` can never delete what another stack's images live in.
+LABEL_OWNER = "dev.kindplane.owner"
+# Whether the container was created retained (persistent): Pulumi cannot replace such a
+# container itself (the retained delete is skipped and the new one meets its name).
+LABEL_PERSISTENT = "dev.kindplane.persistent"
+# kind's own override of its network name; kindplane follows it the same way kind does.
+KIND_NETWORK_ENV = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
 
 
 def _numbered(prefix: str, count: int) -> list[str]:
@@ -72,8 +82,39 @@ def registry_volume_name(registry: "RegistryConfig") -> str:
     return f"{registry.name}-data"
 
 
-def registry_labels(registry: "RegistryConfig") -> dict[str, str]:
-    return {LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: registry.name}
+def registry_labels(registry: "RegistryConfig", owner: str) -> dict[str, str]:
+    """`owner` is "<project>/<stack>", the stack whose state holds the container."""
+    return {
+        LABEL_MANAGED_BY: "kindplane",
+        LABEL_ROLE: "registry",
+        LABEL_REGISTRY: registry.name,
+        LABEL_OWNER: owner,
+        LABEL_PERSISTENT: "true" if registry.persistent else "false",
+    }
+
+
+def stack_owner(project: str, stack: str) -> str:
+    return f"{project}/{stack}"
+
+
+# Docker's own rule for network names; anything else never reaches a shell command.
+_DOCKER_NETWORK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+
+
+class BadEnvironment(ValueError):
+    """An environment variable kindplane follows holds a value it cannot use."""
+
+
+def kind_network(environ: "Mapping[str, str] | None" = None) -> str:
+    """The Docker network kind puts nodes on: KIND_EXPERIMENTAL_DOCKER_NETWORK, else `kind`."""
+    env = os.environ if environ is None else environ
+    name = env.get(KIND_NETWORK_ENV) or KIND_NETWORK
+    if not _DOCKER_NETWORK.match(name):
+        raise BadEnvironment(
+            f"{KIND_NETWORK_ENV}={name!r} is not a Docker network name (letters, digits, '_', '.', "
+            f"'-', starting with a letter or digit); fix or unset it"
+        )
+    return name
 
 
 def kube_context(cluster_name: str) -> str:

@@ -65,10 +65,10 @@ def _publishes(attrs: dict, port: int) -> bool:
     return any(str(b.get("HostPort")) == str(port) for b in port_bindings(attrs))
 
 
-def registry_problems(registry: RegistryConfig, client: Any) -> list[str]:
+def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list[str]:
     """The registry's name held by a foreign container, or its port held by something else."""
     try:
-        find_kept_registry(registry, client)
+        find_kept_registry(registry, owner, client)
     except AdoptionError as exc:
         return [str(exc)]
     if port_is_free(registry.port):
@@ -94,7 +94,7 @@ def cluster_owner_problem(cluster_name: str, nodes: Iterable[dict], managed: set
     )
 
 
-def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: str) -> list[str]:
+def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: str, owner: str) -> list[str]:
     """What would make `up` fail half-way: foreign cluster, foreign registry, taken port."""
     cluster = config.cluster
     problems = []
@@ -102,5 +102,5 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
     if owner:
         problems.append(owner)
     if cluster.registry.enabled:
-        problems += registry_problems(cluster.registry, client)
+        problems += registry_problems(cluster.registry, client, owner)
     return problems

@@ -9,28 +9,39 @@ from .components import Environment
 from .config import DEFAULT_FILE, KindplaneConfig, load_config
 from .docker_lookup import AdoptionError, DockerUnavailable, adoption_id
 from .errors import ConfigError
+from .naming import BadEnvironment, kind_network, stack_owner
+from .versions import VersionTooOld, check_provider_versions
 
 CONFIG_NAMESPACE = "kindplane"
 CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the project directory
 
-AdoptionLookup = Callable[[KindplaneConfig], Optional[str]]
+AdoptionLookup = Callable[[KindplaneConfig, str], Optional[str]]
 
 
-def docker_adoption_lookup(config: KindplaneConfig) -> Optional[str]:
+def this_stack() -> str:
+    """The owner label value: adoption only ever takes this stack's own registry."""
+    return stack_owner(pulumi.get_project(), pulumi.get_stack())
+
+
+def docker_adoption_lookup(config: KindplaneConfig, owner: str) -> Optional[str]:
     registry = config.cluster.registry
     if not registry.enabled:
         return None
     try:
-        return adoption_id(registry)
+        return adoption_id(registry, owner)
     except DockerUnavailable as exc:
-        # Preview can still show the plan; the docker provider will report the daemon itself.
-        pulumi.log.warn(f"{exc}; cannot look for a kept registry to adopt")
+        if not pulumi.runtime.is_dry_run():
+            # Without the look-up the plan would replace a kept container (409) or miss one.
+            raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+        pulumi.log.warn(f"{exc}; cannot look for a kept registry to adopt, so this preview may show changes that up will not make")
         return None
 
 
 def build(config: KindplaneConfig, lookup: AdoptionLookup = docker_adoption_lookup) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
-    env = Environment("kindplane", config, adopt_registry_id=lookup(config))
+    owner = this_stack()
+    network = kind_network()  # checked before anything is registered
+    env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network)
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -43,8 +54,9 @@ def config_file_from_stack() -> str:
 def main(lookup: AdoptionLookup = docker_adoption_lookup) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:
+        check_provider_versions()
         config = load_config(config_file_from_stack())
         return build(config, lookup)
-    except (ConfigError, AdoptionError) as exc:
+    except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld) as exc:
         # RunError prints the message without a Python traceback.
         raise pulumi.RunError(str(exc)) from None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 from .docker_lookup import inspect_container, is_kindplane_registry
-from .naming import KIND_NETWORK, kube_context, node_names, registry_host_address
+from .naming import kind_network, kube_context, node_names, registry_host_address
 from .preflight import kind_node_containers
 from .render.containerd import hosts_dirs
 from .render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
@@ -56,8 +56,8 @@ def registry_checks(registry: RegistryConfig, client: Any, http_get=None) -> lis
     state = (attrs.get("State") or {}).get("Status", "unknown")
     checks = [Check(label, state == "running", f"container {state}", "" if state == "running" else f"docker start {registry.name}")]
     networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-    joined = KIND_NETWORK in networks
-    checks.append(Check(f"{label} on network {KIND_NETWORK}", joined, "connected" if joined else "not connected", "" if joined else UP))
+    joined = kind_network() in networks
+    checks.append(Check(f"{label} on network {kind_network()}", joined, "connected" if joined else "not connected", "" if joined else UP))
     checks.append(api_check(registry, http_get))
     return checks
 

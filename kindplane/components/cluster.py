@@ -26,6 +26,9 @@ class KindCluster(pulumi.ComponentResource):
         self.cluster = command.local.Command(
             f"{name}-kind",
             create=commands.kind_create(cluster),
+            # An in-place update (any non-trigger input changed, e.g. a newer kindplane's command
+            # text) reruns this instead of `create`: the cluster this stack made already exists.
+            update=commands.kind_create_if_missing(cluster),
             delete=commands.kind_delete(cluster),
             stdin=config_text,
             # kind cannot change a running cluster: any change to the config means a new one.
@@ -38,6 +41,8 @@ class KindCluster(pulumi.ComponentResource):
             f"{name}-kubeconfig",
             create=commands.kind_kubeconfig(cluster),
             triggers=[self.cluster.id],
+            # pulumi-command logs stdout by default: that would print the admin client key.
+            logging=command.local.Logging.NONE,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[self.cluster], additional_secret_outputs=["stdout"]
             ),

@@ -6,6 +6,7 @@ from typing import Optional
 import pulumi
 
 from ..config import KindplaneConfig
+from ..naming import KIND_NETWORK
 from .cluster import KindCluster
 from .registry import LocalRegistry
 from .wiring import RegistryWiring
@@ -20,7 +21,9 @@ class Environment(pulumi.ComponentResource):
         self,
         name: str,
         config: KindplaneConfig,
+        owner: Optional[str] = None,
         adopt_registry_id: Optional[str] = None,
+        network: str = KIND_NETWORK,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("kindplane:index:Environment", name, None, opts)
@@ -31,12 +34,12 @@ class Environment(pulumi.ComponentResource):
         if spec.registry.enabled:
             # Created first: kind nodes should find it as soon as they start pulling.
             self.registry = LocalRegistry(
-                f"{name}-registry", spec.registry, adopt_registry_id, opts=child
+                f"{name}-registry", spec.registry, owner, adopt_registry_id, opts=child
             )
         self.cluster = KindCluster(f"{name}-cluster", spec, opts=child)
         if self.registry is not None:
             self.wiring = RegistryWiring(
-                f"{name}-wiring", spec, self.cluster, self.registry, opts=child
+                f"{name}-wiring", spec, self.cluster, self.registry, network, opts=child
             )
         self.register_outputs(self.outputs())
 

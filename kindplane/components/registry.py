@@ -16,6 +16,7 @@ from ..naming import (
     registry_host_address,
     registry_labels,
     registry_volume_name,
+    stack_owner,
 )
 
 # `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
@@ -24,6 +25,9 @@ REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
 # The bridged Container never reads these back after an import, so they would look changed and
 # force a replacement (an error while `import_` is set). Adoption only happens after
 # docker_lookup has checked that the kept container matches them, so ignoring them is safe.
+# A retained (persistent) container gets the same list on every run, adopted this time or in an
+# earlier one: Pulumi can never replace it (the retained delete is skipped, the new container
+# meets its name), so docker_lookup compares these fields itself and asks for `docker rm -f`.
 ADOPTED_IGNORE_CHANGES = ["image", "labels", "volumes", "ports", "envs"]
 
 
@@ -37,13 +41,15 @@ class LocalRegistry(pulumi.ComponentResource):
         self,
         name: str,
         registry: RegistryConfig,
+        owner: Optional[str] = None,
         adopt_container_id: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("kindplane:index:LocalRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         persistent = registry.persistent
-        labels = registry_labels(registry)
+        # The stack whose state will hold the container: it alone may adopt or delete it.
+        labels = registry_labels(registry, owner or stack_owner(pulumi.get_project(), pulumi.get_stack()))
 
         # Looks for a local image first; keep_locally so destroy never removes a shared image.
         image = docker.RemoteImage(
@@ -89,7 +95,7 @@ class LocalRegistry(pulumi.ComponentResource):
                 delete_before_replace=True,
                 retain_on_delete=persistent,
                 import_=adopt_container_id,
-                ignore_changes=ADOPTED_IGNORE_CHANGES if adopting else None,
+                ignore_changes=ADOPTED_IGNORE_CHANGES if adopting or persistent else None,
             ),
         )
         self.host_address = registry_host_address(registry)

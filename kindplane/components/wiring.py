@@ -8,6 +8,7 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 
 from ..config import ClusterConfig
+from ..naming import KIND_NETWORK
 from ..render import commands
 from ..render.containerd import hosts_dirs, hosts_toml
 from ..render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
@@ -27,6 +28,7 @@ class RegistryWiring(pulumi.ComponentResource):
         cluster_config: ClusterConfig,
         cluster: KindCluster,
         registry: LocalRegistry,
+        network: str = KIND_NETWORK,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("kindplane:index:RegistryWiring", name, None, opts)
@@ -53,16 +55,20 @@ class RegistryWiring(pulumi.ComponentResource):
         ]
         self.network_join = command.local.Command(
             f"{name}-network",
-            create=commands.join_kind_network(spec),
+            create=commands.join_kind_network(spec, network),
             # A new registry container starts on the bridge only: join it again.
             triggers=[registry.container.id],
             opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
         )
         # delete_unreachable: destroy still succeeds when the cluster was deleted by hand.
+        # upsert_existing_objects: if a refresh ever dropped the ConfigMap from state while the
+        # API server was down, the next up takes the existing object over instead of failing
+        # with "already exists" (pulumi-kubernetes >= 4.29 refuses otherwise).
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=cluster.kubeconfig,
             delete_unreachable=True,
+            upsert_existing_objects=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.cluster]),
         )
         self.config_map = k8s.core.v1.ConfigMap(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shlex
 
 from ..config import ClusterConfig, RegistryConfig
-from ..naming import KIND_NETWORK
 from .containerd import hosts_dirs
 
 q = shlex.quote
@@ -16,6 +15,15 @@ q = shlex.quote
 def kind_create(cluster: ClusterConfig) -> str:
     """The kind config arrives on stdin (`--config -`), so no temp file is left behind."""
     return f"kind create cluster --name {q(cluster.name)} --config -"
+
+
+def kind_create_if_missing(cluster: ClusterConfig) -> str:
+    """Creates the cluster only when kind lists no node of it (stdin is drained either way)."""
+    name = q(cluster.name)
+    return (
+        f"if [ -n \"$(kind get nodes --name {name} 2>/dev/null)\" ]; then cat >/dev/null; "
+        f"else {kind_create(cluster)}; fi"
+    )
 
 
 def kind_delete(cluster: ClusterConfig) -> str:
@@ -43,8 +51,13 @@ def remove_hosts_toml(node: str, registry: RegistryConfig) -> str:
     return f"docker exec {q(node)} sh -c {q(script)} 2>/dev/null || true"
 
 
-def join_kind_network(registry: RegistryConfig) -> str:
-    """Connects the registry to kind's network; a no-op when it is already connected."""
-    name, net = q(registry.name), q(KIND_NETWORK)
-    joined = f"docker inspect -f '{{{{json .NetworkSettings.Networks.{KIND_NETWORK}}}}}' {name}"
+def join_kind_network(registry: RegistryConfig, network: str) -> str:
+    """Connects the registry to kind's network; a no-op when it is already connected.
+
+    `network` is checked by naming.kind_network; `index` (not `.Networks.<name>`) because a
+    Go template field cannot hold '-' or '.', which network names may.
+    """
+    name, net = q(registry.name), q(network)
+    template = q(f'{{{{json (index .NetworkSettings.Networks "{network}")}}}}')
+    joined = f"docker inspect -f {template} {name}"
     return f'if [ "$({joined})" = null ]; then docker network connect {net} {name}; fi'

@@ -95,3 +95,16 @@ def test_init_rejects_a_bad_name_before_writing(cli, tmp_path):
 
 def test_unknown_command_is_a_usage_error(cli):
     assert cli(["frobnicate"]).exit_code == 2
+
+
+def test_config_kind_shows_a_relative_host_path_made_absolute_against_the_config(cli, tmp_path, monkeypatch):
+    (tmp_path / "kindplane.yaml").write_text(
+        "cluster: {name: dev, extraMounts: [{hostPath: src, containerPath: /src}]}\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # kind would have resolved `src` against this folder
+    result = cli(["-c", str(tmp_path / "kindplane.yaml"), "config", "kind"])
+    assert result.exit_code == 0, result.output
+    nodes = yaml.safe_load(result.stdout)["nodes"]
+    assert nodes[0]["extraMounts"] == [{"hostPath": str(tmp_path / "src"), "containerPath": "/src", "readOnly": False}]

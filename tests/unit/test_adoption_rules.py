@@ -9,28 +9,37 @@ from kindplane.naming import registry_labels
 
 IMAGE_ID = "sha256:" + "a" * 64
 CONTAINER_ID = "c" * 64
+OWNER = "kindplane/dev"
 
 
 def registry(text="cluster: {name: dev, registry: {enabled: true, persistent: true}}"):
     return parse_config(text).cluster.registry
 
 
-def kept_attrs(spec, port=None, host_ip="127.0.0.1", volume=None, labels=None, image=IMAGE_ID):
+def kept_attrs(spec, port=None, host_ip="127.0.0.1", volume=None, labels=None, image=IMAGE_ID, owner=OWNER):
     return {
         "Id": CONTAINER_ID,
         "Image": image,
-        "Config": {"Image": "registry:2", "Labels": registry_labels(spec) if labels is None else labels},
+        "Config": {"Image": "registry:2", "Labels": registry_labels(spec, owner) if labels is None else labels},
         "HostConfig": {"PortBindings": {"5000/tcp": [{"HostIp": host_ip, "HostPort": str(port or spec.port)}]}},
         "Mounts": [{"Type": "volume", "Name": volume or f"{spec.name}-data", "Destination": "/var/lib/registry"}],
     }
 
 
 class FakeDocker:
-    """Answers the two look-ups adoption makes, from fixed inspect data."""
+    """Answers the look-ups adoption makes, from fixed inspect data."""
 
-    def __init__(self, container):
+    def __init__(self, container, volume=None):
         self.api = self
         self.container = container
+        self.volume = volume
+
+    def inspect_volume(self, name):
+        import docker
+
+        if self.volume is None:
+            raise docker.errors.NotFound("no such volume")
+        return self.volume
 
     def inspect_container(self, name):
         import docker
@@ -45,17 +54,17 @@ class FakeDocker:
 
 def test_matching_kept_registry_is_adopted_by_full_id():
     spec = registry()
-    assert adoption_id(spec, FakeDocker(kept_attrs(spec))) == CONTAINER_ID
+    assert adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec))) == CONTAINER_ID
 
 
 def test_no_container_means_create_fresh():
-    assert adoption_id(registry(), FakeDocker(None)) is None
+    assert adoption_id(registry(), OWNER, FakeDocker(None)) is None
 
 
 def test_foreign_container_with_our_name_is_refused_with_the_fix():
     spec = registry()
     with pytest.raises(AdoptionError) as caught:
-        adoption_id(spec, FakeDocker(kept_attrs(spec, labels={"maintainer": "someone"})))
+        adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, labels={"maintainer": "someone"})))
     assert str(caught.value) == (
         "a container named 'kind-registry' exists but was not created by kindplane "
         "(no dev.kindplane.managed-by=kindplane label); remove it with `docker rm -f kind-registry` "
@@ -66,7 +75,7 @@ def test_foreign_container_with_our_name_is_refused_with_the_fix():
 def test_kept_registry_on_another_port_asks_for_removal_and_keeps_images():
     spec = registry()
     with pytest.raises(AdoptionError) as caught:
-        adoption_id(spec, FakeDocker(kept_attrs(spec, port=5009)))
+        adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, port=5009)))
     assert str(caught.value) == (
         "the kept registry container 'kind-registry' no longer matches the config: publishes "
         "127.0.0.1:5009, config wants 127.0.0.1:5001. Remove it with `docker rm -f kind-registry` "
@@ -80,13 +89,63 @@ def test_mismatches_cover_wildcard_binding_volume_and_image():
         kept_attrs(spec, host_ip="", volume="other", image="sha256:" + "b" * 64), spec, IMAGE_ID
     )
     assert found == [
-        "image is 'registry:2', not the local registry:2",
+        f"runs image {'b' * 12} (registry:2), but registry:2 here is now image {'a' * 12}",
         "publishes 0.0.0.0:5001, config wants 127.0.0.1:5001",
-        "stores images in 'other', config wants volume 'kind-registry-data'",
+        "stores images in volume 'other', config wants volume 'kind-registry-data'",
     ]
+
+
+def test_an_anonymous_volume_is_named_as_such_not_as_the_wanted_volume():
+    spec = registry()
+    anonymous = "d" * 64
+    found = registry_mismatches(kept_attrs(spec, volume=anonymous), spec, IMAGE_ID)
+    assert found == [
+        f"stores images in anonymous volume {'d' * 12} (deleted with `docker rm -v`), "
+        "config wants volume 'kind-registry-data'"
+    ]
+
+
+def test_another_stacks_registry_is_never_adopted_and_the_owner_is_named():
+    spec = registry()
+    with pytest.raises(AdoptionError) as caught:
+        adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, owner="kindplane/e2e")))
+    assert str(caught.value) == (
+        "the registry container 'kind-registry' belongs to kindplane stack 'kindplane/e2e', not to "
+        "this stack 'kindplane/dev': one registry cannot serve two stacks yet. Give this config its "
+        "own cluster.registry.name and cluster.registry.port, or remove that stack first "
+        "(`kindplane down -s e2e`)"
+    )
+
+
+def test_another_stacks_kept_volume_is_refused_even_without_a_container():
+    spec = registry()
+    volume = {"Name": "kind-registry-data", "Labels": registry_labels(spec, "kindplane/e2e")}
+    with pytest.raises(AdoptionError, match="the registry volume 'kind-registry-data' belongs to kindplane stack 'kindplane/e2e'"):
+        adoption_id(spec, OWNER, FakeDocker(None, volume=volume))
+
+
+def test_a_container_from_before_owner_labels_is_still_adopted():
+    spec = registry()
+    legacy = {k: v for k, v in registry_labels(spec, OWNER).items() if k not in ("dev.kindplane.owner", "dev.kindplane.persistent")}
+    assert adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, labels=legacy))) == CONTAINER_ID
+
+
+def test_persistent_turned_off_with_a_port_change_asks_for_removal_instead_of_a_409():
+    # Created persistent (retained in state): Pulumi's replace would skip the delete and the
+    # create would meet the old name. The images are in the named volume, which rm -f keeps.
+    created = registry()
+    now = registry("cluster: {name: dev, registry: {enabled: true, persistent: false, port: 5009}}")
+    with pytest.raises(AdoptionError) as caught:
+        adoption_id(now, OWNER, FakeDocker(kept_attrs(created)))
+    assert str(caught.value) == (
+        "the kept registry container 'kind-registry' no longer matches the config: publishes "
+        "127.0.0.1:5001, config wants 127.0.0.1:5009. Remove it with `docker rm -f kind-registry` "
+        "(its images are in volume 'kind-registry-data'; `docker volume rm` it once you no longer "
+        "need them) and run up again"
+    )
 
 
 def test_non_persistent_mismatch_is_left_to_pulumi_to_replace():
     spec = registry("cluster: {name: dev, registry: {enabled: true}}")
-    assert adoption_id(spec, FakeDocker(kept_attrs(spec, port=5009))) is None
+    assert adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, port=5009))) is None
     assert is_kindplane_registry(kept_attrs(spec))

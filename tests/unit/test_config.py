@@ -206,3 +206,22 @@ def test_fuzzed_text_only_ever_raises_config_error(text):
         parse_config(text)
     except ConfigError:
         pass
+
+
+def test_relative_extra_mount_host_paths_are_resolved_against_the_config_files_folder(tmp_path):
+    from kindplane.config import load_config
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    path = folder / "kindplane.yaml"
+    path.write_text(
+        "cluster:\n  name: dev\n  extraMounts:\n"
+        "    - {hostPath: ./data, containerPath: /data}\n"
+        "    - {hostPath: ../shared, containerPath: /shared}\n"
+        "    - {hostPath: /abs/path, containerPath: /abs}\n"
+    )
+    mounts = load_config(path).cluster.extra_mounts
+    assert [m.host_path for m in mounts] == [
+        str(folder / "data"), str(tmp_path / "shared"), "/abs/path",
+    ]
+

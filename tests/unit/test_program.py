@@ -8,7 +8,7 @@ import yaml
 
 from kindplane.config import parse_config
 from kindplane.components.registry import ADOPTED_IGNORE_CHANGES
-from kindplane.naming import LABEL_MANAGED_BY, LABEL_REGISTRY, LABEL_ROLE
+from kindplane.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_PERSISTENT, LABEL_REGISTRY, LABEL_ROLE
 from kindplane.program import build, main
 from kindplane.render import commands
 from kindplane.render.containerd import hosts_dirs, hosts_toml
@@ -27,7 +27,7 @@ HA = "cluster: {name: ha, nodes: {controlPlane: 3, workers: 2}, registry: {enabl
 FULL_ID = "f" * 64
 
 
-def no_kept_registry(_config):
+def no_kept_registry(_config, _owner):
     return None
 
 
@@ -64,7 +64,10 @@ def test_registry_container_is_loopback_only_registry_2_with_labels(text):
     assert container.inputs["networkMode"] == "bridge"
     assert "REGISTRY_STORAGE_DELETE_ENABLED=true" in container.inputs["envs"]
     labels = {item["label"]: item["value"] for item in container.inputs["labels"]}
-    assert labels == {LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: spec.name}
+    assert labels == {
+        LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: spec.name,
+        LABEL_OWNER: "kindplane/test", LABEL_PERSISTENT: "true" if spec.persistent else "false",
+    }
     assert container.opts.delete_before_replace is True
     assert not container.opts.import_
 
@@ -86,13 +89,13 @@ def test_retain_on_delete_only_when_persistent():
 def test_kept_registry_is_adopted_by_import_with_unreadable_fields_ignored():
     seen = []
 
-    def kept(config):
-        seen.append(config.cluster.registry.name)
+    def kept(config, owner):
+        seen.append((config.cluster.registry.name, owner))
         return FULL_ID
 
     _, result = run(PERSISTENT, kept)
     container = result.one(CONTAINER)
-    assert seen == ["kind-registry"]
+    assert seen == [("kind-registry", "kindplane/test")]  # the mocks' project and stack
     assert container.opts.import_ == FULL_ID
     assert container.opts.ignore_changes == ADOPTED_IGNORE_CHANGES
     assert {"labels", "volumes", "ports"} <= set(container.opts.ignore_changes)
@@ -138,7 +141,7 @@ def test_ha_cluster_has_five_writes_named_like_kind_nodes():
 def test_network_join_after_cluster_and_registry_rejoins_a_new_container():
     config, result = run(CUSTOM)
     join = result.resources["kindplane-wiring-network"]
-    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry)
+    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry, "kind")
     assert join.depends_on_names() == ["kindplane-cluster-kind", "kindplane-registry-container"]
     assert join.inputs["triggers"] == ["kindplane-registry-container-id"]
 
@@ -207,7 +210,7 @@ def test_main_stops_on_a_foreign_registry_before_registering_anything(tmp_path, 
     path.write_text(PERSISTENT)
     monkeypatch.setattr(pulumi.Config, "get", lambda self, key: str(path))
 
-    def foreign(_config):
+    def foreign(_config, _owner):
         raise AdoptionError("a container named 'kind-registry' exists but was not created by kindplane")
 
     with pytest.raises(pulumi.RunError) as caught:
@@ -222,12 +225,82 @@ def test_docker_down_means_no_adoption_and_a_warning(monkeypatch):
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
 
-    def unreachable(_registry):
+    def unreachable(_registry, _owner):
         raise DockerUnavailable("Docker daemon not reachable: connection refused")
 
     monkeypatch.setattr(program, "adoption_id", unreachable)
-    assert program.docker_adoption_lookup(parse_config(PERSISTENT)) is None
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
+    assert program.docker_adoption_lookup(parse_config(PERSISTENT), "p/s") is None
     assert warnings == [
-        "Docker daemon not reachable: connection refused; cannot look for a kept registry to adopt"
+        "Docker daemon not reachable: connection refused; cannot look for a kept registry to "
+        "adopt, so this preview may show changes that up will not make"
     ]
-    assert program.docker_adoption_lookup(parse_config(OFF)) is None
+    assert program.docker_adoption_lookup(parse_config(OFF), "p/s") is None
+
+
+def test_docker_down_outside_preview_stops_the_run_with_the_reason(monkeypatch):
+    from kindplane import program
+    from kindplane.docker_lookup import AdoptionError, DockerUnavailable
+
+    def unreachable(_registry, _owner):
+        raise DockerUnavailable("Docker daemon not reachable: connection refused")
+
+    monkeypatch.setattr(program, "adoption_id", unreachable)
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: False)
+    with pytest.raises(AdoptionError) as caught:
+        program.docker_adoption_lookup(parse_config(PERSISTENT), "p/s")
+    assert str(caught.value) == (
+        "Docker daemon not reachable: connection refused; start Docker (or set DOCKER_HOST) and run up again"
+    )
+
+
+def test_a_persistent_registry_ignores_the_unreadable_fields_even_when_not_adopted_this_run():
+    _, result = run(PERSISTENT)
+    container = result.one(CONTAINER)
+    assert container.opts.import_ is None
+    assert container.opts.ignore_changes == ADOPTED_IGNORE_CHANGES
+
+
+def test_a_non_persistent_registry_lets_pulumi_see_every_change():
+    _, result = run(ON)
+    assert not result.one(CONTAINER).opts.ignore_changes
+
+
+def test_container_and_volume_carry_the_owning_stack_and_the_persistent_flag():
+    _, result = run(PERSISTENT)
+    container, volume = result.one(CONTAINER), result.one(VOLUME)
+    labels = {l["label"]: l["value"] for l in container.inputs["labels"]}
+    assert labels["dev.kindplane.owner"] == "kindplane/test"
+    assert labels["dev.kindplane.persistent"] == "true"
+    assert {l["label"]: l["value"] for l in volume.inputs["labels"]}["dev.kindplane.owner"] == "kindplane/test"
+
+
+def test_kind_experimental_docker_network_is_the_network_the_registry_joins(monkeypatch):
+    monkeypatch.setenv("KIND_EXPERIMENTAL_DOCKER_NETWORK", "kind-e2e")
+    config, result = run(CUSTOM)
+    join = result.resources["kindplane-wiring-network"]
+    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry, "kind-e2e")
+    assert "docker network connect kind-e2e ci-registry" in join.inputs["create"]
+
+
+def test_a_hostile_kind_network_name_stops_the_run_before_anything(tmp_path, monkeypatch):
+    path = tmp_path / "kindplane.yaml"
+    path.write_text(ON)
+    monkeypatch.setattr(pulumi.Config, "get", lambda self, key: str(path))
+    monkeypatch.setenv("KIND_EXPERIMENTAL_DOCKER_NETWORK", "kind;rm -rf /")
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(lambda: main(no_kept_registry))
+    assert str(caught.value).startswith("KIND_EXPERIMENTAL_DOCKER_NETWORK='kind;rm -rf /' is not a Docker network name")
+
+
+def test_the_kubeconfig_reader_logs_nothing_and_the_cluster_create_is_idempotent_on_update():
+    _, result = run(ON)
+    reader = result.resources["kindplane-cluster-kubeconfig"]
+    assert reader.inputs["logging"] == "none"
+    kind = result.resources["kindplane-cluster-kind"]
+    assert kind.inputs["update"] == commands.kind_create_if_missing(parse_config(ON).cluster)
+
+
+def test_the_kubernetes_provider_upserts_a_configmap_that_already_exists():
+    _, result = run(ON)
+    assert result.one(K8S_PROVIDER).inputs["upsertExistingObjects"] == "true"

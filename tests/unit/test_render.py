@@ -133,9 +133,17 @@ def test_hosts_toml_command_writes_both_directories_from_stdin():
 
 def test_network_join_is_guarded_so_rerunning_is_harmless():
     registry = cluster("cluster: {name: dev, registry: {enabled: true, name: my-reg}}").registry
-    assert commands.join_kind_network(registry) == (
-        "if [ \"$(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' my-reg)\" = null ]; "
+    assert commands.join_kind_network(registry, "kind") == (
+        "if [ \"$(docker inspect -f '{{json (index .NetworkSettings.Networks \"kind\")}}' my-reg)\" = null ]; "
         "then docker network connect kind my-reg; fi"
+    )
+
+
+def test_the_create_on_update_skips_an_existing_cluster_and_still_reads_stdin():
+    spec = cluster("cluster: {name: dev}")
+    assert commands.kind_create_if_missing(spec) == (
+        'if [ -n "$(kind get nodes --name dev 2>/dev/null)" ]; then cat >/dev/null; '
+        "else kind create cluster --name dev --config -; fi"
     )
 
 

@@ -1,0 +1,49 @@
+"""Version floors below which the engine or a provider behaves in ways that lose data.
+
+- pulumi-docker < 5.1 (kreuzwerker v3): a refresh of a stopped container with must_run DELETES
+  it, retained or not; 5.1+ marks it for restart instead.
+- Pulumi CLI < 3.174: an `import_` whose inputs differ is an error instead of import-then-update.
+"""
+from __future__ import annotations
+
+import re
+from importlib import metadata
+
+MIN_PULUMI_DOCKER = (5, 1)
+MIN_PULUMI_CLI = (3, 174, 0)
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """(3, 272, 0) from "v3.272.0", "3.272.0-alpha.x", …; () when there is no version."""
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    return tuple(int(part) for part in found.groups(default="0")) if found else ()
+
+
+def shown(version: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in version)
+
+
+class VersionTooOld(RuntimeError):
+    pass
+
+
+def check_provider_versions() -> None:
+    found = parse_version(metadata.version("pulumi-docker"))
+    if found < MIN_PULUMI_DOCKER:
+        raise VersionTooOld(
+            f"pulumi-docker {shown(found)} is installed; kindplane needs >= {shown(MIN_PULUMI_DOCKER)} "
+            f"(older versions delete a stopped registry container on refresh, kept or not): "
+            f"run `pip install -r requirements.txt`"
+        )
+
+
+def pulumi_cli_problem(version_text: str) -> str | None:
+    """One line when the Pulumi CLI is too old for adoption (import-then-update), else None."""
+    found = parse_version(version_text)
+    if found and found >= MIN_PULUMI_CLI:
+        return None
+    return (
+        f"the Pulumi CLI is {version_text.strip() or 'of unknown version'}; kindplane needs >= "
+        f"{shown(MIN_PULUMI_CLI)} (adopting a kept registry imports and updates it in one run): "
+        f"run `kindplane setup` or upgrade Pulumi"
+    )
