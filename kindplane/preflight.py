@@ -98,9 +98,9 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
     """What would make `up` fail half-way: foreign cluster, foreign registry, taken port."""
     cluster = config.cluster
     problems = []
-    owner = cluster_owner_problem(cluster.name, kind_node_containers(client, cluster.name), managed, stack)
-    if owner:
-        problems.append(owner)
+    foreign_cluster = cluster_owner_problem(cluster.name, kind_node_containers(client, cluster.name), managed, stack)
+    if foreign_cluster:
+        problems.append(foreign_cluster)
     if cluster.registry.enabled:
         problems += registry_problems(cluster.registry, client, owner)
     return problems

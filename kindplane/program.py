@@ -1,6 +1,7 @@
 """The Pulumi program: one function shared by `__main__.py` (pulumi up) and the CLI."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Optional
 
 import pulumi
@@ -55,8 +56,12 @@ def main(lookup: AdoptionLookup = docker_adoption_lookup) -> Optional[Environmen
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:
         check_provider_versions()
-        config = load_config(config_file_from_stack())
-        return build(config, lookup)
+        path = Path(config_file_from_stack())
+        config = load_config(path)
+        env = build(config, lookup)
+        # The stack's identity check: the CLI refuses to point another file at this state.
+        pulumi.export("configFile", str(path.resolve()))
+        return env
     except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld) as exc:
         # RunError prints the message without a Python traceback.
         raise pulumi.RunError(str(exc)) from None

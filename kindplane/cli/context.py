@@ -11,7 +11,8 @@ from ..naming import DEFAULT_FILE
 
 if TYPE_CHECKING:
     from ..config import KindplaneConfig
-    from .engine import Engine, EngineFactory, StackTarget
+    from .engine import Engine, EngineFactory
+    from .workspace import StackTarget
 
 EXIT_FAILED = 1  # something is wrong with the environment (Docker down, check failed, …)
 EXIT_USAGE = 2  # bad arguments or an invalid kindplane.yaml
@@ -34,6 +35,7 @@ class CliContext:
     # Seams for tests: the engine behind up/down/preview, and whether a person can answer prompts.
     engine_factory: Optional["EngineFactory"] = None
     interactive: Optional[bool] = None
+    _target: Optional["StackTarget"] = None
 
     def load(self) -> KindplaneConfig:
         """Raises ConfigError; commands turn it into exit code 2 with every problem listed."""
@@ -41,21 +43,19 @@ class CliContext:
 
         return load_config(self.config_path)
 
-    def stack_name(self, config: KindplaneConfig) -> str:
-        return self.stack or config.cluster.name
+    def target(self) -> "StackTarget":
+        """Project, stack and backend of the config file; WorkspaceError when ambiguous."""
+        from ..tools import kindplane_home
+        from .workspace import resolve
 
-    def backend_url(self) -> str:
-        return self.backend or default_backend()
+        if self._target is None:
+            self._target = resolve(self.config_path, self.stack, self.backend, kindplane_home(), default_backend())
+        return self._target
 
-    def target(self, config: KindplaneConfig) -> "StackTarget":
-        from .engine import StackTarget
-
-        return StackTarget(stack=self.stack_name(config), backend=self.backend_url(), config=config)
-
-    def engine(self, config: KindplaneConfig) -> "Engine":
+    def engine(self) -> "Engine":
         from .engine import pulumi_engine
 
-        return (self.engine_factory or pulumi_engine)(self.target(config))
+        return (self.engine_factory or pulumi_engine)(self.target())
 
     def can_prompt(self) -> bool:
         return sys.stdin.isatty() if self.interactive is None else self.interactive

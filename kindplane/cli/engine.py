@@ -10,24 +10,18 @@ import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 from urllib.parse import urlparse
 
-if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from ..config import KindplaneConfig
+from ..versions import MIN_PULUMI_CLI
+from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
+
+__all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused", "NoSuchStack", "RegistryFate", "ResourceStep"]
 
 
-PROJECT = "kindplane"
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
-# Provider plugins the program uses; their versions come from the installed SDK packages.
-PLUGIN_PACKAGES = ("pulumi_docker", "pulumi_command", "pulumi_kubernetes")
-
-
-@dataclass(frozen=True)
-class StackTarget:
-    stack: str
-    backend: str
-    config: KindplaneConfig
+CONTAINER_TYPE = "docker:index/container:Container"
+VOLUME_TYPE = "docker:index/volume:Volume"
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,26 @@ class ProgramRefused(EngineError):
     """The program stopped before creating anything (foreign container, bad config)."""
 
 
+class NoSuchStack(EngineError):
+    """down/preview/status never create a stack: there is nothing of that name to act on."""
+
+
+@dataclass(frozen=True)
+class RegistryFate:
+    """What destroying the stack does to the registry, read from the state (not kindplane.yaml).
+
+    The retain flag Pulumi acts on is the one the last `up` wrote, so a `persistent` toggled in
+    kindplane.yaml since then does not count yet.
+    """
+
+    container: str
+    kept: bool
+    volume: Optional[str]  # the named volume holding the images, when the state has one
+
+
 class Engine(Protocol):
+    def exists(self) -> bool: ...
+
     def refresh(self, on_step: OnStep) -> None: ...
 
     def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]: ...
@@ -68,6 +81,10 @@ class Engine(Protocol):
 
     def managed_clusters(self) -> set[str]: ...
 
+    def registry_fate(self) -> Optional[RegistryFate]: ...
+
+    def last_config_file(self) -> Optional[str]: ...
+
 
 EngineFactory = Callable[[StackTarget], Engine]
 
@@ -78,7 +95,7 @@ def pulumi_engine(target: StackTarget) -> Engine:
 
 def lock_hint(target: StackTarget) -> str:
     """Where a killed run's stale lock lives, for file backends (`pulumi cancel` otherwise)."""
-    url = urlparse(target.backend)
+    url = urlparse(target.backend or "")
     if url.scheme == "file":
         locks = Path(url.path) / ".pulumi" / "locks" / "organization" / PROJECT / target.stack
         return f"remove the stale lock with `rm -r {shlex.quote(str(locks))}`"
@@ -103,82 +120,107 @@ def kind_cluster_of(resource: dict) -> Optional[str]:
 
 
 class PulumiEngine:
-    """Engine over the Automation API: inline program, local workspace, no Pulumi project files."""
+    """Engine over the Automation API, running the project's own program in its own folder.
+
+    Nothing here keeps a second state: the stack, its config file and the backend are the
+    project's (see workspace.py), so `pulumi up -s X` in that folder sees the same resources.
+    """
 
     def __init__(self, target: StackTarget):
         self.target = target
         self._stack_obj = None
-        self._refusal: list[BaseException] = []
         self._diagnostics: list[str] = []
+        self._program_errors: list[str] = []
 
     # --- the stack ------------------------------------------------------------------------
 
-    def _program(self) -> None:
-        from ..docker_lookup import AdoptionError
-        from ..errors import ConfigError
-        from ..program import build
-
-        try:
-            build(self.target.config)
-        except (AdoptionError, ConfigError) as exc:
-            self._refusal.append(exc)  # reported as its own line instead of a traceback
-            raise
-
     def _env(self) -> dict[str, str]:
+        import sys
+
         from ..tools import search_path
 
-        env = {"PATH": search_path(), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        env = {
+            "PATH": search_path(),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            # The program must run on the interpreter kindplane is installed in.
+            "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable,
+        }
+        if self.target.backend:
+            env["PULUMI_BACKEND_URL"] = self.target.backend
         if not any(os.environ.get(v) is not None for v in PASSPHRASE_VARS):
             # The file backend encrypts secrets (the kubeconfig) with a passphrase; an empty one
             # keeps the state usable without prompting. Set your own to override it.
             env["PULUMI_CONFIG_PASSPHRASE"] = ""
         return env
 
-    def _stack(self):
+    def _command(self):
+        from pulumi import automation as auto
+        from semver import VersionInfo
+
+        from ..tools import pulumi_root
+
+        ours = pulumi_root()
+        # A minimum version: older CLIs cannot import-then-update an adopted registry.
+        minimum = VersionInfo(*MIN_PULUMI_CLI)
+        if (ours / "bin" / "pulumi").exists():
+            return auto.PulumiCommand(root=str(ours), version=minimum)
+        return auto.PulumiCommand(version=minimum)
+
+    def _options(self):
+        from pulumi import automation as auto
+
+        return auto.LocalWorkspaceOptions(
+            work_dir=str(self.target.project_dir), env_vars=self._env(), pulumi_command=self._command()
+        )
+
+    def _prepare_backend(self) -> None:
+        from ..tools import kindplane_home
+        from .workspace import write_own_project
+
+        url = urlparse(self.target.backend or "")
+        if url.scheme == "file":
+            Path(url.path).mkdir(parents=True, exist_ok=True)  # `pulumi login file://` needs it
+        if self.target.own_project:
+            write_own_project(self.target.project_dir, self.target.backend or "")
+
+    def _stack(self, create: bool = False):
+        """Selects the stack; only `up` (create=True) may create it, and then names its file."""
         if self._stack_obj is not None:
             return self._stack_obj
         from pulumi import automation as auto
 
-        from ..tools import kindplane_home, pulumi_root
-
-        url = urlparse(self.target.backend)
-        if url.scheme == "file":
-            Path(url.path).mkdir(parents=True, exist_ok=True)  # `pulumi login file://` needs it
-        ours = pulumi_root()
-        command = auto.PulumiCommand(root=str(ours)) if (ours / "bin" / "pulumi").exists() else auto.PulumiCommand()
-        settings = auto.ProjectSettings(
-            name=PROJECT, runtime="python", backend=auto.ProjectBackend(self.target.backend)
-        )
-        # A fixed work dir per stack (the API would otherwise leave a new temp dir per run).
-        work_dir = kindplane_home() / "workspaces" / self.target.stack
-        work_dir.mkdir(parents=True, exist_ok=True)
-        opts = auto.LocalWorkspaceOptions(
-            work_dir=str(work_dir), project_settings=settings, env_vars=self._env(), pulumi_command=command
-        )
-        stack = self._run(
-            lambda: auto.create_or_select_stack(
-                stack_name=self.target.stack, project_name=PROJECT, program=self._program, opts=opts
-            )
-        )
-        self._ensure_plugins(stack)
+        self._prepare_backend()
+        name, opts = self.target.stack, self._options()
+        try:
+            stack = self._run(lambda: auto.select_stack(stack_name=name, work_dir=str(self.target.project_dir), opts=opts))
+        except NoSuchStack:
+            if not create:
+                raise
+            stack = self._run(lambda: auto.create_stack(stack_name=name, work_dir=str(self.target.project_dir), opts=opts))
+        if create:
+            current = self._run(lambda: stack.get_all_config()).get(CONFIG_FILE_KEY)
+            if current is None or current.value != self.target.config_file:
+                self._run(lambda: stack.set_config(CONFIG_FILE_KEY, auto.ConfigValue(self.target.config_file)))
         self._stack_obj = stack
         return stack
 
-    def _ensure_plugins(self, stack) -> None:
-        """Inline programs report no required plugins, so install the providers' explicitly."""
-        import importlib.resources
-        import json
-
-        for package in PLUGIN_PACKAGES:
-            meta = json.loads(importlib.resources.files(package).joinpath("pulumi-plugin.json").read_text())
-            self._run(lambda: stack.workspace.install_plugin(meta["name"], "v" + meta["version"].lstrip("v")))
+    def exists(self) -> bool:
+        try:
+            self._stack()
+        except NoSuchStack:
+            return False
+        return True
 
     # --- events and errors --------------------------------------------------------------------
 
     def _on_event(self, on_step: OnStep):
         def handle(event) -> None:
-            if event.diagnostic_event and event.diagnostic_event.severity == "error":
-                self._diagnostics.append(event.diagnostic_event.message.strip())
+            diag = event.diagnostic_event
+            if diag and diag.severity == "error":
+                message = diag.message.strip()
+                self._diagnostics.append(message)
+                if "pulumi:pulumi:Stack" in (diag.urn or ""):
+                    self._program_errors.append(message)
             for phase, ev in (("start", event.resource_pre_event), ("done", event.res_outputs_event), ("failed", event.res_op_failed_event)):
                 if ev is not None:
                     meta = ev.metadata
@@ -190,18 +232,26 @@ class PulumiEngine:
     def _run(self, call: Callable[[], Any]) -> Any:
         from pulumi.automation import errors
 
-        self._refusal.clear()
         self._diagnostics.clear()
+        self._program_errors.clear()
         try:
             return call()
+        except errors.StackNotFoundError:
+            raise NoSuchStack(
+                f"there is no stack {self.target.stack!r} in {self.target.backend or 'the project backend'} "
+                f"(project {self.target.project_dir}); `kindplane up` creates it, `pulumi stack ls` lists "
+                f"the existing ones"
+            ) from None
         except errors.ConcurrentUpdateError:
             raise StackBusy(
                 f"another kindplane run is updating stack {self.target.stack!r} right now; wait for it "
                 f"to finish and run this again. If none is running (it was killed), {lock_hint(self.target)}"
             ) from None
+        except errors.InvalidVersionError as exc:
+            raise EngineError(f"{exc}; run `kindplane setup` or upgrade Pulumi") from None
         except errors.CommandError as exc:
-            if self._refusal:
-                raise ProgramRefused(str(self._refusal[0])) from None
+            if self._program_errors:
+                raise ProgramRefused("\n".join(dict.fromkeys(self._program_errors))) from None
             raise EngineError(self._explain(exc)) from None
 
     def _explain(self, exc: Exception) -> str:
@@ -220,7 +270,7 @@ class PulumiEngine:
         self._run(lambda: stack.refresh(on_event=self._on_event(on_step), clear_pending_creates=True, color="never"))
 
     def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]:
-        stack = self._stack()
+        stack = self._stack(create=True)
         replace = self._cluster_urns(stack) if replace_cluster else None
         result = self._run(lambda: stack.up(on_event=self._on_event(on_step), replace=replace, color="never"))
         return {key: out.value for key, out in result.outputs.items()}
@@ -243,8 +293,40 @@ class PulumiEngine:
         return list(deployment.get("resources") or [])
 
     def managed_clusters(self) -> set[str]:
-        return {name for r in self._resources(self._stack()) if (name := kind_cluster_of(r))}
+        try:
+            stack = self._stack()
+        except NoSuchStack:
+            return set()
+        return {name for r in self._resources(stack) if (name := kind_cluster_of(r))}
+
+    def registry_fate(self) -> Optional[RegistryFate]:
+        return registry_fate_of(self._resources(self._stack()))
+
+    def last_config_file(self) -> Optional[str]:
+        try:
+            stack = self._stack()
+        except NoSuchStack:
+            return None
+        return config_file_output(self._resources(stack))
 
     def _cluster_urns(self, stack) -> list[str]:
-        name = self.target.config.cluster.name
+        from ..config import load_config
+
+        name = load_config(self.target.config_path).cluster.name
         return [r["urn"] for r in self._resources(stack) if kind_cluster_of(r) == name]
+
+
+def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
+    container = next((r for r in resources if r.get("type") == CONTAINER_TYPE), None)
+    if container is None:
+        return None
+    volume = next((r for r in resources if r.get("type") == VOLUME_TYPE), None)
+    name = (container.get("outputs") or {}).get("name") or (container.get("inputs") or {}).get("name") or "?"
+    volume_name = ((volume or {}).get("outputs") or {}).get("name") or ((volume or {}).get("inputs") or {}).get("name")
+    return RegistryFate(name, bool(container.get("retainOnDelete")), volume_name)
+
+
+def config_file_output(resources: list[dict]) -> Optional[str]:
+    """The absolute kindplane.yaml path the last update ran from (the program's output)."""
+    root = next((r for r in resources if r.get("type") == "pulumi:pulumi:Stack"), None)
+    return ((root or {}).get("outputs") or {}).get("configFile")

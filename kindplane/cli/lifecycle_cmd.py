@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING, Any, Iterator
 import typer
 
 from .. import preflight
+from pathlib import Path
+from typing import Optional
+
 from ..errors import ConfigError
-from ..naming import registry_volume_name
+from ..naming import stack_owner
 from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
-from .engine import Engine, EngineError, ResourceStep
+from .engine import Engine, EngineError, RegistryFate, ResourceStep
+from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
     from ..config import KindplaneConfig
@@ -67,19 +71,62 @@ def progress(cli: CliContext, title: str) -> Progress:
     return Progress(ui.out, title, everything=cli.verbose)
 
 
+def target(cli: CliContext) -> StackTarget:
+    from .workspace import WorkspaceError
+
+    try:
+        return cli.target()
+    except WorkspaceError as exc:
+        ui.fail(str(exc), EXIT_USAGE)
+
+
+def require_stack(engine: Engine) -> None:
+    """down/preview never create a stack: a wrong -s must not print "Destroyed"."""
+    with engine_errors():
+        if not engine.exists():
+            engine.outputs()  # raises NoSuchStack with the full explanation
+
+
+def same_config_file(engine: Engine, stack: StackTarget) -> list[str]:
+    """A stack last updated from another kindplane.yaml is that file's: never repoint it."""
+    last = engine.last_config_file()
+    if last is None or Path(last) == stack.config_path:
+        return []
+    return [
+        f"stack {stack.stack} was last updated from {last}, not {stack.config_path}; "
+        f"choose another stack for this file with -s, or run `kindplane -c {last} down` first"
+    ]
+
+
+def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_config: bool) -> str:
+    what = f"kind cluster {cluster}"
+    if fate is None:
+        return f"Destroy {what}?"
+    if fate.kept:
+        where = f", images in volume {fate.volume}" if fate.volume else ""
+        return f"Destroy {what}? (registry {fate.container} is kept: persistent mode{where})"
+    note = ""
+    if persistent_in_config:
+        note = " (persistent: true in kindplane.yaml is not applied yet: run `kindplane up` first to keep it)"
+    return f"Destroy {what} and DELETE registry {fate.container} with its images{note}?"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def up(ctx: typer.Context) -> None:
         """Create or converge the cluster and registry (validate, preflight, refresh, up)."""
         cli: CliContext = ctx.obj
         config = load(cli)
+        stack = target(cli)
         require_tools(cli)
         client = docker(cli)
-        engine: Engine = cli.engine(config)
+        engine: Engine = cli.engine()
         name = config.cluster.name
+        ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
         with engine_errors():
+            problems = same_config_file(engine, stack)
             managed = engine.managed_clusters()
-            problems = preflight.conflicts(config, client, managed, cli.stack_name(config))
+            problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
             if problems:
                 ui.fail(problems, EXIT_FAILED)
             # A cluster deleted by hand is still in the state (kind's create command has nothing
@@ -88,8 +135,9 @@ def register(app: typer.Typer) -> None:
             if replace_cluster:
                 ui.warn(f"cluster {name} is in the stack but its nodes are gone; recreating it")
             try:
-                with progress(cli, "Refreshing state") as p:
-                    engine.refresh(p)
+                if engine.exists():
+                    with progress(cli, "Refreshing state") as p:
+                        engine.refresh(p)
                 with progress(cli, "Creating / updating") as p:
                     outputs = engine.up(p, replace_cluster=replace_cluster)
             except KeyboardInterrupt:
@@ -108,35 +156,39 @@ def register(app: typer.Typer) -> None:
         """Destroy the cluster and the registry (a persistent registry is kept)."""
         cli: CliContext = ctx.obj
         config = load(cli)
-        registry = config.cluster.registry
-        if not force:
-            if not cli.can_prompt():
-                ui.fail("refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`", EXIT_USAGE)
-            what = f"kind cluster {config.cluster.name}"
-            if registry.enabled:
-                what += f" and registry {registry.name}" if not registry.persistent else f" (registry {registry.name} is kept: persistent mode)"
-            if not typer.confirm(f"Destroy {what}?", default=False):
-                ui.say("Nothing was changed.")
-                raise typer.Exit(EXIT_FAILED)
+        stack = target(cli)
+        if not force and not cli.can_prompt():
+            ui.fail("refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`", EXIT_USAGE)
         require_tools(cli)
         docker(cli)
-        engine = cli.engine(config)
+        engine = cli.engine()
+        require_stack(engine)
+        with engine_errors():
+            fate = engine.registry_fate()
+        if not force and not typer.confirm(down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False):
+            ui.say("Nothing was changed.")
+            raise typer.Exit(EXIT_FAILED)
         with engine_errors():
             with progress(cli, "Refreshing state") as p:
                 engine.refresh(p)
             with progress(cli, "Destroying") as p:
                 engine.destroy(p)
-        ui.say(f"Destroyed stack {cli.stack_name(config)} (cluster {config.cluster.name}).", "green")
-        if registry.enabled and registry.persistent:
-            ui.say(f"{PRESERVED}: container {registry.name}, images in volume {registry_volume_name(registry)}")
+        ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")
+        if fate is not None and fate.kept:
+            volume = f", images in volume {fate.volume}" if fate.volume else ""
+            ui.say(f"{PRESERVED}: container {fate.container}{volume}")
+        elif fate is not None:
+            ui.say(f"Registry {fate.container} and its images were deleted.")
 
     @app.command()
     def preview(ctx: typer.Context) -> None:
         """Show what `up` would create, update, replace or delete, without changing anything."""
         cli: CliContext = ctx.obj
-        config = load(cli)
+        load(cli)
+        target(cli)
         require_tools(cli, need_kind=False)
-        engine = cli.engine(config)
+        engine = cli.engine()
+        require_stack(engine)
         from .progress import shown
 
         planned: list[ResourceStep] = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from kindplane.cli.engine import ResourceStep, StackTarget
+from kindplane.cli.engine import NoSuchStack, RegistryFate, ResourceStep
+from kindplane.cli.workspace import StackTarget
 
 
 @dataclass
@@ -14,6 +15,9 @@ class RecordingEngine:
     steps: list[ResourceStep] = field(default_factory=list)  # replayed to on_step
     counts: dict[str, int] = field(default_factory=dict)
     fail_on: dict[str, BaseException] = field(default_factory=dict)  # call name → raised
+    stack_exists: bool = True
+    fate: Optional[RegistryFate] = None  # what the state says destroy does to the registry
+    last_config: Optional[str] = None
     targets: list[StackTarget] = field(default_factory=list)
     calls: list[tuple[str, dict]] = field(default_factory=list)
 
@@ -33,6 +37,18 @@ class RecordingEngine:
         if name in self.fail_on:
             raise self.fail_on[name]
 
+    def exists(self) -> bool:
+        self._call("exists")
+        return self.stack_exists
+
+    def registry_fate(self) -> Optional[RegistryFate]:
+        self._call("registry_fate")
+        return self.fate
+
+    def last_config_file(self) -> Optional[str]:
+        self._call("last_config_file")
+        return self.last_config
+
     def refresh(self, on_step) -> None:
         self._call("refresh", on_step)
 
@@ -49,6 +65,8 @@ class RecordingEngine:
 
     def outputs(self) -> dict[str, Any]:
         self._call("outputs")
+        if not self.stack_exists:
+            raise NoSuchStack(f"there is no stack {self.targets[-1].stack!r}")
         return dict(self.outputs_value)
 
     def managed_clusters(self) -> set[str]:

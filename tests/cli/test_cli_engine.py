@@ -1,6 +1,8 @@
 """PulumiEngine's own logic with the real Automation API types (no Pulumi CLI is run here)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pulumi.automation import errors
 from pulumi.automation._cmd import CommandResult
@@ -11,11 +13,13 @@ from kindplane.cli.engine import (
     ProgramRefused,
     PulumiEngine,
     ResourceStep,
+    RegistryFate,
     StackBusy,
-    StackTarget,
+    config_file_output,
     kind_cluster_of,
+    registry_fate_of,
 )
-from kindplane.config import parse_config
+from kindplane.cli.workspace import StackTarget
 
 LOCKED = (
     "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
@@ -23,8 +27,9 @@ LOCKED = (
 )
 
 
-def engine_for(text: str = "cluster: {name: demo}\n", backend: str = "file:///home/u/.kindplane/state") -> PulumiEngine:
-    return PulumiEngine(StackTarget("dev", backend, parse_config(text)))
+def engine_for(backend: str = "file:///home/u/.kindplane/state") -> PulumiEngine:
+    project = Path("/home/u/project")
+    return PulumiEngine(StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", backend, False))
 
 
 def failing(stderr: str, stdout: str = ""):
@@ -68,16 +73,21 @@ def test_without_diagnostics_the_error_lines_of_the_output_are_kept():
     assert str(info.value) == "error: failed to load plugin docker"
 
 
-def test_a_refusal_raised_inside_the_program_is_reported_as_that_one_line():
+def test_an_error_the_program_reports_on_the_stack_is_the_one_line_shown():
     engine = engine_for()
+    handle = engine._on_event(lambda step: None)
+    message = "a container named 'kind-registry' exists but was not created by kindplane"
 
     def call():
-        engine._refusal.append(ValueError("a container named 'kind-registry' exists but was not created by kindplane"))
-        raise errors.create_command_error(CommandResult(stdout="python inline source runtime error: ...", stderr="", code=255))
+        handle(EngineEvent.from_json({"diagnosticEvent": {
+            "urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev",
+            "message": message + "\n", "color": "never", "severity": "error",
+        }}))
+        raise errors.create_command_error(CommandResult(stdout="", stderr="error: update failed", code=255))
 
     with pytest.raises(ProgramRefused) as info:
         engine._run(call)
-    assert str(info.value) == "a container named 'kind-registry' exists but was not created by kindplane"
+    assert str(info.value) == message
 
 
 def test_engine_events_become_resource_steps():
@@ -113,35 +123,29 @@ def test_the_environment_sets_an_empty_passphrase_only_when_none_is_configured(m
     assert "PULUMI_CONFIG_PASSPHRASE" not in engine_for()._env()
 
 
-def test_the_inline_program_builds_the_shared_program_graph():
-    from support.pulumi_mocks import run_program
+def test_what_destroy_does_to_the_registry_is_read_from_the_state_not_the_config():
+    container = {"type": "docker:index/container:Container", "retainOnDelete": True, "outputs": {"name": "reg"}}
+    volume = {"type": "docker:index/volume:Volume", "retainOnDelete": True, "outputs": {"name": "reg-data"}}
+    assert registry_fate_of([container, volume]) == RegistryFate("reg", True, "reg-data")
+    deleted = {"type": "docker:index/container:Container", "inputs": {"name": "reg"}}
+    assert registry_fate_of([deleted]) == RegistryFate("reg", False, None)
+    assert registry_fate_of([]) is None
 
-    run = run_program(engine_for("cluster: {name: inline}\n")._program)
-    assert run.outputs["clusterName"] == "inline"
-    assert run.outputs["nodeNames"] == ["inline-control-plane"]
-    assert "kind create cluster --name inline --config -" in [r.inputs.get("create") for r in run.of_type("command:local:Command")]
+
+def test_the_config_file_a_stack_was_last_updated_from_is_its_output():
+    root = {"type": "pulumi:pulumi:Stack", "outputs": {"configFile": "/home/u/shop/kindplane.yaml"}}
+    assert config_file_output([root]) == "/home/u/shop/kindplane.yaml"
+    assert config_file_output([{"type": "pulumi:pulumi:Stack"}]) is None
 
 
-@pytest.mark.docker
-def test_a_foreign_registry_container_stops_the_program_with_its_one_line(registry_image, docker_ready):
-    from harness.docker_env import docker
-    from harness.names import free_port, unique_name
-    from kindplane.docker_lookup import AdoptionError
+def test_the_program_runs_on_this_interpreter_and_a_given_backend_is_passed_on(monkeypatch, tmp_path):
+    import sys
 
-    name = unique_name("kpt-foreign")
-    engine = engine_for(f"cluster:\n  name: demo\n  registry: {{enabled: true, name: {name}, port: {free_port()}}}\n")
-    docker("create", "--name", name, registry_image)
-
-    def call():
-        try:
-            engine._program()  # what the Automation API's language server runs
-        except AdoptionError:
-            pass  # the CLI run then fails and the API raises a CommandError
-        raise errors.create_command_error(CommandResult(stdout="python inline source runtime error", stderr="", code=255))
-
-    try:
-        with pytest.raises(ProgramRefused) as info:
-            engine._run(call)
-    finally:
-        docker("rm", "-f", name, check=False)
-    assert str(info.value).startswith(f"a container named '{name}' exists but was not created by kindplane")
+    monkeypatch.setenv("KINDPLANE_HOME", str(tmp_path))
+    monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
+    env = engine_for("file:///tmp/state")._env()
+    assert env["PULUMI_PYTHON_CMD"] == sys.executable
+    assert env["PULUMI_BACKEND_URL"] == "file:///tmp/state"
+    project = Path("/p")
+    pinned = PulumiEngine(StackTarget("dev", project, "k.yaml", project / "k.yaml", None, False))
+    assert "PULUMI_BACKEND_URL" not in pinned._env()  # the project's backend.url decides

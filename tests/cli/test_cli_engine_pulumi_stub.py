@@ -1,8 +1,8 @@
 """PulumiEngine through the real Automation API library, down to the `pulumi` executable.
 
-The Pulumi CLI cannot be installed here, so a stub executable stands in for it: it logs each
-invocation (argv, working directory, environment) and answers like the CLI for the few
-commands used. This checks what kindplane asks of the CLI, not what the CLI then does.
+A stub executable stands in for the CLI: it logs each invocation (argv, working directory,
+environment) and answers like the CLI for the few commands used. This checks what kindplane asks
+of the CLI quickly and without Docker; tests/engine runs the real CLI end to end.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kindplane.cli.engine import PulumiEngine, StackBusy, StackTarget
-from kindplane.config import parse_config
+from kindplane.cli.engine import NoSuchStack, PulumiEngine, StackBusy
+from kindplane.cli.workspace import StackTarget
 
 from cli_support import write_exe
 
@@ -22,10 +22,15 @@ STUB = """#!{python}
 import json, os, sys
 args = [a for a in sys.argv[1:] if a != "--non-interactive"]
 with open(os.environ["STUB_LOG"], "a") as log:
-    env = {{k: os.environ.get(k) for k in ("PATH", "PULUMI_CONFIG_PASSPHRASE")}}
+    env = {{k: os.environ.get(k) for k in ("PATH", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PULUMI_PYTHON_CMD")}}
     log.write(json.dumps({{"argv": args, "cwd": os.getcwd(), "env": env}}) + "\\n")
 if args[:1] == ["version"]:
     print("v3.272.0")
+elif args[:2] == ["stack", "select"] and os.environ.get("STUB_NO_STACK"):
+    sys.stderr.write("error: no stack named 'dev' found\\n")
+    sys.exit(255)
+elif args[:2] == ["config", "--show-secrets"] or args[:1] == ["config"] and "--json" in args:
+    print("{{}}")
 elif args[:2] == ["stack", "export"]:
     print(open(os.environ["STUB_STATE"]).read())
 elif args[:2] == ["stack", "history"]:
@@ -55,6 +60,7 @@ def stub(tmp_path, monkeypatch):
     monkeypatch.setenv("STUB_STATE", str(tmp_path / "state.json"))
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
 
     def calls() -> list[dict]:
         return [json.loads(line) for line in (tmp_path / "log").read_text().splitlines()]
@@ -63,46 +69,46 @@ def stub(tmp_path, monkeypatch):
 
 
 def engine(tmp_path: Path) -> PulumiEngine:
+    project = tmp_path / "proj"
+    project.mkdir(exist_ok=True)
+    (project / "Pulumi.yaml").write_text("name: kindplane\nruntime: python\nstackConfigDir: stacks\n")
     backend = (tmp_path / "state").as_uri()
-    return PulumiEngine(StackTarget("dev", backend, parse_config("cluster: {name: shop}\n")))
+    return PulumiEngine(StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", backend, False))
 
 
-def plugin_version(package: str) -> str:
-    import importlib.resources
-
-    return json.loads(importlib.resources.files(package).joinpath("pulumi-plugin.json").read_text())["version"]
-
-
-def test_selects_the_stack_installs_the_sdk_plugins_and_reads_state(stub, tmp_path):
+def test_selects_the_existing_stack_in_the_project_folder_and_reads_state(stub, tmp_path):
     home, calls = stub
     found = engine(tmp_path)
     assert found.managed_clusters() == {"shop"}
     assert found.outputs() == {"clusterName": "shop"}
     argvs = [c["argv"] for c in calls() if c["argv"] != ["version"]]
     assert argvs[0] == ["stack", "select", "--stack", "dev"]
-    assert argvs[1:4] == [
-        ["plugin", "install", "resource", "docker", "v" + plugin_version("pulumi_docker")],
-        ["plugin", "install", "resource", "command", "v" + plugin_version("pulumi_command")],
-        ["plugin", "install", "resource", "kubernetes", "v" + plugin_version("pulumi_kubernetes")],
-    ]
     assert ["stack", "export", "--show-secrets", "--stack", "dev"] in argvs
+    assert not [a for a in argvs if a[:2] in (["stack", "init"], ["plugin", "install"])]
     assert (tmp_path / "state").is_dir()  # the file backend's folder exists before login
 
 
-def test_runs_in_a_kindplane_workspace_with_backend_passphrase_and_path(stub, tmp_path):
+def test_a_missing_stack_is_never_created_outside_up(stub, tmp_path, monkeypatch):
+    _, calls = stub
+    monkeypatch.setenv("STUB_NO_STACK", "1")
+    found = engine(tmp_path)
+    assert found.exists() is False
+    assert found.managed_clusters() == set()
+    with pytest.raises(NoSuchStack, match="there is no stack 'dev' in file://"):
+        found.destroy(lambda step: None)
+    assert not [c for c in calls() if c["argv"][:2] == ["stack", "init"]]
+
+
+def test_runs_the_projects_program_in_its_folder_with_backend_passphrase_python_and_path(stub, tmp_path):
     home, calls = stub
     engine(tmp_path).outputs()
     last = calls()[-1]
-    work_dir = home / "workspaces" / "dev"
-    assert last["cwd"] == str(work_dir)
-    project = yaml.safe_load((work_dir / "Pulumi.yaml").read_text())
-    assert project["name"] == "kindplane" and project["runtime"] == "python"
-    assert project["backend"]["url"] == (tmp_path / "state").as_uri()
+    assert last["cwd"] == str(tmp_path / "proj")
     assert last["env"]["PULUMI_CONFIG_PASSPHRASE"] == ""
+    assert last["env"]["PULUMI_BACKEND_URL"] == (tmp_path / "state").as_uri()
+    assert last["env"]["PULUMI_PYTHON_CMD"] == sys.executable
     # kind from `kindplane setup` is found by the command provider before any other kind.
     assert set(last["env"]["PATH"].split(":")[:2]) == {str(home / "bin"), str(home / "pulumi" / "bin")}
-
-
 def test_a_locked_stack_from_the_cli_becomes_stack_busy(stub, tmp_path, monkeypatch):
     monkeypatch.setenv("STUB_LOCKED", "1")
     with pytest.raises(StackBusy, match=r"another kindplane run is updating stack 'dev'"):

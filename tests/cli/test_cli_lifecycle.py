@@ -33,18 +33,19 @@ def fresh(write_config):
 # --- up --------------------------------------------------------------------------------------
 
 @docker
-def test_up_refreshes_then_ups_the_stack_named_after_the_cluster(cli, engine, tools, fresh, docker_ready):
+def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli, engine, tools, fresh, docker_ready):
     name, port, path = fresh
     engine.steps = [step("start", "create", f"{name}-kind"), step("done", "create", f"{name}-kind")]
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["managed_clusters", "refresh", "up"]
+    assert engine.names == ["last_config_file", "managed_clusters", "exists", "refresh", "up"]
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
-    assert target.stack == name
+    assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's
     assert target.backend == (tools / "state").as_uri()
-    assert target.config == load_config(path)
+    assert target.config_path == path and target.own_project
     out = result.stdout
+    assert out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'}"
     assert f"created {name}-kind" in out  # progress line per finished resource
     assert f"Cluster   {name} (kubectl context kind-{name})" in out
     assert f"Nodes     {name}-control-plane, {name}-worker" in out
@@ -58,9 +59,22 @@ def test_stack_and_backend_options_reach_the_engine(cli, engine, tools, fresh, d
     _, _, path = fresh
     monkeypatch.setenv("PULUMI_BACKEND_URL", "file:///tmp/from-env")
     assert cli(["-c", str(path), "-s", "feature-x", "up"]).exit_code == 0
-    assert (engine.targets[0].stack, engine.targets[0].backend) == ("feature-x", "file:///tmp/from-env")
+    assert engine.targets[0].stack == "feature-x"
     assert cli(["-c", str(path), "--backend", "file:///tmp/flag", "up"]).exit_code == 0
     assert engine.targets[1].backend == "file:///tmp/flag"
+
+
+@docker
+def test_up_refuses_to_point_another_config_file_at_a_stack(cli, engine, tools, fresh, docker_ready):
+    _, _, path = fresh
+    engine.last_config = "/home/u/shop/kindplane.yaml"
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: stack {path.parent.name} was last updated from /home/u/shop/kindplane.yaml, not {path}; "
+        "choose another stack for this file with -s, or run `kindplane -c /home/u/shop/kindplane.yaml down` first"
+    ]
+    assert "up" not in engine.names and "refresh" not in engine.names
 
 
 @docker
@@ -82,8 +96,8 @@ def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, wr
     cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
-    assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{config.cluster.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
-    assert engine.names == ["managed_clusters"]  # nothing refreshed, nothing created
+    assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{path.parent.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
+    assert engine.names == ["last_config_file", "managed_clusters"]  # nothing refreshed, nothing created
     engine.managed = {config.cluster.name}
     engine.calls.clear()
     assert cli(["-c", str(path), "up"]).exit_code == 0  # its own cluster: converge
@@ -180,12 +194,55 @@ def test_down_without_a_terminal_and_without_force_refuses(cli, engine, tools, w
     assert engine.targets == []
 
 
-def test_down_asks_and_a_no_changes_nothing(cli, engine, tools, write_config):
+@docker
+def test_down_asks_with_what_the_state_will_do_and_a_no_changes_nothing(cli, engine, tools, write_config, docker_ready):
+    from kindplane.cli.engine import RegistryFate
+
     path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true}\n")
+    engine.fate = RegistryFate("kind-registry", False, None)
     result = cli(["-c", str(path), "down"], input="n\n", interactive=True)
-    assert "Destroy kind cluster keep-me and registry kind-registry?" in result.stdout
+    assert "Destroy kind cluster keep-me and DELETE registry kind-registry with its images?" in result.stdout
     assert result.exit_code == 1
-    assert engine.targets == []
+    assert engine.names == ["exists", "registry_fate"]
+
+
+@docker
+def test_down_after_persistent_was_turned_on_but_not_applied_says_the_registry_is_deleted(cli, engine, tools, write_config, docker_ready):
+    from kindplane.cli.engine import RegistryFate
+
+    path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true, persistent: true}\n")
+    engine.fate = RegistryFate("kind-registry", False, None)  # the last up ran with persistent: false
+    result = cli(["-c", str(path), "down", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "Registry kind-registry and its images were deleted." in result.stdout
+    assert "preserved" not in result.stdout
+    asked = cli(["-c", str(path), "down"], input="n\n", interactive=True)
+    assert (
+        "DELETE registry kind-registry with its images (persistent: true in kindplane.yaml is not "
+        "applied yet: run `kindplane up` first to keep it)?"
+    ) in asked.stdout
+
+
+@docker
+def test_down_after_persistent_was_turned_off_but_not_applied_says_the_registry_is_kept(cli, engine, tools, write_config, docker_ready):
+    from kindplane.cli.engine import RegistryFate
+
+    path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true, persistent: false}\n")
+    engine.fate = RegistryFate("kind-registry", True, "kind-registry-data")  # still retained in state
+    result = cli(["-c", str(path), "down", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "Local registry preserved (persistent mode): container kind-registry, images in volume kind-registry-data" in result.stdout
+
+
+@docker
+def test_down_of_a_stack_that_does_not_exist_creates_nothing_and_says_so(cli, engine, tools, write_config, docker_ready):
+    path = write_config("cluster: {name: typo}\n")
+    engine.stack_exists = False
+    result = cli(["-c", str(path), "-s", "tpyo", "down", "--force"])
+    assert result.exit_code == 1
+    assert "error: there is no stack 'tpyo'" in result.stderr
+    assert "Destroyed" not in result.stdout
+    assert "destroy" not in engine.names and "refresh" not in engine.names
 
 
 @docker
@@ -193,9 +250,9 @@ def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docke
     name, _, path = fresh
     result = cli(["-c", str(path), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == ["refresh", "destroy"]
-    assert engine.targets[0].stack == name
-    assert f"Destroyed stack {name} (cluster {name})." in result.stdout
+    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
+    stack = engine.targets[0].stack
+    assert f"Destroyed stack {stack} (cluster {name})." in result.stdout
     assert "preserved" not in result.stdout
 
 
@@ -203,9 +260,12 @@ def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docke
 def test_down_force_with_a_persistent_registry_says_it_is_kept(cli, engine, tools, write_config, docker_ready):
     name = unique_name("kpt-cli")
     path = write_config(registry_config(name, free_port(), persistent=True, registry=f"{name}-reg"))
+    from kindplane.cli.engine import RegistryFate
+
+    engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
     result = cli(["-c", str(path), "down", "--force"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["refresh", "destroy"]
+    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
     assert f"Local registry preserved (persistent mode): container {name}-reg, images in volume {name}-reg-data" in result.stdout
 
 
@@ -222,7 +282,7 @@ def test_preview_lists_the_plan_without_changing_anything(cli, engine, tools, wr
     engine.counts = {"create": 1, "replace": 1, "same": 1}
     result = cli(["-c", str(path), "preview"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["preview"]
+    assert engine.names == ["exists", "preview"]
     assert result.stdout.splitlines() == [
         "+ create   kindplane-cluster-kind  (command:local:Command)",
         "+- replace  kindplane-registry-container  (docker:index/container:Container)",
@@ -236,4 +296,4 @@ def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
     write_exe(home / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.272.0\n")
     path = write_config("cluster: {name: plan}\n")
     assert cli(["-c", str(path), "preview"]).exit_code == 0
-    assert engine.names == ["preview"]
+    assert engine.names == ["exists", "preview"]

@@ -5,6 +5,8 @@ import socket
 
 import pytest
 
+from support.pulumi_mocks import MOCK_OWNER
+
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from kindplane import preflight
@@ -43,14 +45,21 @@ def test_our_own_running_registry_on_the_port_is_not_a_conflict(registry_factory
     config = config_for(started.name, started.port)
     client = preflight.connect_docker()
     assert not preflight.port_is_free(started.port)
-    assert preflight.conflicts(config, client, set(), "s") == []
+    assert preflight.conflicts(config, client, set(), "test", MOCK_OWNER) == []
+    # The same container seen from another stack is that stack's business: refused, named.
+    problems = preflight.conflicts(config, client, set(), "e2e", "kindplane/e2e")
+    assert problems == [
+        f"the registry container '{started.name}' belongs to kindplane stack '{MOCK_OWNER}', not to "
+        "this stack 'kindplane/e2e': one registry cannot serve two stacks yet. Give this config its own "
+        "cluster.registry.name and cluster.registry.port, or remove that stack first (`kindplane down -s test`)"
+    ]
 
 
 @pytest.mark.docker
 def test_a_port_published_by_another_container_names_it(registry_factory):
     started = registry_factory()
     config = config_for(unique_name("kpt-other"), started.port)
-    problems = preflight.conflicts(config, preflight.connect_docker(), set(), "s")
+    problems = preflight.conflicts(config, preflight.connect_docker(), set(), "s", "kindplane/s")
     assert problems == [
         f"port {started.port} on 127.0.0.1 is already in use by container {started.name}; stop it or "
         f"set cluster.registry.port to a free port in kindplane.yaml"
@@ -62,7 +71,7 @@ def test_a_foreign_container_with_the_registry_name_is_refused(registry_image, d
     name = unique_name("kpt-foreign")
     docker("create", "--name", name, registry_image)
     try:
-        problems = preflight.conflicts(config_for(name, free_port()), preflight.connect_docker(), set(), "s")
+        problems = preflight.conflicts(config_for(name, free_port()), preflight.connect_docker(), set(), "s", "kindplane/s")
     finally:
         docker("rm", "-f", name, check=False)
     assert len(problems) == 1

@@ -69,10 +69,14 @@ CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 
 
+MOCK_PROJECT, MOCK_STACK = "kindplane", "test"
+MOCK_OWNER = f"{MOCK_PROJECT}/{MOCK_STACK}"  # the owner label the program gives its registry
+
+
 def run_program(program: Callable[[], Any]) -> ProgramRun:
     """Runs `program()` in a fresh mocked deployment and returns what it registered."""
     mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="kindplane", stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project=MOCK_PROJECT, stack=MOCK_STACK, preview=False)
     options: dict[str, pulumi.ResourceOptions] = {}
     exported: dict[str, Any] = {}
     result: dict[str, Any] = {}

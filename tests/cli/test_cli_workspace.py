@@ -1,0 +1,111 @@
+"""Which project, stack and backend a kindplane.yaml belongs to (real files, no Pulumi run)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kindplane.cli.workspace import WorkspaceError, derived_stack_name, resolve, write_own_project
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT = "file:///home/u/.kindplane/state"
+
+
+def project(tmp_path: Path, backend: str | None = None, stacks: dict[str, str | None] | None = None) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    settings = {"name": "kindplane", "runtime": "python", "stackConfigDir": "stacks"}
+    if backend:
+        settings["backend"] = {"url": backend}
+    (root / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
+    (root / "stacks").mkdir()
+    for stack, config_file in (stacks or {}).items():
+        config = {"config": {"kindplane:configFile": config_file}} if config_file else {"config": {}}
+        (root / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(config))
+    return root
+
+
+def config(path: Path, name: str = "dev") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"cluster: {{name: {name}}}\n")
+    return path
+
+
+def test_the_repositorys_stack_files_choose_the_stack_for_their_config_files():
+    dev = resolve(REPO / "stacks" / "dev.kindplane.yaml", None, None, Path("/h"), DEFAULT)
+    assert (dev.stack, dev.project_dir, dev.config_file) == ("dev", REPO, "stacks/dev.kindplane.yaml")
+    ci = resolve(REPO / "stacks" / "ci.kindplane.yaml", None, None, Path("/h"), DEFAULT)
+    assert ci.stack == "ci"
+    assert not dev.own_project
+
+
+def test_the_stack_does_not_follow_the_cluster_name(tmp_path):
+    root = project(tmp_path)
+    path = config(root / "shop.kindplane.yaml", name="first")
+    before = resolve(path, None, None, tmp_path, DEFAULT)
+    config(path, name="renamed")
+    assert resolve(path, None, None, tmp_path, DEFAULT).stack == before.stack == "shop"
+
+
+@pytest.mark.parametrize(("file", "stack"), [
+    ("stacks/dev.kindplane.yaml", "dev"),
+    ("shop/kindplane.yaml", "shop"),
+    ("team env/kindplane.yaml", "team-env"),
+    ("e2e.yaml", "e2e"),
+])
+def test_stack_names_derived_from_the_file(tmp_path, file, stack):
+    assert derived_stack_name(tmp_path / file) == stack
+
+
+def test_a_stack_file_naming_another_config_is_never_repointed(tmp_path):
+    root = project(tmp_path, stacks={"dev": "stacks/dev.kindplane.yaml"})
+    config(root / "stacks" / "dev.kindplane.yaml")
+    other = config(root / "other.kindplane.yaml")
+    with pytest.raises(WorkspaceError) as caught:
+        resolve(other, "dev", None, tmp_path, DEFAULT)
+    assert str(caught.value) == (
+        f"stack dev is configured for {root / 'stacks' / 'dev.kindplane.yaml'} "
+        f"({root / 'stacks' / 'Pulumi.dev.yaml'}), not {other}; pass -s with another stack name "
+        f"for this file, or -c {root / 'stacks' / 'dev.kindplane.yaml'}"
+    )
+
+
+def test_a_stack_file_without_the_key_means_the_projects_default_file(tmp_path):
+    root = project(tmp_path, stacks={"main": None})
+    path = config(root / "kindplane.yaml")
+    assert resolve(path, None, None, tmp_path, DEFAULT).stack == "main"
+
+
+def test_two_stacks_for_one_file_ask_for_s(tmp_path):
+    root = project(tmp_path, stacks={"a": "k.yaml", "b": "k.yaml"})
+    with pytest.raises(WorkspaceError, match=r"stacks a, b all use .*k.yaml; choose one with -s"):
+        resolve(config(root / "k.yaml"), None, None, tmp_path, DEFAULT)
+
+
+def test_a_pinned_backend_cannot_be_overridden_into_a_second_state(tmp_path):
+    root = project(tmp_path, backend="file://~/.kindplane/state")
+    path = config(root / "kindplane.yaml")
+    assert resolve(path, None, None, tmp_path, DEFAULT).backend is None  # the project decides
+    assert resolve(path, None, "file://~/.kindplane/state", tmp_path, DEFAULT).backend == "file://~/.kindplane/state"
+    with pytest.raises(WorkspaceError, match="pins the backend to file://~/.kindplane/state; --backend file:///tmp/x"):
+        resolve(path, None, "file:///tmp/x", tmp_path, DEFAULT)
+
+
+def test_a_config_outside_any_project_runs_in_kindplanes_own_project(tmp_path):
+    path = config(tmp_path / "shop" / "kindplane.yaml")
+    home = tmp_path / "home"
+    target = resolve(path, None, None, home, DEFAULT)
+    assert target.own_project and target.project_dir == home / "project"
+    assert (target.stack, target.config_file, target.backend) == ("shop", str(path), DEFAULT)
+    write_own_project(target.project_dir, target.backend)
+    settings = yaml.safe_load((home / "project" / "Pulumi.yaml").read_text())
+    assert settings["name"] == "kindplane" and settings["backend"] == {"url": DEFAULT}
+    assert settings["stackConfigDir"] == "stacks"
+    assert (home / "project" / "__main__.py").read_text().endswith("from kindplane.program import main\n\nmain()\n")
+
+
+def test_a_hostile_stack_name_is_refused(tmp_path):
+    path = config(tmp_path / "x" / "kindplane.yaml")
+    with pytest.raises(WorkspaceError, match="is not a valid stack name"):
+        resolve(path, "dev; rm -rf /", None, tmp_path, DEFAULT)
