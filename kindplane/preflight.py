@@ -6,6 +6,7 @@ anything; the CLI prints every problem found and exits 1.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
@@ -46,6 +47,17 @@ def kind_node_containers(client: Any, cluster_name: str) -> list[dict]:
     """kind's node containers for this cluster name, running or not (docker ps -a)."""
     found = client.api.containers(all=True, filters={"label": f"{KIND_CLUSTER_LABEL}={cluster_name}"})
     return sorted(found, key=lambda c: c["Names"][0] if c.get("Names") else "")
+
+
+def delete_kind_cluster(name: str) -> None:
+    """`kind delete cluster` with the kind kindplane uses (the stand-in in tests)."""
+    import subprocess
+
+    from .tools import find_kind, search_path
+
+    kind = find_kind() or "kind"
+    subprocess.run([kind, "delete", "cluster", "--name", name], check=True, capture_output=True,
+                   env={**os.environ, "PATH": search_path()}, timeout=300)
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:

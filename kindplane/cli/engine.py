@@ -81,6 +81,8 @@ class Engine(Protocol):
 
     def managed_clusters(self) -> set[str]: ...
 
+    def pending_clusters(self) -> set[str]: ...
+
     def registry_fate(self) -> Optional[RegistryFate]: ...
 
     def last_config_file(self) -> Optional[str]: ...
@@ -232,10 +234,12 @@ class PulumiEngine:
     def _run(self, call: Callable[[], Any]) -> Any:
         from pulumi.automation import errors
 
+        from .interrupts import run_interruptibly
+
         self._diagnostics.clear()
         self._program_errors.clear()
         try:
-            return call()
+            return run_interruptibly(call)
         except errors.StackNotFoundError:
             raise NoSuchStack(
                 f"there is no stack {self.target.stack!r} in {self.target.backend or 'the project backend'} "
@@ -288,16 +292,28 @@ class PulumiEngine:
         stack = self._stack()
         return {key: out.value for key, out in self._run(stack.outputs).items()}
 
+    def _deployment(self, stack) -> dict:
+        return self._run(stack.export_stack).deployment or {}
+
     def _resources(self, stack) -> list[dict]:
-        deployment = self._run(stack.export_stack).deployment or {}
-        return list(deployment.get("resources") or [])
+        return list(self._deployment(stack).get("resources") or [])
 
     def managed_clusters(self) -> set[str]:
+        """Clusters in the state, counting creates an interrupted run left pending."""
         try:
             stack = self._stack()
         except NoSuchStack:
             return set()
-        return {name for r in self._resources(stack) if (name := kind_cluster_of(r))}
+        deployment = self._deployment(stack)
+        return {name for r in deployment.get("resources") or [] if (name := kind_cluster_of(r))} | pending_clusters_of(deployment)
+
+    def pending_clusters(self) -> set[str]:
+        """Clusters whose `kind create` was cut off: kind may have left half-made nodes."""
+        try:
+            stack = self._stack()
+        except NoSuchStack:
+            return set()
+        return pending_clusters_of(self._deployment(stack))
 
     def registry_fate(self) -> Optional[RegistryFate]:
         return registry_fate_of(self._resources(self._stack()))
@@ -314,6 +330,13 @@ class PulumiEngine:
 
         name = load_config(self.target.config_path).cluster.name
         return [r["urn"] for r in self._resources(stack) if kind_cluster_of(r) == name]
+
+
+def pending_clusters_of(deployment: dict) -> set[str]:
+    return {
+        name for op in deployment.get("pending_operations") or []
+        if op.get("type") == "creating" and (name := kind_cluster_of(op.get("resource") or {}))
+    }
 
 
 def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:

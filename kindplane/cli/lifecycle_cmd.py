@@ -126,12 +126,18 @@ def register(app: typer.Typer) -> None:
         with engine_errors():
             problems = same_config_file(engine, stack)
             managed = engine.managed_clusters()
+            half_made = name in engine.pending_clusters() and preflight.kind_node_containers(client, name)
             problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
             if problems:
                 ui.fail(problems, EXIT_FAILED)
             # A cluster deleted by hand is still in the state (kind's create command has nothing
             # to refresh): ask for its replacement so `up` brings it back.
-            replace_cluster = name in managed and not preflight.kind_node_containers(client, name)
+            if half_made:
+                # Its create was cut off: nothing in the state can delete these nodes, and a new
+                # create would meet them. They are this stack's own, so remove them first.
+                ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
+                preflight.delete_kind_cluster(name)
+            replace_cluster = name in managed and not half_made and not preflight.kind_node_containers(client, name)
             if replace_cluster:
                 ui.warn(f"cluster {name} is in the stack but its nodes are gone; recreating it")
             try:

@@ -15,6 +15,7 @@ class RecordingEngine:
     steps: list[ResourceStep] = field(default_factory=list)  # replayed to on_step
     counts: dict[str, int] = field(default_factory=dict)
     fail_on: dict[str, BaseException] = field(default_factory=dict)  # call name → raised
+    pending: set[str] = field(default_factory=set)  # clusters whose create was cut off
     stack_exists: bool = True
     fate: Optional[RegistryFate] = None  # what the state says destroy does to the registry
     last_config: Optional[str] = None
@@ -36,6 +37,10 @@ class RecordingEngine:
                 on_step(step)
         if name in self.fail_on:
             raise self.fail_on[name]
+
+    def pending_clusters(self) -> set[str]:
+        self._call("pending_clusters")
+        return set(self.pending)
 
     def exists(self) -> bool:
         self._call("exists")

@@ -38,7 +38,7 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     engine.steps = [step("start", "create", f"{name}-kind"), step("done", "create", f"{name}-kind")]
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["last_config_file", "managed_clusters", "exists", "refresh", "up"]
+    assert engine.names == ["last_config_file", "managed_clusters", "pending_clusters", "exists", "refresh", "up"]
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
     assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's
@@ -88,6 +88,24 @@ def test_up_recreates_a_cluster_the_stack_owns_but_whose_nodes_are_gone(cli, eng
 
 
 @docker
+def test_up_after_an_interrupted_create_removes_the_half_made_nodes_then_creates(cli, engine, tools, write_config, cluster_factory, monkeypatch):
+    from harness.shell import BIN_DIR
+    from kindplane.render.kind_config import kind_config_yaml
+
+    monkeypatch.setenv("PATH", f"{BIN_DIR}:{__import__('os').environ['PATH']}")  # the kind stand-in
+    (tools / "bin" / "kind").unlink()
+    path = write_config(f"cluster:\n  name: {unique_name('kpt-half')}\n")
+    config = load_config(path)
+    half = cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
+    engine.managed = engine.pending = {config.cluster.name}
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 0, result.output
+    assert f"removing the half-made cluster {config.cluster.name} an interrupted up left behind" in result.stderr
+    assert half.nodes() == []  # removed before the engine's create
+    assert engine.calls[-1] == ("up", {"replace_cluster": False})
+
+
+@docker
 def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, write_config, cluster_factory):
     from kindplane.render.kind_config import kind_config_yaml
 
@@ -97,7 +115,7 @@ def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, wr
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
     assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{path.parent.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
-    assert engine.names == ["last_config_file", "managed_clusters"]  # nothing refreshed, nothing created
+    assert engine.names == ["last_config_file", "managed_clusters", "pending_clusters"]  # nothing refreshed, nothing created
     engine.managed = {config.cluster.name}
     engine.calls.clear()
     assert cli(["-c", str(path), "up"]).exit_code == 0  # its own cluster: converge

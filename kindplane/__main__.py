@@ -1,0 +1,4 @@
+"""`python -m kindplane` is the `kindplane` command."""
+from kindplane.cli import main
+
+main()

@@ -1,0 +1,114 @@
+"""`pulumi up` / `pulumi destroy` and `kindplane up` / `down` on this project, with the real engine.
+
+Each test starts from an empty state in a copy of the project (its own backend folder), against
+the real Docker engine, the `kind` stand-in (nodes running containerd, plus etcd and
+kube-apiserver) and the provider plugins built by tests/harness/toolchain.sh.
+"""
+from __future__ import annotations
+
+from harness.cluster import StandinCluster
+from harness.docker_env import docker
+from harness.engine import container_id, volume_exists
+from harness.fixtures import push_to
+from harness.kube import KubeClient
+from harness.registry import registry_get
+from kindplane.config import load_config
+from kindplane.naming import CERTS_DIR
+from kindplane.render.containerd import hosts_dirs, hosts_toml
+from kindplane.render.discovery import local_registry_hosting
+
+CONFIGMAP_TYPE = "kubernetes:core/v1:ConfigMap"
+
+
+def port_bindings(name: str) -> dict:
+    import json
+
+    return json.loads(docker("inspect", "-f", "{{json .HostConfig.PortBindings}}", name).stdout)
+
+
+def test_pulumi_up_from_empty_state_wires_every_node_and_destroy_leaves_nothing(new_project, app_image):
+    project = new_project(control_planes=2, workers=1)
+    spec = load_config(project.config_path).cluster
+    project.init_stack()
+    project.up()
+
+    # The registry: registry:2 published on 127.0.0.1:<port> only.
+    assert port_bindings(project.registry) == {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(project.port)}]}
+
+    # hosts.toml, byte for byte, in every mirror directory of every containerd node; none on the LB.
+    cluster = StandinCluster(project.cluster)
+    nodes = cluster.containerd_nodes()
+    assert len(nodes) == 3
+    balancer = f"{project.cluster}-external-load-balancer"
+    assert balancer in cluster.nodes()
+    for node in nodes:
+        for folder in hosts_dirs(spec.registry):
+            assert cluster.read_file(node, f"{folder}/hosts.toml").decode() == hosts_toml(spec.registry)
+    assert cluster.exec(balancer, ["ls", CERTS_DIR]).returncode != 0
+
+    # The KEP-1755 ConfigMap, read back through the cluster's API server with its kubeconfig.
+    outputs = project.outputs()
+    found = KubeClient(outputs["kubeconfig"]).configmap("kube-public", "local-registry-hosting")
+    assert found["data"] == local_registry_hosting(spec.registry)
+
+    # An image pushed to localhost:<port> is fetched on every node through hosts.toml.
+    ref = push_to(f"localhost:{project.port}", app_image, "my-app:latest")
+    for node in nodes:
+        fetched = cluster.ctr_fetch(node, ref)
+        assert fetched.returncode == 0, f"{node}: {fetched.stderr}"
+
+    destroyed = project.destroy()
+    assert CONFIGMAP_TYPE in destroyed.stdout  # deleted through the API server before the cluster
+    assert container_id(project.registry) is None
+    assert not volume_exists(f"{project.registry}-data")
+    assert cluster.nodes() == []
+    assert project.managed_resources() == []
+
+
+def test_persistent_registry_is_kept_on_destroy_and_the_same_container_is_adopted(new_project, app_image):
+    project = new_project(persistent=True, workers=0)
+    project.init_stack()
+    project.up()
+    first = container_id(project.registry)
+    push_to(f"localhost:{project.port}", app_image, "kept/app:v1")
+
+    project.destroy()
+    assert container_id(project.registry) == first
+    assert volume_exists(f"{project.registry}-data")
+    assert registry_get(project.port, "/v2/kept/app/tags/list")[1] == {"name": "kept/app", "tags": ["v1"]}
+    assert project.managed_resources() == []
+
+    project.up()
+    assert container_id(project.registry) == first  # adopted by import, not recreated
+    assert registry_get(project.port, "/v2/kept/app/tags/list")[1]["tags"] == ["v1"]
+    project.pulumi("preview", "--expect-no-changes")
+
+    project.destroy()
+    assert container_id(project.registry) == first
+
+
+def test_an_unchanged_second_up_changes_nothing(new_project):
+    project = new_project(workers=0)
+    project.init_stack()
+    project.up()
+    project.pulumi("preview", "--expect-no-changes")
+    project.up("--expect-no-changes")
+
+
+def test_kindplane_up_and_down_use_the_same_state_as_pulumi(new_project):
+    project = new_project(workers=0)
+    up = project.kindplane("-c", str(project.config_path), "up")
+    assert f"Stack e2e · config {project.config_path} · project {project.root}" in up.stdout
+    assert f"Cluster   {project.cluster}" in up.stdout
+    # The Pulumi CLI on the project sees what kindplane made: one state, no second stack.
+    assert project.outputs()["clusterName"] == project.cluster
+    project.pulumi("preview", "--expect-no-changes")
+    stacks = project.run(["pulumi", "stack", "ls", "--json"]).stdout
+    assert [s["name"] for s in __import__("json").loads(stacks)] == ["e2e"]
+
+    down = project.kindplane("-c", str(project.config_path), "down", "--force")
+    assert f"Destroyed stack e2e (cluster {project.cluster})." in down.stdout
+    assert f"Registry {project.registry} and its images were deleted." in down.stdout
+    assert project.managed_resources() == []
+    assert container_id(project.registry) is None
+    assert StandinCluster(project.cluster).nodes() == []

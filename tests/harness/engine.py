@@ -1,0 +1,179 @@
+"""The real Pulumi engine on a copy of this project, used exactly as users use it.
+
+`EngineProject` is a folder with the repository's own Pulumi.yaml and __main__.py (the backend
+pointed at a folder of the test's own), one stack file under stacks/ naming one kindplane.yaml.
+Tests run `pulumi up/preview/destroy` and `kindplane up/down` in it as subprocesses, with the
+toolchain from tests/harness/toolchain.sh first on PATH and the `kind` stand-in before it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from .docker_env import docker, in_ci
+from .shell import BIN_DIR
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLCHAIN = REPO / "tests" / "harness" / "toolchain.sh"
+ENGINE_BINARIES = (
+    "pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-command",
+    "pulumi-resource-docker", "pulumi-resource-kubernetes", "etcd", "kube-apiserver",
+)
+TIMEOUT = 600
+
+
+def load_toolchain_env() -> Optional[str]:
+    """Puts the cached toolchain on this process's PATH; the problem in words when it can't."""
+    if not os.environ.get("KINDPLANE_TOOLCHAIN_READY"):
+        result = subprocess.run(["bash", str(TOOLCHAIN), "cached-env"], capture_output=True, text=True)
+        if result.returncode != 0:
+            return (
+                "the real-engine toolchain is not built: run `bash tests/harness/toolchain.sh build` "
+                f"(see README, harness section): {result.stderr.strip().splitlines()[-1:] or ''}"
+            )
+        for line in result.stdout.splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            os.environ[key] = os.path.expandvars(value.strip('"'))
+    missing = [b for b in ENGINE_BINARIES if shutil.which(b) is None]
+    if missing:
+        return f"not on PATH: {', '.join(missing)} (bash tests/harness/toolchain.sh build)"
+    return None
+
+
+def require_engine() -> None:
+    """Skip (locally) or fail (CI=true) when the real engine cannot run."""
+    import pytest
+
+    problem = load_toolchain_env()
+    if problem is None:
+        return
+    if in_ci():
+        pytest.fail(f"CI=true but the real engine is unusable: {problem}", pytrace=False)
+    pytest.skip(problem)
+
+
+@dataclass
+class EngineProject:
+    root: Path
+    stack: str
+    config_path: Path
+    kindplane_home: Path
+    log: list[str] = field(default_factory=list)
+
+    # --- running things --------------------------------------------------------------------
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "PATH": f"{BIN_DIR}{os.pathsep}{env['PATH']}",  # the kind stand-in wins over any kind
+            "PULUMI_CONFIG_PASSPHRASE": "",
+            "PULUMI_PYTHON_CMD": sys.executable,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "KINDPLANE_HOME": str(self.kindplane_home),
+            "NO_COLOR": "1",
+        })
+        env.pop("PULUMI_BACKEND_URL", None)
+        env.update(extra)
+        return env
+
+    def run(self, argv: list[str], check: bool = True, env: Optional[dict] = None,
+            input: Optional[str] = None) -> subprocess.CompletedProcess:
+        result = subprocess.run(argv, cwd=self.root, env=env or self.env(), capture_output=True,
+                                text=True, timeout=TIMEOUT, input=input)
+        self.log.append(f"$ {' '.join(argv)}\n[exit {result.returncode}]\n{result.stdout}\n{result.stderr}")
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(argv)} exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}\n"
+                f"--- stderr\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    def pulumi(self, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+        return self.run(["pulumi", *args, "--stack", self.stack, "--non-interactive", "--color", "never"],
+                        check=check, env=self.env(**extra))
+
+    def kindplane(self, *args: str, check: bool = True, input: Optional[str] = None,
+                  **extra: str) -> subprocess.CompletedProcess:
+        return self.run([sys.executable, "-m", "kindplane", *args], check=check, input=input,
+                        env=self.env(**extra))
+
+    def up(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        return self.pulumi("up", "--yes", "--skip-preview", *args, **kw)
+
+    def destroy(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        return self.pulumi("destroy", "--yes", "--skip-preview", *args, **kw)
+
+    def init_stack(self) -> None:
+        self.run(["pulumi", "stack", "init", self.stack, "--non-interactive"])
+
+    # --- reading the state -------------------------------------------------------------------
+
+    def export(self) -> dict:
+        out = self.run(["pulumi", "stack", "export", "--stack", self.stack, "--show-secrets"]).stdout
+        return json.loads(out)
+
+    def resources(self) -> list[dict]:
+        return list((self.export().get("deployment") or {}).get("resources") or [])
+
+    def managed_resources(self) -> list[dict]:
+        """What `pulumi stack` counts as the stack's resources (no root stack, no providers)."""
+        return [r for r in self.resources()
+                if r["type"] != "pulumi:pulumi:Stack" and not r["type"].startswith("pulumi:providers:")]
+
+    def outputs(self) -> dict:
+        out = self.run(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", self.stack]).stdout
+        return json.loads(out or "{}")
+
+    def write_config(self, text: str) -> None:
+        self.config_path.write_text(text)
+
+
+def make_project(tmp: Path, stack: str, config_text: str) -> EngineProject:
+    """A copy of this project in `tmp`: same Pulumi.yaml and __main__.py, its own file backend."""
+    root = tmp / "project"
+    (root / "stacks").mkdir(parents=True)
+    settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    state = tmp / "state"
+    state.mkdir()
+    settings["backend"] = {"url": state.as_uri()}
+    (root / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    shutil.copy(REPO / "__main__.py", root / "__main__.py")
+    config_path = root / "stacks" / f"{stack}.kindplane.yaml"
+    config_path.write_text(config_text)
+    stack_file = {"config": {"kindplane:configFile": f"stacks/{stack}.kindplane.yaml"}}
+    (root / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_file))
+    return EngineProject(root, stack, config_path, tmp / "kindplane-home")
+
+
+def engine_config(cluster: str, registry: str, port: int, persistent: bool = False,
+                  control_planes: int = 1, workers: int = 1) -> str:
+    return (
+        f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: {control_planes}, workers: {workers}}}\n"
+        f"  registry: {{enabled: true, name: {registry}, port: {port}, persistent: {str(persistent).lower()}}}\n"
+    )
+
+
+def remove_leftovers(cluster: str, registry: str) -> None:
+    """Whatever a failed test left behind: nodes (and API server) via the stand-in, registry."""
+    subprocess.run(["sh", "-c", f"kind delete cluster --name {cluster}"], capture_output=True,
+                   env={**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}"})
+    docker("rm", "-f", registry, check=False)
+    docker("volume", "rm", f"{registry}-data", check=False)
+
+
+def container_id(name: str) -> Optional[str]:
+    result = docker("inspect", "-f", "{{.Id}}", name, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def volume_exists(name: str) -> bool:
+    return docker("volume", "inspect", name, check=False).returncode == 0

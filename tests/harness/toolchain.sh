@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The real-engine toolchain for the test suite, built from Go modules (nothing else is downloaded):
+# the Pulumi CLI + Python language host, the command/docker/kubernetes provider plugins at exactly
+# the versions the Python SDKs ask for, and kube-apiserver + etcd for the kind stand-in.
+#
+#   bash tests/harness/toolchain.sh build   # build what is missing from the cache, print times
+#   eval "$(bash tests/harness/toolchain.sh env)"   # build if needed, then export PATH and PULUMI_*
+#   bash tests/harness/toolchain.sh cached-env   # the same exports, or exit 1 when a piece is not built
+#   bash tests/harness/toolchain.sh status  # what is cached, where, how big
+#
+# Versions: tests/harness/toolchain/versions.env. Each piece is cached outside the checkout under
+# ${KINDPLANE_TOOLCHAIN_CACHE:-~/.cache/kindplane-toolchain}/<piece>-<hash>/bin, the hash covering
+# versions.env, the piece's build script and its wrapper module: a change rebuilds that piece only.
+# A `pulumi` already on PATH (a laptop) is used as it is and the CLI piece is not built.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SPEC="$HERE/toolchain"
+CACHE="${KINDPLANE_TOOLCHAIN_CACHE:-$HOME/.cache/kindplane-toolchain}"
+PIECES=(pulumi command docker kubernetes kube)
+
+say() { echo "toolchain: $*" >&2; }
+
+piece_key() {
+    local piece="$1"
+    {
+        cat "$SPEC/versions.env" "$SPEC/build_$piece.sh"
+        if [ -d "$SPEC/$piece" ]; then
+            (cd "$SPEC/$piece" && find . -type f ! -name '*.log' | LC_ALL=C sort | xargs sha256sum)
+        fi
+    } | sha256sum | cut -c1-12
+}
+
+piece_dir() { echo "$CACHE/$1-$(piece_key "$1")"; }
+
+system_pulumi() {
+    # A pulumi on PATH that is not one of ours counts as installed by the user.
+    local found
+    found="$(command -v pulumi 2>/dev/null || true)"
+    [ -n "$found" ] && [[ "$found" != "$CACHE"/* ]]
+}
+
+wanted_pieces() {
+    local piece
+    for piece in "${PIECES[@]}"; do
+        if [ "$piece" = pulumi ] && system_pulumi; then
+            continue
+        fi
+        echo "$piece"
+    done
+}
+
+build_piece() {
+    local piece="$1" dir started
+    dir="$(piece_dir "$piece")"
+    if [ -f "$dir/.complete" ]; then
+        say "$piece: cached in $dir"
+        return 0
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir/bin"
+    started=$(date +%s)
+    say "$piece: building into $dir (log: $dir/build.log)"
+    if ! bash "$SPEC/build_$piece.sh" "$dir/bin" >"$dir/build.log" 2>&1; then
+        tail -n 40 "$dir/build.log" >&2
+        say "$piece: BUILD FAILED after $(( $(date +%s) - started )) s"
+        return 1
+    fi
+    grep '^toolchain:' "$dir/build.log" >&2 || true
+    echo "$(( $(date +%s) - started ))" >"$dir/.complete"
+    say "$piece: built in $(cat "$dir/.complete") s"
+}
+
+build_all() {
+    local piece started
+    started=$(date +%s)
+    export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+    if system_pulumi; then
+        say "using the Pulumi CLI on PATH: $(command -v pulumi) ($(pulumi version 2>/dev/null || echo '?'))"
+    fi
+    for piece in $(wanted_pieces); do
+        build_piece "$piece"
+    done
+    say "all pieces ready in $(( $(date +%s) - started )) s"
+}
+
+pulumi_home() { echo "$CACHE/pulumi-home"; }
+
+print_env() {
+    local path="" piece
+    for piece in $(wanted_pieces); do
+        path="$(piece_dir "$piece")/bin:$path"
+    done
+    # Tests get their own PULUMI_HOME (plugin cache, credentials) and never reach the network:
+    # no update check, no plugin download; the plugins on PATH are the ones the SDKs ask for.
+    cat <<EOF
+export PATH="${path}\$PATH"
+export PULUMI_HOME="$(pulumi_home)"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export KINDPLANE_TOOLCHAIN_READY=1
+EOF
+}
+
+status() {
+    local piece dir
+    for piece in "${PIECES[@]}"; do
+        dir="$(piece_dir "$piece")"
+        if [ -f "$dir/.complete" ]; then
+            echo "$piece: cached $dir ($(du -sh "$dir" | cut -f1), built in $(cat "$dir/.complete") s)"
+        else
+            echo "$piece: not built ($dir)"
+        fi
+    done
+    [ -d "$HOME/go/pkg/mod" ] && echo "go module cache: $(du -sh "$HOME/go/pkg/mod" | cut -f1)"
+    [ -d "$HOME/.cache/go-build" ] && echo "go build cache: $(du -sh "$HOME/.cache/go-build" | cut -f1)"
+    return 0
+}
+
+all_cached() {
+    local piece
+    for piece in $(wanted_pieces); do
+        [ -f "$(piece_dir "$piece")/.complete" ] || { say "$piece is not built ($(piece_dir "$piece"))"; return 1; }
+    done
+}
+
+case "${1:-env}" in
+    build) build_all ;;
+    env) build_all >&2 && mkdir -p "$(pulumi_home)" && print_env ;;
+    cached-env) all_cached && mkdir -p "$(pulumi_home)" && print_env ;;
+    status) status ;;
+    *) echo "usage: $0 build|env|cached-env|status" >&2; exit 2 ;;
+esac
