@@ -116,3 +116,49 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
     if cluster.registry.enabled:
         problems += registry_problems(cluster.registry, client, owner)
     return problems
+
+
+def stopped_nodes_problem(cluster_name: str, nodes: list[dict]) -> Optional[str]:
+    """Stopped node containers: a refresh now would find the API server gone."""
+    stopped = sorted(c["Names"][0].lstrip("/") for c in nodes if c.get("State") != "running" and c.get("Names"))
+    if not stopped:
+        return None
+    return (
+        f"cluster {cluster_name} is stopped (node containers {', '.join(stopped)} are not running); "
+        f"start them with `docker start {' '.join(stopped)}`, wait a few seconds, and run up again"
+    )
+
+
+def api_server_problem(cluster_name: str, kubeconfig: Optional[str], timeout: float = 5.0) -> Optional[str]:
+    """The cluster's API server must answer before `up` refreshes.
+
+    With delete_unreachable on, a refresh against a silent API server drops the ConfigMap from
+    the state although it still exists in the cluster; refusing here keeps the state whole.
+    Any HTTP answer counts (401/403 included): only "nothing answers" is a problem.
+    """
+    if not kubeconfig:
+        return None
+    import base64
+    import ssl
+
+    import httpx
+    import yaml
+
+    try:
+        config = yaml.safe_load(kubeconfig)
+        cluster = config["clusters"][0]["cluster"]
+        server = cluster["server"].rstrip("/")
+        ca = cluster.get("certificate-authority-data")
+        verify = ssl.create_default_context(cadata=base64.b64decode(ca).decode()) if ca else False
+    except (yaml.YAMLError, KeyError, IndexError, TypeError, ValueError):
+        return None  # not a kubeconfig we can read: let the engine report what it finds
+    try:
+        httpx.get(f"{server}/readyz", verify=verify, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return (
+            f"the API server of cluster {cluster_name} does not answer at {server} ({exc.__class__.__name__}); "
+            f"start the cluster's node containers (`docker start $(docker ps -aq --filter "
+            f"label={KIND_CLUSTER_LABEL}={cluster_name})`), wait until `kubectl --context kind-{cluster_name} "
+            f"get nodes` answers, and run up again"
+        )
+    return None

@@ -137,9 +137,16 @@ def register(app: typer.Typer) -> None:
                 # create would meet them. They are this stack's own, so remove them first.
                 ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
                 preflight.delete_kind_cluster(name)
-            replace_cluster = name in managed and not half_made and not preflight.kind_node_containers(client, name)
+            nodes = preflight.kind_node_containers(client, name)
+            replace_cluster = name in managed and not half_made and not nodes
             if replace_cluster:
                 ui.warn(f"cluster {name} is in the stack but its nodes are gone; recreating it")
+            elif name in managed and not half_made:
+                health = [preflight.stopped_nodes_problem(name, nodes)]
+                if health[0] is None:
+                    health = [preflight.api_server_problem(name, engine.outputs().get("kubeconfig"))]
+                if health[0]:
+                    ui.fail(health, EXIT_FAILED)
             try:
                 if engine.exists():
                     with progress(cli, "Refreshing state") as p:

@@ -315,3 +315,44 @@ def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
     path = write_config("cluster: {name: plan}\n")
     assert cli(["-c", str(path), "preview"]).exit_code == 0
     assert engine.names == ["exists", "preview"]
+
+
+@docker
+def test_up_refuses_to_refresh_a_stopped_cluster_and_names_docker_start(cli, engine, tools, write_config, cluster_factory):
+    from harness.docker_env import docker as run_docker
+    from kindplane.render.kind_config import kind_config_yaml
+
+    path = write_config(f"cluster:\n  name: {unique_name('kpt-stop')}\n")
+    config = load_config(path)
+    cluster = cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
+    node = cluster.nodes()[0]
+    run_docker("stop", "-t", "1", node)
+    engine.managed = {config.cluster.name}
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: cluster {config.cluster.name} is stopped (node containers {node} are not running); "
+        f"start them with `docker start {node}`, wait a few seconds, and run up again"
+    ]
+    assert "refresh" not in engine.names and "up" not in engine.names
+
+
+@docker
+def test_up_refuses_to_refresh_while_the_api_server_does_not_answer(cli, engine, tools, write_config, cluster_factory):
+    from kindplane.render.kind_config import kind_config_yaml
+
+    path = write_config(f"cluster:\n  name: {unique_name('kpt-api')}\n")
+    config = load_config(path)
+    cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
+    engine.managed = {config.cluster.name}
+    silent = free_port()
+    engine.outputs_value = {"kubeconfig": (
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{silent}'}}}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\n"
+    )}
+    result = cli(["-c", str(path), "up"])
+    assert result.exit_code == 1
+    assert f"error: the API server of cluster {config.cluster.name} does not answer at https://127.0.0.1:{silent}" in result.stderr
+    assert "and run up again" in result.stderr
+    assert "refresh" not in engine.names and "up" not in engine.names
