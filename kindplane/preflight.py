@@ -35,6 +35,22 @@ def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]
     return problems
 
 
+def pulumi_version_problem() -> Optional[str]:
+    """The Pulumi CLI found is too old for adoption (import-then-update needs >= 3.174)."""
+    import subprocess
+
+    from .versions import pulumi_cli_problem
+
+    pulumi = find_pulumi()
+    if pulumi is None:
+        return None
+    try:
+        found = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`{pulumi} version` failed ({exc}); reinstall it with `kindplane setup`"
+    return pulumi_cli_problem(found)
+
+
 def connect_docker() -> Any:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
     try:

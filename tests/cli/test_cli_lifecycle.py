@@ -356,3 +356,17 @@ def test_up_refuses_to_refresh_while_the_api_server_does_not_answer(cli, engine,
     assert f"error: the API server of cluster {config.cluster.name} does not answer at https://127.0.0.1:{silent}" in result.stderr
     assert "and run up again" in result.stderr
     assert "refresh" not in engine.names and "up" not in engine.names
+
+
+def test_a_pulumi_cli_too_old_for_adoption_is_refused_before_anything(cli, engine, tools, write_config):
+    from cli_support import write_exe
+
+    write_exe(tools / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.150.0\n")
+    path = write_config("cluster: {name: old}\n")
+    result = cli(["-c", str(path), "preview"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: the Pulumi CLI is v3.150.0; kindplane needs >= 3.174.0 (adopting a kept registry "
+        "imports and updates it in one run): run `kindplane setup` or upgrade Pulumi"
+    ]
+    assert engine.names == []
