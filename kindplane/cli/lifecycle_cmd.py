@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
 from .. import preflight
-from pathlib import Path
-from typing import Optional
 
 from ..errors import ConfigError
 from ..naming import stack_owner
@@ -114,6 +113,39 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
     return f"Destroy {what} and DELETE registry {fate.container} with its images{note}?"
 
 
+def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any) -> dict[str, Any]:
+    """up's steps after validation: preflight against the state, refresh, up."""
+    name = config.cluster.name
+    problems = same_config_file(engine, stack)
+    managed = engine.managed_clusters()  # pending creates of an interrupted run included
+    half_made = bool(name in engine.pending_clusters() and preflight.kind_node_containers(client, name))
+    problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
+    if problems:
+        ui.fail(problems, EXIT_FAILED)
+    nodes = preflight.kind_node_containers(client, name)
+    # A cluster deleted by hand is still in the state (kind's create command has nothing to
+    # refresh): ask for its replacement so `up` brings it back.
+    replace_cluster = name in managed and not half_made and not nodes
+    if replace_cluster:
+        ui.warn(f"cluster {name} is in the stack but its nodes are gone; recreating it")
+    elif name in managed and not half_made:
+        # A refresh against a stopped cluster would drop the ConfigMap from the state.
+        health = preflight.stopped_nodes_problem(name, nodes) or preflight.api_server_problem(
+            name, engine.outputs().get("kubeconfig"))
+        if health:
+            ui.fail(health, EXIT_FAILED)
+    if engine.exists():
+        with progress(cli, "Refreshing state") as p:
+            engine.refresh(p)  # takes the stack's lock: a concurrent up stops here, untouched
+    if half_made:
+        # Its create was cut off: nothing in the state can delete these nodes, and a new create
+        # would meet them. They are this stack's own, so they go first.
+        ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
+        preflight.delete_kind_cluster(name)
+    with progress(cli, "Creating / updating") as p:
+        return engine.up(p, replace_cluster=replace_cluster)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def up(ctx: typer.Context) -> None:
@@ -124,40 +156,12 @@ def register(app: typer.Typer) -> None:
         require_tools(cli)
         client = docker(cli)
         engine: Engine = cli.engine()
-        name = config.cluster.name
         ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
-        with engine_errors():
-            problems = same_config_file(engine, stack)
-            managed = engine.managed_clusters()
-            half_made = name in engine.pending_clusters() and preflight.kind_node_containers(client, name)
-            problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
-            if problems:
-                ui.fail(problems, EXIT_FAILED)
-            # A cluster deleted by hand is still in the state (kind's create command has nothing
-            # to refresh): ask for its replacement so `up` brings it back.
-            if half_made:
-                # Its create was cut off: nothing in the state can delete these nodes, and a new
-                # create would meet them. They are this stack's own, so remove them first.
-                ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
-                preflight.delete_kind_cluster(name)
-            nodes = preflight.kind_node_containers(client, name)
-            replace_cluster = name in managed and not half_made and not nodes
-            if replace_cluster:
-                ui.warn(f"cluster {name} is in the stack but its nodes are gone; recreating it")
-            elif name in managed and not half_made:
-                health = [preflight.stopped_nodes_problem(name, nodes)]
-                if health[0] is None:
-                    health = [preflight.api_server_problem(name, engine.outputs().get("kubeconfig"))]
-                if health[0]:
-                    ui.fail(health, EXIT_FAILED)
-            try:
-                if engine.exists():
-                    with progress(cli, "Refreshing state") as p:
-                        engine.refresh(p)
-                with progress(cli, "Creating / updating") as p:
-                    outputs = engine.up(p, replace_cluster=replace_cluster)
-            except KeyboardInterrupt:
-                ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
+        try:
+            with engine_errors():
+                outputs = converge(cli, engine, stack, config, client)
+        except KeyboardInterrupt:
+            ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
         from .summary import summary_lines
 
         ui.say("")

@@ -136,6 +136,17 @@ class EngineProject:
     def write_config(self, text: str) -> None:
         self.config_path.write_text(text)
 
+    @property
+    def state_dir(self) -> Path:
+        """The project's file backend (make_project puts it beside the project folder)."""
+        return self.root.parent / "state"
+
+    def spawn_kindplane(self, *args: str) -> subprocess.Popen:
+        """`kindplane ARGS` in the background (its own session, so a signal reaches it alone)."""
+        return subprocess.Popen([sys.executable, "-m", "kindplane", *args], cwd=self.root,
+                                env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+
 
 def make_project(tmp: Path, stack: str, config_text: str) -> EngineProject:
     """A copy of this project in `tmp`: same Pulumi.yaml and __main__.py, its own file backend."""
