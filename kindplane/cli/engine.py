@@ -176,12 +176,12 @@ class PulumiEngine:
         )
 
     def _prepare_backend(self) -> None:
-        from ..tools import kindplane_home
-        from .workspace import write_own_project
+        from .workspace import file_backend_dir, project_backend, write_own_project
 
-        url = urlparse(self.target.backend or "")
-        if url.scheme == "file":
-            Path(url.path).mkdir(parents=True, exist_ok=True)  # `pulumi login file://` needs it
+        backend = self.target.backend or os.environ.get("PULUMI_BACKEND_URL") or project_backend(self.target.project_dir)
+        folder = file_backend_dir(backend or "")
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)  # Pulumi refuses a file backend that is missing
         if self.target.own_project:
             write_own_project(self.target.project_dir, self.target.backend or "")
 

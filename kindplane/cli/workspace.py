@@ -67,6 +67,14 @@ def project_backend(project_dir: Path) -> Optional[str]:
     return (read_yaml(project_dir / "Pulumi.yaml").get("backend") or {}).get("url")
 
 
+def file_backend_dir(url: str) -> Optional[Path]:
+    """The folder of a `file://` backend (`file://~/x` is under $HOME, as Pulumi reads it)."""
+    if not url.startswith("file://"):
+        return None
+    path = url[len("file://"):]
+    return Path(os.path.expanduser(path)) if path.startswith("~") else Path(path)
+
+
 def stack_config_dir(project_dir: Path) -> Path:
     return project_dir / (read_yaml(project_dir / "Pulumi.yaml").get("stackConfigDir") or ".")
 

@@ -109,3 +109,22 @@ def test_a_hostile_stack_name_is_refused(tmp_path):
     path = config(tmp_path / "x" / "kindplane.yaml")
     with pytest.raises(WorkspaceError, match="is not a valid stack name"):
         resolve(path, "dev; rm -rf /", None, tmp_path, DEFAULT)
+
+
+def test_file_backend_folders_are_found_as_pulumi_reads_them(monkeypatch):
+    from kindplane.cli.workspace import file_backend_dir
+
+    monkeypatch.setenv("HOME", "/home/u")
+    assert file_backend_dir("file://~/.kindplane/state") == Path("/home/u/.kindplane/state")
+    assert file_backend_dir("file:///var/state") == Path("/var/state")
+    assert file_backend_dir("s3://bucket") is None
+
+
+def test_the_repository_pins_one_backend_for_both_front_doors(monkeypatch):
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    monkeypatch.delenv("KINDPLANE_HOME", raising=False)
+    settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    assert settings["backend"] == {"url": "file://~/.kindplane/state"}
+    from kindplane.cli.context import default_backend
+
+    assert default_backend().endswith("/.kindplane/state")  # the CLI's own default is the same folder
