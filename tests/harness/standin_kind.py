@@ -1,16 +1,20 @@
-"""The `kind` stand-in (tests/harness/bin/kind): real node containers, no Kubernetes.
+"""The `kind` stand-in (tests/harness/bin/kind): real node containers, no kubelet.
 
 Implements `create cluster`, `delete cluster`, `get nodes`, `get clusters` and `get kubeconfig`
 with kind's flags, names, labels, messages and exit codes. Each node is a container of the
 stand-in node image (containerd + ctr + busybox), on the `kind` Docker network, whose
 /etc/containerd/config.toml is the image's base config with the cluster's
-`containerdConfigPatches` merged in, exactly as kind patches a real node. What it cannot do:
-run kubelet/Kubernetes, or run nodes privileged; `get kubeconfig` prints a kubeconfig whose
-server nothing listens on. It never writes ~/.kube/config.
+`containerdConfigPatches` merged in, exactly as kind patches a real node.
+
+When `etcd` and `kube-apiserver` are on PATH, each cluster also gets a real API server on
+127.0.0.1 (tests/harness/apiserver.py) and `get kubeconfig` points at it; without them
+`get kubeconfig` prints a kubeconfig whose server nothing listens on. What it cannot do: run
+kubelet (pods never start), or run nodes privileged. It never writes ~/.kube/config.
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import subprocess
 import sys
@@ -18,7 +22,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import kind_config, toml_merge
+from . import apiserver, kind_config, toml_merge
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
@@ -137,7 +141,10 @@ def create(args: argparse.Namespace) -> int:
     print(f'Creating cluster "{name}" ...', file=sys.stderr)
     image = node_image()
     plan = node_plan(name, cluster)
+    with_apiserver = apiserver.available()
     try:
+        if with_apiserver:
+            apiserver.start(name)  # boots while the nodes are being made
         ensure_network()
         if len(cluster.control_planes) > 1:
             start_load_balancer(name, image)
@@ -146,9 +153,14 @@ def create(args: argparse.Namespace) -> int:
             for future in [pool.submit(start_node, c, r, name, n, image, containerd_config) for c, r, n in plan]:
                 future.result()
         wait_ready([container for container, _, _ in plan])
+        if with_apiserver:
+            took = apiserver.wait_ready(name)
+            server = apiserver.endpoint(name)["server"]
+            print(f"API server ready at {server} in {took:.1f} s", file=sys.stderr)
     except BaseException:
         if not args.retain:
             delete_nodes(name)
+            apiserver.stop(name)
         raise
     print(f'Set kubectl context to "kind-{name}"', file=sys.stderr)
     return 0
@@ -165,6 +177,7 @@ def delete(args: argparse.Namespace) -> int:
     name = args.name or default_name()
     print(f'Deleting cluster "{name}" ...', file=sys.stderr)
     nodes = delete_nodes(name)  # no nodes: nothing to do, still success (kind's behaviour)
+    apiserver.stop(name)  # whatever PATH says now: it may have been started with another PATH
     if nodes:
         print(f"Deleted nodes: {nodes!r}".replace("'", '"'), file=sys.stderr)
     return 0
@@ -196,11 +209,17 @@ def get_kubeconfig(args: argparse.Namespace) -> int:
     if not cluster_nodes(name):
         raise Failure(f'could not locate any control plane nodes for cluster named \'{name}\'. '
                       f'Use the --name option to select a different cluster')
-    server = f"https://{name}-control-plane:6443" if args.internal else "https://127.0.0.1:6443"
+    plane = apiserver.endpoint(name)
+    if args.internal:
+        server = f"https://{name}-control-plane:6443"
+    else:
+        server = plane["server"] if plane else "https://127.0.0.1:6443"
+    ca = f"\n    certificate-authority-data: {base64.b64encode(plane['ca'].encode()).decode()}" if plane else ""
+    user = f"\n    token: {plane['token']}" if plane else " {}"
     ctx = f"kind-{name}"
     print(f"""apiVersion: v1
 clusters:
-- cluster:
+- cluster:{ca}
     server: {server}
   name: {ctx}
 contexts:
@@ -213,7 +232,7 @@ kind: Config
 preferences: {{}}
 users:
 - name: {ctx}
-  user: {{}}
+  user:{user}
 """, end="")
     return 0
 
@@ -251,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (Failure, kind_config.KindConfigError, OSError) as exc:
+    except (Failure, kind_config.KindConfigError, apiserver.ApiServerError, OSError) as exc:
         what = f"{args.verb} {getattr(args, 'what', '')}".strip()
         verb = {"create cluster": "failed to create cluster", "delete cluster": "failed to delete cluster"}.get(what, f"failed to {what}")
         print(f"ERROR: {verb}: {exc}", file=sys.stderr)

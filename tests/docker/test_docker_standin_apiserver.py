@@ -1,0 +1,84 @@
+"""With etcd and kube-apiserver on PATH, a stand-in cluster has a real API server.
+
+`kind create cluster` starts both on 127.0.0.1, `kind get kubeconfig` points at them, and
+`kind delete cluster` stops them. Without the binaries the test skips locally; with CI=true
+the conftest turns that skip into a failure.
+"""
+from __future__ import annotations
+
+import base64
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from harness import apiserver
+from harness.names import unique_name
+from harness.shell import run_shell
+
+VERSIONS = Path(__file__).resolve().parents[1] / "harness" / "toolchain" / "versions.env"
+
+
+def pinned(variable: str) -> str:
+    for line in VERSIONS.read_text().splitlines():
+        if line.startswith(f"{variable}="):
+            return line.split("=", 1)[1].strip()
+    raise KeyError(variable)
+
+
+@pytest.fixture
+def apiserver_binaries(monkeypatch, tmp_path):
+    """The binaries first on PATH (the stand-in looks them up there) and a private state dir."""
+    from harness.engine import load_toolchain_env
+
+    problem = load_toolchain_env()  # the toolchain's bin folders onto PATH (toolchain.sh)
+    if problem and not apiserver.available():
+        pytest.skip(problem)
+    monkeypatch.setenv(apiserver.STATE_ENV, str(tmp_path / "state"))
+
+
+def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers(cluster_factory, apiserver_binaries):
+    name = unique_name("kpt")
+    cluster_factory.names.append(name)  # deleted in teardown even if an assertion fails
+    created = run_shell(f"kind create cluster --name {name}", timeout=300)
+    assert created.returncode == 0, created.stderr
+    assert "API server ready at https://127.0.0.1:" in created.stderr
+
+    got = run_shell(f"kind get kubeconfig --name {name}")
+    assert got.returncode == 0, got.stderr
+    kubeconfig = yaml.safe_load(got.stdout)
+    assert kubeconfig["current-context"] == f"kind-{name}"
+    (cluster,) = kubeconfig["clusters"]
+    (user,) = kubeconfig["users"]
+    assert cluster["name"] == user["name"] == f"kind-{name}"
+    server = cluster["cluster"]["server"]
+    assert server.startswith("https://127.0.0.1:")
+    ca = base64.b64decode(cluster["cluster"]["certificate-authority-data"]).decode()
+    verify = ssl.create_default_context(cadata=ca)  # the server must pass TLS verification
+
+    configmap = unique_name("kpt-cm")
+    headers = {"Authorization": f"Bearer {user['user']['token']}"}
+    with httpx.Client(base_url=server, verify=verify, headers=headers, trust_env=False, timeout=30) as client:
+        assert client.get("/version").json()["gitVersion"] == f"v{pinned('KUBERNETES_VERSION')}"
+        made = client.post("/api/v1/namespaces/kube-public/configmaps", json={
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": configmap, "namespace": "kube-public"},
+            "data": {"registry": "localhost:5001"},
+        })
+        assert made.status_code == 201, made.text
+        read = client.get(f"/api/v1/namespaces/kube-public/configmaps/{configmap}")
+        assert read.status_code == 200, read.text
+        assert read.json()["data"] == {"registry": "localhost:5001"}
+
+    directory = apiserver.cluster_dir(name)
+    pids = apiserver.pids(name)
+    assert sorted(pids) == sorted(apiserver.BINARIES)
+    assert all(apiserver.running(pid, directory) for pid in pids.values())  # they outlived `kind`
+
+    deleted = run_shell(f"kind delete cluster --name {name}")
+    assert deleted.returncode == 0, deleted.stderr
+    assert not any(apiserver.running(pid, directory) for pid in pids.values())
+    assert not directory.exists()
+    assert run_shell(f"kind get kubeconfig --name {name}").returncode == 1
