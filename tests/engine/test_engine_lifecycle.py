@@ -112,3 +112,36 @@ def test_kindplane_up_and_down_use_the_same_state_as_pulumi(new_project):
     assert project.managed_resources() == []
     assert container_id(project.registry) is None
     assert StandinCluster(project.cluster).nodes() == []
+
+
+def test_kind_experimental_docker_network_is_followed_as_kind_follows_it(new_project, app_image):
+    from harness.names import unique_name
+
+    network = unique_name("kpe-net")
+    project = new_project(workers=0)
+    project.init_stack()
+    try:
+        project.up(KIND_EXPERIMENTAL_DOCKER_NETWORK=network)
+        import json
+
+        joined = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", project.registry).stdout)
+        assert network in joined and "kind" not in joined
+        cluster = StandinCluster(project.cluster)
+        ref = push_to(f"localhost:{project.port}", app_image, "net/app:v1")
+        fetched = cluster.ctr_fetch(cluster.containerd_nodes()[0], ref)
+        assert fetched.returncode == 0, fetched.stderr
+        project.pulumi("preview", "--expect-no-changes", KIND_EXPERIMENTAL_DOCKER_NETWORK=network)
+        project.destroy(KIND_EXPERIMENTAL_DOCKER_NETWORK=network)
+    finally:
+        docker("network", "rm", network, check=False)
+
+
+def test_a_relative_extra_mount_is_the_config_folders_not_the_engines(new_project):
+    project = new_project(workers=0)
+    (project.config_path.parent / "data").mkdir()
+    (project.config_path.parent / "data" / "hello.txt").write_text("from the config's folder\n")
+    project.write_config(project.config_path.read_text() + "  extraMounts:\n    - {hostPath: data, containerPath: /data}\n")
+    project.init_stack()
+    project.up()
+    node = StandinCluster(project.cluster).containerd_nodes()[0]
+    assert StandinCluster(project.cluster).read_file(node, "/data/hello.txt") == b"from the config's folder\n"

@@ -27,7 +27,11 @@ from . import apiserver, kind_config, toml_merge
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
 HARNESS_LABEL = "dev.kindplane.harness"
-NETWORK = "kind"
+NETWORK = "kind"  # kind's default; KIND_EXPERIMENTAL_DOCKER_NETWORK overrides it, as in kind
+
+
+def network() -> str:
+    return os.environ.get("KIND_EXPERIMENTAL_DOCKER_NETWORK") or NETWORK
 NODE_IMAGE_ENV = "KINDPLANE_HARNESS_NODE_IMAGE"
 READY_TIMEOUT = 60.0
 
@@ -62,9 +66,9 @@ def node_image() -> str:
 
 
 def ensure_network() -> None:
-    if docker("network", "inspect", NETWORK, check=False).returncode == 0:
+    if docker("network", "inspect", network(), check=False).returncode == 0:
         return
-    created = docker("network", "create", NETWORK, check=False)
+    created = docker("network", "create", network(), check=False)
     if created.returncode != 0 and "already exists" not in created.stderr:
         raise Failure(f"failed to ensure docker network: {created.stderr.strip()}")
 
@@ -96,7 +100,7 @@ def _node_args(node: kind_config.Node) -> list[str]:
 
 def start_node(container: str, role: str, cluster_name: str, node: kind_config.Node,
                image: str, containerd_config: str) -> None:
-    docker("create", "--name", container, "--hostname", container, "--network", NETWORK,
+    docker("create", "--name", container, "--hostname", container, "--network", network(),
            *_labels(cluster_name, role), *_node_args(node), image)
     with tempfile.NamedTemporaryFile("w", suffix=".toml") as handle:
         handle.write(containerd_config)
@@ -109,7 +113,7 @@ def start_node(container: str, role: str, cluster_name: str, node: kind_config.N
 def start_load_balancer(cluster_name: str, image: str) -> None:
     # kind runs haproxy here; the stand-in only needs the container (no containerd, no hosts.toml).
     docker("run", "-d", "--name", f"{cluster_name}-external-load-balancer",
-           "--hostname", f"{cluster_name}-external-load-balancer", "--network", NETWORK,
+           "--hostname", f"{cluster_name}-external-load-balancer", "--network", network(),
            *_labels(cluster_name, "external-load-balancer"), "--entrypoint", "/bin/sh", image,
            "-c", "trap 'exit 0' TERM; while :; do sleep 1; done")
 
