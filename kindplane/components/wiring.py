@@ -16,6 +16,16 @@ from .cluster import KindCluster
 from .registry import LocalRegistry
 
 
+def upsert_existing_objects() -> dict[str, bool]:
+    """If a refresh ever dropped the ConfigMap from the state while the API server was down,
+    the next up must take the existing object over instead of failing "already exists".
+
+    pulumi-kubernetes >= 4.29 refuses that unless the provider sets upsert_existing_objects;
+    older v4 releases (server-side apply) upsert on create by themselves and lack the option.
+    """
+    return {"upsert_existing_objects": True} if hasattr(k8s.ProviderArgs, "upsert_existing_objects") else {}
+
+
 class RegistryWiring(pulumi.ComponentResource):
     hosts_toml_writes: list[command.local.Command]
     network_join: command.local.Command
@@ -61,14 +71,11 @@ class RegistryWiring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
         )
         # delete_unreachable: destroy still succeeds when the cluster was deleted by hand.
-        # upsert_existing_objects: if a refresh ever dropped the ConfigMap from state while the
-        # API server was down, the next up takes the existing object over instead of failing
-        # with "already exists" (pulumi-kubernetes >= 4.29 refuses otherwise).
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=cluster.kubeconfig,
             delete_unreachable=True,
-            upsert_existing_objects=True,
+            **upsert_existing_objects(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.cluster]),
         )
         self.config_map = k8s.core.v1.ConfigMap(
