@@ -86,13 +86,42 @@ build_all() {
 
 pulumi_home() { echo "$CACHE/pulumi-home"; }
 
+PROVIDERS=(command docker kubernetes)
+
+provider_version() {
+    # shellcheck source=toolchain/versions.env
+    (source "$SPEC/versions.env"
+     case "$1" in
+         command) echo "$PULUMI_COMMAND_VERSION" ;;
+         docker) echo "$PULUMI_DOCKER_VERSION" ;;
+         kubernetes) echo "$PULUMI_KUBERNETES_VERSION" ;;
+     esac)
+}
+
+install_plugins() {
+    # The providers go into the plugin cache at exactly the versions in versions.env, never on
+    # PATH: an ambient plugin would be used whatever version the SDK asks for, a cached one only
+    # on an exact match (with downloads disabled, a drift is an error, not a silent mismatch).
+    local name version home pulumi_bin
+    home="$(pulumi_home)"
+    pulumi_bin="$(command -v pulumi 2>/dev/null || echo "$(piece_dir pulumi)/bin/pulumi")"
+    for name in "${PROVIDERS[@]}"; do
+        version="$(provider_version "$name")"
+        [ -d "$home/plugins/resource-$name-v$version" ] && continue
+        PULUMI_HOME="$home" PULUMI_SKIP_UPDATE_CHECK=true \
+            "$pulumi_bin" plugin install resource "$name" "$version" \
+            --file "$(piece_dir "$name")/bin/pulumi-resource-$name" >&2
+    done
+}
+
 print_env() {
     local path="" piece
     for piece in $(wanted_pieces); do
+        case "$piece" in command|docker|kubernetes) continue ;; esac
         path="$(piece_dir "$piece")/bin:$path"
     done
     # Tests get their own PULUMI_HOME (plugin cache, credentials) and never reach the network:
-    # no update check, no plugin download; the plugins on PATH are the ones the SDKs ask for.
+    # no update check, no plugin download.
     cat <<EOF
 export PATH="${path}\$PATH"
 export PULUMI_HOME="$(pulumi_home)"
@@ -126,8 +155,8 @@ all_cached() {
 
 case "${1:-env}" in
     build) build_all ;;
-    env) build_all >&2 && mkdir -p "$(pulumi_home)" && print_env ;;
-    cached-env) all_cached && mkdir -p "$(pulumi_home)" && print_env ;;
+    env) build_all >&2 && mkdir -p "$(pulumi_home)" && install_plugins && print_env ;;
+    cached-env) all_cached && mkdir -p "$(pulumi_home)" && install_plugins && print_env ;;
     status) status ;;
     *) echo "usage: $0 build|env|cached-env|status" >&2; exit 2 ;;
 esac
