@@ -3,7 +3,7 @@
 # the Pulumi CLI + Python language host, the command/docker/kubernetes provider plugins at exactly
 # the versions the Python SDKs ask for, and kube-apiserver + etcd for the kind stand-in.
 #
-#   bash tests/harness/toolchain.sh build   # build what is missing from the cache, print times
+#   bash tests/harness/toolchain.sh build [PIECE...]   # build what is missing, print times
 #   eval "$(bash tests/harness/toolchain.sh env)"   # build if needed, then export PATH and PULUMI_*
 #   bash tests/harness/toolchain.sh cached-env   # the same exports, or exit 1 when a piece is not built
 #   bash tests/harness/toolchain.sh status  # what is cached, where, how big
@@ -72,16 +72,19 @@ build_piece() {
 }
 
 build_all() {
-    local piece started
+    local piece started only=("$@")
     started=$(date +%s)
     export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
     if system_pulumi; then
         say "using the Pulumi CLI on PATH: $(command -v pulumi) ($(pulumi version 2>/dev/null || echo '?'))"
     fi
     for piece in $(wanted_pieces); do
+        if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $piece "* ]]; then
+            continue
+        fi
         build_piece "$piece"
     done
-    say "all pieces ready in $(( $(date +%s) - started )) s"
+    say "ready in $(( $(date +%s) - started )) s"
 }
 
 pulumi_home() { echo "$CACHE/pulumi-home"; }
@@ -154,7 +157,7 @@ all_cached() {
 }
 
 case "${1:-env}" in
-    build) build_all ;;
+    build) shift; build_all "$@" ;;
     env) build_all >&2 && mkdir -p "$(pulumi_home)" && install_plugins && print_env ;;
     cached-env) all_cached && mkdir -p "$(pulumi_home)" && install_plugins && print_env ;;
     status) status ;;
