@@ -11,7 +11,7 @@ from ..config import ClusterConfig
 from ..naming import KIND_NETWORK
 from ..render import commands
 from ..render.containerd import hosts_dirs, hosts_toml
-from ..render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+from ..render.discovery import CONFIGMAP_ANNOTATIONS, CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 from .cluster import KindCluster
 from .registry import LocalRegistry
 
@@ -80,7 +80,9 @@ class RegistryWiring(pulumi.ComponentResource):
         )
         self.config_map = k8s.core.v1.ConfigMap(
             f"{name}-local-registry-hosting",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CONFIGMAP_NAME, namespace=CONFIGMAP_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CONFIGMAP_NAME, namespace=CONFIGMAP_NAMESPACE, annotations=CONFIGMAP_ANNOTATIONS
+            ),
             data=local_registry_hosting(spec),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )

@@ -8,6 +8,10 @@ from ..naming import HELP_URL, registry_cluster_address, registry_host_address
 
 CONFIGMAP_NAME = "local-registry-hosting"
 CONFIGMAP_NAMESPACE = "kube-public"
+# Nothing depends on the ConfigMap, so its delete need not wait for the garbage collector
+# (pulumi-kubernetes deletes in the foreground by default, which waits for kube-controller-
+# manager): destroy stays quick on a control plane whose controllers are slow or gone.
+CONFIGMAP_ANNOTATIONS = {"pulumi.com/deletionPropagationPolicy": "background"}
 CONFIGMAP_KEY = "localRegistryHosting.v1"
 
 

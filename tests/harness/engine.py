@@ -23,10 +23,18 @@ from .shell import BIN_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLCHAIN = REPO / "tests" / "harness" / "toolchain.sh"
-ENGINE_BINARIES = (
-    "pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-command",
-    "pulumi-resource-docker", "pulumi-resource-kubernetes", "etcd", "kube-apiserver",
-)
+ENGINE_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec", "etcd", "kube-apiserver")
+VERSIONS = REPO / "tests" / "harness" / "toolchain" / "versions.env"
+# The providers live in PULUMI_HOME's plugin cache (toolchain.sh install_plugins), not on PATH.
+PROVIDER_VERSIONS = {"command": "PULUMI_COMMAND_VERSION", "docker": "PULUMI_DOCKER_VERSION",
+                     "kubernetes": "PULUMI_KUBERNETES_VERSION"}
+
+
+def missing_plugins() -> list[str]:
+    pinned = dict(line.split("=", 1) for line in VERSIONS.read_text().splitlines() if line[:1].isupper() and "=" in line)
+    home = Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi")
+    return [f"{name} {pinned[var]}" for name, var in PROVIDER_VERSIONS.items()
+            if not (home / "plugins" / f"resource-{name}-v{pinned[var]}").is_dir()]
 TIMEOUT = 600
 
 
@@ -42,7 +50,7 @@ def load_toolchain_env() -> Optional[str]:
         for line in result.stdout.splitlines():
             key, _, value = line.removeprefix("export ").partition("=")
             os.environ[key] = os.path.expandvars(value.strip('"'))
-    missing = [b for b in ENGINE_BINARIES if shutil.which(b) is None]
+    missing = [b for b in ENGINE_BINARIES if shutil.which(b) is None] + missing_plugins()
     if missing:
         return f"not on PATH: {', '.join(missing)} (bash tests/harness/toolchain.sh build)"
     return None

@@ -155,7 +155,10 @@ def test_configmap_uses_a_provider_built_from_the_clusters_kubeconfig():
     }
     assert provider.inputs["deleteUnreachable"] == "true"
     configmap = result.one(CONFIGMAP)
-    assert configmap.inputs["metadata"] == {"name": "local-registry-hosting", "namespace": "kube-public"}
+    assert configmap.inputs["metadata"] == {
+        "name": "local-registry-hosting", "namespace": "kube-public",
+        "annotations": {"pulumi.com/deletionPropagationPolicy": "background"},
+    }
     assert configmap.inputs["data"] == local_registry_hosting(config.cluster.registry)
     assert configmap.provider.endswith("::kindplane-wiring-k8s::kindplane-wiring-k8s-id")
 
