@@ -15,6 +15,7 @@ from .naming import (
     LABEL_ROLE,
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
+    REGISTRY_ENV,
     REGISTRY_DATA_PATH,
     REGISTRY_IMAGE,
     registry_volume_name,
@@ -113,6 +114,10 @@ def registry_mismatches(attrs: dict, registry: RegistryConfig, image_id: Optiona
     if bindings != wanted:
         shown = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings) or "nothing"
         found.append(f"publishes {shown}, config wants {LOOPBACK}:{registry.port}")
+    env = set(config.get("Env") or [])
+    missing = [e for e in REGISTRY_ENV if e not in env]
+    if missing:
+        found.append(f"lacks {', '.join(missing)} in its environment (`kindplane registry rm` needs it)")
     names = [m.get("Name") for m in registry_volumes(attrs)]
     wanted_volume = registry_volume_name(registry) if registry.persistent else None
     if wanted_volume and names != [wanted_volume]:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 DEFAULT_FILE = "kindplane.yaml"  # the config file every command reads unless -c says otherwise
 REGISTRY_IMAGE = "registry:2"
+# `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
+REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
 REGISTRY_CONTAINER_PORT = 5000
 REGISTRY_DATA_PATH = "/var/lib/registry"
 KIND_NETWORK = "kind"  # kind's default; see kind_network()

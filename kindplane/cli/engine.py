@@ -346,7 +346,9 @@ def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
     volume = next((r for r in resources if r.get("type") == VOLUME_TYPE), None)
     name = (container.get("outputs") or {}).get("name") or (container.get("inputs") or {}).get("name") or "?"
     volume_name = ((volume or {}).get("outputs") or {}).get("name") or ((volume or {}).get("inputs") or {}).get("name")
-    return RegistryFate(name, bool(container.get("retainOnDelete")), volume_name)
+    # A kept registry adopted on a later up is read (external), which destroy never deletes either.
+    kept = bool(container.get("retainOnDelete") or container.get("external"))
+    return RegistryFate(name, kept, volume_name)
 
 
 def config_file_output(resources: list[dict]) -> Optional[str]:

@@ -11,6 +11,7 @@ from ..naming import (
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
+    REGISTRY_ENV,
     REGISTRY_IMAGE,
     registry_cluster_address,
     registry_host_address,
@@ -19,8 +20,6 @@ from ..naming import (
     stack_owner,
 )
 
-# `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
-REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
 
 # The bridged Container never reads these back after an import, so they would look changed and
 # force a replacement (an error while `import_` is set). Adoption only happens after
@@ -74,7 +73,32 @@ class LocalRegistry(pulumi.ComponentResource):
             ]
 
         adopting = adopt_container_id is not None
-        self.container = docker.Container(
+        if adopting and persistent:
+            # A kept registry is read, not imported: the docker provider never reads `env` back
+            # and marks it computed + force-new, so an import of the kept container always plans
+            # a replacement, which Pulumi refuses for an import (found under the real engine).
+            # Read, it stays outside the state's delete path: destroy keeps it, as persistent
+            # asks; docker_lookup has checked that it matches the config.
+            self.container = docker.Container.get(
+                f"{name}-container", adopt_container_id, opts=pulumi.ResourceOptions(parent=self)
+            )
+        else:
+            self.container = self._managed_container(
+                name, registry, image, volumes, labels, persistent, adopt_container_id
+            )
+        self.host_address = registry_host_address(registry)
+        self.cluster_address = registry_cluster_address(registry)
+        self.register_outputs(
+            {
+                "containerId": self.container.id,
+                "hostAddress": self.host_address,
+                "clusterAddress": self.cluster_address,
+            }
+        )
+
+    def _managed_container(self, name, registry, image, volumes, labels, persistent, adopt_container_id):
+        adopting = adopt_container_id is not None
+        return docker.Container(
             f"{name}-container",
             name=registry.name,
             image=image.image_id,
@@ -97,13 +121,4 @@ class LocalRegistry(pulumi.ComponentResource):
                 import_=adopt_container_id,
                 ignore_changes=ADOPTED_IGNORE_CHANGES if adopting or persistent else None,
             ),
-        )
-        self.host_address = registry_host_address(registry)
-        self.cluster_address = registry_cluster_address(registry)
-        self.register_outputs(
-            {
-                "containerId": self.container.id,
-                "hostAddress": self.host_address,
-                "clusterAddress": self.cluster_address,
-            }
         )

@@ -130,6 +130,8 @@ def test_what_destroy_does_to_the_registry_is_read_from_the_state_not_the_config
     deleted = {"type": "docker:index/container:Container", "inputs": {"name": "reg"}}
     assert registry_fate_of([deleted]) == RegistryFate("reg", False, None)
     assert registry_fate_of([]) is None
+    adopted = {"type": "docker:index/container:Container", "external": True, "outputs": {"name": "reg"}}
+    assert registry_fate_of([adopted, volume]) == RegistryFate("reg", True, "reg-data")
 
 
 def test_the_config_file_a_stack_was_last_updated_from_is_its_output():

@@ -21,6 +21,7 @@ class Registered:
     inputs: dict
     provider: Optional[str]
     opts: pulumi.ResourceOptions = field(default_factory=pulumi.ResourceOptions)
+    given_id: Optional[str] = None  # the ID a read (`.get`) or an import named
 
     def depends_on_names(self) -> list[str]:
         deps = self.opts.depends_on or []
@@ -39,7 +40,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["stdout"] = KUBECONFIG_STDOUT if args.name.endswith("-kubeconfig") else ""
         if args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = REGISTRY_IMAGE_ID
-        self.resources[args.name] = Registered(args.typ, args.name, dict(args.inputs), args.provider)
+        self.resources[args.name] = Registered(args.typ, args.name, dict(args.inputs), args.provider,
+                                               given_id=args.resource_id or None)
         return [args.resource_id or f"{args.name}-id", outputs]
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -16,11 +16,13 @@ def registry(text="cluster: {name: dev, registry: {enabled: true, persistent: tr
     return parse_config(text).cluster.registry
 
 
-def kept_attrs(spec, port=None, host_ip="127.0.0.1", volume=None, labels=None, image=IMAGE_ID, owner=OWNER):
+def kept_attrs(spec, port=None, host_ip="127.0.0.1", volume=None, labels=None, image=IMAGE_ID, owner=OWNER,
+               env=("PATH=/bin", "REGISTRY_STORAGE_DELETE_ENABLED=true")):
     return {
         "Id": CONTAINER_ID,
         "Image": image,
-        "Config": {"Image": "registry:2", "Labels": registry_labels(spec, owner) if labels is None else labels},
+        "Config": {"Image": "registry:2", "Labels": registry_labels(spec, owner) if labels is None else labels,
+                   "Env": list(env)},
         "HostConfig": {"PortBindings": {"5000/tcp": [{"HostIp": host_ip, "HostPort": str(port or spec.port)}]}},
         "Mounts": [{"Type": "volume", "Name": volume or f"{spec.name}-data", "Destination": "/var/lib/registry"}],
     }
@@ -149,3 +151,9 @@ def test_non_persistent_mismatch_is_left_to_pulumi_to_replace():
     spec = registry("cluster: {name: dev, registry: {enabled: true}}")
     assert adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, port=5009))) is None
     assert is_kindplane_registry(kept_attrs(spec))
+
+
+def test_a_kept_container_without_the_delete_setting_is_not_adopted():
+    spec = registry()
+    found = registry_mismatches(kept_attrs(spec, env=("PATH=/bin",)), spec, IMAGE_ID)
+    assert found == ["lacks REGISTRY_STORAGE_DELETE_ENABLED=true in its environment (`kindplane registry rm` needs it)"]
