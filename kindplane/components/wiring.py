@@ -84,6 +84,10 @@ class RegistryWiring(pulumi.ComponentResource):
                 name=CONFIGMAP_NAME, namespace=CONFIGMAP_NAMESPACE, annotations=CONFIGMAP_ANNOTATIONS
             ),
             data=local_registry_hosting(spec),
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+            # The ConfigMap lives in the cluster: when the cluster goes (destroy, or a rename or
+            # config change that replaces it), it goes with it and no API call is made. Under the
+            # real engine, deleting it through the replaced provider failed ("grpc: the client
+            # connection is closing") and stopped the update.
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, deleted_with=cluster.cluster),
         )
         self.register_outputs({"configMap": self.config_map.metadata})

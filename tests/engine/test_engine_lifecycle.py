@@ -6,6 +6,7 @@ kube-apiserver) and the provider plugins built by tests/harness/toolchain.sh.
 """
 from __future__ import annotations
 
+from harness import apiserver
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.engine import container_id, volume_exists
@@ -59,7 +60,8 @@ def test_pulumi_up_from_empty_state_wires_every_node_and_destroy_leaves_nothing(
         assert fetched.returncode == 0, f"{node}: {fetched.stderr}"
 
     destroyed = project.destroy()
-    assert CONFIGMAP_TYPE in destroyed.stdout  # deleted through the API server before the cluster
+    assert CONFIGMAP_TYPE in destroyed.stdout  # gone with its cluster (deleted_with)
+    assert apiserver.endpoint(project.cluster) is None  # the API server and its etcd data are gone
     assert container_id(project.registry) is None
     assert not volume_exists(f"{project.registry}-data")
     assert cluster.nodes() == []

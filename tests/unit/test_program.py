@@ -171,6 +171,8 @@ def test_configmap_uses_a_provider_built_from_the_clusters_kubeconfig():
     }
     assert configmap.inputs["data"] == local_registry_hosting(config.cluster.registry)
     assert configmap.provider.endswith("::kindplane-wiring-k8s::kindplane-wiring-k8s-id")
+    # It lives in the cluster: deleted with it, never through a provider being replaced.
+    assert configmap.opts.deleted_with._name == "kindplane-cluster-kind"
 
 
 def test_kubeconfig_is_read_after_the_cluster_and_stays_secret():
