@@ -146,6 +146,21 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
         return engine.up(p, replace_cluster=replace_cluster)
 
 
+def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) -> None:
+    """After Ctrl-C: nodes this run's `kind create` made but Pulumi never recorded are removed.
+
+    A cancelled create is not in the state, so nothing else would ever delete them, and the next
+    up would take them for a cluster someone else made.
+    """
+    if had_nodes or not preflight.kind_node_containers(client, name):
+        return
+    with contextlib.suppress(EngineError, KeyboardInterrupt):
+        if name in engine.managed_clusters():
+            return  # recorded (done, or pending): the next up converges from the state
+        ui.warn(f"removing the cluster {name} that the interrupted create left half-made")
+        preflight.delete_kind_cluster(name)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def up(ctx: typer.Context) -> None:
@@ -157,10 +172,12 @@ def register(app: typer.Typer) -> None:
         client = docker(cli)
         engine: Engine = cli.engine()
         ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
+        had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
         try:
             with engine_errors():
                 outputs = converge(cli, engine, stack, config, client)
         except KeyboardInterrupt:
+            remove_half_made(engine, client, config.cluster.name, had_nodes)
             ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
         from .summary import summary_lines
 

@@ -149,10 +149,10 @@ class EngineProject:
         """The project's file backend (make_project puts it beside the project folder)."""
         return self.root.parent / "state"
 
-    def spawn_kindplane(self, *args: str) -> subprocess.Popen:
+    def spawn_kindplane(self, *args: str, **extra: str) -> subprocess.Popen:
         """`kindplane ARGS` in the background (its own session, so a signal reaches it alone)."""
         return subprocess.Popen([sys.executable, "-m", "kindplane", *args], cwd=self.root,
-                                env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
 
 

@@ -33,6 +33,7 @@ NETWORK = "kind"  # kind's default; KIND_EXPERIMENTAL_DOCKER_NETWORK overrides i
 def network() -> str:
     return os.environ.get("KIND_EXPERIMENTAL_DOCKER_NETWORK") or NETWORK
 NODE_IMAGE_ENV = "KINDPLANE_HARNESS_NODE_IMAGE"
+CREATE_DELAY_ENV = "KINDPLANE_HARNESS_CREATE_DELAY"  # seconds `create cluster` waits after the nodes
 READY_TIMEOUT = 60.0
 
 
@@ -157,6 +158,9 @@ def create(args: argparse.Namespace) -> int:
             for future in [pool.submit(start_node, c, r, name, n, image, containerd_config) for c, r, n in plan]:
                 future.result()
         wait_ready([container for container, _, _ in plan])
+        # Test-only: keep the create (and so Pulumi's lock) busy a while, for Ctrl-C and
+        # concurrent-run tests that must land in the middle of it.
+        time.sleep(float(os.environ.get(CREATE_DELAY_ENV) or 0))
         if with_apiserver:
             took = apiserver.wait_ready(name)
             server = apiserver.endpoint(name)["server"]
