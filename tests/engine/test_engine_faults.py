@@ -200,3 +200,28 @@ def test_a_corrupt_state_file_is_a_clear_error_and_nothing_is_deleted(new_projec
     finally:
         checkpoint.write_bytes(good)
     project.pulumi("preview", "--expect-no-changes")
+
+
+def test_docker_daemon_restarted_between_two_ups_nothing_is_lost(new_project, app_image):
+    from harness.faults import restart_docker_daemon
+
+    project = new_project(persistent=True, workers=0)
+    kp(project, "up")
+    push_to(f"localhost:{project.port}", app_image, "kept/app:v1")
+    before = types_in_state(project)
+    restart_docker_daemon()
+    # The registry has restart=always and comes back; the nodes (like kind's after a clean stop)
+    # do not: up refuses to refresh them stopped, and says how to start them.
+    nodes = StandinCluster(project.cluster).nodes()
+    assert docker("inspect", "-f", "{{.State.Running}}", project.registry).stdout.strip() == "true"
+    assert [docker("inspect", "-f", "{{.State.Running}}", n).stdout.strip() for n in nodes] == ["false"] * len(nodes)
+    refused = kp(project, "up", check=False)
+    assert refused.returncode == 1
+    assert f"docker start {' '.join(sorted(nodes))}" in refused.stderr
+    assert types_in_state(project) == before  # nothing dropped from the state
+    docker("start", *nodes)
+    kp(project, "up")
+    assert registry_get(project.port, "/v2/kept/app/tags/list")[1]["tags"] == ["v1"]
+    node = StandinCluster(project.cluster).containerd_nodes()[0]
+    assert StandinCluster(project.cluster).ctr_fetch(node, f"localhost:{project.port}/kept/app:v1").returncode == 0
+    project.pulumi("preview", "--expect-no-changes")
