@@ -51,7 +51,7 @@ def commands() -> tuple[list[tuple[str, list[str]]], str]:
         ('python -c "import pulumi"', [sys.executable, "-c", "import pulumi"]),
         # References, not goals: what the libraries every kindplane command loads cost alone.
         ('python -c "import typer"', [sys.executable, "-c", "import typer"]),
-        ('python -c "import kindplane.config"', [sys.executable, "-c", "import kindplane.config"]),
+        ('python -c "import kindplane.core.config"', [sys.executable, "-c", "import kindplane.core.config"]),
         ("kindplane --help", kp + ["--help"]),
         ("kindplane validate", kp + ["validate"]),
         ("kindplane config kind", kp + ["config", "kind"]),

@@ -26,7 +26,7 @@ HOSTS_MARKER = "-wiring-hosts-"
 
 
 def _config(nodes: int):
-    from kindplane.config import parse_config
+    from kindplane.core.config import parse_config
 
     return parse_config(
         "cluster:\n"

@@ -9,15 +9,15 @@ from importlib import import_module
 from typing import Any
 
 _PUBLIC = {
-    "ConfigError": "errors",
-    "ConfigProblem": "errors",
-    "KindplaneConfig": "config",
-    "load_config": "config",
-    "parse_config": "config",
-    "Environment": "components",
-    "KindCluster": "components",
-    "LocalRegistry": "components",
-    "RegistryWiring": "components",
+    "ConfigError": "core.errors",
+    "ConfigProblem": "core.errors",
+    "KindplaneConfig": "core.config",
+    "load_config": "core.config",
+    "parse_config": "core.config",
+    "Environment": "core.components",
+    "KindCluster": "core.components",
+    "LocalRegistry": "core.components",
+    "RegistryWiring": "core.components",
 }
 
 __all__ = sorted(_PUBLIC)

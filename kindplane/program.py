@@ -6,12 +6,12 @@ from typing import Callable, Optional
 
 import pulumi
 
-from .components import Environment
-from .config import DEFAULT_FILE, KindplaneConfig, load_config
-from .docker_lookup import AdoptionError, DockerUnavailable, adoption_id
-from .errors import ConfigError
-from .naming import BadEnvironment, kind_network, stack_owner
-from .versions import VersionTooOld, check_provider_versions
+from .core.components import Environment
+from .core.config import DEFAULT_FILE, KindplaneConfig, load_config
+from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
+from .core.errors import ConfigError
+from .core.naming import BadEnvironment, kind_network, stack_owner
+from .core.versions import VersionTooOld, check_provider_versions
 
 CONFIG_NAMESPACE = "kindplane"
 CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the project directory

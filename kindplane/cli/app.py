@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..naming import DEFAULT_FILE
+from ..core.config_file import DEFAULT_FILE
 from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
 from .context import CliContext, default_backend
 

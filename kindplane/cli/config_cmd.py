@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import ui
 
 
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @group.command("kind")
     def kind(ctx: typer.Context) -> None:
         """Print the kind Cluster config (YAML) that `kindplane up` hands to `kind create cluster`."""
-        from ..render.kind_config import kind_config_yaml
+        from ..core.render.kind_config import kind_config_yaml
 
         try:
             config = ctx.obj.load()

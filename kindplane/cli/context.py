@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from ..naming import DEFAULT_FILE
+from ..core.config_file import DEFAULT_FILE
 
 if TYPE_CHECKING:
-    from ..config import KindplaneConfig
+    from ..core.config import KindplaneConfig
     from .engine import Engine, EngineFactory
     from .workspace import StackTarget
 
@@ -21,7 +21,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 def default_backend() -> str:
     """PULUMI_BACKEND_URL wins; otherwise a file backend under ~/.kindplane (no Pulumi login)."""
-    from ..tools import kindplane_home
+    from ..ops.tools import kindplane_home
 
     return os.environ.get("PULUMI_BACKEND_URL") or (kindplane_home() / "state").as_uri()
 
@@ -39,13 +39,13 @@ class CliContext:
 
     def load(self) -> KindplaneConfig:
         """Raises ConfigError; commands turn it into exit code 2 with every problem listed."""
-        from ..config import load_config
+        from ..core.config import load_config
 
         return load_config(self.config_path)
 
     def target(self) -> "StackTarget":
         """Project, stack and backend of the config file; WorkspaceError when ambiguous."""
-        from ..tools import kindplane_home
+        from ..ops.tools import kindplane_home
         from .workspace import resolve
 
         if self._target is None:

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from ..naming import DEFAULT_FILE
-from ..errors import ConfigError
+from ..core.config_file import DEFAULT_FILE
+from ..core.errors import ConfigError
 from . import ui
 from .context import EXIT_FAILED, EXIT_USAGE, CliContext
 
@@ -30,8 +30,8 @@ def doctor(
 ) -> None:
     """Check Docker, the registry, its network and port, every node's containerd and the
     ConfigMap; each failure comes with the command that fixes it."""
-    from ..doctor import run_doctor
-    from ..image_ref import ImageRefError, parse_image_ref
+    from ..ops.doctor import run_doctor
+    from ..core.image_ref import ImageRefError, parse_image_ref
 
     cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
     try:

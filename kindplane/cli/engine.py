@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 from urllib.parse import urlparse
 
-from ..versions import MIN_PULUMI_CLI
+from ..core.versions import MIN_PULUMI_CLI
 from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
 
 __all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused", "NoSuchStack", "RegistryFate", "ResourceStep"]
@@ -139,7 +139,7 @@ class PulumiEngine:
     def _env(self) -> dict[str, str]:
         import sys
 
-        from ..tools import search_path
+        from ..ops.tools import search_path
 
         env = {
             "PATH": search_path(),
@@ -159,7 +159,7 @@ class PulumiEngine:
         from pulumi import automation as auto
         from semver import VersionInfo
 
-        from ..tools import pulumi_root
+        from ..ops.tools import pulumi_root
 
         ours = pulumi_root()
         # A minimum version: older CLIs cannot import-then-update an adopted registry.
@@ -326,7 +326,7 @@ class PulumiEngine:
         return config_file_output(self._resources(stack))
 
     def _cluster_urns(self, stack) -> list[str]:
-        from ..config import load_config
+        from ..core.config import load_config
 
         name = load_config(self.target.config_path).cluster.name
         return [r["urn"] for r in self._resources(stack) if kind_cluster_of(r) == name]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import ui
 from .context import EXIT_FAILED, EXIT_USAGE
 from .starter import starter_yaml
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         path = ctx.obj.config_path
         text = starter_yaml(name, registry)
         try:
-            from ..config import parse_config
+            from ..core.config import parse_config
 
             parse_config(text, str(path))  # a bad --name fails here, before any file is written
         except ConfigError as exc:

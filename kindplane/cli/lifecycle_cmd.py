@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
-from .. import preflight
+from ..ops import preflight
 
-from ..errors import ConfigError
-from ..naming import stack_owner
+from ..core.errors import ConfigError
+from ..core.naming import stack_owner
 from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
 from .engine import Engine, EngineError, RegistryFate, ResourceStep
 from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
-    from ..config import KindplaneConfig
+    from ..core.config import KindplaneConfig
     from .progress import Progress
 
 INTERRUPTED = (

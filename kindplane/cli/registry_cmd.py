@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from . import ui
 from .context import EXIT_USAGE, CliContext
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from ..config import KindplaneConfig, RegistryConfig
+    from ..core.config import KindplaneConfig, RegistryConfig
 
 registry_app = typer.Typer(
     help="Inspect and clean the local registry: list, push, delete tags, collect garbage.",
@@ -47,7 +47,7 @@ def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
 
 def failed(exc: Exception) -> NoReturn:
     """Every expected error is one line; ImageRefError is a usage error (exit 2)."""
-    from ..image_ref import ImageRefError
+    from ..core.image_ref import ImageRefError
 
     ui.fail(str(exc), EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
 
@@ -63,10 +63,10 @@ def human_size(size: Optional[int]) -> str:
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
-    from ..docker_lookup import DockerUnavailable
-    from ..image_ref import ImageRefError
-    from ..registry_api import RegistryError
-    from ..registry_ops import OpsError
+    from ..ops.docker_lookup import DockerUnavailable
+    from ..core.image_ref import ImageRefError
+    from ..ops.registry_api import RegistryError
+    from ..ops.registry_ops import OpsError
 
     return (RegistryError, OpsError, DockerUnavailable, ImageRefError)
 
@@ -76,8 +76,8 @@ def expected_errors() -> tuple[type[Exception], ...]:
 @registry_app.command("ls")
 def ls(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Repositories and their tags, with digest and size (catalog + tags/list, every page)."""
-    from ..naming import registry_host_address
-    from ..registry_api import RegistryClient
+    from ..core.naming import registry_host_address
+    from ..ops.registry_api import RegistryClient
 
     _, registry = load_registry(ctx)
     address = registry_host_address(registry)
@@ -106,7 +106,7 @@ def ls(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 
 
 def _tag_entry(client, repo: str, tag: str) -> dict:
-    from ..registry_api import TagNotFound
+    from ..ops.registry_api import TagNotFound
 
     try:
         manifest = client.manifest(repo, tag)
@@ -127,10 +127,10 @@ def push(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Tag a local image as localhost:<port>/IMAGE:TAG and push it to the registry."""
-    from ..image_ref import ImageRefError, parse_image_ref
-    from ..naming import registry_host_address
-    from ..registry_api import RegistryClient
-    from ..registry_ops import push_image
+    from ..core.image_ref import ImageRefError, parse_image_ref
+    from ..core.naming import registry_host_address
+    from ..ops.registry_api import RegistryClient
+    from ..ops.registry_ops import push_image
 
     _, registry = load_registry(ctx)
     address = registry_host_address(registry)
@@ -164,9 +164,9 @@ def rm(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete a tag's manifest by digest (then `registry gc` frees the space)."""
-    from ..image_ref import ImageRefError, parse_image_ref
-    from ..naming import registry_cluster_address, registry_host_address
-    from ..registry_api import RegistryClient
+    from ..core.image_ref import ImageRefError, parse_image_ref
+    from ..core.naming import registry_cluster_address, registry_host_address
+    from ..ops.registry_api import RegistryClient
 
     _, registry = load_registry(ctx)
     address = registry_host_address(registry)
@@ -202,7 +202,7 @@ def rm(
 
 
 def _digest_of(client, repository: str, tag: str) -> str:
-    from ..registry_api import TagNotFound
+    from ..ops.registry_api import TagNotFound
 
     try:
         return client.manifest(repository, tag).digest
@@ -226,8 +226,8 @@ def gc(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run the registry's garbage collector inside its container; report the bytes reclaimed."""
-    from ..naming import registry_host_address
-    from ..registry_ops import collect_garbage, registry_container
+    from ..core.naming import registry_host_address
+    from ..ops.registry_ops import collect_garbage, registry_container
 
     _, registry = load_registry(ctx)
     try:
@@ -255,7 +255,7 @@ def _answers_again(address: str, attempts: int = 100) -> bool:
     """Polls GET /v2/ after the restart; registry:2 answers in well under a second."""
     import time
 
-    from ..registry_api import RegistryClient, RegistryUnreachable
+    from ..ops.registry_api import RegistryClient, RegistryUnreachable
 
     with RegistryClient(address, timeout=2) as client:
         for _ in range(attempts):

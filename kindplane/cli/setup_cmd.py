@@ -11,8 +11,8 @@ from .context import EXIT_FAILED
 
 def run_setup() -> list[str]:
     """Installs missing tools; returns the problems (empty when everything is in place)."""
-    from ..setup_tools import SetupError, install_kind, install_pulumi, installed_kind_version
-    from ..tools import KIND_VERSION, bin_dir
+    from ..ops.setup_tools import SetupError, install_kind, install_pulumi, installed_kind_version
+    from ..ops.tools import KIND_VERSION, bin_dir
 
     problems = []
     ours = bin_dir() / "kind"

@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def status(ctx: typer.Context) -> None:
         """Check the cluster's nodes, the registry container and API, hosts.toml, the ConfigMap."""
-        from ..status import gather
+        from ..ops.status import gather
 
         config = load(ctx.obj)
         checks = gather(config, docker(ctx.obj))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..naming import kube_context, node_names, registry_cluster_address, registry_host_address
+from ..core.naming import kube_context, node_names, registry_cluster_address, registry_host_address
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from ..config import KindplaneConfig
+    from ..core.config import KindplaneConfig
 
 EXAMPLE_IMAGE = "my-app:latest"
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from ..errors import ConfigError
+    from ..core.errors import ConfigError
 
     out: Console
     err: Console

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import typer
 
-from ..errors import ConfigError
-from ..naming import node_names
+from ..core.errors import ConfigError
+from ..core.naming import node_names
 from . import ui
 
 

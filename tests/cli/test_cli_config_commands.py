@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import yaml
 
-from kindplane.config import load_config
-from kindplane.render.kind_config import kind_config_yaml
+from kindplane.core.config import load_config
+from kindplane.core.render.kind_config import kind_config_yaml
 
 REGISTRY = "cluster:\n  name: demo\n  nodes: {controlPlane: 1, workers: 2}\n  registry: {enabled: true, port: 5055, name: demo-reg}\n"
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness.names import free_port, unique_name
 from kindplane.cli.engine import ProgramRefused, StackBusy
-from kindplane.config import load_config
+from kindplane.core.config import load_config
 
 from recording_engine import step
 
@@ -90,7 +90,7 @@ def test_up_recreates_a_cluster_the_stack_owns_but_whose_nodes_are_gone(cli, eng
 @docker
 def test_up_after_an_interrupted_create_removes_the_half_made_nodes_then_creates(cli, engine, tools, write_config, cluster_factory, monkeypatch):
     from harness.shell import BIN_DIR
-    from kindplane.render.kind_config import kind_config_yaml
+    from kindplane.core.render.kind_config import kind_config_yaml
 
     monkeypatch.setenv("PATH", f"{BIN_DIR}:{__import__('os').environ['PATH']}")  # the kind stand-in
     (tools / "bin" / "kind").unlink()
@@ -107,7 +107,7 @@ def test_up_after_an_interrupted_create_removes_the_half_made_nodes_then_creates
 
 @docker
 def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, write_config, cluster_factory):
-    from kindplane.render.kind_config import kind_config_yaml
+    from kindplane.core.render.kind_config import kind_config_yaml
 
     path = write_config(f"cluster:\n  name: {unique_name('kpt-foreign')}\n")
     config = load_config(path)
@@ -320,7 +320,7 @@ def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
 @docker
 def test_up_refuses_to_refresh_a_stopped_cluster_and_names_docker_start(cli, engine, tools, write_config, cluster_factory):
     from harness.docker_env import docker as run_docker
-    from kindplane.render.kind_config import kind_config_yaml
+    from kindplane.core.render.kind_config import kind_config_yaml
 
     path = write_config(f"cluster:\n  name: {unique_name('kpt-stop')}\n")
     config = load_config(path)
@@ -339,7 +339,7 @@ def test_up_refuses_to_refresh_a_stopped_cluster_and_names_docker_start(cli, eng
 
 @docker
 def test_up_refuses_to_refresh_while_the_api_server_does_not_answer(cli, engine, tools, write_config, cluster_factory):
-    from kindplane.render.kind_config import kind_config_yaml
+    from kindplane.core.render.kind_config import kind_config_yaml
 
     path = write_config(f"cluster:\n  name: {unique_name('kpt-api')}\n")
     config = load_config(path)

@@ -9,9 +9,9 @@ from support.pulumi_mocks import MOCK_OWNER
 
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
-from kindplane import preflight
-from kindplane.config import parse_config
-from kindplane.status import configmap_check
+from kindplane.ops import preflight
+from kindplane.core.config import parse_config
+from kindplane.ops.status import configmap_check
 
 from cli_support import write_exe
 

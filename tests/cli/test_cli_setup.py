@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kindplane.setup_tools import SetupError, install_kind, kind_asset
-from kindplane.tools import KIND_VERSION
+from kindplane.ops.setup_tools import SetupError, install_kind, kind_asset
+from kindplane.ops.tools import KIND_VERSION
 
 from cli_support import write_exe
 

@@ -7,8 +7,8 @@ from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import config_text, program_commands
 from harness.registry import create_volume, destroy_registry, inspect, registry_get, remove_container, run_registry
-from kindplane.config import parse_config
-from kindplane.docker_lookup import AdoptionError, adoption_id, find_kept_registry
+from kindplane.core.config import parse_config
+from kindplane.ops.docker_lookup import AdoptionError, adoption_id, find_kept_registry
 from support.pulumi_mocks import MOCK_OWNER
 
 

@@ -16,8 +16,8 @@ from harness.names import free_port, unique_name
 from harness.program_commands import ProgramCommands, config_text, program_commands
 from harness.registry import inspect, registry_get, remove_container, run_registry
 from harness.shell import run_program_command
-from kindplane.naming import CERTS_DIR, KIND_NETWORK
-from kindplane.render.containerd import hosts_dirs, hosts_toml
+from kindplane.core.naming import CERTS_DIR, KIND_NETWORK
+from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 
 TOPOLOGIES = {"1cp-2workers": (1, 2), "3cp": (3, 0)}
 

@@ -100,7 +100,7 @@ def test_a_changed_non_trigger_input_of_the_cluster_command_reruns_harmlessly(ne
     nodes = StandinCluster(project.cluster).nodes()
     main = project.root / "__main__.py"
     main.write_text(
-        "from kindplane.render import commands\n"
+        "from kindplane.core.render import commands\n"
         "_delete = commands.kind_delete\n"
         "commands.kind_delete = lambda cluster: _delete(cluster) + ' --verbosity 0'\n"
         + main.read_text()

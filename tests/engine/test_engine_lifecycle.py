@@ -13,10 +13,10 @@ from harness.engine import container_id, volume_exists
 from harness.fixtures import push_to
 from harness.kube import KubeClient
 from harness.registry import registry_get
-from kindplane.config import load_config
-from kindplane.naming import CERTS_DIR
-from kindplane.render.containerd import hosts_dirs, hosts_toml
-from kindplane.render.discovery import local_registry_hosting
+from kindplane.core.config import load_config
+from kindplane.core.naming import CERTS_DIR
+from kindplane.core.render.containerd import hosts_dirs, hosts_toml
+from kindplane.core.render.discovery import local_registry_hosting
 
 CONFIGMAP_TYPE = "kubernetes:core/v1:ConfigMap"
 

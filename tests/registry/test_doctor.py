@@ -19,8 +19,8 @@ from harness.program_commands import ProgramCommands, config_text, program_comma
 from harness.registry import docker_run_argv, remove_container, run_registry, wait_for_registry
 from harness.shell import run_program_command
 from kindplane.cli.app import app
-from kindplane.naming import KIND_NETWORK
-from kindplane.render.containerd import hosts_dirs, hosts_toml
+from kindplane.core.naming import KIND_NETWORK
+from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 
 pytestmark = pytest.mark.docker
 

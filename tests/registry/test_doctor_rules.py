@@ -6,17 +6,17 @@ import shlex
 
 import yaml
 
-from kindplane.config import parse_config
-from kindplane.doctor import (
+from kindplane.core.config import parse_config
+from kindplane.ops.doctor import (
     _configmap_fix,
     _write_hosts_fix,
     configmap_result,
     containerd_config_path,
     run_doctor,
 )
-from kindplane.render.commands import write_hosts_toml
-from kindplane.render.containerd import config_path_patch, hosts_toml
-from kindplane.render.discovery import CONFIGMAP_KEY, local_registry_hosting
+from kindplane.core.render.commands import write_hosts_toml
+from kindplane.core.render.containerd import config_path_patch, hosts_toml
+from kindplane.core.render.discovery import CONFIGMAP_KEY, local_registry_hosting
 
 CONFIG = parse_config("cluster:\n  name: dev\n  registry:\n    enabled: true\n    port: 5001\n")
 REGISTRY = CONFIG.cluster.registry

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kindplane.image_ref import ImageRefError, parse_image_ref
+from kindplane.core.image_ref import ImageRefError, parse_image_ref
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from registry_fixtures import LocalRegistry
 from harness.names import free_port
-from kindplane.registry_api import (
+from kindplane.ops.registry_api import (
     DOCKER_MANIFEST,
     DeleteDisabled,
     RegistryClient,

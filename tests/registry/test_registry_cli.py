@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from harness.names import free_port
 from kindplane.cli.app import app
-from kindplane.registry_api import RegistryClient
+from kindplane.ops.registry_api import RegistryClient
 from registry_fixtures import LocalRegistry
 
 pytestmark = pytest.mark.docker

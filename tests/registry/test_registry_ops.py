@@ -4,9 +4,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kindplane.image_ref import parse_image_ref
-from kindplane.registry_api import RegistryClient
-from kindplane.registry_ops import OpsError, collect_garbage, push_image
+from kindplane.core.image_ref import parse_image_ref
+from kindplane.ops.registry_api import RegistryClient
+from kindplane.ops.registry_ops import OpsError, collect_garbage, push_image
 
 pytestmark = pytest.mark.docker
 

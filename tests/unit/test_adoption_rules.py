@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from kindplane.config import parse_config
-from kindplane.docker_lookup import AdoptionError, adoption_id, is_kindplane_registry, registry_mismatches
-from kindplane.naming import registry_labels
+from kindplane.core.config import parse_config
+from kindplane.ops.docker_lookup import AdoptionError, adoption_id, is_kindplane_registry, registry_mismatches
+from kindplane.core.naming import registry_labels
 
 IMAGE_ID = "sha256:" + "a" * 64
 CONTAINER_ID = "c" * 64

@@ -6,8 +6,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kindplane.config import load_config, parse_config
-from kindplane.errors import ConfigError
+from kindplane.core.config import load_config, parse_config
+from kindplane.core.errors import ConfigError
 
 
 def problems(text: str, file: str = "kindplane.yaml") -> list[str]:
@@ -209,7 +209,7 @@ def test_fuzzed_text_only_ever_raises_config_error(text):
 
 
 def test_relative_extra_mount_host_paths_are_resolved_against_the_config_files_folder(tmp_path):
-    from kindplane.config import load_config
+    from kindplane.core.config import load_config
 
     folder = tmp_path / "project"
     folder.mkdir()

@@ -6,14 +6,14 @@ import pytest
 from pulumi.runtime import rpc
 import yaml
 
-from kindplane.config import parse_config
-from kindplane.components.registry import ADOPTED_IGNORE_CHANGES
-from kindplane.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_PERSISTENT, LABEL_REGISTRY, LABEL_ROLE
+from kindplane.core.config import parse_config
+from kindplane.core.components.registry import ADOPTED_IGNORE_CHANGES
+from kindplane.core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_PERSISTENT, LABEL_REGISTRY, LABEL_ROLE
 from kindplane.program import build, main
-from kindplane.render import commands
-from kindplane.render.containerd import hosts_dirs, hosts_toml
-from kindplane.render.discovery import local_registry_hosting
-from kindplane.render.kind_config import kind_config_yaml
+from kindplane.core.render import commands
+from kindplane.core.render.containerd import hosts_dirs, hosts_toml
+from kindplane.core.render.discovery import local_registry_hosting
+from kindplane.core.render.kind_config import kind_config_yaml
 from support.pulumi_mocks import (
     COMMAND, CONFIGMAP, CONTAINER, IMAGE, K8S_PROVIDER, KUBECONFIG_STDOUT, REGISTRY_IMAGE_ID,
     VOLUME, run_program,
@@ -219,7 +219,7 @@ def test_main_with_invalid_config_fails_cleanly_and_creates_nothing(tmp_path, mo
 
 
 def test_main_stops_on_a_foreign_registry_before_registering_anything(tmp_path, monkeypatch):
-    from kindplane.docker_lookup import AdoptionError
+    from kindplane.ops.docker_lookup import AdoptionError
 
     path = tmp_path / "kindplane.yaml"
     path.write_text(PERSISTENT)
@@ -235,7 +235,7 @@ def test_main_stops_on_a_foreign_registry_before_registering_anything(tmp_path, 
 
 def test_docker_down_means_no_adoption_and_a_warning(monkeypatch):
     from kindplane import program
-    from kindplane.docker_lookup import DockerUnavailable
+    from kindplane.ops.docker_lookup import DockerUnavailable
 
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
@@ -255,7 +255,7 @@ def test_docker_down_means_no_adoption_and_a_warning(monkeypatch):
 
 def test_docker_down_outside_preview_stops_the_run_with_the_reason(monkeypatch):
     from kindplane import program
-    from kindplane.docker_lookup import AdoptionError, DockerUnavailable
+    from kindplane.ops.docker_lookup import AdoptionError, DockerUnavailable
 
     def unreachable(_registry, _owner):
         raise DockerUnavailable("Docker daemon not reachable: connection refused")

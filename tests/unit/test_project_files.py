@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from kindplane.config import load_config
+from kindplane.core.config import load_config
 from kindplane.program import CONFIG_FILE_KEY, CONFIG_NAMESPACE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,12 @@ import tomllib
 import pytest
 import yaml
 
-from kindplane.config import parse_config
-from kindplane.naming import node_names
-from kindplane.render import commands
-from kindplane.render.containerd import config_path_patch, hosts_dirs, hosts_toml
-from kindplane.render.discovery import CONFIGMAP_KEY, local_registry_hosting
-from kindplane.render.kind_config import kind_config_yaml
+from kindplane.core.config import parse_config
+from kindplane.core.naming import node_names
+from kindplane.core.render import commands
+from kindplane.core.render.containerd import config_path_patch, hosts_dirs, hosts_toml
+from kindplane.core.render.discovery import CONFIGMAP_KEY, local_registry_hosting
+from kindplane.core.render.kind_config import kind_config_yaml
 
 
 def cluster(text: str):

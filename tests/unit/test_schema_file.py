@@ -5,11 +5,11 @@ import json
 
 import yaml
 
-from kindplane.schema import SCHEMA_FILE, schema_text
+from kindplane.core.schema import SCHEMA_FILE, schema_text
 
 
 def test_shipped_schema_is_regenerated_from_the_model():
-    # Regenerate with: python -m kindplane.schema > kindplane.schema.json
+    # Regenerate with: python -m kindplane.core.schema > kindplane.schema.json
     assert SCHEMA_FILE.read_text() == schema_text()
 
 

@@ -5,7 +5,7 @@ from importlib import metadata
 
 import pytest
 
-from kindplane import versions
+from kindplane.core import versions
 
 
 @pytest.mark.parametrize(("text", "parsed"), [

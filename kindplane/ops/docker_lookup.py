@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
-from .naming import (
+from ..core.naming import (
     LABEL_MANAGED_BY,
     LABEL_OWNER,
     LABEL_PERSISTENT,
@@ -22,7 +22,7 @@ from .naming import (
 )
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from .config import RegistryConfig
+    from ..core.config import RegistryConfig
 
 
 class AdoptionError(RuntimeError):

@@ -17,7 +17,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .errors import ConfigError, ConfigProblem
 from .image_ref import ImageRefError, parse_image_ref
-from .naming import DEFAULT_FILE
+from .config_file import DEFAULT_FILE
+from .node_names import longest_node_name
 
 # A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
 # containerd's hosts.toml can use as a host name.
@@ -163,8 +164,6 @@ class ClusterConfig(_Model):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> "ClusterConfig":
-        from .naming import longest_node_name
-
         problems = []
         longest = longest_node_name(self.name, self.nodes.control_plane, self.nodes.workers)
         if len(self.name) > KIND_CLUSTER_NAME_MAX:

@@ -14,10 +14,10 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional, Sequence
 
-from .config import KindplaneConfig, RegistryConfig
+from ..core.config import KindplaneConfig, RegistryConfig
 from .docker_lookup import port_bindings
-from .image_ref import ImageRef
-from .naming import (
+from ..core.image_ref import ImageRef
+from ..core.naming import (
     CERTS_DIR,
     kind_network,
     LOOPBACK,
@@ -27,9 +27,9 @@ from .naming import (
     registry_cluster_address,
     registry_host_address,
 )
-from .render import commands as render_commands
-from .render.containerd import hosts_dirs, hosts_toml
-from .render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+from ..core.render import commands as render_commands
+from ..core.render.containerd import hosts_dirs, hosts_toml
+from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"

@@ -1,20 +1,15 @@
-"""Names and addresses derived from the config: kind's node names, labels, registry addresses.
-
-kind names node containers `<cluster>-control-plane`, `<cluster>-control-plane2`, …,
-`<cluster>-worker`, `<cluster>-worker2`, … and adds `<cluster>-external-load-balancer` when
-there are several control planes; that load balancer runs haproxy, not containerd, so it never
-gets registry configuration.
-"""
+"""Names and addresses derived from the config: node names, labels, registry addresses."""
 from __future__ import annotations
 
 import os
 import re
 from typing import TYPE_CHECKING, Mapping
 
+from .node_names import control_plane_names, worker_names
+
 if TYPE_CHECKING:
     from .config import ClusterConfig, RegistryConfig
 
-DEFAULT_FILE = "kindplane.yaml"  # the config file every command reads unless -c says otherwise
 REGISTRY_IMAGE = "registry:2"
 # `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
 REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
@@ -40,34 +35,11 @@ LABEL_PERSISTENT = "dev.kindplane.persistent"
 KIND_NETWORK_ENV = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
 
 
-def _numbered(prefix: str, count: int) -> list[str]:
-    return [prefix if i == 1 else f"{prefix}{i}" for i in range(1, count + 1)]
-
-
-def control_plane_names(cluster: str, count: int) -> list[str]:
-    return _numbered(f"{cluster}-control-plane", count)
-
-
-def worker_names(cluster: str, count: int) -> list[str]:
-    return _numbered(f"{cluster}-worker", count)
-
-
-def load_balancer_name(cluster: str) -> str:
-    return f"{cluster}-external-load-balancer"
-
-
 def node_names(cluster: "ClusterConfig") -> list[str]:
     """The nodes that run containerd, in kind's order: control planes, then workers."""
     return control_plane_names(cluster.name, cluster.nodes.control_plane) + worker_names(
         cluster.name, cluster.nodes.workers
     )
-
-
-def longest_node_name(cluster: str, control_planes: int, workers: int) -> str:
-    names = control_plane_names(cluster, control_planes) + worker_names(cluster, workers)
-    if control_planes > 1:
-        names.append(load_balancer_name(cluster))
-    return max(names, key=len)
 
 
 def registry_host_address(registry: "RegistryConfig") -> str:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .docker_lookup import docker_client, inspect_container
-from .image_ref import ImageRef
-from .naming import REGISTRY_DATA_PATH
+from ..core.image_ref import ImageRef
+from ..core.naming import REGISTRY_DATA_PATH
 
 # Where registry:2 (and the harness image built like it) keeps its config: the image's CMD.
 DEFAULT_REGISTRY_CONFIG = "/etc/docker/registry/config.yml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .config import KindplaneConfig
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "kindplane.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "kindplane.schema.json"
 
 
 def json_schema() -> dict:
@@ -20,5 +20,5 @@ def schema_text() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
 
 
-if __name__ == "__main__":  # python -m kindplane.schema > kindplane.schema.json
+if __name__ == "__main__":  # python -m kindplane.core.schema > kindplane.schema.json
     print(schema_text(), end="")

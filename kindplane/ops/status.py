@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 from .docker_lookup import inspect_container, is_kindplane_registry
-from .naming import kind_network, kube_context, node_names, registry_host_address
+from ..core.naming import kind_network, kube_context, node_names, registry_host_address
 from .preflight import kind_node_containers
-from .render.containerd import hosts_dirs
-from .render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
+from ..core.render.containerd import hosts_dirs
+from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from .config import KindplaneConfig, RegistryConfig
+    from ..core.config import KindplaneConfig, RegistryConfig
 
 UP = "kindplane up"
 

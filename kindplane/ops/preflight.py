@@ -11,11 +11,11 @@ import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry, port_bindings
-from .naming import LOOPBACK
+from ..core.naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from .config import KindplaneConfig, RegistryConfig
+    from ..core.config import KindplaneConfig, RegistryConfig
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
 
@@ -39,7 +39,7 @@ def pulumi_version_problem() -> Optional[str]:
     """The Pulumi CLI found is too old for adoption (import-then-update needs >= 3.174)."""
     import subprocess
 
-    from .versions import pulumi_cli_problem
+    from ..core.versions import pulumi_cli_problem
 
     pulumi = find_pulumi()
     if pulumi is None:

@@ -1,0 +1,98 @@
+"""The package layout is the design: core ← ops ← program ← cli, and no module import cycle."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "kindplane"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every kindplane module `path` imports, at any depth of the file (lazy imports count)."""
+    this = module_name(path)
+    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("kindplane"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("kindplane"):
+                continue
+            # `from pkg import module` imports the module, not only the package.
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if candidate in MODULES else target)
+    return {name for name in found if name in MODULES} - {this}
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+GRAPH = {name: imports_of(path) for name, path in MODULES.items()}
+
+
+def layer(name: str) -> str:
+    for prefix in ("kindplane.core", "kindplane.ops", "kindplane.cli"):
+        if name == prefix or name.startswith(prefix + "."):
+            return prefix
+    return name
+
+
+def test_the_core_never_imports_live_operations_the_program_or_the_cli():
+    offending = {
+        (name, target)
+        for name, targets in GRAPH.items()
+        if layer(name) == "kindplane.core"
+        for target in targets
+        if layer(target) != "kindplane.core"
+    }
+    assert offending == set()
+
+
+def test_live_operations_never_import_the_program_or_the_cli():
+    offending = {
+        (name, target)
+        for name, targets in GRAPH.items()
+        if layer(name) == "kindplane.ops"
+        for target in targets
+        if layer(target) in ("kindplane.cli", "kindplane.program")
+    }
+    assert offending == set()
+
+
+def test_no_module_imports_itself_back_through_others():
+    cycles = []
+
+    def visit(name: str, path: list[str], on_path: set[str], done: set[str]) -> None:
+        for target in sorted(GRAPH[name]):
+            if target in on_path:
+                cycles.append(path[path.index(target):] + [target])
+            elif target not in done:
+                on_path.add(target)
+                visit(target, path + [target], on_path, done)
+                on_path.discard(target)
+                done.add(target)
+
+    done: set[str] = set()
+    for start in sorted(GRAPH):
+        if start not in done:
+            visit(start, [start], {start}, done)
+            done.add(start)
+    assert cycles == []
+
+
+def test_the_graph_sees_the_imports_it_guards():
+    # Guards the guard: the parser must find the known edges, or the tests above pass vacuously.
+    assert "kindplane.core.config" in GRAPH["kindplane.core.render.kind_config"]
+    assert "kindplane.ops.docker_lookup" in GRAPH["kindplane.program"]
+    assert "kindplane.ops.preflight" in GRAPH["kindplane.cli.lifecycle_cmd"]
