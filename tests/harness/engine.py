@@ -88,6 +88,9 @@ class EngineProject:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "KINDPLANE_HOME": str(self.kindplane_home),
             "NO_COLOR": "1",
+            # The program and `python -m kindplane` import this checkout's package, never whatever
+            # checkout an editable install last pointed at (worktrees, CI clones).
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
         })
         env.pop("PULUMI_BACKEND_URL", None)
         env.update(extra)
