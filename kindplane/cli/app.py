@@ -9,9 +9,11 @@ import typer
 from ..core.config_file import DEFAULT_FILE
 from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
 from .context import CliContext, default_backend
+from .global_options import GlobalOptionsGroup
 
 app = typer.Typer(
     name="kindplane",
+    cls=GlobalOptionsGroup,  # -c/-s/--backend/-v also after the command
     help="A Kind cluster plus a local container registry from one kindplane.yaml.",
     no_args_is_help=True,
     add_completion=False,
@@ -26,7 +28,10 @@ app = typer.Typer(
 def main(
     ctx: typer.Context,
     config: Path = typer.Option(Path(DEFAULT_FILE), "-c", "--config", help="Path to kindplane.yaml."),
-    stack: Optional[str] = typer.Option(None, "-s", "--stack", help="Stack name.", show_default="cluster.name"),
+    stack: Optional[str] = typer.Option(
+        None, "-s", "--stack", help="Pulumi stack name.",
+        show_default="the project's stack file naming this config, else the config file's name",
+    ),
     backend: Optional[str] = typer.Option(
         None, "--backend", help="Pulumi state backend URL.",
         show_default="$PULUMI_BACKEND_URL or file://~/.kindplane/state",
