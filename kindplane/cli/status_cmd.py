@@ -1,29 +1,21 @@
-"""`kindplane status`: is everything there and working? Exit 1 with what to run if not."""
+"""`kindplane status`: a short view over doctor's checks — one line each, a fix under a failure."""
 from __future__ import annotations
 
 import typer
 
-from . import ui
+from .checks_view import checks_report, print_checks, run_checks
 from .context import EXIT_FAILED
-from .lifecycle_cmd import docker, load
+from .output import Format, emit, output_option
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def status(ctx: typer.Context) -> None:
-        """Check the cluster's nodes, the registry container and API, hosts.toml, the ConfigMap."""
-        from ..ops.status import gather
-
-        config = load(ctx.obj)
-        checks = gather(config, docker(ctx.obj))
-        for check in checks:
-            mark, style = ("ok", "green") if check.ok else ("FAIL", "red")
-            line = ui.Text.assemble((f"{mark:<5}", style), f"{check.label}: {check.detail}")
-            if not check.ok and check.fix:
-                line.append(f"  → run: {check.fix}", style="yellow")
-            ui.out.print(line)
-        failed = [c for c in checks if not c.ok]
-        if failed:
-            fixes = list(dict.fromkeys(c.fix for c in failed if c.fix))
-            ui.fail(f"{len(failed)} check(s) failed; run: {' ; '.join(fixes) or 'kindplane up'}", EXIT_FAILED)
-        ui.say("All checks passed.", "green")
+    def status(ctx: typer.Context, output: Format = output_option()) -> None:
+        """Is everything there and working? doctor's checks, one line each; exit 1 if one fails."""
+        config, results = run_checks(ctx)
+        if output is Format.text:
+            print_checks(results, details=False)
+        else:
+            emit(checks_report(config, results), output)
+        if any(not r.ok for r in results):
+            raise typer.Exit(EXIT_FAILED)

@@ -3,6 +3,7 @@
 - pulumi-docker < 5.1 (kreuzwerker v3): a refresh of a stopped container with must_run DELETES
   it, retained or not; 5.1+ marks it for restart instead.
 - Pulumi CLI < 3.174: an `import_` whose inputs differ is an error instead of import-then-update.
+- kind < 0.20: see MIN_KIND.
 """
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from importlib import metadata
 
 MIN_PULUMI_DOCKER = (5, 1)
 MIN_PULUMI_CLI = (3, 174, 0)
+# kind v0.20.0 is the first release whose nodes read registry config from hosts.toml
+# (containerd's config_path) the way kind's own local-registry guide and kindplane write it.
+MIN_KIND = (0, 20, 0)
 
 
 def parse_version(text: str) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tomllib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
@@ -88,12 +89,13 @@ class Doctor:
         return self.config.cluster.registry
 
     def run(self, image: Optional[ImageRef] = None) -> list[CheckResult]:
-        self.results.append(self.check_docker())
+        self.results += [self.check_kind(), self.check_pulumi(), self.check_docker()]
         if self.client is None:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
         if not self.registry.enabled:
             self.results.append(skip("local registry", "disabled in kindplane.yaml (cluster.registry.enabled: false)"))
+            self.results.extend(self.check_nodes())
             return self.results
         self.results.append(self.check_registry_container())
         self.results.append(self.check_registry_api())
@@ -104,6 +106,43 @@ class Doctor:
         if image is not None:
             self.results.extend(self.check_image(image))
         return self.results
+
+    # --- the tools `up` drives -------------------------------------------------------------
+
+    def check_kind(self) -> CheckResult:
+        from ..core.versions import MIN_KIND, parse_version, shown
+        from .setup_tools import installed_kind_version
+        from .tools import bin_dir, find_kind
+
+        title = "kind installed"
+        path = find_kind()
+        if path is None:
+            return fail(title, f"not on PATH nor in {bin_dir()}", f"{self.kindplane} setup")
+        version = installed_kind_version(Path(path))
+        if version is None:
+            return fail(title, f"`{path} version` did not answer", f"{self.kindplane} setup")
+        if parse_version(version) < MIN_KIND:
+            return fail(title, f"{version} at {path}; kindplane needs >= v{shown(MIN_KIND)} (hosts.toml registry "
+                        f"config)", f"rm {q(path)} && {self.kindplane} setup")
+        return ok(title, f"{version} at {path}")
+
+    def check_pulumi(self) -> CheckResult:
+        from ..core.versions import parse_version, pulumi_cli_problem, shown
+        from .tools import find_pulumi
+
+        title = "Pulumi CLI installed"
+        path = find_pulumi()
+        if path is None:
+            return fail(title, "not on PATH nor installed by kindplane setup", f"{self.kindplane} setup")
+        try:
+            text = subprocess.run([path, "version"], capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError) as exc:
+            return fail(title, f"`{path} version` failed ({exc})", f"{self.kindplane} setup")
+        problem = pulumi_cli_problem(text)
+        if problem:
+            return fail(title, f"{text or 'unknown version'} at {path}; {problem.split('; ', 1)[-1].split(': run')[0]}",
+                        f"{self.kindplane} setup")
+        return ok(title, f"v{shown(parse_version(text))} at {path}")
 
     # --- Docker and the registry container ------------------------------------------------
 
@@ -139,12 +178,15 @@ class Doctor:
         try:
             with RegistryClient(address, timeout=5) as client:
                 client.ping()
+                self.registry_answers = True
+                count = f"{len(client.repositories())} image(s)"
         except RegistryUnreachable:
             return fail(title, f"nothing answers on {address}", self._registry_api_fix())
         except RegistryError as exc:
+            if self.registry_answers:
+                return ok(title, f"HTTP 200, image count unknown ({exc})")
             return fail(title, str(exc), self._registry_api_fix())
-        self.registry_answers = True
-        return ok(title, "HTTP 200")
+        return ok(title, f"HTTP 200, {count}")
 
     def _registry_api_fix(self) -> str:
         name, attrs = q(self.registry.name), self.registry_attrs
@@ -206,9 +248,11 @@ class Doctor:
             elif not (attrs.get("State") or {}).get("Running"):
                 results.append(fail(f"node {node}", "container not running", f"docker start {q(node)}"))
             else:
-                container = self.client.containers.get(attrs["Id"])
-                results.append(self.check_hosts_toml(node, container))
-                results.append(self.check_config_path(node, container))
+                results.append(ok(f"node {node}", "running"))
+                if self.registry.enabled:
+                    container = self.client.containers.get(attrs["Id"])
+                    results.append(self.check_hosts_toml(node, container))
+                    results.append(self.check_config_path(node, container))
         return results
 
     def check_hosts_toml(self, node: str, container: Any) -> CheckResult:

@@ -1,6 +1,8 @@
 """Preflight and status look-ups that need no cluster: ports, registry ownership, kubectl's verdict."""
 from __future__ import annotations
 
+import os
+
 import socket
 
 import pytest
@@ -11,7 +13,6 @@ from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from kindplane.ops import preflight
 from kindplane.core.config import parse_config
-from kindplane.ops.status import configmap_check
 
 from cli_support import write_exe
 
@@ -79,23 +80,31 @@ def test_a_foreign_container_with_the_registry_name_is_refused(registry_image, d
     assert f"docker rm -f {name}" in problems[0]
 
 
-def test_configmap_present_missing_or_unknown(tmp_path):
-    def kubectl(code: int, stderr: str) -> str:
-        return str(write_exe(tmp_path / f"kubectl{code}{len(stderr)}", f"#!/bin/sh\necho '{stderr}' >&2\nexit {code}\n"))
+def _doctor_with_kubectl(tmp_path, monkeypatch, script: str):
+    from kindplane.core.config import parse_config
+    from kindplane.ops.doctor import Doctor
 
-    present = configmap_check("demo", kubectl(0, ""))
-    assert (present.ok, present.detail) == (True, "present")
-    missing = configmap_check("demo", kubectl(1, 'Error from server (NotFound): configmaps "local-registry-hosting" not found'))
-    assert (missing.ok, missing.detail, missing.fix) == (False, "missing", "kindplane up")
-    # The API server does not answer: no line at all rather than a false alarm.
-    assert configmap_check("demo", kubectl(1, "The connection to the server 127.0.0.1:6443 was refused")) is None
+    write_exe(tmp_path / "kubectl-bin" / "kubectl", script)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'kubectl-bin'}:{os.environ['PATH']}")
+    return Doctor(parse_config("cluster:\n  name: demo\n  registry: {enabled: true}\n")).check_configmap()
 
 
-def test_configmap_check_passes_the_kind_context(tmp_path):
+def test_configmap_missing_fails_with_the_apply_command(tmp_path, monkeypatch):
+    result = _doctor_with_kubectl(tmp_path, monkeypatch, "#!/bin/sh\necho 'Error from server (NotFound): configmaps \"local-registry-hosting\" not found' >&2\nexit 1\n")
+    assert (result.status, result.detail) == ("fail", "missing")
+    assert result.fix.startswith("kubectl --context kind-demo -n kube-public create configmap local-registry-hosting ")
+
+
+def test_configmap_of_a_silent_cluster_is_skipped_not_failed(tmp_path, monkeypatch):
+    result = _doctor_with_kubectl(tmp_path, monkeypatch, "#!/bin/sh\necho 'The connection to the server 127.0.0.1:6443 was refused' >&2\nexit 1\n")
+    assert result.status == "skip"
+    assert "did not answer" in result.detail
+
+
+def test_configmap_check_asks_the_kind_context(tmp_path, monkeypatch):
     record = tmp_path / "argv"
-    fake = write_exe(tmp_path / "kubectl", f'#!/bin/sh\necho "$@" > {record}\n')
-    configmap_check("demo", str(fake))
+    _doctor_with_kubectl(tmp_path, monkeypatch, f'#!/bin/sh\necho "$@" > {record}\necho "{{}}"\n')
     assert record.read_text().split() == [
-        "--context", "kind-demo", "--request-timeout=5s", "-n", "kube-public",
-        "get", "configmap", "local-registry-hosting", "-o", "name",
+        "--context", "kind-demo", "--request-timeout=10s", "get", "configmap",
+        "local-registry-hosting", "-n", "kube-public", "-o", "json",
     ]

@@ -1,14 +1,19 @@
-"""`kindplane status` against a real Docker engine: stand-in kind nodes and a real registry:2."""
+"""`kindplane status` against a real Docker engine: stand-in kind nodes and a real registry:2.
+
+status is a short view of doctor's checks: the same names and fixes, one line per check."""
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 
 from harness.docker_env import docker
 from harness.fixtures import push_to
 from harness.names import unique_name
 from harness.shell import run_program_command
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fake_tools")]
 
 
 @pytest.fixture(scope="module")
@@ -42,29 +47,51 @@ def lines(result) -> list[str]:
     return [line.rstrip() for line in result.stdout.splitlines() if line.strip()]
 
 
-def test_everything_in_place_passes(cli, environment):
+def test_everything_in_place_passes_with_one_line_per_check(cli, environment):
     config, path = environment
     name, reg = config.cluster.name, config.cluster.registry
     result = cli(["-c", str(path), "status"])
     assert result.exit_code == 0, result.output
     assert lines(result) == [
-        f"ok   node {name}-control-plane: running",
-        f"ok   node {name}-worker: running",
-        f"ok   registry {reg.name}: container running",
-        f"ok   registry {reg.name} on network kind: connected",
-        f"ok   registry API http://localhost:{reg.port}/v2/: reachable, 0 image(s)",
-        f"ok   hosts.toml on {name}-control-plane: present",
-        f"ok   hosts.toml on {name}-worker: present",
-        "All checks passed.",
+        "✓ kind installed",
+        "✓ Pulumi CLI installed",
+        "✓ Docker daemon reachable",
+        f"✓ registry container {reg.name} running",
+        f"✓ GET http://localhost:{reg.port}/v2/",
+        "✓ registry on the 'kind' network",
+        f"✓ registry published on 127.0.0.1:{reg.port} only",
+        f"✓ node {name}-control-plane",
+        f"✓ {name}-control-plane: hosts.toml",
+        f"✓ {name}-control-plane: containerd config_path",
+        f"✓ node {name}-worker",
+        f"✓ {name}-worker: hosts.toml",
+        f"✓ {name}-worker: containerd config_path",
+        "all 13 checks passed",  # the ConfigMap check is skipped: no API server here
     ]
 
 
-def test_pushed_images_are_counted(cli, environment, app_image):
+def test_status_and_doctor_run_the_same_checks(cli, environment):
+    _, path = environment
+    status = json.loads(cli(["-c", str(path), "status", "-o", "json"]).stdout)
+    doctor = json.loads(cli(["-c", str(path), "doctor", "-o", "json"]).stdout)
+    assert [c["name"] for c in status["checks"]] == [c["name"] for c in doctor["checks"]]
+    assert [c["status"] for c in status["checks"]] == [c["status"] for c in doctor["checks"]]
+
+
+def test_json_and_yaml_carry_every_check_with_stable_keys(cli, environment, app_image):
     config, path = environment
     port = config.cluster.registry.port
     push_to(f"localhost:{port}", app_image, "status-count:1")
-    result = cli(["-c", str(path), "status"])
-    assert f"registry API http://localhost:{port}/v2/: reachable, 1 image(s)" in result.stdout
+    as_json = cli(["-c", str(path), "status", "-o", "json"])
+    as_yaml = cli(["status", "-o", "yaml", "-c", str(path)])
+    assert as_json.exit_code == as_yaml.exit_code == 0
+    data = json.loads(as_json.stdout)
+    assert yaml.safe_load(as_yaml.stdout) == data
+    assert list(data) == ["cluster", "ok", "checks"]
+    assert (data["cluster"], data["ok"]) == (config.cluster.name, True)
+    assert all(list(c) == ["name", "status", "detail", "fix"] for c in data["checks"])
+    api = next(c for c in data["checks"] if c["name"] == f"GET http://localhost:{port}/v2/")
+    assert api["detail"] == "HTTP 200, 1 image(s)"
 
 
 def test_a_missing_hosts_toml_fails_and_says_what_to_run(cli, environment):
@@ -78,8 +105,10 @@ def test_a_missing_hosts_toml_fails_and_says_what_to_run(cli, environment):
     finally:
         docker("exec", "-i", node, "sh", "-c", f"cat > '{missing}'", input=saved)
     assert result.exit_code == 1
-    assert f"FAIL hosts.toml on {node}: missing {missing}  → run: kindplane up" in result.stdout
-    assert "error: 1 check(s) failed; run: kindplane up" in result.stderr
+    out = lines(result)
+    failed = out.index(f"✗ {node}: hosts.toml: {missing} missing")
+    assert out[failed + 1].startswith(f"    fix: printf '%s\\n' ") and node in out[failed + 1]
+    assert out[-1] == "1 of 13 checks failed"
 
 
 def test_a_stopped_registry_fails_with_docker_start(cli, environment):
@@ -91,8 +120,10 @@ def test_a_stopped_registry_fails_with_docker_start(cli, environment):
     finally:
         docker("start", reg.name)
     assert result.exit_code == 1
-    assert f"FAIL registry {reg.name}: container exited  → run: docker start {reg.name}" in result.stdout
-    assert f"FAIL registry API http://localhost:{reg.port}/v2/: not reachable" in result.stdout
+    out = lines(result)
+    stopped = out.index(f"✗ registry container {reg.name} running: container is exited")
+    assert out[stopped + 1] == f"    fix: docker start {reg.name}"
+    assert f"✗ GET http://localhost:{reg.port}/v2/: nothing answers on localhost:{reg.port}" in out
 
 
 def test_a_missing_cluster_and_registry_fail(cli, write_config, docker_ready):
@@ -100,7 +131,7 @@ def test_a_missing_cluster_and_registry_fail(cli, write_config, docker_ready):
     path = write_config(f"cluster:\n  name: {name}\n  registry: {{enabled: true, name: {name}-reg, port: 5999}}\n")
     result = cli(["-c", str(path), "status"])
     assert result.exit_code == 1
-    assert lines(result)[:2] == [
-        f"FAIL cluster {name}: not found (no kind node containers)  → run: kindplane up",
-        f"FAIL registry {name}-reg: container missing  → run: kindplane up",
-    ]
+    out = lines(result)
+    assert f"✗ registry container {name}-reg running: no container named {name}-reg" in out
+    assert f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)" in out
+    assert out[out.index(f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)") + 1] == f"    fix: kindplane -c {path} up"

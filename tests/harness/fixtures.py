@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
@@ -182,6 +183,20 @@ def module_cluster_factory(node_image, kind_network) -> Iterator[ClusterFactory]
 
 __all__ = [
     "docker_ready", "registry_image", "node_image", "kind_network", "app_image",
-    "registry_factory", "module_registry", "cluster_factory", "module_cluster_factory",
+    "registry_factory", "fake_tools", "module_registry", "cluster_factory", "module_cluster_factory",
     "StartedRegistry", "RegistryFactory", "ClusterFactory",
 ]
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch) -> Path:
+    """kind and the Pulumi CLI where `kindplane setup` puts them, answering `version` only:
+    doctor's tool checks pass without the real tools (their own tests fake other versions)."""
+    home = tmp_path / "fake-tools-home"
+    for path, text in ((home / "bin" / "kind", "echo 'kind v0.29.0 go1.24.2 linux/amd64'"),
+                       (home / "pulumi" / "bin" / "pulumi", "echo v3.272.0")):
+        path.parent.mkdir(parents=True)
+        path.write_text(f"#!/bin/sh\n{text}\n")
+        path.chmod(0o755)
+    monkeypatch.setenv("KINDPLANE_HOME", str(home))
+    return home

@@ -22,7 +22,7 @@ from kindplane.cli.app import app
 from kindplane.core.naming import KIND_NETWORK
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fake_tools")]
 
 
 @dataclass
@@ -89,6 +89,8 @@ def test_healthy_setup_passes_every_check(setup):
     code, checks = setup.doctor()
     assert code == 0
     expected = [
+        "kind installed",
+        "Pulumi CLI installed",
         "Docker daemon reachable",
         f"registry container {setup.registry} running",
         f"GET http://localhost:{setup.port}/v2/",
@@ -96,13 +98,16 @@ def test_healthy_setup_passes_every_check(setup):
         f"registry published on 127.0.0.1:{setup.port} only",
     ]
     for node in setup.nodes:
-        expected += [f"{node}: hosts.toml", f"{node}: containerd config_path"]
+        expected += [f"node {node}", f"{node}: hosts.toml", f"{node}: containerd config_path"]
     expected.append("ConfigMap kube-public/local-registry-hosting")
     assert list(checks) == expected
     # No API server here: the ConfigMap line is skipped, not failed; everything else passes.
     assert [c["status"] for c in checks.values()] == ["ok"] * (len(expected) - 1) + ["skip"]
     assert checks[f"{setup.nodes[0]}: containerd config_path"]["detail"] == (
         "config_path = '/etc/containerd/certs.d'")
+    assert checks["kind installed"]["detail"].startswith("v0.29.0 at ")
+    assert checks["Pulumi CLI installed"]["detail"].startswith("v3.272.0 at ")
+    assert checks[f"GET http://localhost:{setup.port}/v2/"]["detail"].startswith("HTTP 200, ")
 
     human = CliRunner().invoke(app, ["-c", str(setup.config_file), "doctor"])
     assert human.exit_code == 0
@@ -269,12 +274,17 @@ def test_gc_without_the_registry_container_says_how_to_create_it(docker_ready, t
         f"error: no container named '{name}'; create the registry with `kindplane up`")
 
 
-def test_doctor_with_the_registry_disabled_checks_docker_only(docker_ready, tmp_path):
+def test_doctor_with_the_registry_disabled_checks_tools_docker_and_nodes(docker_ready, tmp_path):
     config = tmp_path / "kindplane.yaml"
-    config.write_text(config_text(unique_name("kpt")))
+    name = unique_name("kpt")
+    config.write_text(config_text(name))
     result = CliRunner().invoke(app, ["-c", str(config), "doctor"])
-    assert result.exit_code == 0
-    assert result.stdout.splitlines()[1:] == [
+    assert result.exit_code == 1  # no cluster yet
+    lines = result.stdout.splitlines()
+    assert [line[:2] for line in lines[:3]] == ["✓ "] * 3  # kind, Pulumi CLI, Docker
+    assert lines[3:] == [
         "- local registry: disabled in kindplane.yaml (cluster.registry.enabled: false)",
-        "all 1 checks passed",
+        f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)",
+        f"    fix: kindplane -c {config} up",
+        "1 of 4 checks failed",
     ]

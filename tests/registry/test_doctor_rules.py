@@ -72,3 +72,42 @@ def test_no_docker_daemon_fails_first_and_skips_the_rest(monkeypatch):
         ("Docker daemon reachable", "fail"), ("remaining checks", "skip")]
     assert results[0].fix == "sudo systemctl start docker"
     assert json.loads(json.dumps([r.as_dict() for r in results]))[0]["status"] == "fail"
+
+
+# --- the tools `up` drives: found where kindplane looks, with the version they print ------------
+
+def _tool_doctor(tmp_path, monkeypatch, kind: str | None, pulumi: str | None):
+    from kindplane.core.config import parse_config
+    from kindplane.ops.doctor import Doctor
+
+    home = tmp_path / "home"
+    for path, line in ((home / "bin" / "kind", kind), (home / "pulumi" / "bin" / "pulumi", pulumi)):
+        if line is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"#!/bin/sh\necho '{line}'\n")
+            path.chmod(0o755)
+    monkeypatch.setenv("KINDPLANE_HOME", str(home))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    return Doctor(parse_config("cluster: {name: demo}\n"), kindplane="kindplane"), home
+
+
+def test_tools_found_say_which_versions(tmp_path, monkeypatch):
+    doctor, home = _tool_doctor(tmp_path, monkeypatch, "kind v0.29.0 go1.24.2 linux/amd64", "v3.272.0")
+    assert (doctor.check_kind().status, doctor.check_kind().detail) == ("ok", f"v0.29.0 at {home}/bin/kind")
+    assert (doctor.check_pulumi().status, doctor.check_pulumi().detail) == ("ok", f"v3.272.0 at {home}/pulumi/bin/pulumi")
+
+
+def test_tools_too_old_fail_with_the_floor_and_a_fix(tmp_path, monkeypatch):
+    doctor, home = _tool_doctor(tmp_path, monkeypatch, "kind v0.17.0 go1.19 linux/amd64", "v3.150.0")
+    kind, pulumi = doctor.check_kind(), doctor.check_pulumi()
+    assert kind.status == "fail" and kind.detail.startswith(f"v0.17.0 at {home}/bin/kind; kindplane needs >= v0.20.0")
+    assert kind.fix == f"rm {home}/bin/kind && kindplane setup"
+    assert pulumi.status == "fail" and pulumi.detail.startswith(f"v3.150.0 at {home}/pulumi/bin/pulumi")
+    assert ">= 3.174.0" in pulumi.detail and pulumi.fix == "kindplane setup"
+
+
+def test_missing_tools_fail_with_setup(tmp_path, monkeypatch):
+    doctor, home = _tool_doctor(tmp_path, monkeypatch, None, None)
+    kind, pulumi = doctor.check_kind(), doctor.check_pulumi()
+    assert (kind.status, kind.detail, kind.fix) == ("fail", f"not on PATH nor in {home}/bin", "kindplane setup")
+    assert (pulumi.status, pulumi.fix) == ("fail", "kindplane setup")

@@ -1,0 +1,66 @@
+"""How status and doctor show the checks of kindplane.ops.doctor: one code path, one wording."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from ..core.config_file import DEFAULT_FILE
+from ..core.errors import ConfigError
+from . import ui
+from .context import CliContext
+
+if TYPE_CHECKING:
+    from ..core.config import KindplaneConfig
+    from ..core.image_ref import ImageRef
+    from ..ops.doctor import CheckResult
+
+MARKS = {"ok": ("✓", "green"), "fail": ("✗", "red"), "skip": ("-", "dim")}
+
+
+def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["KindplaneConfig", list["CheckResult"]]:
+    from ..ops.doctor import run_doctor
+
+    cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    try:
+        config = cli.load()
+    except ConfigError as exc:
+        ui.config_failed(exc)
+    return config, run_doctor(config, image, kindplane_argv(cli))
+
+
+def kindplane_argv(cli: CliContext) -> list[str]:
+    """How fixes spell our own command, with the options this run was given."""
+    argv = ["kindplane"]
+    if Path(cli.config_path) != Path(DEFAULT_FILE):
+        argv += ["-c", str(cli.config_path)]
+    if cli.stack:
+        argv += ["-s", cli.stack]
+    return argv
+
+
+def print_checks(results: list["CheckResult"], details: bool) -> None:
+    """doctor prints every line with what it found; status only names passing checks and leaves
+    out skipped ones. Both print a failure's detail and fix, and the same summary line."""
+    for result in results:
+        if result.status == "skip" and not details:
+            continue
+        mark, style = MARKS[result.status]
+        line = ui.Text(f"{mark} ", style=style) + ui.Text(result.name)
+        if result.detail and (details or result.status == "fail"):
+            line += ui.Text(f": {result.detail}", style="dim" if result.status == "skip" else "")
+        ui.out.print(line)
+        if result.fix:
+            ui.out.print(ui.Text("    fix: ") + ui.Text(result.fix, style="bold"))
+    failures = [r for r in results if not r.ok]
+    ran = [r for r in results if r.status != "skip"]
+    summary = f"{len(failures)} of {len(ran)} checks failed" if failures else f"all {len(ran)} checks passed"
+    ui.say(summary, "red" if failures else "green")
+
+
+def checks_report(config: "KindplaneConfig", results: list["CheckResult"]) -> dict:
+    """The JSON/YAML document of `status -o json` and `doctor -o json`."""
+    return {
+        "cluster": config.cluster.name,
+        "ok": all(r.ok for r in results),
+        "checks": [r.as_dict() for r in results],
+    }
