@@ -65,13 +65,14 @@ def test_hosts_fix_feeds_exactly_hosts_toml_to_ups_own_write_command():
     assert "".join(f"{line}\n" for line in argv[2:]) == hosts_toml(REGISTRY)
 
 
-def test_no_docker_daemon_fails_first_and_skips_the_rest(monkeypatch):
+def test_no_docker_daemon_fails_after_the_tools_and_skips_the_rest(monkeypatch, fake_tools):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     results = run_doctor(CONFIG, kindplane=["kindplane", "-c", "my dir/k.yaml"])
     assert [(r.name, r.status) for r in results] == [
+        ("kind installed", "ok"), ("Pulumi CLI installed", "ok"),
         ("Docker daemon reachable", "fail"), ("remaining checks", "skip")]
-    assert results[0].fix == "sudo systemctl start docker"
-    assert json.loads(json.dumps([r.as_dict() for r in results]))[0]["status"] == "fail"
+    assert results[2].fix == "sudo systemctl start docker"
+    assert json.loads(json.dumps([r.as_dict() for r in results]))[2]["status"] == "fail"
 
 
 # --- the tools `up` drives: found where kindplane looks, with the version they print ------------
