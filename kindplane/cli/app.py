@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ..core.config_file import DEFAULT_FILE
-from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
+from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, ls_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
 from .context import CliContext, default_backend
 from .global_options import GlobalOptionsGroup
 
@@ -44,7 +44,7 @@ def main(
     ctx.obj = cli
 
 
-for module in (lifecycle_cmd, status_cmd, validate_cmd, init_cmd, config_cmd, setup_cmd):
+for module in (lifecycle_cmd, ls_cmd, status_cmd, validate_cmd, init_cmd, config_cmd, setup_cmd):
     module.register(app)
 registry_cmd.register(app)
 doctor_cmd.register(app)

@@ -7,13 +7,14 @@ import typer
 
 from ..core.errors import ConfigError
 from . import ui
+from .output import Format, emit, output_option
 
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Show configuration derived from kindplane.yaml.", no_args_is_help=True)
 
     @group.command("kind")
-    def kind(ctx: typer.Context) -> None:
+    def kind(ctx: typer.Context, output: Format = output_option()) -> None:
         """Print the kind Cluster config (YAML) that `kindplane up` hands to `kind create cluster`."""
         from ..core.render.kind_config import kind_config_yaml
 
@@ -21,6 +22,12 @@ def register(app: typer.Typer) -> None:
             config = ctx.obj.load()
         except ConfigError as exc:
             ui.config_failed(exc)
-        sys.stdout.write(kind_config_yaml(config.cluster))  # raw: pipe it straight into kind
+        text = kind_config_yaml(config.cluster)
+        if output is Format.json:
+            import yaml
+
+            emit(yaml.safe_load(text), output)
+        else:
+            sys.stdout.write(text)  # raw YAML (text and yaml alike): pipe it straight into kind
 
     app.add_typer(group, name="config")

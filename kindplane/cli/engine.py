@@ -87,6 +87,8 @@ class Engine(Protocol):
 
     def last_config_file(self) -> Optional[str]: ...
 
+    def list_stacks(self) -> list[dict[str, Any]]: ...
+
 
 EngineFactory = Callable[[StackTarget], Engine]
 
@@ -287,6 +289,25 @@ class PulumiEngine:
     def destroy(self, on_step: OnStep) -> None:
         stack = self._stack()
         self._run(lambda: stack.destroy(on_event=self._on_event(on_step), color="never"))
+
+    def list_stacks(self) -> list[dict[str, Any]]:
+        """Every stack of the project's backend: Pulumi's summary plus its plain (non-secret) outputs."""
+        from pulumi import automation as auto
+
+        self._prepare_backend()
+        opts = self._options()
+        workspace = auto.LocalWorkspace(work_dir=opts.work_dir, env_vars=opts.env_vars, pulumi_command=opts.pulumi_command)
+        found = []
+        for summary in self._run(workspace.list_stacks):
+            outputs = self._run(lambda: workspace.stack_outputs(summary.name))
+            found.append({
+                "stack": summary.name,
+                "lastUpdate": summary.last_update,
+                "resourceCount": summary.resource_count,
+                "updateInProgress": summary.update_in_progress,
+                "outputs": {key: out.value for key, out in outputs.items() if not out.secret},
+            })
+        return found
 
     def outputs(self) -> dict[str, Any]:
         stack = self._stack()

@@ -14,6 +14,7 @@ from ..core.naming import stack_owner
 from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
 from .engine import Engine, EngineError, RegistryFate, ResourceStep
+from .output import Format, emit, output_option
 from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
@@ -163,7 +164,7 @@ def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) ->
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def up(ctx: typer.Context) -> None:
+    def up(ctx: typer.Context, output: Format = output_option()) -> None:
         """Create or converge the cluster and registry (validate, preflight, refresh, up)."""
         cli: CliContext = ctx.obj
         config = load(cli)
@@ -171,16 +172,20 @@ def register(app: typer.Typer) -> None:
         require_tools(cli)
         client = docker(cli)
         engine: Engine = cli.engine()
-        ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
-        had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
-        try:
-            with engine_errors():
-                outputs = converge(cli, engine, stack, config, client)
-        except KeyboardInterrupt:
-            remove_half_made(engine, client, config.cluster.name, had_nodes)
-            ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
-        from .summary import summary_lines
+        with ui.messages_to_stderr(output is not Format.text):
+            ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
+            had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
+            try:
+                with engine_errors():
+                    outputs = converge(cli, engine, stack, config, client)
+            except KeyboardInterrupt:
+                remove_half_made(engine, client, config.cluster.name, had_nodes)
+                ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
+        from .summary import summary_data, summary_lines
 
+        if output is not Format.text:
+            emit({"stack": stack.stack, "configFile": str(stack.config_path), **summary_data(config, outputs)}, output)
+            return
         ui.say("")
         for line in summary_lines(config, outputs):
             ui.say(line)
@@ -218,7 +223,7 @@ def register(app: typer.Typer) -> None:
             ui.say(f"Registry {fate.container} and its images were deleted.")
 
     @app.command()
-    def preview(ctx: typer.Context) -> None:
+    def preview(ctx: typer.Context, output: Format = output_option()) -> None:
         """Show what `up` would create, update, replace or delete, without changing anything."""
         cli: CliContext = ctx.obj
         load(cli)
@@ -236,6 +241,11 @@ def register(app: typer.Typer) -> None:
 
         with engine_errors():
             counts = engine.preview(collect)
+        if output is not Format.text:
+            steps = [{"op": step.op, "name": step.name, "type": step.type} for step in planned]
+            emit({"stack": cli.target().stack, "steps": steps,
+                  "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")}}, output)
+            return
         for step in planned:
             ui.say(f"{plan_symbol(step.op)} {step.op:<8} {step.name}  ({step.type})")
         ui.say(plan_line(counts))

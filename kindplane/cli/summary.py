@@ -11,32 +11,49 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
 EXAMPLE_IMAGE = "my-app:latest"
 
 
-def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]:
-    """Stack outputs win; the config fills in whatever an older stack did not export."""
+def summary_data(config: KindplaneConfig, outputs: dict[str, Any]) -> dict[str, Any]:
+    """What `up` made, as `up -o json` prints it. Stack outputs win; the config fills in whatever
+    an older stack did not export."""
     cluster = config.cluster
     name = outputs.get("clusterName") or cluster.name
-    nodes = outputs.get("nodeNames") or node_names(cluster)
+    data: dict[str, Any] = {
+        "cluster": {"name": name, "kubeContext": kube_context(name), "nodes": list(outputs.get("nodeNames") or node_names(cluster))},
+        "registry": None,
+    }
+    if cluster.registry.enabled:
+        data["registry"] = {
+            "name": cluster.registry.name,
+            "host": outputs.get("registryHost") or registry_host_address(cluster.registry),
+            "clusterAddress": outputs.get("registryClusterAddress") or registry_cluster_address(cluster.registry),
+            "persistent": cluster.registry.persistent,
+        }
+    return data
+
+
+def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]:
+    data = summary_data(config, outputs)
+    cluster, registry = data["cluster"], data["registry"]
+    context = cluster["kubeContext"]
     lines = [
-        f"Cluster   {name} (kubectl context {kube_context(name)})",
-        f"Nodes     {', '.join(nodes)}",
+        f"Cluster   {cluster['name']} (kubectl context {context})",
+        f"Nodes     {', '.join(cluster['nodes'])}",
     ]
-    if not cluster.registry.enabled:
+    if registry is None:
         lines += [
             "Registry  disabled (set cluster.registry.enabled: true in kindplane.yaml)",
             "",
             "Next:",
-            f"  kubectl --context {kube_context(name)} get nodes",
+            f"  kubectl --context {context} get nodes",
         ]
         return lines
-    host = outputs.get("registryHost") or registry_host_address(cluster.registry)
-    in_cluster = outputs.get("registryClusterAddress") or registry_cluster_address(cluster.registry)
-    kept = " (persistent: kept on `kindplane down`)" if cluster.registry.persistent else ""
+    host = registry["host"]
+    kept = " (persistent: kept on `kindplane down`)" if registry["persistent"] else ""
     lines += [
-        f"Registry  {host} from the host and in pod specs, {in_cluster} from code inside pods{kept}",
+        f"Registry  {host} from the host and in pod specs, {registry['clusterAddress']} from code inside pods{kept}",
         "",
         "Next:",
         f"  docker tag {EXAMPLE_IMAGE} {host}/{EXAMPLE_IMAGE}",
         f"  docker push {host}/{EXAMPLE_IMAGE}",
-        f"  kubectl --context {kube_context(name)} create deployment my-app --image={host}/{EXAMPLE_IMAGE}",
+        f"  kubectl --context {context} create deployment my-app --image={host}/{EXAMPLE_IMAGE}",
     ]
     return lines

@@ -1,8 +1,10 @@
 """Console output: results on stdout, problems on stderr, never Rich markup from user data."""
 from __future__ import annotations
 
+import contextlib
+import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, NoReturn
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NoReturn
 
 import typer
 
@@ -59,3 +61,18 @@ def fail(problems: Iterable[str] | str, code: int = EXIT_FAILED) -> NoReturn:
 
 def config_failed(exc: ConfigError) -> NoReturn:
     fail([str(p) for p in exc.problems], EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def messages_to_stderr(enabled: bool = True) -> Iterator[None]:
+    """With `-o json|yaml`, stdout carries the document only: progress and notes go to stderr."""
+    console = _console(False)
+    if not enabled:
+        yield
+        return
+    saved = console.file
+    console.file = sys.stderr
+    try:
+        yield
+    finally:
+        console.file = saved

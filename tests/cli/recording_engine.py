@@ -19,6 +19,7 @@ class RecordingEngine:
     stack_exists: bool = True
     fate: Optional[RegistryFate] = None  # what the state says destroy does to the registry
     last_config: Optional[str] = None
+    stacks: list[dict[str, Any]] = field(default_factory=list)  # what list_stacks answers
     targets: list[StackTarget] = field(default_factory=list)
     calls: list[tuple[str, dict]] = field(default_factory=list)
 
@@ -49,6 +50,10 @@ class RecordingEngine:
     def registry_fate(self) -> Optional[RegistryFate]:
         self._call("registry_fate")
         return self.fate
+
+    def list_stacks(self) -> list[dict[str, Any]]:
+        self._call("list_stacks")
+        return list(self.stacks)
 
     def last_config_file(self) -> Optional[str]:
         self._call("last_config_file")

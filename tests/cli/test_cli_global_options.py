@@ -44,7 +44,7 @@ READS_CONFIG = {
 
 def test_the_tree_is_what_these_tests_cover():
     leaves = {p for p in ALL_COMMANDS if not hasattr(_command(p), "commands")}
-    assert leaves == set(READS_CONFIG) | {("init",), ("setup",)}
+    assert leaves == set(READS_CONFIG) | {("init",), ("setup",), ("ls",)}
 
 
 def _command(path):
@@ -123,3 +123,12 @@ def test_verbose_after_the_command_shows_bookkeeping_steps(cli, engine, tools, w
     assert quiet.exit_code == loud.exit_code == 0, loud.output
     assert "kindplane" not in quiet.stdout.split("\n", 1)[1]
     assert loud.stdout != quiet.stdout
+
+
+def test_ls_takes_the_project_stack_and_backend_from_either_side(cli, engine, tools, write_config):
+    path = write_config("cluster: {name: lister}\n")
+    before = cli(["-c", str(path), "--backend", "file:///tmp/flag", "ls"])
+    after = cli(["ls", "--backend", "file:///tmp/flag", "-c", str(path)])
+    assert after.exit_code == before.exit_code == 0
+    assert after.stdout == before.stdout
+    assert [(t.config_path, t.backend) for t in engine.targets] == [(path, "file:///tmp/flag")] * 2
