@@ -57,6 +57,21 @@ def print_checks(results: list["CheckResult"], details: bool) -> None:
     ui.say(summary, "red" if failures else "green")
 
 
+def show_checks(config: "KindplaneConfig", results: list["CheckResult"], output: Any, details: bool) -> None:
+    """Prints the checks as text or a document, then exits 1 when one failed."""
+    import typer
+
+    from .context import EXIT_FAILED
+    from .output import Format, emit
+
+    if output is Format.text:
+        print_checks(results, details)
+    else:
+        emit(checks_report(config, results), output)
+    if any(not r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
 def checks_report(config: "KindplaneConfig", results: list["CheckResult"]) -> dict:
     """The JSON/YAML document of `status -o json` and `doctor -o json`."""
     return {

@@ -6,9 +6,9 @@ from typing import Optional
 import typer
 
 from . import ui
-from .checks_view import checks_report, print_checks, run_checks
-from .context import EXIT_FAILED, EXIT_USAGE
-from .output import Format, emit, output_option
+from .checks_view import run_checks, show_checks
+from .context import EXIT_USAGE
+from .output import Format, output_option
 
 
 def register(app) -> None:
@@ -33,11 +33,4 @@ def doctor(
         ref = parse_image_ref(image) if image is not None else None
     except ImageRefError as exc:
         ui.fail(str(exc), EXIT_USAGE)
-    config, results = run_checks(ctx, ref)
-    output = Format.json if as_json else output
-    if output is Format.text:
-        print_checks(results, details=True)
-    else:
-        emit(checks_report(config, results), output)
-    if any(not r.ok for r in results):
-        raise typer.Exit(EXIT_FAILED)
+    show_checks(*run_checks(ctx, ref), Format.json if as_json else output, details=True)
