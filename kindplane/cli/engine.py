@@ -133,6 +133,8 @@ class PulumiEngine:
     def __init__(self, target: StackTarget):
         self.target = target
         self._stack_obj = None
+        # The exported state, read once between changes: up's checks ask it three questions.
+        self._deployment_cache: Optional[dict] = None
         self._diagnostics: list[str] = []
         self._program_errors: list[str] = []
 
@@ -273,11 +275,14 @@ class PulumiEngine:
     def refresh(self, on_step: OnStep) -> None:
         stack = self._stack()
         # clear_pending_creates: an interrupted create must not block the next run.
+        self._deployment_cache = None
         self._run(lambda: stack.refresh(on_event=self._on_event(on_step), clear_pending_creates=True, color="never"))
+        self._deployment_cache = None
 
     def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]:
         stack = self._stack(create=True)
         replace = self._cluster_urns(stack) if replace_cluster else None
+        self._deployment_cache = None
         result = self._run(lambda: stack.up(on_event=self._on_event(on_step), replace=replace, color="never"))
         return {key: out.value for key, out in result.outputs.items()}
 
@@ -288,6 +293,7 @@ class PulumiEngine:
 
     def destroy(self, on_step: OnStep) -> None:
         stack = self._stack()
+        self._deployment_cache = None
         self._run(lambda: stack.destroy(on_event=self._on_event(on_step), color="never"))
 
     def list_stacks(self) -> list[dict[str, Any]]:
@@ -314,37 +320,35 @@ class PulumiEngine:
         return {key: out.value for key, out in self._run(stack.outputs).items()}
 
     def _deployment(self, stack) -> dict:
-        return self._run(stack.export_stack).deployment or {}
+        if self._deployment_cache is None:
+            self._deployment_cache = self._run(stack.export_stack).deployment or {}
+        return self._deployment_cache
+
+    def _deployment_or_empty(self) -> dict:
+        """The state, or an empty one when the stack does not exist yet (before the first up)."""
+        try:
+            stack = self._stack()
+        except NoSuchStack:
+            return {}
+        return self._deployment(stack)
 
     def _resources(self, stack) -> list[dict]:
         return list(self._deployment(stack).get("resources") or [])
 
     def managed_clusters(self) -> set[str]:
         """Clusters in the state, counting creates an interrupted run left pending."""
-        try:
-            stack = self._stack()
-        except NoSuchStack:
-            return set()
-        deployment = self._deployment(stack)
+        deployment = self._deployment_or_empty()
         return {name for r in deployment.get("resources") or [] if (name := kind_cluster_of(r))} | pending_clusters_of(deployment)
 
     def pending_clusters(self) -> set[str]:
         """Clusters whose `kind create` was cut off: kind may have left half-made nodes."""
-        try:
-            stack = self._stack()
-        except NoSuchStack:
-            return set()
-        return pending_clusters_of(self._deployment(stack))
+        return pending_clusters_of(self._deployment_or_empty())
 
     def registry_fate(self) -> Optional[RegistryFate]:
         return registry_fate_of(self._resources(self._stack()))
 
     def last_config_file(self) -> Optional[str]:
-        try:
-            stack = self._stack()
-        except NoSuchStack:
-            return None
-        return config_file_output(self._resources(stack))
+        return config_file_output(list(self._deployment_or_empty().get("resources") or []))
 
     def _cluster_urns(self, stack) -> list[str]:
         from ..core.config import load_config

@@ -122,3 +122,20 @@ def test_refresh_clears_pending_creates_and_never_colours(stub, tmp_path):
     assert "--clear-pending-creates" in refresh
     assert refresh[refresh.index("--color") + 1] == "never"
     assert refresh[refresh.index("--stack") + 1] == "dev"
+
+
+def test_up_s_questions_read_the_state_once_and_again_after_a_change(stub, tmp_path):
+    _, calls = stub
+    found = engine(tmp_path)
+
+    def exports() -> int:
+        return sum(1 for c in calls() if c["argv"][:2] == ["stack", "export"])
+
+    # What converge asks before it refreshes: one `pulumi stack export`, not three.
+    assert found.last_config_file() is None
+    assert found.managed_clusters() == {"shop"}
+    assert found.pending_clusters() == set()
+    assert exports() == 1
+    found.refresh(lambda step: None)  # the state may have changed: read it again
+    assert found.managed_clusters() == {"shop"}
+    assert exports() == 2
