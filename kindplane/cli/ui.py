@@ -30,7 +30,7 @@ def _console(stderr: bool) -> "Console":
 def __getattr__(name: str) -> Any:
     """`ui.out`, `ui.err` and `ui.Text` load Rich on first use: `--help` never needs it."""
     if name in ("out", "err"):
-        return _console(stderr=name == "err")
+        return _console(name == "err")  # positional, as everywhere: lru_cache keys on the call form
     if name == "Text":
         from rich.text import Text
 
@@ -70,9 +70,11 @@ def messages_to_stderr(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
-    saved = console.file
+    # Rich's `file` property resolves sys.stdout at each print unless a file was set; restoring
+    # the raw attribute keeps that (test runners swap sys.stdout between commands).
+    saved = console._file
     console.file = sys.stderr
     try:
         yield
     finally:
-        console.file = saved
+        console._file = saved

@@ -63,3 +63,15 @@ def test_ls_of_an_empty_backend_says_how_to_make_a_stack(cli, engine, tools, wri
     result = cli(["ls", "-c", str(write_config("cluster: {name: any}\n"))])
     assert result.exit_code == 0
     assert "`kindplane up` creates one." in result.stdout
+
+
+def test_messages_to_stderr_moves_every_way_of_printing_results(capsys):
+    from kindplane.cli import ui
+
+    with ui.messages_to_stderr():
+        ui.say("said")
+        ui.out.print("printed")  # what Progress and the summary use
+    ui.say("after")
+    captured = capsys.readouterr()
+    assert captured.out == "after\n"
+    assert captured.err == "said\nprinted\n"
