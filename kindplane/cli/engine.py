@@ -6,6 +6,8 @@ with a recording double of `Engine`.
 """
 from __future__ import annotations
 
+from datetime import timezone
+
 import os
 import shlex
 from dataclasses import dataclass
@@ -308,7 +310,8 @@ class PulumiEngine:
             outputs = self._run(lambda: workspace.stack_outputs(summary.name))
             found.append({
                 "stack": summary.name,
-                "lastUpdate": summary.last_update,
+                # The Automation API parses Pulumi's UTC timestamp without a zone; scripts get ISO 8601 text.
+                "lastUpdate": summary.last_update.replace(tzinfo=timezone.utc).isoformat() if summary.last_update else None,
                 "resourceCount": summary.resource_count,
                 "updateInProgress": summary.update_in_progress,
                 "outputs": {key: out.value for key, out in outputs.items() if not out.secret},

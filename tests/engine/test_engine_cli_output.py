@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import yaml
 
@@ -32,7 +33,9 @@ def test_up_preview_ls_and_status_print_documents_scripts_can_read(new_project):
     assert (row["cluster"], row["registry"], row["configFile"]) == (
         project.cluster, made["registry"]["host"], str(project.config_path.resolve()))
     assert row["resourceCount"] == len(project.export()["deployment"]["resources"])
-    assert row["lastUpdate"] and row["updateInProgress"] is False
+    assert row["updateInProgress"] is False
+    updated = datetime.fromisoformat(row["lastUpdate"])  # text, not a YAML timestamp
+    assert isinstance(row["lastUpdate"], str) and abs((datetime.now(timezone.utc) - updated).total_seconds()) < 600
 
     table = project.kindplane("ls", "-c", config).stdout.splitlines()
     assert table[0].split() == ["STACK", "CLUSTER", "REGISTRY", "MIRRORS", "LAST", "UPDATE", "RESOURCES"]
