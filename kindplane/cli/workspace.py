@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
 PROJECT = "kindplane"
 CONFIG_FILE_KEY = "kindplane:configFile"
 DEFAULT_CONFIG_FILE = "kindplane.yaml"  # Pulumi.yaml's default for kindplane:configFile
@@ -47,6 +45,8 @@ class StackTarget:
 
 
 def read_yaml(path: Path) -> dict:
+    import yaml  # lazily: `kindplane --help` loads this module but never reads a file
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
@@ -125,6 +125,8 @@ def own_project_dir(home: Path) -> Path:
 
 def write_own_project(project_dir: Path, backend: str) -> None:
     """kindplane's own project: same name and program as a kindplane project, its own stacks."""
+    import yaml
+
     project_dir.mkdir(parents=True, exist_ok=True)
     settings = {
         "name": PROJECT,

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import re
-from importlib import metadata
 
 MIN_PULUMI_DOCKER = (5, 1)
 MIN_PULUMI_CLI = (3, 174, 0)
@@ -32,6 +31,8 @@ class VersionTooOld(RuntimeError):
 
 
 def check_provider_versions() -> None:
+    from importlib import metadata  # lazily: only the Pulumi program asks
+
     found = parse_version(metadata.version("pulumi-docker"))
     if found < MIN_PULUMI_DOCKER:
         raise VersionTooOld(
