@@ -1,11 +1,10 @@
 """Docker tests: every test here is marked `docker` and uses the harness fixtures.
 
 With CI=true a Docker test may not skip: a skip there means the harness is broken, so it is
-turned into a failure (require_docker already fails instead of skipping when CI is set).
+turned into a failure by tests/conftest.py (require_docker already fails instead of skipping in CI).
 """
 import pytest
 
-from harness.docker_env import in_ci
 from harness.fixtures import *  # noqa: F401,F403
 
 
@@ -20,10 +19,3 @@ def _needs_docker(docker_ready):
     """Every test here needs the engine, including those that only run the kind stand-in."""
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.skipped and in_ci() and item.get_closest_marker("docker"):
-        report.outcome = "failed"
-        report.longrepr = f"CI=true: Docker test skipped ({report.longrepr}); it must run in CI"

@@ -1,0 +1,20 @@
+"""One rule for the whole suite: with CI=true a `docker` or `engine` test may not skip.
+
+A skip there means the harness is broken (Docker, the toolchain or an API server missing), so
+it is reported as a failure. Locally such tests skip with the reason.
+"""
+import pytest
+
+from harness.docker_env import in_ci
+
+MUST_RUN_IN_CI = ("engine", "docker")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    marker = next((m for m in MUST_RUN_IN_CI if item.get_closest_marker(m)), None)
+    if report.skipped and marker and in_ci():
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: {marker} test skipped ({report.longrepr}); it must run in CI"
