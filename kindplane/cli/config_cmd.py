@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
             config = ctx.obj.load()
         except ConfigError as exc:
             ui.config_failed(exc)
+        ui.config_warnings(ctx.obj.config_path, config.cluster)  # stderr: stdout stays kind's input
         sys.stdout.write(kind_config_yaml(config.cluster))  # raw: pipe it straight into kind
 
     app.add_typer(group, name="config")
