@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,34 +21,12 @@ from kindplane.core.naming import CERTS_DIR, node_names, registry_cluster_addres
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 from kindplane.core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 from kindplane.ops.preflight import KIND_CLUSTER_LABEL
+from support.guide import GUIDE, blocks, commands, pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-GUIDE = (ROOT / "docs" / "local-registry-guide.md").read_text()
 EXAMPLE = load_config(ROOT / "kindplane.yaml").cluster
 REGISTRY = EXAMPLE.registry
 PROGRAMS = {"docker", "curl", "kubectl", "kindplane"}
-
-
-def blocks(language: str) -> list[str]:
-    fence = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.M | re.S)
-    return [textwrap.dedent(m.group(3)) for m in fence.finditer(GUIDE) if m.group(2) == language]
-
-
-def commands() -> list[str]:
-    lines = [line.strip() for block in blocks("bash") for line in block.splitlines()]
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def pipeline(command: str) -> list[list[str]]:
-    words = shlex.split(command)
-    parts, current = [], []
-    for word in words:
-        if word == "|":
-            parts.append(current)
-            current = []
-        else:
-            current.append(word)
-    return parts + [current]
 
 
 def test_the_guide_has_the_commands_it_should():
