@@ -82,6 +82,15 @@ def test_node_image_wins_and_then_the_version_warns_about_nothing():
     assert warnings(text) == []
 
 
+def test_an_unquoted_minor_is_a_yaml_number_and_the_error_says_to_quote_it():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("cluster: {name: dev, kubernetesVersion: 1.30}")
+    assert [str(p) for p in caught.value.problems] == [
+        'kindplane.yaml: cluster.kubernetesVersion: must be a string, got the number 1.3; write it in '
+        'quotes, e.g. "1.31" (unquoted, YAML reads 1.30 as 1.3)'
+    ]
+
+
 @pytest.mark.parametrize("bad", ["1", "1.31.4.2", "latest", "1.31-rc.1", "v"])
 def test_anything_else_is_not_a_version(bad):
     with pytest.raises(ConfigError) as caught:
