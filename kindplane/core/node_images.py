@@ -2,7 +2,8 @@
 
 kind only promises that a node image works with the kind release it was built for, and only
 the digest identifies that build (tags are re-pushed), so a minor such as "1.31" resolves to the
-exact `kindest/node:v1.31.x@sha256:…` listed in that release's notes. The table lives in
+exact `kindest/node:v1.31.x@sha256:…` listed in that release's notes; a full version is used as
+written (warned about when the release does not list it). The table lives in
 data/kind_node_images.json with its source; ops.tools.KIND_VERSION must name the same release
 (a unit test checks it).
 """
@@ -64,9 +65,11 @@ def resolve_node_image(version: str) -> ResolvedImage:
     published = table.images.get(minor)
     if len(parts) == 2:
         return ResolvedImage(published)  # normalize_version guarantees the minor is listed
-    if published and published.startswith(f"kindest/node:v{version}@"):
-        return ResolvedImage(published)
+    # A full version renders as it always has (no digest added): the kind config is the cluster's
+    # replacement trigger, so changing it for an existing stack would recreate the cluster.
     image = f"kindest/node:v{version}"
+    if published and published.startswith(f"{image}@"):
+        return ResolvedImage(image)
     if published:
         offer = f"it publishes {published.split('@')[0]} for {minor}; use kubernetesVersion \"{minor}\""
     else:

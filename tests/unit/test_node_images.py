@@ -46,9 +46,17 @@ def test_the_data_file_ships_inside_the_package():
     assert raw["images"]["1.33"].startswith("kindest/node:v1.33.1@sha256:0500722")
 
 
-@pytest.mark.parametrize("version", ["1.31", "v1.31", "1.31.9"])
-def test_a_minor_or_the_published_patch_gets_the_image_with_its_digest_on_every_node(version):
+@pytest.mark.parametrize("version", ["1.31", "v1.31"])
+def test_a_minor_gets_the_published_image_with_its_digest_on_every_node(version):
     assert images(f'cluster: {{name: dev, nodes: {{workers: 2}}, kubernetesVersion: "{version}"}}') == {DIGEST_131}
+    assert warnings(f'cluster: {{name: dev, kubernetesVersion: "{version}"}}') == []
+
+
+@pytest.mark.parametrize("version", ["1.31.9", "v1.31.9"])
+def test_a_full_version_renders_as_before_so_existing_clusters_are_not_replaced(version):
+    # The kind config is the cluster's replacement trigger: adding a digest here would recreate
+    # every cluster made from `kubernetesVersion: 1.31.9` by an older kindplane.
+    assert images(f'cluster: {{name: dev, kubernetesVersion: "{version}"}}') == {"kindest/node:v1.31.9"}
     assert warnings(f'cluster: {{name: dev, kubernetesVersion: "{version}"}}') == []
 
 
