@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
             config = ctx.obj.load()
         except ConfigError as exc:
             ui.config_failed(exc)
+        ui.config_warnings(ctx.obj.config_path, config.cluster)  # stderr: stdout stays kind's input
         text = kind_config_yaml(config.cluster)
         if output is Format.json:
             import yaml

@@ -168,6 +168,7 @@ def register(app: typer.Typer) -> None:
         """Create or converge the cluster and registry (validate, preflight, refresh, up)."""
         cli: CliContext = ctx.obj
         config = load(cli)
+        ui.config_warnings(cli.config_path, config.cluster)
         stack = target(cli)
         require_tools(cli)
         client = docker(cli)

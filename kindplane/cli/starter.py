@@ -7,8 +7,9 @@ STARTER = """\
 cluster:
   # Kind cluster name (lower-case letters, digits and '-'); kubectl context: kind-<name>.
   name: {name}
-  # Node image version (kindest/node:v<version>); leave out for kind's default.
-  # kubernetesVersion: 1.31.0
+  # Kubernetes minor ("1.31": the node image, by digest, that the pinned kind publishes for it);
+  # leave out for kind's default.
+  # kubernetesVersion: "1.31"
   nodes:
     controlPlane: 1
     workers: 0

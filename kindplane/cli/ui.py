@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from ..core.config import ClusterConfig
     from ..core.errors import ConfigError
 
     out: Console
@@ -57,6 +58,14 @@ def fail(problems: Iterable[str] | str, code: int = EXIT_FAILED) -> NoReturn:
     for line in [problems] if isinstance(problems, str) else problems:
         _console(True).print(Text(f"error: {line}", style="red"))
     raise typer.Exit(code)
+
+
+def config_warnings(file: object, cluster: "ClusterConfig") -> None:
+    """One `warning:` line (stderr) per setting kindplane overrides or cannot vouch for."""
+    from ..core.config_warnings import config_warnings as found
+
+    for warning in found(cluster):
+        warn(f"warning: {file}: {warning}")
 
 
 def config_failed(exc: ConfigError) -> NoReturn:

@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         except ConfigError as exc:
             ui.config_failed(exc)
         cluster = config.cluster
+        ui.config_warnings(cli.config_path, cluster)
         registry = cluster.registry
         where = f"registry {registry.name} on localhost:{registry.port}" if registry.enabled else "no registry"
         ui.say(f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green")

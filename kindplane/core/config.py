@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .errors import ConfigError, ConfigProblem
 from .image_ref import ImageRefError, parse_image_ref
 from .config_file import DEFAULT_FILE
+from .kind_fragment import KindFragment
+from .node_images import KUBERNETES_VERSION, normalize_version, resolve_node_image
 from .node_names import longest_node_name
 
 # A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
@@ -27,7 +29,6 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 KIND_CLUSTER_NAME_MAX = 50
 # Linux host names (and DNS labels) stop at 63 characters; kind uses the node name as both.
 HOSTNAME_MAX = 63
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
 _MAX_NODES = 50
 
 
@@ -78,9 +79,7 @@ def _image_ref(value: str) -> str:
 
 
 def _version(value: str) -> str:
-    if not _VERSION.match(value):
-        raise ValueError(f"must be a Kubernetes version such as 1.31.0, got {value!r}")
-    return value.lstrip("v")
+    return normalize_version(value)  # "1.31" must be a minor the pinned kind publishes
 
 
 # json_schema_extra only documents the rules for editors; the validators above enforce them
@@ -146,8 +145,12 @@ class ClusterConfig(_Model):
     name: DnsLabel = Field(description="Kind cluster name (a DNS-1123 label)")
     kubernetes_version: Optional[Annotated[str, AfterValidator(_version)]] = Field(
         None, alias="kubernetesVersion",
-        description="Uses kindest/node:v<version> unless nodeImage is set",
-        json_schema_extra={"pattern": _VERSION.pattern},
+        description=(
+            "Kubernetes version: a minor such as \"1.31\" uses the node image (with digest) that the "
+            "pinned kind release publishes for it; a full version uses kindest/node:v<version>. "
+            "Ignored when nodeImage is set"
+        ),
+        json_schema_extra={"pattern": KUBERNETES_VERSION.pattern},
     )
     node_image: Optional[Annotated[str, AfterValidator(_image_ref)]] = Field(
         None, alias="nodeImage", description="Kind node image; wins over kubernetesVersion"
@@ -160,6 +163,14 @@ class ClusterConfig(_Model):
     )
     extra_mounts: list[ExtraMount] = Field(
         default_factory=list, alias="extraMounts", description="Host paths mounted into every node"
+    )
+    ingress: bool = Field(
+        False,
+        description="Label the first control plane ingress-ready=true and forward host ports 80 and 443 to it (kind's ingress guide)",
+    )
+    kind: KindFragment = Field(
+        default_factory=KindFragment,
+        description="kind v1alpha4 Cluster fields kindplane does not model, merged into the generated config; kindplane's own settings win",
     )
 
     @model_validator(mode="after")
@@ -182,18 +193,26 @@ class ClusterConfig(_Model):
             seen.setdefault(key, i)
             if self.registry.enabled and mapping.host_port == self.registry.port and mapping.protocol == "TCP":
                 problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is the registry port (cluster.registry.port); pick another hostPort"))
+            if self.ingress and mapping.host_port in INGRESS_PORTS and mapping.protocol == "TCP":
+                problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another hostPort or drop ingress"))
+        if self.ingress and self.registry.enabled and self.registry.port in INGRESS_PORTS:
+            problems.append(("registry.port", f"{self.registry.port} is forwarded by cluster.ingress (80 and 443); pick another registry port"))
         if problems:
             raise _KeyedProblems(problems)
         return self
 
     @property
     def node_image_resolved(self) -> Optional[str]:
-        """nodeImage wins; else kindest/node:v<kubernetesVersion>; else None (kind's default)."""
+        """nodeImage wins; else kubernetesVersion's image (node_images); else None (kind's default)."""
         if self.node_image:
             return self.node_image
         if self.kubernetes_version:
-            return f"kindest/node:v{self.kubernetes_version}"
+            return resolve_node_image(self.kubernetes_version).image
         return None
+
+
+# cluster.ingress forwards these host ports to the first control plane (TCP).
+INGRESS_PORTS = (80, 443)
 
 
 class KindplaneConfig(_Model):
@@ -297,6 +316,8 @@ def _message(err: dict, loc: list, data: Any) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return f"must be true or false, got {_show(value)}"
     if kind == "string_type":
+        if isinstance(value, float):  # YAML read `1.30` as the number 1.3: only quotes keep it
+            return f"must be a string, got the number {value!r}; write it in quotes, e.g. \"1.31\" (unquoted, YAML reads 1.30 as 1.3)"
         return f"must be a string, got {_show(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a mapping, got {_show(value)}"

@@ -78,7 +78,7 @@ def test_port_mapping_defaults():
         ("cluster: {name: d, extraMounts: [{hostPath: /src, containerPath: src}]}",
          "kindplane.yaml: cluster.extraMounts[0].containerPath: must be an absolute path inside the node, got 'src'"),
         ("cluster: {name: d, kubernetesVersion: latest}",
-         "kindplane.yaml: cluster.kubernetesVersion: must be a Kubernetes version such as 1.31.0, got 'latest'"),
+         "kindplane.yaml: cluster.kubernetesVersion: must be a Kubernetes version such as 1.31 or 1.31.9, got 'latest'"),
         ("cluster: {name: d, nodeImage: 'x y'}",
          "kindplane.yaml: cluster.nodeImage: must be an image reference such as kindest/node:v1.31.0, got 'x y'"),
         ("cluster: {}", "kindplane.yaml: cluster.name: is required"),

@@ -1,15 +1,32 @@
-"""ClusterConfig → kind's `Cluster` (kind.x-k8s.io/v1alpha4) document."""
+"""ClusterConfig → kind's `Cluster` (kind.x-k8s.io/v1alpha4) document.
+
+kindplane's own settings first (kindplane_kind_config), then the user's `cluster.kind` fragment
+merged over them (kind_merge), kindplane winning where both set the same thing.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import yaml
 
-from ..config import ClusterConfig
+from ..config import INGRESS_PORTS, ClusterConfig
 from .containerd import config_path_patch
+from .kind_merge import KindWarning, merge_fragment
+
+INGRESS_LABEL = {"ingress-ready": "true"}  # what kind's ingress guide's controllers select on
 
 
 def kind_config(cluster: ClusterConfig) -> dict[str, Any]:
+    return merge_fragment(kindplane_kind_config(cluster), cluster).doc
+
+
+def kind_config_warnings(cluster: ClusterConfig) -> list[KindWarning]:
+    """Where cluster.kind asks for something kindplane's own settings override (key path, why)."""
+    return merge_fragment(kindplane_kind_config(cluster), cluster).warnings
+
+
+def kindplane_kind_config(cluster: ClusterConfig) -> dict[str, Any]:
+    """The document from kindplane's own keys only (nodes, image, mounts, ports, ingress, registry)."""
     image = cluster.node_image_resolved
     mounts = [
         {"hostPath": m.host_path, "containerPath": m.container_path, "readOnly": m.read_only}
@@ -24,11 +41,18 @@ def kind_config(cluster: ClusterConfig) -> dict[str, Any]:
         }
         for p in cluster.port_mappings
     ]
+    if cluster.ingress:
+        ports = [
+            {"containerPort": port, "hostPort": port, "listenAddress": "127.0.0.1", "protocol": "TCP"}
+            for port in INGRESS_PORTS
+        ] + ports
 
     def node(role: str, first: bool) -> dict[str, Any]:
         entry: dict[str, Any] = {"role": role}
         if image:
             entry["image"] = image
+        if first and cluster.ingress:
+            entry["labels"] = dict(INGRESS_LABEL)
         if mounts:
             entry["extraMounts"] = [dict(m) for m in mounts]
         # Host ports can be bound once only: kind's convention is the first control plane.
