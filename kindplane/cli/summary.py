@@ -31,6 +31,8 @@ def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]
     host = outputs.get("registryHost") or registry_host_address(cluster.registry)
     in_cluster = outputs.get("registryClusterAddress") or registry_cluster_address(cluster.registry)
     kept = " (persistent: kept on `kindplane down`)" if cluster.registry.persistent else ""
+    if cluster.registry.external:
+        kept = " (external: shared, never deleted by this stack)"
     lines += [
         f"Registry  {host} from the host and in pod specs, {in_cluster} from code inside pods{kept}",
         "",

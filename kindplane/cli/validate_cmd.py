@@ -20,4 +20,10 @@ def register(app: typer.Typer) -> None:
         cluster = config.cluster
         registry = cluster.registry
         where = f"registry {registry.name} on localhost:{registry.port}" if registry.enabled else "no registry"
+        if registry.enabled and registry.external:
+            where = f"external registry {registry.name} (its port is read from Docker at up)"
         ui.say(f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green")
+        from ..core.config_warnings import config_warnings
+
+        for warning in config_warnings(config, str(cli.config_path)):
+            ui.warn(f"warning: {warning}")
