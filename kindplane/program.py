@@ -9,7 +9,7 @@ import pulumi
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
-from .ops.shared_registry import SharedRegistryFound, find_shared_registry
+from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.versions import VersionTooOld, check_provider_versions
@@ -46,13 +46,6 @@ def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistry
     except DockerUnavailable as exc:
         # Without Docker the registry's port is unknown: nothing sensible can be planned.
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
-
-
-def with_registry_port(config: KindplaneConfig, port: int) -> KindplaneConfig:
-    """The config with the port the external registry really publishes (hosts.toml, ConfigMap)."""
-    registry = config.cluster.registry.model_copy(update={"port": port})
-    cluster = config.cluster.model_copy(update={"registry": registry})
-    return config.model_copy(update={"cluster": cluster})
 
 
 def build(

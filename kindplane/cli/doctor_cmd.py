@@ -42,7 +42,7 @@ def doctor(
         ref = parse_image_ref(image) if image is not None else None
     except ImageRefError as exc:
         ui.fail(str(exc), EXIT_USAGE)
-    results = run_doctor(config, ref, kindplane_argv(cli))
+    results = run_doctor(live_registry_port(config), ref, kindplane_argv(cli))
     failures = [r for r in results if not r.ok]
     if as_json:
         typer.echo(json.dumps({"ok": not failures, "checks": [r.as_dict() for r in results]}, indent=2))
@@ -71,3 +71,15 @@ def kindplane_argv(cli: CliContext) -> list[str]:
         argv += ["-s", cli.stack]
     return argv
 
+
+
+def live_registry_port(config):
+    """external: true: check the port the registry publishes now; if it cannot be read, the
+    registry checks themselves say why (missing, stopped)."""
+    from ..ops.docker_lookup import AdoptionError, DockerUnavailable
+    from ..ops.shared_registry import with_live_port
+
+    try:
+        return with_live_port(config)
+    except (AdoptionError, DockerUnavailable):
+        return config

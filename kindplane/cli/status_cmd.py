@@ -14,8 +14,11 @@ def register(app: typer.Typer) -> None:
         """Check the cluster's nodes, the registry container and API, hosts.toml, the ConfigMap."""
         from ..ops.status import gather
 
+        from .doctor_cmd import live_registry_port
+
         config = load(ctx.obj)
-        checks = gather(config, docker(ctx.obj))
+        client = docker(ctx.obj)
+        checks = gather(live_registry_port(config), client)
         for check in checks:
             mark, style = ("ok", "green") if check.ok else ("FAIL", "red")
             line = ui.Text.assemble((f"{mark:<5}", style), f"{check.label}: {check.detail}")

@@ -14,7 +14,7 @@ from ..core.naming import REGISTRY_CONTAINER_PORT
 from .docker_lookup import AdoptionError, docker_client, inspect_container, is_kindplane_registry, owner_of, port_bindings
 
 if TYPE_CHECKING:
-    from ..core.config import RegistryConfig
+    from ..core.config import KindplaneConfig, RegistryConfig
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,22 @@ def shared_registry_from(attrs: Optional[dict], registry: RegistryConfig, owner:
 def find_shared_registry(registry: RegistryConfig, owner: str, client: Any = None) -> SharedRegistryFound:
     client = client or docker_client()
     return shared_registry_from(inspect_container(client, registry.name), registry, owner)
+
+
+def with_registry_port(config: KindplaneConfig, port: int) -> KindplaneConfig:
+    """The config with the port the external registry really publishes (hosts.toml, ConfigMap)."""
+    registry = config.cluster.registry.model_copy(update={"port": port})
+    cluster = config.cluster.model_copy(update={"registry": registry})
+    return config.model_copy(update={"cluster": cluster})
+
+
+def with_live_port(config: KindplaneConfig, client: Any = None) -> KindplaneConfig:
+    """For `registry`, `status` and `doctor`: an external registry's address is its live port.
+
+    AdoptionError (missing, stopped, unpublished) and DockerUnavailable are the caller's to report.
+    """
+    registry = config.cluster.registry
+    if not (registry.enabled and registry.external):
+        return config
+    found = find_shared_registry(registry, owner="", client=client)  # "": no stack is the owner here
+    return with_registry_port(config, found.port)

@@ -7,9 +7,12 @@ fetch through hosts.toml. The same nodes are what `down` finds as the registry's
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness.docker_env import docker
+from harness.engine import REPO
 from harness.names import free_port, unique_name
 from harness.registry import inspect, remove_container, wait_for_registry
 from harness.shell import run_program_command
@@ -92,3 +95,33 @@ def test_a_port_mapping_on_the_external_registrys_port_is_refused(script_registr
         f"portMappings[0].hostPort: {port} is the port the external registry {registry} publishes; "
         "pick another hostPort in kindplane.yaml"
     ]
+
+
+def test_registry_and_doctor_commands_use_the_external_registrys_live_port(script_registry, app_image, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    registry, port = script_registry
+    push_to(f"localhost:{port}", app_image, "shared/app:v1")
+    path = tmp_path / "kindplane.yaml"
+    path.write_text(external_config(unique_name("kpt-ext"), registry))
+
+    # This checkout's kindplane, never whatever checkout an editable install points at.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+
+    def kindplane(*args):
+        return subprocess.run([sys.executable, "-m", "kindplane", "-c", str(path), *args],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+
+    listed = kindplane("registry", "ls", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert f"localhost:{port}" in listed.stdout and "shared/app" in listed.stdout
+    checks = {c["name"]: c for c in json.loads(kindplane("doctor", "--json").stdout)["checks"]}
+    assert checks[f"GET http://localhost:{port}/v2/"]["status"] == "ok"
+    assert checks[f"registry published on 127.0.0.1:{port} only"]["status"] == "ok"
+
+    docker("stop", registry)
+    stopped = kindplane("registry", "ls")
+    assert stopped.returncode == 1
+    assert f"the external registry container {registry!r} is exited, not running" in stopped.stderr
