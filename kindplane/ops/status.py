@@ -51,7 +51,7 @@ def registry_checks(registry: RegistryConfig, client: Any, http_get=None) -> lis
     attrs = inspect_container(client, registry.name)
     if attrs is None:
         return [Check(label, False, "container missing", UP)]
-    if not is_kindplane_registry(attrs):
+    if not is_kindplane_registry(attrs) and not registry.external:  # external: anyone's registry will do
         return [Check(label, False, "a container of this name exists but kindplane did not create it", f"docker rm -f {registry.name} && {UP}")]
     state = (attrs.get("State") or {}).get("Status", "unknown")
     checks = [Check(label, state == "running", f"container {state}", "" if state == "running" else f"docker start {registry.name}")]
