@@ -236,3 +236,16 @@ def test_users_are_looked_for_on_one_containerd_node_of_each_other_cluster():
         node("e2e-worker", "e2e", "worker"),
     ]
     assert one_node_per_cluster(containers, "dev") == {"e2e": "id-e2e-worker", "ha": "id-ha-control-plane"}
+
+
+def test_the_environment_component_alone_asks_for_the_looked_up_registry():
+    from kindplane.core.components import Environment
+    from kindplane.ops.shared_registry import with_registry_port
+
+    with pytest.raises(ValueError, match="cluster.registry.external is true: pass shared_registry_id"):
+        run_program(lambda: Environment("lib", parse_config(EXTERNAL)))
+    config = with_registry_port(parse_config(EXTERNAL), 5444)
+    result = run_program(lambda: Environment("lib", config, shared_registry_id=SCRIPT_ID))
+    assert result.resources["lib-wiring-network"].inputs["triggers"] == [SCRIPT_ID]
+    assert result.of_type(CONTAINER) == []
+    assert "/etc/containerd/certs.d/localhost:5444" in result.resources["lib-wiring-hosts-e2e-worker"].inputs["create"]

@@ -35,7 +35,12 @@ class Environment(pulumi.ComponentResource):
         self.wiring = None
         if spec.registry.enabled and spec.registry.external:
             if shared_registry_id is None:
-                raise ValueError("external registry: the program must look its container up first")
+                # core never touches Docker: kindplane.program looks the registry up first.
+                raise ValueError(
+                    "cluster.registry.external is true: pass shared_registry_id (the running registry's "
+                    "container ID) and a config carrying its port; kindplane.ops.shared_registry."
+                    "find_shared_registry and with_registry_port give both"
+                )
             self.registry = SharedRegistry(f"{name}-registry", spec.registry, shared_registry_id, opts=child)
         elif spec.registry.enabled:
             # Created first: kind nodes should find it as soon as they start pulling.
