@@ -103,7 +103,14 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
         find_kept_registry(registry, owner, client)
     except AdoptionError as exc:
         return [str(exc)]
-    if port_is_free(registry.port, registry.listen_address):
+    try:
+        free = port_is_free(registry.port, registry.listen_address)
+    except OSError as exc:  # EADDRNOTAVAIL: not an address of this host (or IPv6 is off)
+        return [
+            f"cannot bind {registry.listen_address} (cluster.registry.listenAddress): {exc.strerror or exc}; "
+            f"use an address of this host, such as 127.0.0.1 or 0.0.0.0"
+        ]
+    if free:
         return []
     ours = inspect_container(client, registry.name)
     if ours is not None and is_kindplane_registry(ours) and _publishes(ours, registry.port):

@@ -249,3 +249,14 @@ def test_the_environment_component_alone_asks_for_the_looked_up_registry():
     assert result.resources["lib-wiring-network"].inputs["triggers"] == [SCRIPT_ID]
     assert result.of_type(CONTAINER) == []
     assert "/etc/containerd/certs.d/localhost:5444" in result.resources["lib-wiring-hosts-e2e-worker"].inputs["create"]
+
+
+def test_a_listen_address_this_host_does_not_have_is_refused_before_anything(monkeypatch):
+    from kindplane.ops import preflight
+
+    monkeypatch.setattr(preflight, "find_kept_registry", lambda registry, owner, client: None)
+    spec = parse_config("cluster: {name: d, registry: {enabled: true, listenAddress: 203.0.113.9}}").cluster.registry
+    assert preflight.registry_problems(spec, None, OWNER) == [
+        "cannot bind 203.0.113.9 (cluster.registry.listenAddress): Cannot assign requested address; "
+        "use an address of this host, such as 127.0.0.1 or 0.0.0.0"
+    ]
