@@ -260,3 +260,16 @@ def test_a_listen_address_this_host_does_not_have_is_refused_before_anything(mon
         "cannot bind 203.0.113.9 (cluster.registry.listenAddress): Cannot assign requested address; "
         "use an address of this host, such as 127.0.0.1 or 0.0.0.0"
     ]
+
+
+def test_doctor_checks_the_published_address_against_listen_address():
+    from kindplane.ops.doctor import Doctor
+
+    def published(text, host_ip):
+        doctor = Doctor(parse_config(text))
+        doctor.registry_attrs = script_registry() | {"NetworkSettings": {"Ports": {"5000/tcp": [{"HostIp": host_ip, "HostPort": "5001"}]}}}
+        return doctor.check_loopback_only()
+
+    everywhere = "cluster: {name: d, registry: {enabled: true, listenAddress: 0.0.0.0}}"
+    assert (published(everywhere, "0.0.0.0").name, published(everywhere, "0.0.0.0").status) == ("registry published on 0.0.0.0:5001 only", "ok")
+    assert published("cluster: {name: d, registry: {enabled: true}}", "0.0.0.0").detail.startswith("publishes 0.0.0.0:5001 (reachable from other machines)")
