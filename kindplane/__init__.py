@@ -18,6 +18,7 @@ _PUBLIC = {
     "KindCluster": "core.components",
     "LocalRegistry": "core.components",
     "RegistryWiring": "core.components",
+    "SharedRegistry": "core.components",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -7,8 +7,9 @@ from typing import Callable, Optional
 import pulumi
 
 from .core.components import Environment
-from .core.config import DEFAULT_FILE, KindplaneConfig, load_config
+from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
+from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.versions import VersionTooOld, check_provider_versions
@@ -17,6 +18,7 @@ CONFIG_NAMESPACE = "kindplane"
 CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the project directory
 
 AdoptionLookup = Callable[[KindplaneConfig, str], Optional[str]]
+SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 
 
 def this_stack() -> str:
@@ -38,11 +40,29 @@ def docker_adoption_lookup(config: KindplaneConfig, owner: str) -> Optional[str]
         return None
 
 
-def build(config: KindplaneConfig, lookup: AdoptionLookup = docker_adoption_lookup) -> Environment:
+def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
+    try:
+        return find_shared_registry(registry, owner)
+    except DockerUnavailable as exc:
+        # Without Docker the registry's port is unknown: nothing sensible can be planned.
+        raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+
+
+def build(
+    config: KindplaneConfig,
+    lookup: AdoptionLookup = docker_adoption_lookup,
+    shared_lookup: SharedLookup = docker_shared_lookup,
+) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
-    env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network)
+    registry = config.cluster.registry
+    if registry.enabled and registry.external:
+        shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
+        config = with_registry_port(config, shared.port)
+        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id)
+    else:
+        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network)
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -52,13 +72,15 @@ def config_file_from_stack() -> str:
     return pulumi.Config(CONFIG_NAMESPACE).get(CONFIG_FILE_KEY) or DEFAULT_FILE
 
 
-def main(lookup: AdoptionLookup = docker_adoption_lookup) -> Optional[Environment]:
+def main(
+    lookup: AdoptionLookup = docker_adoption_lookup, shared_lookup: SharedLookup = docker_shared_lookup
+) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup)
+        env = build(config, lookup, shared_lookup)
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
         return env

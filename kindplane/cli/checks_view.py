@@ -25,7 +25,19 @@ def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["Kindplane
         config = cli.load()
     except ConfigError as exc:
         ui.config_failed(exc)
-    return config, run_doctor(config, image, kindplane_argv(cli))
+    return config, run_doctor(live_registry_port(config), image, kindplane_argv(cli))
+
+
+def live_registry_port(config: "KindplaneConfig") -> "KindplaneConfig":
+    """external: true: check the port the registry publishes now; if it cannot be read, the
+    registry checks themselves say why (missing, stopped)."""
+    from ..ops.docker_lookup import AdoptionError, DockerUnavailable
+    from ..ops.shared_registry import with_live_port
+
+    try:
+        return with_live_port(config)
+    except (AdoptionError, DockerUnavailable):
+        return config
 
 
 def kindplane_argv(cli: CliContext) -> list[str]:

@@ -24,6 +24,7 @@ __all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused"
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 CONTAINER_TYPE = "docker:index/container:Container"
 VOLUME_TYPE = "docker:index/volume:Volume"
+SHARED_REGISTRY_TYPE = "kindplane:index:SharedRegistry"  # core.components.shared_registry (not imported: slow)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class RegistryFate:
     container: str
     kept: bool
     volume: Optional[str]  # the named volume holding the images, when the state has one
+    external: bool = False  # external: true: another owner's registry, never this stack's to delete
 
 
 class Engine(Protocol):
@@ -370,7 +372,10 @@ def pending_clusters_of(deployment: dict) -> set[str]:
 def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
     container = next((r for r in resources if r.get("type") == CONTAINER_TYPE), None)
     if container is None:
-        return None
+        shared = next((r for r in resources if r.get("type") == SHARED_REGISTRY_TYPE), None)
+        if shared is None:
+            return None
+        return RegistryFate((shared.get("outputs") or {}).get("name") or "?", True, None, external=True)
     volume = next((r for r in resources if r.get("type") == VOLUME_TYPE), None)
     name = (container.get("outputs") or {}).get("name") or (container.get("inputs") or {}).get("name") or "?"
     volume_name = ((volume or {}).get("outputs") or {}).get("name") or ((volume or {}).get("inputs") or {}).get("name")

@@ -105,6 +105,8 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
     what = f"kind cluster {cluster}"
     if fate is None:
         return f"Destroy {what}?"
+    if fate.external:
+        return f"Destroy {what}? (registry {fate.container} is external: shared, left running)"
     if fate.kept:
         where = f", images in volume {fate.volume}" if fate.volume else ""
         return f"Destroy {what}? (registry {fate.container} is kept: persistent mode{where})"
@@ -112,6 +114,23 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
     if persistent_in_config:
         note = " (persistent: true in kindplane.yaml is not applied yet: run `kindplane up` first to keep it)"
     return f"Destroy {what} and DELETE registry {fate.container} with its images{note}?"
+
+
+def registry_in_use(client: Any, fate: Optional[RegistryFate], cluster: str) -> Optional[str]:
+    """A registry this down would delete while other clusters still pull through it."""
+    if fate is None or fate.kept:
+        return None
+    from ..ops.registry_users import clusters_using_registry
+
+    users = clusters_using_registry(client, fate.container, cluster)
+    if not users:
+        return None
+    return (
+        f"registry {fate.container} is also used by cluster {', '.join(users)} (its nodes' hosts.toml "
+        f"pulls through it); down would delete it and its images under them. Remove those clusters "
+        f"first, or make the registry persistent (persistent: true, then `kindplane up`), or run "
+        f"`kindplane down --force` to delete it anyway"
+    )
 
 
 def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any) -> dict[str, Any]:
@@ -194,20 +213,26 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def down(
         ctx: typer.Context,
-        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation; delete a registry other clusters still use."),
     ) -> None:
-        """Destroy the cluster and the registry (a persistent registry is kept)."""
+        """Destroy the cluster and the registry (a persistent or external registry is kept).
+
+        A non-persistent registry other running clusters pull through is not deleted unless --force.
+        """
         cli: CliContext = ctx.obj
         config = load(cli)
         stack = target(cli)
         if not force and not cli.can_prompt():
             ui.fail("refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`", EXIT_USAGE)
         require_tools(cli)
-        docker(cli)
+        client = docker(cli)
         engine = cli.engine()
         require_stack(engine)
         with engine_errors():
             fate = engine.registry_fate()
+        in_use = None if force else registry_in_use(client, fate, config.cluster.name)
+        if in_use:
+            ui.fail(in_use, EXIT_FAILED)
         if not force and not typer.confirm(down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False):
             ui.say("Nothing was changed.")
             raise typer.Exit(EXIT_FAILED)
@@ -217,7 +242,9 @@ def register(app: typer.Typer) -> None:
             with progress(cli, "Destroying") as p:
                 engine.destroy(p)
         ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")
-        if fate is not None and fate.kept:
+        if fate is not None and fate.external:
+            ui.say(f"Registry {fate.container} is external (shared): left running, still on the kind network.")
+        elif fate is not None and fate.kept:
             volume = f", images in volume {fate.volume}" if fate.volume else ""
             ui.say(f"{PRESERVED}: container {fate.container}{volume}")
         elif fate is not None:

@@ -42,6 +42,14 @@ def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
         ui.config_failed(exc)
     if not config.cluster.registry.enabled:
         ui.fail(f"the local registry is disabled in {cli.config_path} (set cluster.registry.enabled: true)")
+    if config.cluster.registry.external:
+        from ..ops.docker_lookup import AdoptionError, DockerUnavailable
+        from ..ops.shared_registry import with_live_port
+
+        try:
+            config = with_live_port(config)  # external: the port the registry publishes now
+        except (AdoptionError, DockerUnavailable) as exc:
+            ui.fail(str(exc))
     return config, config.cluster.registry
 
 

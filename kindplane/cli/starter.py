@@ -21,6 +21,12 @@ cluster:
     persistent: false
     # Container name; code inside pods reaches the registry at <name>:5000.
     name: kind-registry
+    # Another stack (or kind's registry script) already runs it: use it, never create or delete it.
+    # Then leave out port and persistent: the port is read from the running container.
+    # external: true
+    # Host address of the port (0.0.0.0 exposes the registry to the network) and its image.
+    # listenAddress: 127.0.0.1
+    # image: registry:2
   # Host ports forwarded to the first control-plane node, e.g. for a NodePort service:
   # portMappings:
   #   - containerPort: 30080

@@ -26,6 +26,7 @@ def summary_data(config: KindplaneConfig, outputs: dict[str, Any]) -> dict[str, 
             "host": outputs.get("registryHost") or registry_host_address(cluster.registry),
             "clusterAddress": outputs.get("registryClusterAddress") or registry_cluster_address(cluster.registry),
             "persistent": cluster.registry.persistent,
+            "external": cluster.registry.external,
         }
     return data
 
@@ -48,6 +49,8 @@ def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]
         return lines
     host = registry["host"]
     kept = " (persistent: kept on `kindplane down`)" if registry["persistent"] else ""
+    if registry["external"]:
+        kept = " (external: shared, never deleted by this stack)"
     lines += [
         f"Registry  {host} from the host and in pod specs, {registry['clusterAddress']} from code inside pods{kept}",
         "",

@@ -21,4 +21,6 @@ def register(app: typer.Typer) -> None:
         ui.config_warnings(cli.config_path, cluster)
         registry = cluster.registry
         where = f"registry {registry.name} on localhost:{registry.port}" if registry.enabled else "no registry"
+        if registry.enabled and registry.external:
+            where = f"external registry {registry.name} (its port is read from Docker at up)"
         ui.say(f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green")

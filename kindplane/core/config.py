@@ -98,11 +98,47 @@ class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
 
 
+DEFAULT_REGISTRY_IMAGE = "registry:2"
+# Set by the registry's owner; an `external: true` config only uses what is already running.
+OWNER_ONLY_KEYS = ("port", "persistent", "listenAddress", "image")
+
+
 class RegistryConfig(_Model):
     enabled: bool = Field(False, description="Enable local container registry")
-    port: Port = Field(5001, description="Host port for the registry (bound to 127.0.0.1)")
+    port: Port = Field(5001, description="Host port for the registry (bound to listenAddress)")
     persistent: bool = Field(False, description="Keep registry container after `kindplane down`")
     name: DnsLabel = Field("kind-registry", description="Registry container name")
+    external: bool = Field(
+        False,
+        description="Use a running registry container of this name (another stack's, kind's script's, "
+        "ctlptl's); this stack never creates or deletes it and reads its port from Docker",
+    )
+    listen_address: Annotated[str, AfterValidator(_ip_address)] = Field(
+        "127.0.0.1", alias="listenAddress",
+        description="Host address the registry port is bound to; anything but loopback exposes it to the network",
+    )
+    image: Annotated[str, AfterValidator(_image_ref)] = Field(
+        DEFAULT_REGISTRY_IMAGE, description="Registry image (a mirror of registry:2 for air-gapped setups)"
+    )
+
+    @model_validator(mode="after")
+    def _external_takes_the_owners_settings(self) -> "RegistryConfig":
+        if not self.external:
+            return self
+        problems = [("enabled", "must be true when external is true")] if not self.enabled else []
+        set_here = {(f.alias or n) for n, f in type(self).model_fields.items() if n in self.model_fields_set}
+        problems += [
+            (key, "is read from the running registry container when external is true; remove it" if key == "port"
+             else "is the registry owner's setting; a stack with external: true never creates the registry; remove it")
+            for key in OWNER_ONLY_KEYS if key in set_here
+        ]
+        if problems:
+            raise _KeyedProblems(problems)
+        return self
+
+    @property
+    def loopback_only(self) -> bool:
+        return ipaddress.ip_address(self.listen_address).is_loopback
 
 
 class NodesConfig(_Model):
@@ -191,7 +227,8 @@ class ClusterConfig(_Model):
             if key in seen:
                 problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port}/{mapping.protocol} is already mapped by portMappings[{seen[key]}]"))
             seen.setdefault(key, i)
-            if self.registry.enabled and mapping.host_port == self.registry.port and mapping.protocol == "TCP":
+            owns_port = self.registry.enabled and not self.registry.external
+            if owns_port and mapping.host_port == self.registry.port and mapping.protocol == "TCP":
                 problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is the registry port (cluster.registry.port); pick another hostPort"))
             if self.ingress and mapping.host_port in INGRESS_PORTS and mapping.protocol == "TCP":
                 problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another hostPort or drop ingress"))

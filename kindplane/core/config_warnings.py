@@ -1,14 +1,18 @@
-"""Things in a valid kindplane.yaml that will not do what they say: printed by validate/up.
+"""Things in a valid kindplane.yaml that will not do what they say, or that are risky: printed by
+validate, config kind and up, which still go on.
 
 Each is a key path and a sentence, like a ConfigProblem, but nothing stops: kindplane's own
-setting wins (cluster.kind) or the user asked for an image kind did not build.
+setting wins (cluster.kind), the user asked for an image kind did not build, or the registry is
+reachable from the network.
 """
 from __future__ import annotations
 
+import ipaddress
+
 from .config import ClusterConfig
 from .node_images import resolve_node_image
-from .render.kind_merge import KindWarning
 from .render.kind_config import kind_config_warnings
+from .render.kind_merge import KindWarning
 
 
 def config_warnings(cluster: ClusterConfig) -> list[KindWarning]:
@@ -17,4 +21,20 @@ def config_warnings(cluster: ClusterConfig) -> list[KindWarning]:
         warning = resolve_node_image(cluster.kubernetes_version).warning
         if warning:
             found.append(KindWarning("cluster.kubernetesVersion", warning))
-    return found + kind_config_warnings(cluster)
+    return found + registry_warnings(cluster) + kind_config_warnings(cluster)
+
+
+def registry_warnings(cluster: ClusterConfig) -> list[KindWarning]:
+    registry = cluster.registry
+    if not registry.enabled or registry.external or registry.loopback_only:
+        return []
+    address = ipaddress.ip_address(registry.listen_address)
+    warning = (
+        f"{registry.listen_address} makes the registry reachable from the network: anyone who "
+        f"reaches this host on port {registry.port} can push and pull without authentication; use "
+        f"127.0.0.1 unless that is what you want"
+    )
+    if not address.is_unspecified:
+        # Docker binds that one address only: localhost:<port>, the registry's host address, misses it.
+        warning += f"; pushes to localhost:{registry.port} will not reach it (only {registry.listen_address} is bound)"
+    return [KindWarning("cluster.registry.listenAddress", warning)]

@@ -13,11 +13,9 @@ from ..core.naming import (
     LABEL_OWNER,
     LABEL_PERSISTENT,
     LABEL_ROLE,
-    LOOPBACK,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_ENV,
     REGISTRY_DATA_PATH,
-    REGISTRY_IMAGE,
     registry_volume_name,
 )
 
@@ -106,14 +104,14 @@ def registry_mismatches(attrs: dict, registry: RegistryConfig, image_id: Optiona
     config = attrs.get("Config") or {}
     if image_id is not None and attrs.get("Image") != image_id:
         found.append(
-            f"runs image {_short(attrs.get('Image'))} ({config.get('Image')}), but {REGISTRY_IMAGE} "
+            f"runs image {_short(attrs.get('Image'))} ({config.get('Image')}), but {registry.image} "
             f"here is now image {_short(image_id)}"
         )
     bindings = port_bindings(attrs)
-    wanted = [{"HostIp": LOOPBACK, "HostPort": str(registry.port)}]
+    wanted = [{"HostIp": registry.listen_address, "HostPort": str(registry.port)}]
     if bindings != wanted:
         shown = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in bindings) or "nothing"
-        found.append(f"publishes {shown}, config wants {LOOPBACK}:{registry.port}")
+        found.append(f"publishes {shown}, config wants {registry.listen_address}:{registry.port}")
     env = set(config.get("Env") or [])
     missing = [e for e in REGISTRY_ENV if e not in env]
     if missing:
@@ -141,10 +139,10 @@ def created_persistent(attrs: dict) -> bool:
 
 def _other_stack(kind: str, name: str, owner: str, you: str) -> AdoptionError:
     return AdoptionError(
-        f"{kind} {name!r} belongs to kindplane stack {owner!r}, not to this stack {you!r}: one "
-        f"registry cannot serve two stacks yet. Give this config its own cluster.registry.name "
-        f"and cluster.registry.port, or remove that stack first (`kindplane down -s "
-        f"{owner.split('/', 1)[-1]}`)"
+        f"{kind} {name!r} belongs to kindplane stack {owner!r}, not to this stack {you!r}. To share "
+        f"it, set cluster.registry.external: true (and drop port, persistent, listenAddress, image); "
+        f"else give this config its own cluster.registry.name and cluster.registry.port, or remove "
+        f"that stack first (`kindplane down -s {owner.split('/', 1)[-1]}`)"
     )
 
 
@@ -164,12 +162,13 @@ def find_kept_registry(registry: RegistryConfig, owner: str, client: Any = None)
     if not is_kindplane_registry(attrs):
         raise AdoptionError(
             f"a container named {registry.name!r} exists but was not created by kindplane "
-            f"(no {LABEL_MANAGED_BY}=kindplane label); remove it with `docker rm -f {registry.name}` "
+            f"(no {LABEL_MANAGED_BY}=kindplane label); to use it as it is, set "
+            f"cluster.registry.external: true; else remove it with `docker rm -f {registry.name}` "
             f"or choose another cluster.registry.name"
         )
     if owner_of(attrs) not in (None, owner):
         raise _other_stack("the registry container", registry.name, owner_of(attrs), owner)
-    image_id = _local_image_id(client)
+    image_id = _local_image_id(client, registry.image)
     return KeptRegistry(
         attrs["Id"], tuple(registry_mismatches(attrs, registry, image_id)),
         created_persistent(attrs), describe_volume(attrs),
@@ -185,11 +184,11 @@ def inspect_volume(client: Any, name: str) -> Optional[dict]:
         return None
 
 
-def _local_image_id(client: Any) -> Optional[str]:
+def _local_image_id(client: Any, image: str) -> Optional[str]:
     import docker
 
     try:
-        return client.api.inspect_image(REGISTRY_IMAGE)["Id"]
+        return client.api.inspect_image(image)["Id"]
     except docker.errors.ImageNotFound:
         return None
 

@@ -219,16 +219,16 @@ class Doctor:
         return ok(title, f"nodes reach it as {registry_cluster_address(self.registry)}")
 
     def check_loopback_only(self) -> CheckResult:
-        port = self.registry.port
-        title = f"registry published on {LOOPBACK}:{port} only"
+        port, address = self.registry.port, self.registry.listen_address  # cluster.registry.listenAddress
+        title = f"registry published on {address}:{port} only"
         if self.registry_attrs is None:
             return skip(title, "no registry container")
         published = _published(self.registry_attrs)
-        wanted = [(LOOPBACK, port)]
+        wanted = [(address, port)]
         if published == wanted:
             return ok(title)
         shown = ", ".join(f"[{ip}]:{p}" if ":" in ip else f"{ip}:{p}" for ip, p in published) or "nothing"
-        why = "reachable from other machines" if any(ip != LOOPBACK for ip, _ in published) else "not the configured port"
+        why = "reachable from other machines" if any(ip not in (LOOPBACK, address) for ip, _ in published) else "not the configured port"
         lost = "" if self.registry.persistent else "; a non-persistent registry loses its images, push them again"
         return fail(title, f"publishes {shown} ({why}){lost}", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
 

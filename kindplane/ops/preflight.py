@@ -11,6 +11,7 @@ import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry, port_bindings
+from .shared_registry import find_shared_registry
 from ..core.naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
 
@@ -77,7 +78,8 @@ def delete_kind_cluster(name: str) -> None:
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR: connections in TIME_WAIT must not count as "taken"; a listener still does.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -95,11 +97,20 @@ def _publishes(attrs: dict, port: int) -> bool:
 
 def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list[str]:
     """The registry's name held by a foreign container, or its port held by something else."""
+    if registry.external:
+        return []  # shared_registry_problems: the registry is used as it runs
     try:
         find_kept_registry(registry, owner, client)
     except AdoptionError as exc:
         return [str(exc)]
-    if port_is_free(registry.port):
+    try:
+        free = port_is_free(registry.port, registry.listen_address)
+    except OSError as exc:  # EADDRNOTAVAIL: not an address of this host (or IPv6 is off)
+        return [
+            f"cannot bind {registry.listen_address} (cluster.registry.listenAddress): {exc.strerror or exc}; "
+            f"use an address of this host, such as 127.0.0.1 or 0.0.0.0"
+        ]
+    if free:
         return []
     ours = inspect_container(client, registry.name)
     if ours is not None and is_kindplane_registry(ours) and _publishes(ours, registry.port):
@@ -107,7 +118,7 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
     holders = [c["Names"][0].lstrip("/") for c in client.api.containers(filters={"publish": str(registry.port)}) if c.get("Names")]
     who = f" by container {', '.join(holders)}" if holders else " by another program"
     return [
-        f"port {registry.port} on {LOOPBACK} is already in use{who}; stop it or set "
+        f"port {registry.port} on {registry.listen_address} is already in use{who}; stop it or set "
         f"cluster.registry.port to a free port in kindplane.yaml"
     ]
 
@@ -131,7 +142,24 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
         problems.append(foreign_cluster)
     if cluster.registry.enabled:
         problems += registry_problems(cluster.registry, client, owner)
+        problems += shared_registry_problems(config, client, owner)
     return problems
+
+
+def shared_registry_problems(config: KindplaneConfig, client: Any, owner: str) -> list[str]:
+    """external: true needs a running registry of that name with a host port no portMapping takes."""
+    registry = config.cluster.registry
+    if not registry.external:
+        return []
+    try:
+        port = find_shared_registry(registry, owner, client).port
+    except AdoptionError as exc:
+        return [str(exc)]
+    return [
+        f"portMappings[{i}].hostPort: {m.host_port} is the port the external registry {registry.name} "
+        f"publishes; pick another hostPort in kindplane.yaml"
+        for i, m in enumerate(config.cluster.port_mappings) if m.host_port == port and m.protocol == "TCP"
+    ]
 
 
 def stopped_nodes_problem(cluster_name: str, nodes: list[dict]) -> Optional[str]:

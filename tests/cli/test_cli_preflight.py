@@ -51,8 +51,9 @@ def test_our_own_running_registry_on_the_port_is_not_a_conflict(registry_factory
     problems = preflight.conflicts(config, client, set(), "e2e", "kindplane/e2e")
     assert problems == [
         f"the registry container '{started.name}' belongs to kindplane stack '{MOCK_OWNER}', not to "
-        "this stack 'kindplane/e2e': one registry cannot serve two stacks yet. Give this config its own "
-        "cluster.registry.name and cluster.registry.port, or remove that stack first (`kindplane down -s test`)"
+        "this stack 'kindplane/e2e'. To share it, set cluster.registry.external: true (and drop port, "
+        "persistent, listenAddress, image); else give this config its own cluster.registry.name and "
+        "cluster.registry.port, or remove that stack first (`kindplane down -s test`)"
     ]
 
 

@@ -69,7 +69,8 @@ def test_foreign_container_with_our_name_is_refused_with_the_fix():
         adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, labels={"maintainer": "someone"})))
     assert str(caught.value) == (
         "a container named 'kind-registry' exists but was not created by kindplane "
-        "(no dev.kindplane.managed-by=kindplane label); remove it with `docker rm -f kind-registry` "
+        "(no dev.kindplane.managed-by=kindplane label); to use it as it is, set "
+        "cluster.registry.external: true; else remove it with `docker rm -f kind-registry` "
         "or choose another cluster.registry.name"
     )
 
@@ -113,9 +114,9 @@ def test_another_stacks_registry_is_never_adopted_and_the_owner_is_named():
         adoption_id(spec, OWNER, FakeDocker(kept_attrs(spec, owner="kindplane/e2e")))
     assert str(caught.value) == (
         "the registry container 'kind-registry' belongs to kindplane stack 'kindplane/e2e', not to "
-        "this stack 'kindplane/dev': one registry cannot serve two stacks yet. Give this config its "
-        "own cluster.registry.name and cluster.registry.port, or remove that stack first "
-        "(`kindplane down -s e2e`)"
+        "this stack 'kindplane/dev'. To share it, set cluster.registry.external: true (and drop port, "
+        "persistent, listenAddress, image); else give this config its own cluster.registry.name and "
+        "cluster.registry.port, or remove that stack first (`kindplane down -s e2e`)"
     )
 
 

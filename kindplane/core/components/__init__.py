@@ -2,6 +2,7 @@
 from .cluster import KindCluster
 from .environment import Environment
 from .registry import LocalRegistry
+from .shared_registry import SharedRegistry
 from .wiring import RegistryWiring
 
-__all__ = ["Environment", "KindCluster", "LocalRegistry", "RegistryWiring"]
+__all__ = ["Environment", "KindCluster", "LocalRegistry", "RegistryWiring", "SharedRegistry"]

@@ -9,12 +9,13 @@ from ..config import KindplaneConfig
 from ..naming import KIND_NETWORK
 from .cluster import KindCluster
 from .registry import LocalRegistry
+from .shared_registry import SharedRegistry
 from .wiring import RegistryWiring
 
 
 class Environment(pulumi.ComponentResource):
     cluster: KindCluster
-    registry: Optional[LocalRegistry]
+    registry: Optional[LocalRegistry | SharedRegistry]
     wiring: Optional[RegistryWiring]
 
     def __init__(
@@ -24,6 +25,7 @@ class Environment(pulumi.ComponentResource):
         owner: Optional[str] = None,
         adopt_registry_id: Optional[str] = None,
         network: str = KIND_NETWORK,
+        shared_registry_id: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("kindplane:index:Environment", name, None, opts)
@@ -31,7 +33,16 @@ class Environment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.registry = None
         self.wiring = None
-        if spec.registry.enabled:
+        if spec.registry.enabled and spec.registry.external:
+            if shared_registry_id is None:
+                # core never touches Docker: kindplane.program looks the registry up first.
+                raise ValueError(
+                    "cluster.registry.external is true: pass shared_registry_id (the running registry's "
+                    "container ID) and a config carrying its port; kindplane.ops.shared_registry."
+                    "find_shared_registry and with_registry_port give both"
+                )
+            self.registry = SharedRegistry(f"{name}-registry", spec.registry, shared_registry_id, opts=child)
+        elif spec.registry.enabled:
             # Created first: kind nodes should find it as soon as they start pulling.
             self.registry = LocalRegistry(
                 f"{name}-registry", spec.registry, owner, adopt_registry_id, opts=child

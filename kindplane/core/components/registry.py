@@ -1,4 +1,4 @@
-"""LocalRegistry: the `registry:2` container on 127.0.0.1:<port>, optionally kept on destroy."""
+"""LocalRegistry: the registry container (`registry:2` by default) on <listenAddress>:<port>, optionally kept on destroy."""
 from __future__ import annotations
 
 from typing import Optional
@@ -8,11 +8,9 @@ import pulumi_docker as docker
 
 from ..config import RegistryConfig
 from ..naming import (
-    LOOPBACK,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
     REGISTRY_ENV,
-    REGISTRY_IMAGE,
     registry_cluster_address,
     registry_host_address,
     registry_labels,
@@ -33,6 +31,8 @@ ADOPTED_IGNORE_CHANGES = ["image", "labels", "volumes", "ports", "envs"]
 class LocalRegistry(pulumi.ComponentResource):
     container: docker.Container
     volume: Optional[docker.Volume]
+    container_id: pulumi.Input[str]
+    resources: list[pulumi.Resource]  # what the wiring waits for
     host_address: str
     cluster_address: str
 
@@ -52,7 +52,7 @@ class LocalRegistry(pulumi.ComponentResource):
 
         # Looks for a local image first; keep_locally so destroy never removes a shared image.
         image = docker.RemoteImage(
-            f"{name}-image", name=REGISTRY_IMAGE, keep_locally=True, opts=child
+            f"{name}-image", name=registry.image, keep_locally=True, opts=child
         )
 
         self.volume = None
@@ -86,6 +86,8 @@ class LocalRegistry(pulumi.ComponentResource):
             self.container = self._managed_container(
                 name, registry, image, volumes, labels, persistent, adopt_container_id
             )
+        self.container_id = self.container.id
+        self.resources = [self.container]
         self.host_address = registry_host_address(registry)
         self.cluster_address = registry_cluster_address(registry)
         self.register_outputs(
@@ -107,7 +109,7 @@ class LocalRegistry(pulumi.ComponentResource):
             network_mode="bridge",
             ports=[
                 docker.ContainerPortArgs(
-                    internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=LOOPBACK
+                    internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=registry.listen_address
                 )
             ],
             envs=REGISTRY_ENV,

@@ -14,6 +14,7 @@ from ..render.containerd import hosts_dirs, hosts_toml
 from ..render.discovery import CONFIGMAP_ANNOTATIONS, CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 from .cluster import KindCluster
 from .registry import LocalRegistry
+from .shared_registry import SharedRegistry
 
 
 def upsert_existing_objects() -> dict[str, bool]:
@@ -37,13 +38,13 @@ class RegistryWiring(pulumi.ComponentResource):
         name: str,
         cluster_config: ClusterConfig,
         cluster: KindCluster,
-        registry: LocalRegistry,
+        registry: LocalRegistry | SharedRegistry,
         network: str = KIND_NETWORK,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("kindplane:index:RegistryWiring", name, None, opts)
         spec = cluster_config.registry
-        after_both = [cluster.cluster, registry.container]
+        after_both = [cluster.cluster, *registry.resources]
         content = hosts_toml(spec)
 
         # One write per node and no chain between them: they run in parallel.
@@ -66,8 +67,9 @@ class RegistryWiring(pulumi.ComponentResource):
         self.network_join = command.local.Command(
             f"{name}-network",
             create=commands.join_kind_network(spec, network),
-            # A new registry container starts on the bridge only: join it again.
-            triggers=[registry.container.id],
+            # A new registry container starts on the bridge only: join it again. No delete: the
+            # registry stays on the network, as kind's script leaves it (other clusters may use it).
+            triggers=[registry.container_id],
             opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
         )
         # delete_unreachable: destroy still succeeds when the cluster was deleted by hand.

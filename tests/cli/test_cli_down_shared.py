@@ -1,0 +1,91 @@
+"""down with a shared registry: a non-persistent owner refuses while other clusters pull through
+its registry (unless --force), and an external stack leaves the registry alone.
+
+The users are found by ops.registry_users (real-Docker test: tests/docker/test_docker_shared_registry.py);
+here the CLI's decision and words are checked with that look-up replaced.
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.names import unique_name
+from kindplane.cli.engine import RegistryFate
+from kindplane.ops import registry_users
+
+docker = pytest.mark.docker
+
+
+@pytest.fixture
+def users(monkeypatch):
+    asked = []
+    found: list[str] = []
+
+    def clusters_using_registry(client, registry_name, except_cluster):
+        asked.append((registry_name, except_cluster))
+        return list(found)
+
+    monkeypatch.setattr(registry_users, "clusters_using_registry", clusters_using_registry)
+    return found, asked
+
+
+def owner_config(write_config, name: str):
+    return write_config(f"cluster:\n  name: {name}\n  registry: {{enabled: true, name: {name}-reg, port: 5999}}\n")
+
+
+@docker
+def test_a_non_persistent_owner_refuses_while_another_cluster_pulls_through_its_registry(cli, engine, tools, write_config, docker_ready, users):
+    found, asked = users
+    found.append("e2e")
+    name = unique_name("kpt-cli")
+    engine.fate = RegistryFate(f"{name}-reg", False, None)
+    result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
+    assert result.exit_code == 1
+    assert result.stderr.strip().replace("\n", " ") == (
+        f"error: registry {name}-reg is also used by cluster e2e (its nodes' hosts.toml pulls through it); "
+        "down would delete it and its images under them. Remove those clusters first, or make the "
+        "registry persistent (persistent: true, then `kindplane up`), or run `kindplane down --force` "
+        "to delete it anyway"
+    )
+    assert asked == [(f"{name}-reg", name)]
+    assert engine.names == ["exists", "registry_fate"]  # never refreshed nor destroyed
+
+
+@docker
+def test_force_deletes_a_registry_in_use_without_looking(cli, engine, tools, write_config, docker_ready, users):
+    found, asked = users
+    found.append("e2e")
+    name = unique_name("kpt-cli")
+    engine.fate = RegistryFate(f"{name}-reg", False, None)
+    result = cli(["-c", str(owner_config(write_config, name)), "down", "--force"])
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
+    assert f"Registry {name}-reg and its images were deleted." in result.stdout
+    assert asked == []
+
+
+@docker
+def test_a_persistent_owner_and_an_unused_registry_go_ahead(cli, engine, tools, write_config, docker_ready, users):
+    found, asked = users
+    name = unique_name("kpt-cli")
+    engine.fate = RegistryFate(f"{name}-reg", False, None)
+    result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
+    assert result.exit_code == 0, result.output
+    assert asked == [(f"{name}-reg", name)]
+    found.append("e2e")  # a kept registry survives the down: its users are no reason to refuse
+    engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
+    engine.calls.clear()
+    result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
+
+
+@docker
+def test_an_external_stacks_down_says_the_registry_is_left_running(cli, engine, tools, write_config, docker_ready, users):
+    name = unique_name("kpt-cli")
+    path = write_config(f"cluster:\n  name: {name}\n  registry: {{enabled: true, external: true}}\n")
+    engine.fate = RegistryFate("kind-registry", True, None, external=True)
+    result = cli(["-c", str(path), "down"], input="y\n", interactive=True)
+    assert result.exit_code == 0, result.output
+    assert f"Destroy kind cluster {name}? (registry kind-registry is external: shared, left running)" in result.stdout
+    assert "Registry kind-registry is external (shared): left running, still on the kind network." in result.stdout
+    assert "deleted" not in result.stdout and "preserved" not in result.stdout
