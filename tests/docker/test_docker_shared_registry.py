@@ -121,9 +121,9 @@ def test_registry_and_doctor_commands_use_the_external_registrys_live_port(scrip
     assert checks[f"GET http://localhost:{port}/v2/"]["status"] == "ok"
     assert checks[f"registry published on 127.0.0.1:{port} only"]["status"] == "ok"
 
-    status = kindplane("status").stdout  # exit 1: this test has no cluster, only the registry
-    assert f"ok   registry {registry}: container running" in status  # not "kindplane did not create it"
-    assert f"ok   registry API http://localhost:{port}/v2/: " in status
+    status = kindplane("status").stdout.splitlines()  # exit 1: this test has no cluster, only the registry
+    assert f"✓ registry container {registry} running" in status  # not "kindplane did not create it"
+    assert f"✓ GET http://localhost:{port}/v2/" in status
 
     docker("stop", registry)
     stopped = kindplane("registry", "ls")
