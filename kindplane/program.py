@@ -1,14 +1,16 @@
 """The Pulumi program: one function shared by `__main__.py` (pulumi up) and the CLI."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 import pulumi
 
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, load_config
 from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
+from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.versions import VersionTooOld, check_provider_versions
@@ -17,6 +19,7 @@ CONFIG_NAMESPACE = "kindplane"
 CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the project directory
 
 AdoptionLookup = Callable[[KindplaneConfig, str], Optional[str]]
+MirrorLookup = Callable[[KindplaneConfig, str], dict[str, str]]  # mirror name → container ID
 
 
 def this_stack() -> str:
@@ -38,11 +41,43 @@ def docker_adoption_lookup(config: KindplaneConfig, owner: str) -> Optional[str]
         return None
 
 
-def build(config: KindplaneConfig, lookup: AdoptionLookup = docker_adoption_lookup) -> Environment:
+def docker_mirror_lookup(config: KindplaneConfig, owner: str) -> dict[str, str]:
+    """Kept mirror containers to adopt (same Docker rules as the registry's look-up)."""
+    from .ops.mirror_lookup import mirror_adoption_id
+
+    found: dict[str, str] = {}
+    for i, mirror in enumerate(config.cluster.mirrors):
+        try:
+            container_id = mirror_adoption_id(mirror, owner, f"cluster.mirrors[{i}].name")
+        except DockerUnavailable as exc:
+            if not pulumi.runtime.is_dry_run():
+                raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+            pulumi.log.warn(f"{exc}; cannot look for kept mirrors to adopt, so this preview may show changes that up will not make")
+            return found
+        if container_id is not None:
+            found[mirror.name] = container_id
+    return found
+
+
+def build(
+    config: KindplaneConfig,
+    lookup: AdoptionLookup = docker_adoption_lookup,
+    mirror_lookup: MirrorLookup = docker_mirror_lookup,
+    environ: Optional[Mapping[str, str]] = None,
+    file: str = DEFAULT_FILE,
+) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
-    env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network)
+    # Read before any resource exists: a missing variable stops the run with nothing created.
+    credentials = {
+        name: (pulumi.Output.secret(user), pulumi.Output.secret(password))
+        for name, (user, password) in mirror_credentials(config.cluster, os.environ if environ is None else environ, file).items()
+    }
+    env = Environment(
+        "kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network,
+        adopt_mirror_ids=mirror_lookup(config, owner), mirror_credentials=credentials,
+    )
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -58,7 +93,7 @@ def main(lookup: AdoptionLookup = docker_adoption_lookup) -> Optional[Environmen
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup)
+        env = build(config, lookup, file=str(path))
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
         return env

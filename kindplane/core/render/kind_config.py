@@ -44,7 +44,7 @@ def kind_config(cluster: ClusterConfig) -> dict[str, Any]:
         "name": cluster.name,
         "nodes": nodes,
     }
-    if cluster.registry.enabled:
+    if cluster.registry.enabled or cluster.mirrors:  # both are hosts.toml files
         doc["containerdConfigPatches"] = [config_path_patch()]
     return doc
 
