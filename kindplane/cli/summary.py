@@ -20,6 +20,7 @@ def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]
         f"Cluster   {name} (kubectl context {kube_context(name)})",
         f"Nodes     {', '.join(nodes)}",
     ]
+    lines += mirror_lines(config)
     if not cluster.registry.enabled:
         lines += [
             "Registry  disabled (set cluster.registry.enabled: true in kindplane.yaml)",
@@ -39,4 +40,14 @@ def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]
         f"  docker push {host}/{EXAMPLE_IMAGE}",
         f"  kubectl --context {kube_context(name)} create deployment my-app --image={host}/{EXAMPLE_IMAGE}",
     ]
+    return lines
+
+
+def mirror_lines(config: KindplaneConfig) -> list[str]:
+    """One line per pull-through mirror: which pulls it serves, from where, and whether it is kept."""
+    lines = []
+    for mirror in config.cluster.mirrors:
+        kept = "persistent: cache kept on `kindplane down`" if mirror.persistent else "cache removed on `kindplane down`"
+        published = f", also on 127.0.0.1:{mirror.host_port}" if mirror.host_port is not None else ""
+        lines.append(f"Mirror    {mirror.host} pulls via {mirror.name}:5000 (cache of {mirror.remote}{published}; {kept})")
     return lines

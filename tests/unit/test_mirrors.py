@@ -253,3 +253,18 @@ def test_foreign_other_stack_and_changed_mirrors_are_refused_with_the_fix():
         mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, owner="kindplane/other")))
     with pytest.raises(AdoptionError, match="caches https://mirror.gcr.io, config wants https://registry-1.docker.io"):
         mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, remote="https://mirror.gcr.io")))
+
+
+# --- what `kindplane up` prints --------------------------------------------------------------
+
+def test_up_summary_lists_each_mirror_after_the_nodes():
+    from kindplane.cli.summary import summary_lines
+
+    lines = summary_lines(parse_config(TWO), {})
+    assert lines[2:4] == [
+        "Mirror    docker.io pulls via kindplane-mirror-docker-io:5000 (cache of https://registry-1.docker.io; "
+        "persistent: cache kept on `kindplane down`)",
+        "Mirror    registry.corp pulls via corp-cache:5000 (cache of http://cache.corp:5000, also on 127.0.0.1:5100; "
+        "cache removed on `kindplane down`)",
+    ]
+    assert lines[4].startswith("Registry  localhost:5001")
