@@ -268,3 +268,17 @@ def test_up_summary_lists_each_mirror_after_the_nodes():
         "cache removed on `kindplane down`)",
     ]
     assert lines[4].startswith("Registry  localhost:5001")
+
+
+def test_what_down_says_of_the_registry_never_describes_a_mirror():
+    from kindplane.cli.engine import RegistryFate, registry_fate_of
+
+    mirror = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:PullThroughMirror$"
+    registry = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:LocalRegistry$"
+    resources = [
+        {"urn": mirror + CONTAINER + "::m", "type": CONTAINER, "retainOnDelete": True, "outputs": {"name": "kindplane-mirror-docker-io"}},
+        {"urn": mirror + VOLUME + "::v", "type": VOLUME, "retainOnDelete": True, "outputs": {"name": "kindplane-mirror-docker-io-data"}},
+    ]
+    assert registry_fate_of(resources) is None  # mirrors only: no registry to describe
+    resources.append({"urn": registry + CONTAINER + "::r", "type": CONTAINER, "outputs": {"name": "kind-registry"}})
+    assert registry_fate_of(resources) == RegistryFate("kind-registry", False, None)
