@@ -58,12 +58,16 @@ def registry_volume_name(registry: "RegistryConfig") -> str:
 
 def registry_labels(registry: "RegistryConfig", owner: str) -> dict[str, str]:
     """`owner` is "<project>/<stack>", the stack whose state holds the container."""
+    return _labels("registry", registry.name, owner, registry.persistent)
+
+
+def _labels(role: str, name: str, owner: str, persistent: bool) -> dict[str, str]:
     return {
         LABEL_MANAGED_BY: "kindplane",
-        LABEL_ROLE: "registry",
-        LABEL_REGISTRY: registry.name,
+        LABEL_ROLE: role,
+        LABEL_REGISTRY: name,
         LABEL_OWNER: owner,
-        LABEL_PERSISTENT: "true" if registry.persistent else "false",
+        LABEL_PERSISTENT: "true" if persistent else "false",
     }
 
 
@@ -108,10 +112,4 @@ def mirror_volume_name(mirror: "MirrorConfig") -> str:
 
 def mirror_labels(mirror: "MirrorConfig", owner: str) -> dict[str, str]:
     """The registry's labels with role `mirror`: adoption never mistakes one for the other."""
-    return {
-        LABEL_MANAGED_BY: "kindplane",
-        LABEL_ROLE: "mirror",
-        LABEL_REGISTRY: mirror.name,
-        LABEL_OWNER: owner,
-        LABEL_PERSISTENT: "true" if mirror.persistent else "false",
-    }
+    return _labels("mirror", mirror.name, owner, mirror.persistent)

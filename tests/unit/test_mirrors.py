@@ -17,6 +17,7 @@ from kindplane.core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
 from kindplane.ops.docker_lookup import AdoptionError
 from kindplane.ops.mirror_lookup import mirror_adoption_id
 from kindplane.program import build
+from support.fake_docker import IMAGE_ID, FakeDocker
 from support.pulumi_mocks import COMMAND, CONTAINER, VOLUME, MOCK_OWNER, run_program
 
 HUB = "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io'}]}"
@@ -201,31 +202,6 @@ def test_a_kept_persistent_mirror_is_read_not_created():
 
 
 # --- adoption rules --------------------------------------------------------------------------
-
-IMAGE_ID = "sha256:" + "a" * 64
-
-
-class FakeDocker:
-    def __init__(self, container, volume=None):
-        self.api, self.container, self.volume = self, container, volume
-
-    def inspect_container(self, name):
-        import docker
-
-        if self.container is None:
-            raise docker.errors.NotFound("no such container")
-        return self.container
-
-    def inspect_volume(self, name):
-        import docker
-
-        if self.volume is None:
-            raise docker.errors.NotFound("no such volume")
-        return self.volume
-
-    def inspect_image(self, name):
-        return {"Id": IMAGE_ID}
-
 
 def kept(mirror, owner=MOCK_OWNER, remote=None, labels=None):
     return {
