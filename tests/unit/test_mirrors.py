@@ -258,3 +258,19 @@ def test_what_down_says_of_the_registry_never_describes_a_mirror():
     assert registry_fate_of(resources) is None  # mirrors only: no registry to describe
     resources.append({"urn": registry + CONTAINER + "::r", "type": CONTAINER, "outputs": {"name": "kind-registry"}})
     assert registry_fate_of(resources) == RegistryFate("kind-registry", False, None)
+
+
+def test_a_mirror_that_names_credentials_is_never_built_without_them():
+    config = parse_config(TWO)
+    caught = {}
+
+    def program():
+        from kindplane.core.components import Environment
+
+        try:
+            Environment("own", config, "me/dev")  # an own program that forgot mirror_credentials
+        except ValueError as exc:
+            caught["error"] = str(exc)
+
+    run_program(program)
+    assert caught["error"].startswith("mirror 'corp-cache' names usernameEnv/passwordEnv: pass credentials=")

@@ -46,6 +46,12 @@ class PullThroughMirror(pulumi.ComponentResource):
         adopt_container_id: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
+        if mirror.has_credentials and credentials is None:
+            # Never silently anonymous: the upstream would refuse private images only at pull time.
+            raise ValueError(
+                f"mirror {mirror.name!r} names usernameEnv/passwordEnv: pass credentials=(user, password) "
+                f"(kindplane.program reads them with kindplane.core.credentials.mirror_credentials)"
+            )
         super().__init__("kindplane:index:PullThroughMirror", name, None, opts)
         labels = mirror_labels(mirror, owner)
         image = docker.RemoteImage(
