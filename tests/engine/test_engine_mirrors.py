@@ -85,3 +85,34 @@ def test_an_unset_credentials_variable_stops_up_naming_the_key_and_creates_nothi
     assert "cluster.mirrors[0].passwordEnv: environment variable KPE_MIRROR_TOKEN is not set" in up.stdout + up.stderr
     assert container_id(mirror) is None and not volume_exists(f"{mirror}-data")
     assert StandinCluster(project.cluster).nodes() == []
+
+
+def test_a_non_persistent_mirror_beside_the_registry_goes_with_down(new_project, app_image):
+    """Registry and mirror side by side: each gets its own hosts.toml, and down removes the
+    non-persistent mirror (container and its anonymous cache) while nodes keep no stale file."""
+    project = new_project(workers=0)
+    mirror = unique_name("kpe-mirror")
+    upstream = start_upstream(unique_name("kpe-up"))
+    registry_part = project.config_path.read_text()  # the factory's cluster + registry
+    try:
+        upstream.push(app_image, "library/kpe-hello:v1")
+        project.write_config(
+            registry_part + f"  mirrors:\n    - {{remote: '{upstream.url}', host: docker.io, name: {mirror}, persistent: false}}\n"
+        )
+        project.kindplane("-c", str(project.config_path), "up")
+        cluster = StandinCluster(project.cluster)
+        (node,) = cluster.containerd_nodes()
+        assert cluster.ctr_fetch(node, IMAGE).returncode == 0
+        assert len(mirror_blobs(mirror)) == 3
+        listed = cluster.exec(node, ["sh", "-c", "ls /etc/containerd/certs.d"]).stdout.split()
+        assert sorted(listed) == sorted(["docker.io", f"localhost:{project.port}", f"{project.registry}:5000"])
+        project.pulumi("preview", "--expect-no-changes")
+
+        down = project.kindplane("-c", str(project.config_path), "down", "--force")
+        assert f"Registry {project.registry} and its images were deleted." in down.stdout
+        assert container_id(mirror) is None
+        assert not volume_exists(f"{mirror}-data")
+        assert project.managed_resources() == []
+    finally:
+        remove_container(mirror)
+        upstream.remove()
