@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..core.naming import LABEL_MANAGED_BY, LABEL_ROLE, mirror_volume_name
+from ..core.naming import LABEL_MANAGED_BY, LABEL_ROLE, LOOPBACK, mirror_volume_name
 from ..core.render.mirror import PROXY_REMOTE_URL
 from .docker_lookup import (
     AdoptionError,
@@ -19,6 +19,7 @@ from .docker_lookup import (
     inspect_container,
     inspect_volume,
     owner_of,
+    port_bindings,
     registry_volumes,
 )
 
@@ -40,6 +41,10 @@ def mirror_mismatches(attrs: dict, mirror: MirrorConfig, image_id: Optional[str]
     remote = next((e.split("=", 1)[1] for e in config.get("Env") or [] if e.startswith(f"{PROXY_REMOTE_URL}=")), None)
     if remote != mirror.remote:
         found.append(f"caches {remote or 'nothing'}, config wants {mirror.remote}")
+    wanted = [] if mirror.host_port is None else [{"HostIp": LOOPBACK, "HostPort": str(mirror.host_port)}]
+    if port_bindings(attrs) != wanted:
+        shown = ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for b in port_bindings(attrs)) or "nothing"
+        found.append(f"publishes {shown}, config wants {f'{LOOPBACK}:{mirror.host_port}' if wanted else 'no host port'}")
     names = [m.get("Name") for m in registry_volumes(attrs)]
     if mirror.persistent and names != [mirror_volume_name(mirror)]:
         found.append(f"stores its cache in {describe_volume(attrs)}, config wants volume {mirror_volume_name(mirror)!r}")

@@ -274,3 +274,11 @@ def test_a_mirror_that_names_credentials_is_never_built_without_them():
 
     run_program(program)
     assert caught["error"].startswith("mirror 'corp-cache' names usernameEnv/passwordEnv: pass credentials=")
+
+
+def test_a_kept_mirror_whose_host_port_changed_is_not_adopted_silently():
+    mirror = parse_config(HUB).cluster.mirrors[0]
+    published = kept(mirror)
+    published["HostConfig"] = {"PortBindings": {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "5100"}]}}
+    with pytest.raises(AdoptionError, match="publishes 127.0.0.1:5100, config wants no host port"):
+        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(published))
