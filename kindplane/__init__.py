@@ -17,6 +17,7 @@ _PUBLIC = {
     "Environment": "core.components",
     "KindCluster": "core.components",
     "LocalRegistry": "core.components",
+    "PullThroughMirror": "core.components",
     "RegistryWiring": "core.components",
     "SharedRegistry": "core.components",
 }

@@ -1,8 +1,9 @@
 """The Pulumi program: one function shared by `__main__.py` (pulumi up) and the CLI."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 import pulumi
 
@@ -10,6 +11,7 @@ from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
 from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
+from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.versions import VersionTooOld, check_provider_versions
@@ -19,6 +21,7 @@ CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the projec
 
 AdoptionLookup = Callable[[KindplaneConfig, str], Optional[str]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
+MirrorLookup = Callable[[KindplaneConfig, str], dict[str, str]]  # mirror name → container ID
 
 
 def this_stack() -> str:
@@ -48,21 +51,48 @@ def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistry
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
 
 
+def docker_mirror_lookup(config: KindplaneConfig, owner: str) -> dict[str, str]:
+    """Kept mirror containers to adopt (same Docker rules as the registry's look-up)."""
+    from .ops.mirror_lookup import mirror_adoption_id
+
+    found: dict[str, str] = {}
+    for i, mirror in enumerate(config.cluster.mirrors):
+        try:
+            container_id = mirror_adoption_id(mirror, owner, f"cluster.mirrors[{i}].name")
+        except DockerUnavailable as exc:
+            if not pulumi.runtime.is_dry_run():
+                raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+            pulumi.log.warn(f"{exc}; cannot look for kept mirrors to adopt, so this preview may show changes that up will not make")
+            return found
+        if container_id is not None:
+            found[mirror.name] = container_id
+    return found
+
+
 def build(
     config: KindplaneConfig,
     lookup: AdoptionLookup = docker_adoption_lookup,
     shared_lookup: SharedLookup = docker_shared_lookup,
+    mirror_lookup: MirrorLookup = docker_mirror_lookup,
+    environ: Optional[Mapping[str, str]] = None,
+    file: str = DEFAULT_FILE,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
+    # Read before any resource exists: a missing variable stops the run with nothing created.
+    credentials = {
+        name: (pulumi.Output.secret(user), pulumi.Output.secret(password))
+        for name, (user, password) in mirror_credentials(config.cluster, os.environ if environ is None else environ, file).items()
+    }
+    mirrors = {"adopt_mirror_ids": mirror_lookup(config, owner), "mirror_credentials": credentials}
     registry = config.cluster.registry
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_registry_port(config, shared.port)
-        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id)
+        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id, **mirrors)
     else:
-        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network)
+        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network, **mirrors)
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -80,7 +110,7 @@ def main(
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup, shared_lookup)
+        env = build(config, lookup, shared_lookup, file=str(path))
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
         return env

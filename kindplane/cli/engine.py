@@ -370,6 +370,8 @@ def pending_clusters_of(deployment: dict) -> set[str]:
 
 
 def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
+    # Pull-through mirrors are containers and volumes too: only the local registry's count here.
+    resources = [r for r in resources if "kindplane:index:PullThroughMirror$" not in (r.get("urn") or "")]
     container = next((r for r in resources if r.get("type") == CONTAINER_TYPE), None)
     if container is None:
         shared = next((r for r in resources if r.get("type") == SHARED_REGISTRY_TYPE), None)

@@ -21,7 +21,7 @@ def stack_rows(stacks: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "stack": found["stack"],
             "cluster": outputs.get("clusterName"),
             "registry": outputs.get("registryHost"),
-            "mirrors": list(outputs.get("mirrorHosts") or []),
+            "mirrors": sorted(outputs.get("mirrors") or {}),  # the program exports {host: address}
             "configFile": outputs.get("configFile"),
             "lastUpdate": found.get("lastUpdate"),
             "resourceCount": found.get("resourceCount"),

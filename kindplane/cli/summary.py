@@ -19,6 +19,10 @@ def summary_data(config: KindplaneConfig, outputs: dict[str, Any]) -> dict[str, 
     data: dict[str, Any] = {
         "cluster": {"name": name, "kubeContext": kube_context(name), "nodes": list(outputs.get("nodeNames") or node_names(cluster))},
         "registry": None,
+        "mirrors": [
+            {"host": m.host, "name": m.name, "remote": m.remote, "persistent": m.persistent}
+            for m in cluster.mirrors
+        ],
     }
     if cluster.registry.enabled:
         data["registry"] = {
@@ -39,6 +43,7 @@ def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]
         f"Cluster   {cluster['name']} (kubectl context {context})",
         f"Nodes     {', '.join(cluster['nodes'])}",
     ]
+    lines += mirror_lines(config)
     if registry is None:
         lines += [
             "Registry  disabled (set cluster.registry.enabled: true in kindplane.yaml)",
@@ -59,4 +64,14 @@ def summary_lines(config: KindplaneConfig, outputs: dict[str, Any]) -> list[str]
         f"  docker push {host}/{EXAMPLE_IMAGE}",
         f"  kubectl --context {context} create deployment my-app --image={host}/{EXAMPLE_IMAGE}",
     ]
+    return lines
+
+
+def mirror_lines(config: KindplaneConfig) -> list[str]:
+    """One line per pull-through mirror: which pulls it serves, from where, and whether it is kept."""
+    lines = []
+    for mirror in config.cluster.mirrors:
+        kept = "persistent: cache kept on `kindplane down`" if mirror.persistent else "cache removed on `kindplane down`"
+        published = f", also on 127.0.0.1:{mirror.host_port}" if mirror.host_port is not None else ""
+        lines.append(f"Mirror    {mirror.host} pulls via {mirror.name}:5000 (cache of {mirror.remote}{published}; {kept})")
     return lines

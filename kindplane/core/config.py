@@ -177,6 +177,133 @@ class ExtraMount(_Model):
     read_only: bool = Field(False, alias="readOnly")
 
 
+# --- pull-through mirrors (issue #12) -----------------------------------------------------------
+
+# A registry host as containerd names its hosts.toml directory: `docker.io`, `ghcr.io`,
+# `registry.example.com:5000`. Lower-case so the directory matches what image names resolve to.
+_REGISTRY_HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Docker Hub's API lives at registry-1.docker.io, but images are named docker.io/...
+_HOST_ALIASES = {"registry-1.docker.io": "docker.io", "index.docker.io": "docker.io"}
+MIRROR_NAME_PREFIX = "kindplane-mirror-"
+
+
+def _remote_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    hint = "an http or https URL of a registry such as https://registry-1.docker.io"
+    if any(ch.isspace() or ch in "\"'\\" for ch in value):
+        raise ValueError(f"must be {hint}, got {value!r}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be {hint}, got {value!r}")
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials; name environment variables in usernameEnv and passwordEnv instead")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"must be only scheme, host and optional port (registry:2 proxies the whole registry), got {value!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"has an invalid port, got {value!r}") from None
+    if not _REGISTRY_HOST.match(parts.netloc.lower()):
+        raise ValueError(f"must be {hint}, got {value!r}")
+    return value.rstrip("/")
+
+
+def _registry_host(value: str) -> str:
+    if not _REGISTRY_HOST.match(value):
+        raise ValueError(f"must be a registry host name such as docker.io or ghcr.io (lower-case, optional :port), got {value!r}")
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put the secret itself here")
+    return value
+
+
+def default_mirror_host(remote: str) -> str:
+    """The registry name nodes pull by: the remote's host[:port], Docker Hub's API host → docker.io."""
+    from urllib.parse import urlsplit
+
+    netloc = urlsplit(remote).netloc.lower()
+    return _HOST_ALIASES.get(netloc, netloc)
+
+
+def default_mirror_name(host: str) -> str:
+    """`kindplane-mirror-docker-io` for docker.io: a DNS label derived from the host."""
+    label = re.sub(r"[^a-z0-9]+", "-", host.lower())
+    return (MIRROR_NAME_PREFIX + label)[:HOSTNAME_MAX].strip("-")
+
+
+class MirrorConfig(_Model):
+    remote: Annotated[str, AfterValidator(_remote_url)] = Field(
+        description="The upstream registry to cache (http or https URL)",
+        json_schema_extra={"pattern": "^https?://"},
+    )
+    host: Optional[Annotated[str, AfterValidator(_registry_host)]] = Field(
+        None, description="Registry name nodes pull by; default: the remote's host (registry-1.docker.io → docker.io)",
+        json_schema_extra={"pattern": _REGISTRY_HOST.pattern},
+    )
+    name: Optional[DnsLabel] = Field(
+        None, description="Mirror container name; default kindplane-mirror-<host>"
+    )
+    persistent: bool = Field(True, description="Keep the mirror and its cache on `kindplane down`")
+    host_port: Optional[Port] = Field(
+        None, alias="hostPort", description="Also publish the mirror on 127.0.0.1:<hostPort> (none by default)"
+    )
+    username_env: Optional[Annotated[str, AfterValidator(_env_name)]] = Field(
+        None, alias="usernameEnv", description="Environment variable holding the upstream user name",
+        json_schema_extra={"pattern": _ENV_NAME.pattern},
+    )
+    password_env: Optional[Annotated[str, AfterValidator(_env_name)]] = Field(
+        None, alias="passwordEnv", description="Environment variable holding the upstream password or token",
+        json_schema_extra={"pattern": _ENV_NAME.pattern},
+    )
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "MirrorConfig":
+        if (self.username_env is None) != (self.password_env is None):
+            missing = "passwordEnv" if self.password_env is None else "usernameEnv"
+            raise _KeyedProblems([(missing, "is required when the other credentials variable is set (registry:2 needs both)")])
+        host = self.host or default_mirror_host(self.remote)
+        if self.host is None and not _REGISTRY_HOST.match(host):
+            raise _KeyedProblems([("host", f"cannot be derived from remote {self.remote!r}; set it")])
+        return self.model_copy(update={"host": host, "name": self.name or default_mirror_name(host)})
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.username_env is not None
+
+
+def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
+    """Mirrors that would fight over a container name, a hosts.toml directory or a host port."""
+    problems: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
+    if cluster.registry.enabled:
+        names[cluster.registry.name] = "cluster.registry.name"
+    hosts: dict[str, str] = {}
+    if cluster.registry.enabled:
+        for address in (f"localhost:{cluster.registry.port}", f"{cluster.registry.name}:5000"):
+            hosts[address] = "the local registry"
+    ports: dict[int, str] = {m.host_port: f"cluster.portMappings[{i}]" for i, m in enumerate(cluster.port_mappings) if m.protocol == "TCP"}
+    if cluster.registry.enabled:
+        ports[cluster.registry.port] = "cluster.registry.port"
+    for i, mirror in enumerate(cluster.mirrors):
+        key = f"mirrors[{i}]"  # relative to cluster; messages name the full path
+        if mirror.name in names:
+            problems.append((f"{key}.name", f"{mirror.name!r} is already used by {names[mirror.name]}; give this mirror another name"))
+        names.setdefault(mirror.name, f"cluster.{key}.name")
+        if mirror.host in hosts:
+            problems.append((f"{key}.host", f"{mirror.host!r} is already served by {hosts[mirror.host]}; one host has one mirror"))
+        hosts.setdefault(mirror.host, f"cluster.{key}")
+        if mirror.host_port is not None:
+            if mirror.host_port in ports:
+                problems.append((f"{key}.hostPort", f"{mirror.host_port} is already used by {ports[mirror.host_port]}; pick another port"))
+            ports.setdefault(mirror.host_port, f"cluster.{key}.hostPort")
+    return problems
+
+
 class ClusterConfig(_Model):
     name: DnsLabel = Field(description="Kind cluster name (a DNS-1123 label)")
     kubernetes_version: Optional[Annotated[str, AfterValidator(_version)]] = Field(
@@ -208,6 +335,7 @@ class ClusterConfig(_Model):
         default_factory=KindFragment,
         description="kind v1alpha4 Cluster fields kindplane does not model, merged into the generated config; kindplane's own settings win",
     )
+    mirrors: list[MirrorConfig] = Field(default_factory=list, description="Pull-through caches of remote registries")
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> "ClusterConfig":
@@ -234,6 +362,7 @@ class ClusterConfig(_Model):
                 problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another hostPort or drop ingress"))
         if self.ingress and self.registry.enabled and self.registry.port in INGRESS_PORTS:
             problems.append(("registry.port", f"{self.registry.port} is forwarded by cluster.ingress (80 and 443); pick another registry port"))
+        problems += mirror_problems(self)
         if problems:
             raise _KeyedProblems(problems)
         return self

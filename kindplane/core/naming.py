@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Mapping
 from .node_names import control_plane_names, worker_names
 
 if TYPE_CHECKING:
-    from .config import ClusterConfig, RegistryConfig
+    from .config import ClusterConfig, MirrorConfig, RegistryConfig
 
 REGISTRY_IMAGE = "registry:2"
 # `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
@@ -58,12 +58,16 @@ def registry_volume_name(registry: "RegistryConfig") -> str:
 
 def registry_labels(registry: "RegistryConfig", owner: str) -> dict[str, str]:
     """`owner` is "<project>/<stack>", the stack whose state holds the container."""
+    return _labels("registry", registry.name, owner, registry.persistent)
+
+
+def _labels(role: str, name: str, owner: str, persistent: bool) -> dict[str, str]:
     return {
         LABEL_MANAGED_BY: "kindplane",
-        LABEL_ROLE: "registry",
-        LABEL_REGISTRY: registry.name,
+        LABEL_ROLE: role,
+        LABEL_REGISTRY: name,
         LABEL_OWNER: owner,
-        LABEL_PERSISTENT: "true" if registry.persistent else "false",
+        LABEL_PERSISTENT: "true" if persistent else "false",
     }
 
 
@@ -93,3 +97,19 @@ def kind_network(environ: "Mapping[str, str] | None" = None) -> str:
 
 def kube_context(cluster_name: str) -> str:
     return f"kind-{cluster_name}"
+
+
+# --- pull-through mirrors --------------------------------------------------------------------
+
+def mirror_cluster_address(mirror: "MirrorConfig") -> str:
+    """Where node containerd reaches a mirror: its container name on the kind network."""
+    return f"{mirror.name}:{REGISTRY_CONTAINER_PORT}"
+
+
+def mirror_volume_name(mirror: "MirrorConfig") -> str:
+    return f"{mirror.name}-data"
+
+
+def mirror_labels(mirror: "MirrorConfig", owner: str) -> dict[str, str]:
+    """The registry's labels with role `mirror`: adoption never mistakes one for the other."""
+    return _labels("mirror", mirror.name, owner, mirror.persistent)

@@ -11,11 +11,12 @@ import shlex
 import shutil
 import subprocess
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
+from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
 from .docker_lookup import port_bindings
 from ..core.image_ref import ImageRef
 from ..core.naming import (
@@ -32,7 +33,6 @@ from ..core.render import commands as render_commands
 from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 
-OK, FAIL, SKIP = "ok", "fail", "skip"
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where containerd keeps the CRI registry settings: kind's (containerd 1.x, config version 2)
 # and containerd 2.x's (config version 3).
@@ -43,33 +43,6 @@ CRI_REGISTRY_TABLES = (
 KUBECTL_TIMEOUT = 20.0
 
 q = shlex.quote
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: str  # ok | fail | skip
-    detail: str = ""
-    fix: Optional[str] = None  # a shell command, every value quoted
-
-    @property
-    def ok(self) -> bool:
-        return self.status != FAIL
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def ok(name: str, detail: str = "") -> CheckResult:
-    return CheckResult(name, OK, detail)
-
-
-def fail(name: str, detail: str, fix: Optional[str] = None) -> CheckResult:
-    return CheckResult(name, FAIL, detail, fix)
-
-
-def skip(name: str, detail: str) -> CheckResult:
-    return CheckResult(name, SKIP, detail)
 
 
 @dataclass
@@ -93,6 +66,9 @@ class Doctor:
         if self.client is None:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
+        from .mirror_doctor import check_mirrors  # pull-through mirrors (issue #12)
+
+        self.results.extend(check_mirrors(self.config, self.client, self.kindplane))
         if not self.registry.enabled:
             self.results.append(skip("local registry", "disabled in kindplane.yaml (cluster.registry.enabled: false)"))
             self.results.extend(self.check_nodes())

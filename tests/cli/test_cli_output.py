@@ -32,7 +32,7 @@ def test_preview_as_json_lists_the_planned_steps_and_every_count(cli, engine, to
 LISTED = [
     {"stack": "dev", "lastUpdate": "2026-11-27T03:10:00.000Z", "resourceCount": 9, "updateInProgress": False,
      "outputs": {"clusterName": "dev", "registryHost": "localhost:5001", "configFile": "/p/stacks/dev.kindplane.yaml",
-                 "mirrorHosts": ["docker.io", "ghcr.io"]}},
+                 "mirrors": {"ghcr.io": "kindplane-mirror-ghcr-io:5000", "docker.io": "kindplane-mirror-docker-io:5000"}}},
     {"stack": "e2e", "lastUpdate": None, "resourceCount": None, "updateInProgress": False, "outputs": {}},
 ]
 

@@ -6,8 +6,8 @@ import pytest
 from kindplane.core.config import parse_config
 from kindplane.ops.docker_lookup import AdoptionError, adoption_id, is_kindplane_registry, registry_mismatches
 from kindplane.core.naming import registry_labels
+from support.fake_docker import IMAGE_ID, FakeDocker
 
-IMAGE_ID = "sha256:" + "a" * 64
 CONTAINER_ID = "c" * 64
 OWNER = "kindplane/dev"
 
@@ -26,32 +26,6 @@ def kept_attrs(spec, port=None, host_ip="127.0.0.1", volume=None, labels=None, i
         "HostConfig": {"PortBindings": {"5000/tcp": [{"HostIp": host_ip, "HostPort": str(port or spec.port)}]}},
         "Mounts": [{"Type": "volume", "Name": volume or f"{spec.name}-data", "Destination": "/var/lib/registry"}],
     }
-
-
-class FakeDocker:
-    """Answers the look-ups adoption makes, from fixed inspect data."""
-
-    def __init__(self, container, volume=None):
-        self.api = self
-        self.container = container
-        self.volume = volume
-
-    def inspect_volume(self, name):
-        import docker
-
-        if self.volume is None:
-            raise docker.errors.NotFound("no such volume")
-        return self.volume
-
-    def inspect_container(self, name):
-        import docker
-
-        if self.container is None:
-            raise docker.errors.NotFound("no such container")
-        return self.container
-
-    def inspect_image(self, name):
-        return {"Id": IMAGE_ID}
 
 
 def test_matching_kept_registry_is_adopted_by_full_id():

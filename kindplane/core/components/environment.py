@@ -6,8 +6,9 @@ from typing import Optional
 import pulumi
 
 from ..config import KindplaneConfig
-from ..naming import KIND_NETWORK
+from ..naming import KIND_NETWORK, stack_owner
 from .cluster import KindCluster
+from .mirror import Credentials, PullThroughMirror
 from .registry import LocalRegistry
 from .shared_registry import SharedRegistry
 from .wiring import RegistryWiring
@@ -17,6 +18,7 @@ class Environment(pulumi.ComponentResource):
     cluster: KindCluster
     registry: Optional[LocalRegistry | SharedRegistry]
     wiring: Optional[RegistryWiring]
+    mirrors: list[PullThroughMirror]
 
     def __init__(
         self,
@@ -27,6 +29,8 @@ class Environment(pulumi.ComponentResource):
         network: str = KIND_NETWORK,
         shared_registry_id: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
+        adopt_mirror_ids: Optional[dict[str, str]] = None,
+        mirror_credentials: Optional[dict[str, Credentials]] = None,
     ):
         super().__init__("kindplane:index:Environment", name, None, opts)
         spec = config.cluster
@@ -52,6 +56,15 @@ class Environment(pulumi.ComponentResource):
             self.wiring = RegistryWiring(
                 f"{name}-wiring", spec, self.cluster, self.registry, network, opts=child
             )
+        owner = owner or stack_owner(pulumi.get_project(), pulumi.get_stack())
+        self.mirrors = [
+            PullThroughMirror(
+                f"{name}-mirror-{mirror.name}", mirror, self.cluster, owner, network,
+                (mirror_credentials or {}).get(mirror.name), (adopt_mirror_ids or {}).get(mirror.name),
+                opts=child,
+            )
+            for mirror in spec.mirrors
+        ]
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, object]:
@@ -64,4 +77,6 @@ class Environment(pulumi.ComponentResource):
         if self.registry is not None:
             out["registryHost"] = self.registry.host_address
             out["registryClusterAddress"] = self.registry.cluster_address
+        if self.mirrors:
+            out["mirrors"] = {m.host: m.cluster_address for m in self.mirrors}
         return out

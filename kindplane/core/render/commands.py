@@ -36,7 +36,11 @@ def kind_kubeconfig(cluster: ClusterConfig) -> str:
 
 def write_hosts_toml(node: str, registry: RegistryConfig) -> str:
     """Writes hosts.toml (read from stdin) into every mirror directory on one node."""
-    dirs = hosts_dirs(registry)
+    return write_hosts_files(node, hosts_dirs(registry))
+
+
+def write_hosts_files(node: str, dirs: list[str]) -> str:
+    """Writes hosts.toml (read from stdin) into each of `dirs` on one node."""
     script = "set -e; " + "; ".join(
         f"mkdir -p {q(d)}; cat > {q(d + '/hosts.toml')}" if i == 0
         else f"mkdir -p {q(d)}; cp {q(dirs[0] + '/hosts.toml')} {q(d + '/hosts.toml')}"
@@ -47,7 +51,12 @@ def write_hosts_toml(node: str, registry: RegistryConfig) -> str:
 
 def remove_hosts_toml(node: str, registry: RegistryConfig) -> str:
     """Best effort: when the node is already gone there is nothing left to clean."""
-    script = "rm -rf " + " ".join(q(d) for d in hosts_dirs(registry))
+    return remove_hosts_dirs(node, hosts_dirs(registry))
+
+
+def remove_hosts_dirs(node: str, dirs: list[str]) -> str:
+    """Best effort: when the node is already gone there is nothing left to clean."""
+    script = "rm -rf " + " ".join(q(d) for d in dirs)
     return f"docker exec {q(node)} sh -c {q(script)} 2>/dev/null || true"
 
 

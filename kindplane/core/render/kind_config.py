@@ -68,7 +68,7 @@ def kindplane_kind_config(cluster: ClusterConfig) -> dict[str, Any]:
         "name": cluster.name,
         "nodes": nodes,
     }
-    if cluster.registry.enabled:
+    if cluster.registry.enabled or cluster.mirrors:  # both are hosts.toml files
         doc["containerdConfigPatches"] = [config_path_patch()]
     return doc
 

@@ -1,0 +1,171 @@
+"""Bench: a fresh cluster's first pull of a 50 MB public image — from the upstream vs a warm mirror.
+
+Set-up as the Docker tests do it: a registry:2 container on the kind network plays docker.io (the
+upstream), the mirror is started from the kindplane program's own Container inputs, and the
+stand-in kind nodes get the program's own hosts.toml writes (read under Pulumi mocks). The image is
+bench/image_iteration.py's 50 MB of random bytes in three layers, pushed to the upstream as
+`library/kpbench:v1`; nodes fetch `docker.io/library/kpbench:v1`, the name users write.
+
+Each repetition, from an empty node content store:
+- upstream:    the node's hosts.toml names only the upstream (what a node without a mirror does);
+- cold mirror: the mirror's cache emptied (storage wiped, container restarted): it fetches from
+               the upstream while it serves — the first cluster ever;
+- warm mirror: the cluster deleted and created again (untimed), then the new node's first pull —
+               the second cluster, after `kindplane down` / `up` with a persistent mirror.
+Timed: the `ctr content fetch` inside the node. "From upstream" sums the bytes the upstream's
+access log says it sent during the pull: what Docker Hub would bill against its rate limit.
+
+    python bench/mirror_pull.py [--reps 5]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "bench"), str(REPO / "tests"), str(REPO)]
+
+from _stats import human_bytes, summarize, table  # noqa: E402
+from harness.cluster import StandinCluster  # noqa: E402
+from harness.images import ensure_node_image, ensure_registry_image  # noqa: E402
+from harness.mirrors import mirror_program, run_mirror, start_upstream  # noqa: E402
+from harness.names import unique_name  # noqa: E402
+from harness.registry import remove_container, remove_volume  # noqa: E402
+from harness.shell import run_program_command  # noqa: E402
+from image_iteration import CONTENT_DIR, Images, du, sh  # noqa: E402
+
+IMAGE = "docker.io/library/kpbench:v1"
+DIRECT_HOSTS = "/tmp/kindplane-bench-direct"  # a hosts dir on the node naming only the upstream
+ROWS = ("upstream", "cold mirror", "warm mirror")
+# registry:2's access log: "GET /v2/… HTTP/1.1" 200 <bytes>
+_SENT = re.compile(r'"GET /v2/\S+ HTTP/[0-9.]+" \d{3} (\d+)')
+
+
+def _checked(result: subprocess.CompletedProcess) -> None:
+    if result.returncode != 0:
+        raise RuntimeError(f"{result.args!r} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.name, self.mirror = unique_name("kpbench"), unique_name("kpbench-mirror")
+        self.upstream = None
+        self.program = None
+
+    def up(self, images: Images) -> None:
+        ensure_node_image()
+        ensure_registry_image()
+        self.upstream = start_upstream(unique_name("kpbench-up"))
+        self.upstream.push(images.first, "library/kpbench:v1")
+        self.program = mirror_program(
+            f"cluster:\n  name: {self.name}\n  mirrors:\n"
+            f"    - {{remote: '{self.upstream.url}', host: docker.io, name: {self.mirror}}}\n"
+        )
+        run_mirror(self.program.containers[self.mirror])
+        self.new_cluster()
+
+    def new_cluster(self) -> None:
+        """kind delete + create and the program's hosts.toml writes (the `down`/`up` of a cluster)."""
+        run_program_command(self.program.kind, "delete")
+        _checked(run_program_command(self.program.kind))
+        for write in self.program.hosts_toml.values():
+            _checked(run_program_command(write))
+        (self.node,) = StandinCluster(self.name).containerd_nodes()
+        # (this containerd refuses a hosts.toml without a host table, so the upstream is named twice)
+        direct = f'server = "{self.upstream.url}"\n\n[host."{self.upstream.url}"]\n  capabilities = ["pull", "resolve"]\n'
+        sh(["docker", "exec", "-i", self.node, "sh", "-c",
+            f"mkdir -p {DIRECT_HOSTS}/docker.io && cat > {DIRECT_HOSTS}/docker.io/hosts.toml"], input=direct)
+
+    def down(self) -> None:
+        if self.program is not None:
+            run_program_command(self.program.kind, "delete")
+        remove_container(self.mirror)
+        remove_volume(f"{self.mirror}-data")
+        if self.upstream is not None:
+            self.upstream.remove()
+
+    def empty_node(self) -> None:
+        sh(["docker", "exec", self.node, "sh", "-c", "ctr content ls -q | xargs -r ctr content rm"])
+        if du(self.node, CONTENT_DIR) > 1_000_000:
+            raise RuntimeError(f"{self.node}: content store not empty")
+
+    def empty_mirror(self) -> None:
+        sh(["docker", "exec", self.mirror, "rm", "-rf", "/var/lib/registry/docker"])
+        sh(["docker", "restart", "-t", "1", self.mirror])  # drops its in-memory blob descriptors
+        run_mirror_ready(self.mirror)
+
+    def fetch(self, hosts_dir: str) -> dict:
+        since = datetime.now(timezone.utc).isoformat()
+        start = time.perf_counter()
+        sh(["docker", "exec", self.node, "ctr", "content", "fetch", "--hosts-dir", hosts_dir, IMAGE])
+        seconds = time.perf_counter() - start
+        time.sleep(0.2)  # let the upstream flush its access log lines
+        logs = subprocess.run(["docker", "logs", "--since", since, self.upstream.name], capture_output=True, text=True)
+        sent = sum(int(b) for b in _SENT.findall(logs.stdout + logs.stderr))
+        return {"seconds": seconds, "upstream_bytes": sent, "node_bytes": du(self.node, CONTENT_DIR)}
+
+
+def run_mirror_ready(name: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while subprocess.run(["docker", "exec", name, "wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/"],
+                         capture_output=True).returncode != 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not answer /v2/")
+        time.sleep(0.2)
+
+
+def repetition(bench: Bench) -> dict:
+    out = {}
+    bench.empty_node()
+    out["upstream"] = bench.fetch(DIRECT_HOSTS)
+    bench.empty_node()
+    bench.empty_mirror()
+    out["cold mirror"] = bench.fetch("/etc/containerd/certs.d")
+    bench.new_cluster()  # the second cluster: fresh node, the mirror (and its cache) kept
+    out["warm mirror"] = bench.fetch("/etc/containerd/certs.d")
+    return out
+
+
+def report(reps: list[dict]) -> str:
+    upstream = summarize([r["upstream"]["seconds"] for r in reps]).median
+    rows = []
+    for row in ROWS:
+        runs = [r[row] for r in reps]
+        seconds = summarize([r["seconds"] for r in runs])
+        rows.append([
+            row, seconds.fmt(), f"{upstream / seconds.median:.2f}×",
+            human_bytes(sorted(r["upstream_bytes"] for r in runs)[len(runs) // 2]),
+            human_bytes(sorted(r["node_bytes"] for r in runs)[len(runs) // 2]),
+        ])
+    return table(["first pull on a fresh node via", "seconds (median, min–max)", "vs upstream",
+                  "sent by the upstream (median)", "stored on the node (median)"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    summarize([0.0] * args.reps)  # refuse fewer than 5 repetitions before doing any work
+    bench = Bench()
+    images = None
+    try:
+        images = Images.build(bench.name)
+        bench.up(images)
+        reps = [repetition(bench) for _ in range(args.reps)]
+        print("## Pull-through mirror: a fresh cluster's first pull\n")
+        print(f"image: docker.io/library/kpbench:v1, 50.0 MB in 3 layers; upstream: registry:2 on the "
+              f"same host (kind network); {args.reps} repetitions\n")
+        print(report(reps))
+    finally:
+        bench.down()
+        if images:
+            subprocess.run(["docker", "rmi", *images.tags], capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""PullThroughMirror: a `registry:2` proxy cache on the kind network, and every node's
+hosts.toml sending pulls of its host through it."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+
+from ..config import MirrorConfig
+from ..naming import (
+    KIND_NETWORK,
+    LOOPBACK,
+    REGISTRY_CONTAINER_PORT,
+    REGISTRY_DATA_PATH,
+    REGISTRY_IMAGE,
+    mirror_cluster_address,
+    mirror_labels,
+    mirror_volume_name,
+)
+from ..render import commands
+from ..render.mirror import PROXY_PASSWORD, PROXY_USERNAME, mirror_env, mirror_hosts_dir, mirror_hosts_toml
+from .cluster import KindCluster
+from .registry import ADOPTED_IGNORE_CHANGES
+
+# (user name, password) as Pulumi secrets: read by the program from the variables the config names.
+Credentials = tuple[pulumi.Input[str], pulumi.Input[str]]
+
+
+class PullThroughMirror(pulumi.ComponentResource):
+    container: docker.Container
+    volume: Optional[docker.Volume]
+    hosts_toml_writes: list[command.local.Command]
+    host: str
+    cluster_address: str
+
+    def __init__(
+        self,
+        name: str,
+        mirror: MirrorConfig,
+        cluster: KindCluster,
+        owner: str,
+        network: str = KIND_NETWORK,
+        credentials: Optional[Credentials] = None,
+        adopt_container_id: Optional[str] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        if mirror.has_credentials and credentials is None:
+            # Never silently anonymous: the upstream would refuse private images only at pull time.
+            raise ValueError(
+                f"mirror {mirror.name!r} names usernameEnv/passwordEnv: pass credentials=(user, password) "
+                f"(kindplane.program reads them with kindplane.core.credentials.mirror_credentials)"
+            )
+        super().__init__("kindplane:index:PullThroughMirror", name, None, opts)
+        labels = mirror_labels(mirror, owner)
+        image = docker.RemoteImage(
+            f"{name}-image", name=REGISTRY_IMAGE, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.volume = None
+        volumes = []
+        if mirror.persistent:
+            # The cache lives here; kept on destroy and found again by name on the next up.
+            self.volume = docker.Volume(
+                f"{name}-data",
+                name=mirror_volume_name(mirror),
+                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+            volumes = [docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)]
+
+        if adopt_container_id is not None and mirror.persistent:
+            # Read, not imported, for the same reason as a kept local registry (see LocalRegistry).
+            self.container = docker.Container.get(
+                f"{name}-container", adopt_container_id, opts=pulumi.ResourceOptions(parent=self)
+            )
+        else:
+            self.container = docker.Container(
+                f"{name}-container",
+                name=mirror.name,
+                image=image.image_id,
+                restart="always",
+                must_run=True,
+                # Straight onto kind's network (it exists once the cluster does): nodes reach the
+                # mirror by name; no host port unless the config asks for one.
+                network_mode=network,
+                ports=[
+                    docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
+                ] if mirror.host_port is not None else [],
+                envs=_envs(mirror, credentials),
+                labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
+                volumes=volumes,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[cluster.cluster],
+                    delete_before_replace=True,  # fixed name
+                    retain_on_delete=mirror.persistent,
+                    import_=adopt_container_id,
+                    additional_secret_outputs=["envs"] if credentials else None,
+                    ignore_changes=ADOPTED_IGNORE_CHANGES if adopt_container_id or mirror.persistent else None,
+                ),
+            )
+
+        directory = mirror_hosts_dir(mirror)
+        # One write per node, in parallel; never on the external load balancer (no containerd).
+        self.hosts_toml_writes = [
+            command.local.Command(
+                f"{name}-hosts-{node}",
+                create=commands.write_hosts_files(node, [directory]),
+                delete=commands.remove_hosts_dirs(node, [directory]),
+                stdin=mirror_hosts_toml(mirror),
+                # Fresh nodes (a new cluster) need the file again; a new host means a new directory,
+                # and delete-first removes the old one instead of leaving a stale mirror behind.
+                triggers=[cluster.cluster.id, directory],
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[cluster.cluster, self.container], delete_before_replace=True
+                ),
+            )
+            for node in cluster.node_names
+        ]
+        self.host = mirror.host
+        self.cluster_address = mirror_cluster_address(mirror)
+        self.register_outputs({"containerId": self.container.id, "clusterAddress": self.cluster_address})
+
+
+def _envs(mirror: MirrorConfig, credentials: Optional[Credentials]) -> pulumi.Input[Sequence[str]]:
+    plain = mirror_env(mirror)
+    if credentials is None:
+        return plain
+    user, password = credentials
+    # Secret as a whole: the state keeps the list encrypted and the engine masks it in logs.
+    return pulumi.Output.secret(
+        pulumi.Output.all(user, password).apply(
+            lambda up: plain + [f"{PROXY_USERNAME}={up[0]}", f"{PROXY_PASSWORD}={up[1]}"]
+        )
+    )

@@ -1,0 +1,284 @@
+"""Pull-through mirrors (issue #12): config rules, renderings, the program's resources, adoption."""
+from __future__ import annotations
+
+import tomllib
+
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime import rpc
+
+from kindplane.core.config import parse_config
+from kindplane.core.credentials import mirror_credentials
+from kindplane.core.errors import ConfigError
+from kindplane.core.naming import mirror_labels
+from kindplane.core.render.kind_config import kind_config_yaml
+from kindplane.core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
+from kindplane.ops.docker_lookup import AdoptionError
+from kindplane.ops.mirror_lookup import mirror_adoption_id
+from kindplane.program import build
+from support.fake_docker import IMAGE_ID, FakeDocker
+from support.pulumi_mocks import COMMAND, CONTAINER, VOLUME, MOCK_OWNER, run_program
+
+HUB = "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io'}]}"
+TWO = (
+    "cluster:\n  name: dev\n  nodes: {controlPlane: 3, workers: 1}\n  registry: {enabled: true}\n  mirrors:\n"
+    "    - {remote: 'https://registry-1.docker.io'}\n"
+    "    - {remote: 'http://cache.corp:5000', host: registry.corp, name: corp-cache, persistent: false, hostPort: 5100,\n"
+    "       usernameEnv: CORP_USER, passwordEnv: CORP_TOKEN}\n"
+)
+CREDS = {"CORP_USER": "robot", "CORP_TOKEN": "s3cr3t-token"}
+
+
+def problems(text: str) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "k.yaml")
+    return {p.path: p.message for p in caught.value.problems}
+
+
+# --- config ---------------------------------------------------------------------------------
+
+def test_docker_hub_defaults_to_host_docker_io_and_a_derived_persistent_name():
+    mirror = parse_config(HUB).cluster.mirrors[0]
+    assert (mirror.host, mirror.name, mirror.persistent, mirror.host_port) == (
+        "docker.io", "kindplane-mirror-docker-io", True, None)
+
+
+@pytest.mark.parametrize("remote, host, name", [
+    ("https://ghcr.io", "ghcr.io", "kindplane-mirror-ghcr-io"),
+    ("https://quay.io/", "quay.io", "kindplane-mirror-quay-io"),
+    ("http://upstream:5000", "upstream:5000", "kindplane-mirror-upstream-5000"),
+])
+def test_host_and_name_derive_from_the_remote(remote, host, name):
+    mirror = parse_config(f"cluster: {{name: dev, mirrors: [{{remote: '{remote}'}}]}}").cluster.mirrors[0]
+    assert (mirror.remote, mirror.host, mirror.name) == (remote.rstrip("/"), host, name)
+
+
+@pytest.mark.parametrize("remote, message", [
+    ("ftp://x.io", "must be an http or https URL"),
+    ("docker.io", "must be an http or https URL"),
+    ("https://u:p@x.io", "must not contain credentials"),
+    ("https://x.io/v2/library", "must be only scheme, host and optional port"),
+    ("https://x.io/;rm -rf /", "must be an http or https URL"),
+    ('https://x.io"]', "must be an http or https URL"),
+])
+def test_bad_remote_is_refused_at_its_key(remote, message):
+    found = problems(f"cluster: {{name: dev, mirrors: [{{remote: '{remote}'}}]}}")
+    assert list(found) == ["cluster.mirrors[0].remote"]
+    assert message in found["cluster.mirrors[0].remote"]
+
+
+def test_hostile_host_and_name_are_refused():
+    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', host: '../../etc', name: 'a;b'}]}")
+    assert set(found) == {"cluster.mirrors[0].host", "cluster.mirrors[0].name"}
+
+
+def test_clashes_with_the_registry_and_between_mirrors_name_both_keys():
+    found = problems(
+        "cluster: {name: dev, registry: {enabled: true, name: hub}, mirrors: ["
+        "{remote: 'https://registry-1.docker.io', name: hub},"
+        "{remote: 'https://mirror.gcr.io', host: docker.io, hostPort: 5001},"
+        "{remote: 'https://ghcr.io', name: kindplane-mirror-docker-io}]}"
+    )
+    assert found == {
+        "cluster.mirrors[0].name": "'hub' is already used by cluster.registry.name; give this mirror another name",
+        "cluster.mirrors[1].host": "'docker.io' is already served by cluster.mirrors[0]; one host has one mirror",
+        "cluster.mirrors[1].hostPort": "5001 is already used by cluster.registry.port; pick another port",
+        "cluster.mirrors[2].name": "'kindplane-mirror-docker-io' is already used by cluster.mirrors[1].name; give this mirror another name",
+    }
+
+
+def test_credentials_need_both_variable_names_and_only_names():
+    assert problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', usernameEnv: U}]}") == {
+        "cluster.mirrors[0].passwordEnv": "is required when the other credentials variable is set (registry:2 needs both)"}
+    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', usernameEnv: U, passwordEnv: 'hunter 2'}]}")
+    assert "never put the secret itself here" in found["cluster.mirrors[0].passwordEnv"]
+
+
+def test_unset_credentials_variable_names_the_key_and_the_variable():
+    cluster = parse_config(TWO).cluster
+    with pytest.raises(ConfigError) as caught:
+        mirror_credentials(cluster, {"CORP_USER": "robot"}, "k.yaml")
+    assert str(caught.value) == (
+        "k.yaml: cluster.mirrors[1].passwordEnv: environment variable CORP_TOKEN is not set (or empty); "
+        "export it before `kindplane up`")
+    assert mirror_credentials(cluster, CREDS, "k.yaml") == {"corp-cache": ("robot", "s3cr3t-token")}
+
+
+# --- renderings ------------------------------------------------------------------------------
+
+def test_hosts_toml_sends_pulls_to_the_mirror_and_falls_back_to_the_remote():
+    mirror = parse_config(HUB).cluster.mirrors[0]
+    assert mirror_hosts_dir(mirror) == "/etc/containerd/certs.d/docker.io"
+    assert tomllib.loads(mirror_hosts_toml(mirror)) == {
+        "server": "https://registry-1.docker.io",
+        "host": {"http://kindplane-mirror-docker-io:5000": {"capabilities": ["pull", "resolve"]}},
+    }
+
+
+def test_kind_config_enables_hosts_toml_for_mirrors_without_the_registry():
+    doc = yaml.safe_load(kind_config_yaml(parse_config(HUB).cluster))
+    assert doc["containerdConfigPatches"] == [
+        '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n']
+
+
+# --- the program under mocks -----------------------------------------------------------------
+
+def run(text, mirror_lookup=lambda c, o: {}, environ=CREDS):
+    config = parse_config(text)
+    return config, run_program(lambda: build(config, lambda c, o: None, mirror_lookup=mirror_lookup, environ=environ))
+
+
+def mirror_container(result, name):
+    return next(r for r in result.of_type(CONTAINER) if r.inputs["name"] == name)
+
+
+def test_a_persistent_mirror_is_a_retained_proxy_on_the_kind_network_without_host_port():
+    config, result = run(HUB)
+    container = mirror_container(result, "kindplane-mirror-docker-io")
+    assert container.inputs["envs"] == ["REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io"]
+    assert container.inputs["networkMode"] == "kind"
+    assert container.inputs.get("ports", []) == []
+    assert container.inputs["restart"] == "always"
+    assert {(l["label"], l["value"]) for l in container.inputs["labels"]} == set(
+        mirror_labels(config.cluster.mirrors[0], MOCK_OWNER).items())
+    assert container.opts.retain_on_delete is True
+    assert container.depends_on_names() == ["kindplane-cluster-kind"]  # the kind network exists by then
+    volume = result.one(VOLUME)
+    assert volume.inputs["name"] == "kindplane-mirror-docker-io-data" and volume.opts.retain_on_delete
+    assert container.inputs["volumes"] == [{"volumeName": "kindplane-mirror-docker-io-data", "containerPath": "/var/lib/registry"}]
+    assert result.outputs["mirrors"] == {"docker.io": "kindplane-mirror-docker-io:5000"}
+    assert "mirrors" not in result.secret_outputs
+
+
+def test_every_containerd_node_gets_each_mirrors_hosts_toml_and_the_balancer_none():
+    config, result = run(TWO)
+    writes = {r.name: r for r in result.of_type(COMMAND) if "-mirror-" in r.name}
+    nodes = ["dev-control-plane", "dev-control-plane2", "dev-control-plane3", "dev-worker"]
+    for mirror in config.cluster.mirrors:
+        for node in nodes:
+            cmd = writes.pop(f"kindplane-mirror-{mirror.name}-hosts-{node}")
+            directory = mirror_hosts_dir(mirror)
+            assert cmd.inputs["create"] == (
+                f"docker exec -i {node} sh -c 'set -e; mkdir -p {directory}; cat > {directory}/hosts.toml'")
+            assert cmd.inputs["delete"] == f"docker exec {node} sh -c 'rm -rf {directory}' 2>/dev/null || true"
+            assert cmd.inputs["stdin"] == mirror_hosts_toml(mirror)
+            assert cmd.depends_on_names() == ["kindplane-cluster-kind", f"kindplane-mirror-{mirror.name}-container"]
+    assert writes == {}
+
+
+def test_credentials_reach_the_container_only_as_a_secret():
+    _, result = run(TWO)
+    container = mirror_container(result, "corp-cache")
+    assert container.inputs["envs"] == {
+        rpc._special_sig_key: rpc._special_secret_sig,
+        "value": ["REGISTRY_PROXY_REMOTEURL=http://cache.corp:5000", "REGISTRY_PROXY_USERNAME=robot",
+                  "REGISTRY_PROXY_PASSWORD=s3cr3t-token"],
+    }
+    assert container.opts.additional_secret_outputs == ["envs"]
+    assert container.inputs["ports"] == [{"internal": 5000, "external": 5100, "ip": "127.0.0.1"}]
+    assert container.opts.retain_on_delete is False
+
+
+def test_missing_credentials_variable_stops_the_program_before_any_resource():
+    config = parse_config(TWO)
+    registered = {}
+
+    def program():
+        try:
+            build(config, lambda c, o: None, mirror_lookup=lambda c, o: {}, environ={})
+        except ConfigError as exc:
+            registered["error"] = str(exc)
+
+    result = run_program(program)
+    assert "cluster.mirrors[1].usernameEnv: environment variable CORP_USER is not set" in registered["error"]
+    assert result.resources == {}
+
+
+def test_a_kept_persistent_mirror_is_read_not_created():
+    _, result = run(HUB, mirror_lookup=lambda c, o: {"kindplane-mirror-docker-io": "d" * 64})
+    read = result.one(CONTAINER)  # a read registers no inputs: nothing to create or replace
+    assert (read.name, read.given_id, read.inputs) == ("kindplane-mirror-kindplane-mirror-docker-io-container", "d" * 64, {})
+
+
+# --- adoption rules --------------------------------------------------------------------------
+
+def kept(mirror, owner=MOCK_OWNER, remote=None, labels=None):
+    return {
+        "Id": "c" * 64, "Image": IMAGE_ID,
+        "Config": {"Labels": mirror_labels(mirror, owner) if labels is None else labels,
+                   "Env": [f"REGISTRY_PROXY_REMOTEURL={remote or mirror.remote}"]},
+        "Mounts": [{"Type": "volume", "Name": f"{mirror.name}-data", "Destination": "/var/lib/registry"}],
+    }
+
+
+KEY = "cluster.mirrors[0].name"
+
+
+def test_this_stacks_matching_mirror_is_adopted():
+    mirror = parse_config(HUB).cluster.mirrors[0]
+    assert mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror))) == "c" * 64
+    assert mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(None)) is None
+
+
+def test_foreign_other_stack_and_changed_mirrors_are_refused_with_the_fix():
+    mirror = parse_config(HUB).cluster.mirrors[0]
+    with pytest.raises(AdoptionError, match=r"not a kindplane mirror .*`docker rm -f kindplane-mirror-docker-io` or set another cluster.mirrors\[0\].name"):
+        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, labels={})))
+    with pytest.raises(AdoptionError, match="belongs to kindplane stack 'kindplane/other'"):
+        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, owner="kindplane/other")))
+    with pytest.raises(AdoptionError, match="caches https://mirror.gcr.io, config wants https://registry-1.docker.io"):
+        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, remote="https://mirror.gcr.io")))
+
+
+# --- what `kindplane up` prints --------------------------------------------------------------
+
+def test_up_summary_lists_each_mirror_after_the_nodes():
+    from kindplane.cli.summary import summary_lines
+
+    lines = summary_lines(parse_config(TWO), {})
+    assert lines[2:4] == [
+        "Mirror    docker.io pulls via kindplane-mirror-docker-io:5000 (cache of https://registry-1.docker.io; "
+        "persistent: cache kept on `kindplane down`)",
+        "Mirror    registry.corp pulls via corp-cache:5000 (cache of http://cache.corp:5000, also on 127.0.0.1:5100; "
+        "cache removed on `kindplane down`)",
+    ]
+    assert lines[4].startswith("Registry  localhost:5001")
+
+
+def test_what_down_says_of_the_registry_never_describes_a_mirror():
+    from kindplane.cli.engine import RegistryFate, registry_fate_of
+
+    mirror = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:PullThroughMirror$"
+    registry = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:LocalRegistry$"
+    resources = [
+        {"urn": mirror + CONTAINER + "::m", "type": CONTAINER, "retainOnDelete": True, "outputs": {"name": "kindplane-mirror-docker-io"}},
+        {"urn": mirror + VOLUME + "::v", "type": VOLUME, "retainOnDelete": True, "outputs": {"name": "kindplane-mirror-docker-io-data"}},
+    ]
+    assert registry_fate_of(resources) is None  # mirrors only: no registry to describe
+    resources.append({"urn": registry + CONTAINER + "::r", "type": CONTAINER, "outputs": {"name": "kind-registry"}})
+    assert registry_fate_of(resources) == RegistryFate("kind-registry", False, None)
+
+
+def test_a_mirror_that_names_credentials_is_never_built_without_them():
+    config = parse_config(TWO)
+    caught = {}
+
+    def program():
+        from kindplane.core.components import Environment
+
+        try:
+            Environment("own", config, "me/dev")  # an own program that forgot mirror_credentials
+        except ValueError as exc:
+            caught["error"] = str(exc)
+
+    run_program(program)
+    assert caught["error"].startswith("mirror 'corp-cache' names usernameEnv/passwordEnv: pass credentials=")
+
+
+def test_a_kept_mirror_whose_host_port_changed_is_not_adopted_silently():
+    mirror = parse_config(HUB).cluster.mirrors[0]
+    published = kept(mirror)
+    published["HostConfig"] = {"PortBindings": {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "5100"}]}}
+    with pytest.raises(AdoptionError, match="publishes 127.0.0.1:5100, config wants no host port"):
+        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(published))
