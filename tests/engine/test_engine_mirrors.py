@@ -6,6 +6,8 @@ cluster with the upstream stopped; its credentials stay secret in the state and 
 """
 from __future__ import annotations
 
+import json
+
 import uuid
 
 from harness.cluster import StandinCluster
@@ -107,6 +109,11 @@ def test_a_non_persistent_mirror_beside_the_registry_goes_with_down(new_project,
         listed = cluster.exec(node, ["sh", "-c", "ls /etc/containerd/certs.d"]).stdout.split()
         assert sorted(listed) == sorted(["docker.io", f"localhost:{project.port}", f"{project.registry}:5000"])
         project.pulumi("preview", "--expect-no-changes")
+        # Scripts see the mirror too: `ls` lists the host it serves, `status` checks it.
+        listed = json.loads(project.kindplane("ls", "-o", "json", "-c", str(project.config_path)).stdout)
+        assert [row["mirrors"] for row in listed] == [["docker.io"]]
+        checks = json.loads(project.kindplane("status", "-o", "json", "-c", str(project.config_path), check=False).stdout)
+        assert any(mirror in c["name"] and c["status"] == "ok" for c in checks["checks"]), checks
 
         down = project.kindplane("-c", str(project.config_path), "down", "--force")
         assert f"Registry {project.registry} and its images were deleted." in down.stdout
