@@ -20,6 +20,7 @@ def test_up_preview_ls_and_status_print_documents_scripts_can_read(new_project):
                                "nodes": [f"{project.cluster}-control-plane"]}
     assert made["registry"]["name"] == project.registry
     assert made["registry"]["clusterAddress"] == f"{project.registry}:5000"
+    assert (made["registry"]["external"], made["mirrors"]) == (False, [])
 
     plan = json.loads(project.kindplane("preview", "-c", config, "-o", "json").stdout)
     assert plan["stack"] == project.stack
