@@ -69,7 +69,7 @@ def port_bindings(attrs: dict) -> list[dict]:
     return ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(f"{REGISTRY_CONTAINER_PORT}/tcp") or []
 
 
-def _short(image_id: Optional[str]) -> str:
+def short_image_id(image_id: Optional[str]) -> str:
     return (image_id or "unknown").removeprefix("sha256:")[:12]
 
 
@@ -104,8 +104,8 @@ def registry_mismatches(attrs: dict, registry: RegistryConfig, image_id: Optiona
     config = attrs.get("Config") or {}
     if image_id is not None and attrs.get("Image") != image_id:
         found.append(
-            f"runs image {_short(attrs.get('Image'))} ({config.get('Image')}), but {registry.image} "
-            f"here is now image {_short(image_id)}"
+            f"runs image {short_image_id(attrs.get('Image'))} ({config.get('Image')}), but {registry.image} "
+            f"here is now image {short_image_id(image_id)}"
         )
     bindings = port_bindings(attrs)
     wanted = [{"HostIp": registry.listen_address, "HostPort": str(registry.port)}]
@@ -168,7 +168,7 @@ def find_kept_registry(registry: RegistryConfig, owner: str, client: Any = None)
         )
     if owner_of(attrs) not in (None, owner):
         raise _other_stack("the registry container", registry.name, owner_of(attrs), owner)
-    image_id = _local_image_id(client, registry.image)
+    image_id = local_image_id(client, registry.image)
     return KeptRegistry(
         attrs["Id"], tuple(registry_mismatches(attrs, registry, image_id)),
         created_persistent(attrs), describe_volume(attrs),
@@ -184,7 +184,7 @@ def inspect_volume(client: Any, name: str) -> Optional[dict]:
         return None
 
 
-def _local_image_id(client: Any, image: str) -> Optional[str]:
+def local_image_id(client: Any, image: str) -> Optional[str]:
     import docker
 
     try:
