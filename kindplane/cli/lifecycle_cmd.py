@@ -35,6 +35,19 @@ def load(cli: CliContext) -> KindplaneConfig:
         ui.config_failed(exc)
 
 
+def require_credentials(cli: CliContext, config: KindplaneConfig) -> None:
+    """The variables mirrors name must be set before Pulumi starts: the program would refuse
+    too, but only after the engine has started, under an "unhandled error" line."""
+    import os
+
+    from ..core.credentials import mirror_credentials
+
+    try:
+        mirror_credentials(config.cluster, os.environ, str(cli.config_path))
+    except ConfigError as exc:
+        ui.config_failed(exc)
+
+
 def require_tools(cli: CliContext, need_kind: bool = True) -> None:
     """Missing kind/Pulumi: offer `kindplane setup` on a terminal, else one line each and exit 1."""
     problems = preflight.missing_tools(need_kind=need_kind)
@@ -187,6 +200,7 @@ def register(app: typer.Typer) -> None:
         """Create or converge the cluster and registry (validate, preflight, refresh, up)."""
         cli: CliContext = ctx.obj
         config = load(cli)
+        require_credentials(cli, config)
         ui.config_warnings(cli.config_path, config.cluster)
         stack = target(cli)
         require_tools(cli)
@@ -254,7 +268,7 @@ def register(app: typer.Typer) -> None:
     def preview(ctx: typer.Context, output: Format = output_option()) -> None:
         """Show what `up` would create, update, replace or delete, without changing anything."""
         cli: CliContext = ctx.obj
-        load(cli)
+        require_credentials(cli, load(cli))
         target(cli)
         require_tools(cli, need_kind=False)
         engine = cli.engine()

@@ -370,3 +370,23 @@ def test_a_pulumi_cli_too_old_for_adoption_is_refused_before_anything(cli, engin
         "imports and updates it in one run): run `kindplane setup` or upgrade Pulumi"
     ]
     assert engine.names == []
+
+
+MIRROR_WITH_CREDENTIALS = (
+    "cluster:\n  name: creds\n  mirrors:\n"
+    "    - {remote: 'https://corp.example', usernameEnv: KPT_UNSET_USER, passwordEnv: KPT_UNSET_TOKEN}\n"
+)
+
+
+@pytest.mark.parametrize("command", ["up", "preview"])
+def test_an_unset_mirror_credential_stops_before_the_engine_with_the_key(cli, engine, tools, write_config, monkeypatch, command):
+    monkeypatch.delenv("KPT_UNSET_USER", raising=False)
+    monkeypatch.setenv("KPT_UNSET_TOKEN", "s3cret")
+    path = write_config(MIRROR_WITH_CREDENTIALS)
+    result = cli([command, "-c", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}: cluster.mirrors[0].usernameEnv: environment variable KPT_UNSET_USER is not set "
+        "(or empty); export it before `kindplane up`\n"
+    )
+    assert engine.targets == [] and "s3cret" not in result.output

@@ -83,8 +83,11 @@ def test_an_unset_credentials_variable_stops_up_naming_the_key_and_creates_nothi
     mirror = unique_name("kpe-mirror")
     project.write_config(mirror_config(project.cluster, "https://registry-1.docker.io", mirror))
     up = project.kindplane("-c", str(project.config_path), "up", check=False, KPE_MIRROR_USER="robot")
-    assert up.returncode != 0
-    assert "cluster.mirrors[0].passwordEnv: environment variable KPE_MIRROR_TOKEN is not set" in up.stdout + up.stderr
+    assert up.returncode == 2  # a config problem, found before Pulumi starts
+    assert up.stderr == (
+        f"error: {project.config_path}: cluster.mirrors[0].passwordEnv: environment variable "
+        "KPE_MIRROR_TOKEN is not set (or empty); export it before `kindplane up`\n"
+    )
     assert container_id(mirror) is None and not volume_exists(f"{mirror}-data")
     assert StandinCluster(project.cluster).nodes() == []
 
