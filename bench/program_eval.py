@@ -94,7 +94,7 @@ def worker(nodes: int, warm: int) -> dict:
     for _ in range(1 + warm):
         graph.clear()
         start = time.perf_counter()
-        run = run_program(lambda: program.build(config, lambda c: None))
+        run = run_program(lambda: program.build(config, lambda c, owner: None))
         timings.append(time.perf_counter() - start)
 
     writes = sorted(n for n in graph if HOSTS_MARKER in n)
