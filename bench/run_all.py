@@ -1,7 +1,7 @@
 """Runs every kindplane bench and prints one Markdown report: the machine, then each table.
 
-    python bench/run_all.py            # all three parts (~5–8 minutes on 2 cores)
-    python bench/run_all.py --skip-docker   # parts 2 and 3 only (no Docker engine needed)
+    python bench/run_all.py            # all four parts (~8–12 minutes on 2 cores)
+    python bench/run_all.py --skip-docker   # the parts without Docker only (CLI start, program evaluation)
 
 Each part runs in its own process, one after another, so none of them competes with another.
 The load average is printed before and after: numbers taken on a busy machine say so.
@@ -22,6 +22,7 @@ PARTS = [
     ("cli_start.py", False),
     ("program_eval.py", False),
     ("image_iteration.py", True),
+    ("mirror_pull.py", True),
 ]
 
 
