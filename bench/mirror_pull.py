@@ -90,9 +90,13 @@ class Bench:
             self.upstream.remove()
 
     def empty_node(self) -> None:
-        sh(["docker", "exec", self.node, "sh", "-c", "ctr content ls -q | xargs -r ctr content rm"])
-        if du(self.node, CONTENT_DIR) > 1_000_000:
-            raise RuntimeError(f"{self.node}: content store not empty")
+        # containerd may still hold a fetch's leftovers for a moment: retry before giving up.
+        for _ in range(10):
+            sh(["docker", "exec", self.node, "sh", "-c", "ctr content ls -q | xargs -r ctr content rm"])
+            if du(self.node, CONTENT_DIR) <= 1_000_000:
+                return
+            time.sleep(1)
+        raise RuntimeError(f"{self.node}: content store not empty")
 
     def empty_mirror(self) -> None:
         sh(["docker", "exec", self.mirror, "rm", "-rf", "/var/lib/registry/docker"])

@@ -43,11 +43,12 @@ class MirrorEnv:
 def env(registry_image, node_image, kind_network, app_image):
     name, mirror = unique_name("kpt"), unique_name("kpt-mirror")
     upstream = start_upstream(unique_name("kpt-up"))
-    program = mirror_program(
-        f"cluster:\n  name: {name}\n  nodes: {{controlPlane: 2, workers: 1}}\n  mirrors:\n"
-        f"    - {{remote: '{upstream.url}', host: docker.io, name: {mirror}}}\n"
-    )
+    program = None
     try:
+        program = mirror_program(
+            f"cluster:\n  name: {name}\n  nodes: {{controlPlane: 2, workers: 1}}\n  mirrors:\n"
+            f"    - {{remote: '{upstream.url}', host: docker.io, name: {mirror}}}\n"
+        )
         upstream.push(app_image, "library/kpt-hello:v1")
         env = MirrorEnv(program, StandinCluster(name), upstream, mirror, mirror_blobs(upstream.name))
         created = run_program_command(program.kind, "create")
@@ -58,7 +59,8 @@ def env(registry_image, node_image, kind_network, app_image):
             assert result.returncode == 0, f"{key}: {result.stderr}"
         yield env
     finally:
-        run_program_command(program.kind, "delete")
+        if program is not None:
+            run_program_command(program.kind, "delete")
         remove_container(mirror)
         remove_volume(f"{mirror}-data")
         upstream.remove()
