@@ -22,6 +22,11 @@ def test_up_preview_ls_and_status_print_documents_scripts_can_read(new_project):
     assert made["registry"]["clusterAddress"] == f"{project.registry}:5000"
     assert (made["registry"]["external"], made["mirrors"]) == (False, [])
 
+    status = json.loads(project.kindplane("status", "-o", "json", "-c", config).stdout)  # exit 0: all pass
+    assert (status["cluster"], status["ok"]) == (project.cluster, True)
+    found = {c["name"]: c["status"] for c in status["checks"]}
+    assert found["kind installed"] == found["Pulumi CLI installed"] == found[f"node {project.cluster}-control-plane"] == "ok"
+
     plan = json.loads(project.kindplane("preview", "-c", config, "-o", "json").stdout)
     assert plan["stack"] == project.stack
     assert {op: n for op, n in plan["counts"].items() if op != "same"} == {

@@ -271,7 +271,16 @@ def parser() -> argparse.ArgumentParser:
     gk.add_argument("--name", default="")
     gk.add_argument("--internal", action="store_true")
     gk.set_defaults(run=get_kubeconfig)
+    verbs.add_parser("version").set_defaults(run=version)
     return p
+
+
+def version(args: argparse.Namespace) -> int:
+    """kind's own shape (`kind v0.29.0 go1.24.2 linux/amd64`): the release this stand-in plays."""
+    from kindplane.ops.tools import KIND_VERSION
+
+    print(f"kind {KIND_VERSION} go-none linux/amd64 (kindplane test stand-in)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
