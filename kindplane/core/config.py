@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .errors import ConfigError, ConfigProblem
 from .image_ref import ImageRefError, parse_image_ref
+from .validators import ip_address
 from .config_file import DEFAULT_FILE
 from .kind_fragment import KindFragment
 from .node_images import KUBERNETES_VERSION, normalize_version, resolve_node_image
@@ -48,13 +49,6 @@ def _port(value: int) -> int:
         raise ValueError(f"must be between 1 and 65535, got {value}")
     return value
 
-
-def _ip_address(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}") from None
-    return value
 
 
 def _plain_path(value: str) -> str:
@@ -113,7 +107,7 @@ class RegistryConfig(_Model):
         description="Use a running registry container of this name (another stack's, kind's script's, "
         "ctlptl's); this stack never creates or deletes it and reads its port from Docker",
     )
-    listen_address: Annotated[str, AfterValidator(_ip_address)] = Field(
+    listen_address: Annotated[str, AfterValidator(ip_address)] = Field(
         "127.0.0.1", alias="listenAddress",
         description="Host address the registry port is bound to; anything but loopback exposes it to the network",
     )
@@ -166,7 +160,7 @@ class PortMapping(_Model):
     container_port: Port = Field(alias="containerPort")
     host_port: Port = Field(alias="hostPort")
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
-    listen_address: Annotated[str, AfterValidator(_ip_address)] = Field(
+    listen_address: Annotated[str, AfterValidator(ip_address)] = Field(
         "127.0.0.1", alias="listenAddress", description="Host address to bind (loopback by default)"
     )
 

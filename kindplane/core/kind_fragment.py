@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .image_ref import ImageRefError, parse_image_ref
+from .validators import ip_address
 
 # Kubernetes label syntax: an optional DNS-subdomain prefix and "/", then a name of at most 63.
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -66,13 +67,6 @@ def _yaml_patch(patch: str) -> str:
         raise ValueError("must be a YAML mapping such as `kind: ClusterConfiguration` plus the fields to patch")
     return patch
 
-
-def _ip(value: str) -> str:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"must be an IP address such as 127.0.0.1, got {value!r}") from None
-    return value
 
 
 def _cidr(value: str) -> str:
@@ -133,7 +127,7 @@ class KindMount(_KindModel):
 class KindPortMapping(_KindModel):
     container_port: PortNumber = Field(alias="containerPort")
     host_port: PortNumber = Field(alias="hostPort")
-    listen_address: Optional[Annotated[str, AfterValidator(_ip)]] = Field(None, alias="listenAddress")
+    listen_address: Optional[Annotated[str, AfterValidator(ip_address)]] = Field(None, alias="listenAddress")
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 
@@ -154,7 +148,7 @@ class KindNode(_KindModel):
 class KindNetworking(_KindModel):
     ip_family: Optional[Literal["ipv4", "ipv6", "dual"]] = Field(None, alias="ipFamily")
     api_server_port: Optional[PortNumber] = Field(None, alias="apiServerPort")
-    api_server_address: Optional[Annotated[str, AfterValidator(_ip)]] = Field(None, alias="apiServerAddress")
+    api_server_address: Optional[Annotated[str, AfterValidator(ip_address)]] = Field(None, alias="apiServerAddress")
     pod_subnet: Optional[Annotated[str, AfterValidator(_cidr)]] = Field(None, alias="podSubnet")
     service_subnet: Optional[Annotated[str, AfterValidator(_cidr)]] = Field(None, alias="serviceSubnet")
     disable_default_cni: Optional[bool] = Field(None, alias="disableDefaultCNI")
