@@ -139,6 +139,9 @@ class Doctor:
         title = f"registry container {name} running"
         self.registry_attrs = attrs = inspect_container(self.client, name)
         if attrs is None:
+            if self.registry.external:  # this stack never creates it: no command of ours brings it back
+                return fail(title, f"no container named {name}; external: start it where it was made "
+                            f"(the owning stack's `kindplane up`, or kind's registry script)")
             return fail(title, f"no container named {name}", f"{self.kindplane} up")
         state = attrs.get("State") or {}
         if not state.get("Running"):
@@ -170,7 +173,7 @@ class Doctor:
             return f"{self.kindplane} up"
         if not (attrs.get("State") or {}).get("Running"):
             return f"docker start {name}"
-        if not any(port == self.registry.port for _, port in _published(attrs)):
+        if not any(port == self.registry.port for _, port in _published(attrs)) and not self.registry.external:
             return f"docker rm -f {name} && {self.kindplane} up"
         return f"docker restart {name}"
 
@@ -199,6 +202,8 @@ class Doctor:
         title = f"registry published on {address}:{port} only"
         if self.registry_attrs is None:
             return skip(title, "no registry container")
+        if self.registry.external:
+            return skip(title, "external: its owner chose where it is published")
         published = _published(self.registry_attrs)
         wanted = [(address, port)]
         if published == wanted:
