@@ -59,9 +59,14 @@ def inspect_container(client: Any, name: str) -> Optional[dict]:
         return None
 
 
-def is_kindplane_registry(attrs: dict) -> bool:
+def has_kindplane_role(attrs: dict, role: str) -> bool:
+    """Made by kindplane for `role` ("registry", "mirror"): adoption trusts nothing else."""
     labels = (attrs.get("Config") or {}).get("Labels") or {}
-    return labels.get(LABEL_MANAGED_BY) == "kindplane" and labels.get(LABEL_ROLE) == "registry"
+    return labels.get(LABEL_MANAGED_BY) == "kindplane" and labels.get(LABEL_ROLE) == role
+
+
+def is_kindplane_registry(attrs: dict) -> bool:
+    return has_kindplane_role(attrs, "registry")
 
 
 def port_bindings(attrs: dict) -> list[dict]:

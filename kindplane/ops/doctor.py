@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
-from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
+from .check_result import FAIL, OK, SKIP, CheckResult, container_not_running, fail, ok, skip  # noqa: F401 (re-exported)
 from .docker_lookup import port_bindings
 from ..core.image_ref import ImageRef
 from ..core.naming import (
@@ -138,14 +138,13 @@ class Doctor:
         name = self.registry.name
         title = f"registry container {name} running"
         self.registry_attrs = attrs = inspect_container(self.client, name)
-        if attrs is None:
-            if self.registry.external:  # this stack never creates it: no command of ours brings it back
-                return fail(title, f"no container named {name}; external: start it where it was made "
-                            f"(the owning stack's `kindplane up`, or kind's registry script)")
-            return fail(title, f"no container named {name}", f"{self.kindplane} up")
+        if attrs is None and self.registry.external:  # this stack never creates it: no command of ours brings it back
+            return fail(title, f"no container named {name}; external: start it where it was made "
+                        f"(the owning stack's `kindplane up`, or kind's registry script)")
+        problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
+        if problem is not None:
+            return problem
         state = attrs.get("State") or {}
-        if not state.get("Running"):
-            return fail(title, f"container is {state.get('Status', 'not running')}", f"docker start {q(name)}")
         owner = "" if is_kindplane_registry(attrs) else " (not created by kindplane: no kindplane labels)"
         return ok(title, f"{(attrs.get('Config') or {}).get('Image', '?')}, up since {state.get('StartedAt', '?')[:19]}{owner}")
 

@@ -13,7 +13,7 @@ from ..core.config import KindplaneConfig, MirrorConfig
 from ..core.naming import kind_network, mirror_cluster_address, node_names
 from ..core.render import commands as render_commands
 from ..core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
-from .check_result import CheckResult, fail, ok, skip
+from .check_result import CheckResult, container_not_running, fail, ok, skip
 
 q = shlex.quote
 UPSTREAM_TIMEOUT = 10  # seconds for the upstream probe
@@ -54,11 +54,10 @@ class _MirrorChecks:
 
         name = self.mirror.name
         title = f"mirror {name} running ({self.mirror.host} → {self.mirror.remote})"
-        if attrs is None:
-            return fail(title, f"no container named {name}", f"{self.kindplane} up")
+        problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
+        if problem is not None:
+            return problem
         state = attrs.get("State") or {}
-        if not state.get("Running"):
-            return fail(title, f"container is {state.get('Status', 'not running')}", f"docker start {q(name)}")
         owner = "" if is_kindplane_mirror(attrs) else " (not created by kindplane: no kindplane mirror labels)"
         return ok(title, f"up since {state.get('StartedAt', '?')[:19]}{owner}")
 

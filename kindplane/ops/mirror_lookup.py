@@ -11,16 +11,17 @@ from ..core.naming import LABEL_MANAGED_BY, LABEL_ROLE, LOOPBACK, REGISTRY_IMAGE
 from ..core.render.mirror import PROXY_REMOTE_URL
 from .docker_lookup import (
     AdoptionError,
-    local_image_id,
-    short_image_id,
     created_persistent,
     describe_volume,
     docker_client,
+    has_kindplane_role,
     inspect_container,
     inspect_volume,
+    local_image_id,
     owner_of,
     port_bindings,
     registry_volumes,
+    short_image_id,
 )
 
 if TYPE_CHECKING:
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
 
 
 def is_kindplane_mirror(attrs: dict) -> bool:
-    labels = (attrs.get("Config") or {}).get("Labels") or {}
-    return labels.get(LABEL_MANAGED_BY) == "kindplane" and labels.get(LABEL_ROLE) == "mirror"
+    return has_kindplane_role(attrs, "mirror")
 
 
 def mirror_mismatches(attrs: dict, mirror: MirrorConfig, image_id: Optional[str]) -> list[str]:
