@@ -40,10 +40,19 @@ def state_file(backend_dir: Path, stack: str) -> Path:
     return found[0]
 
 
+def default_dockerd_pids() -> list[str]:
+    """The daemon behind the default socket only: a second daemon (context tests, another
+    engineer's) has its own pid file and must survive this fault."""
+    pidfile = Path("/var/run/docker.pid")
+    if pidfile.is_file() and pidfile.read_text().strip().isdigit():
+        return [pidfile.read_text().strip()]
+    return subprocess.run(["pidof", "dockerd"], capture_output=True, text=True).stdout.split()
+
+
 def restart_docker_daemon(timeout: float = 120.0) -> None:
     """Stops dockerd as a reboot or `systemctl restart docker` would, then starts it again
     through the harness (which clears the stale pid file a killed daemon leaves behind)."""
-    pids = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True).stdout.split()
+    pids = default_dockerd_pids()
     for pid in pids:
         os.kill(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + timeout
