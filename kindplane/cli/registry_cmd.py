@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
     from ..core.config import KindplaneConfig, RegistryConfig
 
 registry_app = typer.Typer(
-    help="Inspect and clean the local registry: list, push, delete tags, collect garbage.",
+    help="Inspect and clean the local registry and mirrors: list, push, delete, gc, du, prune.",
     no_args_is_help=True,
 )
 
@@ -26,6 +26,9 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 def register(app) -> None:
     """Adds the `registry` command group to the root Typer app."""
+    from . import registry_disk_cmd
+
+    registry_disk_cmd.register(registry_app)
     app.add_typer(registry_app, name="registry")
 
 

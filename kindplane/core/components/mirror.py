@@ -1,4 +1,4 @@
-"""PullThroughMirror: a `registry:2` proxy cache on the kind network, and every node's
+"""PullThroughMirror: a registry proxy cache (`registry:2` by default) on the kind network, and every node's
 hosts.toml sending pulls of its host through it."""
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from ..naming import (
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
-    REGISTRY_IMAGE,
     mirror_cluster_address,
     mirror_labels,
     mirror_volume_name,
@@ -55,7 +54,7 @@ class PullThroughMirror(pulumi.ComponentResource):
         super().__init__("kindplane:index:PullThroughMirror", name, None, opts)
         labels = mirror_labels(mirror, owner)
         image = docker.RemoteImage(
-            f"{name}-image", name=REGISTRY_IMAGE, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-image", name=mirror.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
         )
         self.volume = None
         volumes = []

@@ -5,11 +5,14 @@ import json
 
 from ..config import MirrorConfig
 from ..naming import CERTS_DIR, mirror_cluster_address
+from ..units import go_duration
 
-# distribution (registry:2) proxy mode, configured through its environment overrides.
+# distribution's proxy mode, configured through its environment overrides (configuration.Proxy).
 PROXY_REMOTE_URL = "REGISTRY_PROXY_REMOTEURL"
 PROXY_USERNAME = "REGISTRY_PROXY_USERNAME"
 PROXY_PASSWORD = "REGISTRY_PROXY_PASSWORD"
+# v3 only; 2.8 logs "Ignoring unrecognized environment variable" and keeps its fixed 7 days.
+PROXY_TTL = "REGISTRY_PROXY_TTL"
 
 
 def mirror_hosts_dir(mirror: MirrorConfig) -> str:
@@ -31,4 +34,7 @@ def mirror_hosts_toml(mirror: MirrorConfig) -> str:
 
 def mirror_env(mirror: MirrorConfig) -> list[str]:
     """The mirror's non-secret environment; credentials are added as secrets by the component."""
-    return [f"{PROXY_REMOTE_URL}={mirror.remote}"]
+    env = [f"{PROXY_REMOTE_URL}={mirror.remote}"]
+    if mirror.ttl_seconds is not None:
+        env.append(f"{PROXY_TTL}={go_duration(mirror.ttl_seconds)}")
+    return env
