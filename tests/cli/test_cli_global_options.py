@@ -39,6 +39,8 @@ READS_CONFIG = {
     ("registry", "push"): ["app:1"],
     ("registry", "rm"): ["app:1"],
     ("registry", "gc"): [],
+    ("registry", "du"): [],
+    ("registry", "prune"): ["--keep", "1"],
 }
 
 
