@@ -1,19 +1,20 @@
 """`kindplane doctor` checks for pull-through mirrors: container, API, network, upstream, hosts.toml.
 
 The mirror publishes no host port by default, so its API and its upstream are probed from inside
-the container with the `wget` both the official registry:2 image and Debian's build carry.
+the container with the `wget` the official registry:2 and registry:3 images and Debian's build carry.
 """
 from __future__ import annotations
 
 import re
 import shlex
-from typing import Any
+from typing import Any, Optional
 
 from ..core.config import KindplaneConfig, MirrorConfig
 from ..core.naming import kind_network, mirror_cluster_address, node_names
 from ..core.render import commands as render_commands
-from ..core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
+from ..core.render.mirror import PROXY_TTL, mirror_env, mirror_hosts_dir, mirror_hosts_toml
 from .check_result import CheckResult, container_not_running, fail, ok, skip
+from .registry_version import DistributionVersion
 
 q = shlex.quote
 UPSTREAM_TIMEOUT = 10  # seconds for the upstream probe
@@ -32,6 +33,7 @@ def check_mirrors(config: KindplaneConfig, client: Any, kindplane: str = "kindpl
 class _MirrorChecks:
     def __init__(self, mirror: MirrorConfig, key: str, client: Any, kindplane: str):
         self.mirror, self.key, self.client, self.kindplane = mirror, key, client, kindplane
+        self.version: Optional[DistributionVersion] = None
 
     def run(self, nodes: list[str]) -> list[CheckResult]:
         from .docker_lookup import inspect_container
@@ -43,6 +45,7 @@ class _MirrorChecks:
             return [container, skip(f"mirror {name}: API, network, upstream", "the mirror container is not running")]
         return [
             container,
+            *self.check_ttl(attrs),
             self.check_api(),
             self.check_network(attrs),
             self.check_upstream(),
@@ -57,9 +60,28 @@ class _MirrorChecks:
         problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
         if problem is not None:
             return problem
+        from .registry_version import describe, running_container_version
+
         state = attrs.get("State") or {}
         owner = "" if is_kindplane_mirror(attrs) else " (not created by kindplane: no kindplane mirror labels)"
-        return ok(title, f"up since {state.get('StartedAt', '?')[:19]}{owner}")
+        self.version = running_container_version(self.client, attrs)
+        return ok(title, f"{describe(self.version)}, up since {state.get('StartedAt', '?')[:19]}{owner}")
+
+    def check_ttl(self, attrs: dict) -> list[CheckResult]:
+        """`ttl` reaches the proxy only on distribution v3; 2.8 ignores the variable (and logs so)."""
+        if self.mirror.ttl is None:
+            return []
+        title = f"mirror {self.mirror.name}: ttl {self.mirror.ttl}"
+        if self.version is not None and not self.version.proxy_ttl:
+            return [fail(title, f"distribution {self.version} has no proxy ttl (it always keeps 7 days): set "
+                                f"{self.key}.image: registry:3, then `docker rm -f {q(self.mirror.name)}` and "
+                                f"`{self.kindplane} up` (the cache volume stays)")]
+        env = (attrs.get("Config") or {}).get("Env") or []
+        wanted = next(e for e in mirror_env(self.mirror) if e.startswith(f"{PROXY_TTL}="))
+        if wanted not in env:
+            return [fail(title, f"the container runs without {wanted} (created before ttl was set)",
+                         f"docker rm -f {q(self.mirror.name)} && {self.kindplane} up")]
+        return [ok(title, f"{wanted} ({describe(self.version)})")]
 
     def _exec(self, argv: list[str]) -> tuple[int, str]:
         result = self.client.containers.get(self.mirror.name).exec_run(argv, stdout=True, stderr=True)

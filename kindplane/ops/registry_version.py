@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 # Where each major version keeps its config in the official images (and the CMD they ship).
 V2_CONFIG_PATH = "/etc/docker/registry/config.yml"
@@ -95,3 +95,18 @@ def config_path(config: dict, version: Optional[DistributionVersion]) -> str:
     if named:
         return named[-1]
     return (version or DistributionVersion(2, 0, 0)).config_path
+
+
+def running_container_version(client: Any, attrs: dict) -> Optional[DistributionVersion]:
+    """The version of a running container (docker SDK client, `inspect` attributes)."""
+    container = client.containers.get(attrs["Id"])
+
+    def run(argv: list[str]) -> "tuple[int, str]":
+        result = container.exec_run(argv, stdout=True, stderr=True)
+        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+
+    return container_version(run, attrs.get("Config") or {})
+
+
+def describe(version: Optional[DistributionVersion]) -> str:
+    return f"distribution {version}" if version else "distribution version unknown"
