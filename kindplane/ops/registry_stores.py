@@ -75,11 +75,12 @@ def prune_store(inspected: Inspected, retention: Retention, uses: Optional[list[
     if dry_run or (not plan.removals and plan.frees == 0):
         return PruneResult(inspected, plan, None)
     container = inspected.container
+    before = disk_usage(container.run, container.storage_root)
     paths = removal_paths(inspected.storage, plan)
     if paths:
         code, output = container.run(["rm", "-rf", "--", *paths])
         if code != 0:
             raise OpsError(f"removing tags and manifests in {container.name} failed: {output.strip()}")
-    result = collect_garbage(container.run, container.config_path, container.storage_root)
+    collected = collect_garbage(container.run, container.config_path, container.storage_root)
     container.restart(wait=30)  # its blob descriptor cache would still claim the collected blobs
-    return PruneResult(inspected, plan, result)
+    return PruneResult(inspected, plan, GcResult(before, collected.after, collected.output))
