@@ -30,6 +30,8 @@ def docker_run_argv(inputs: dict, image: str = REGISTRY_TAG) -> list[str]:
         argv += ["--publish", f"{ip + ':' if ip else ''}{external}:{internal}/{protocol}"]
     for env in inputs.get("envs") or []:
         argv += ["--env", env]
+    for option in inputs.get("dnsOpts") or []:
+        argv += ["--dns-opt", option]
     for label in inputs.get("labels") or []:
         argv += ["--label", f"{label['label']}={label['value']}"]
     for volume in inputs.get("volumes") or []:

@@ -19,7 +19,14 @@ from ..naming import (
     mirror_volume_name,
 )
 from ..render import commands
-from ..render.mirror import PROXY_PASSWORD, PROXY_USERNAME, mirror_env, mirror_hosts_dir, mirror_hosts_toml
+from ..render.mirror import (
+    MIRROR_DNS_OPTIONS,
+    PROXY_PASSWORD,
+    PROXY_USERNAME,
+    mirror_env,
+    mirror_hosts_dir,
+    mirror_hosts_toml,
+)
 from .cluster import KindCluster
 from .registry import ADOPTED_IGNORE_CHANGES
 
@@ -87,6 +94,7 @@ class PullThroughMirror(pulumi.ComponentResource):
                     docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
                 ] if mirror.host_port is not None else [],
                 envs=_envs(mirror, credentials),
+                dns_opts=MIRROR_DNS_OPTIONS,
                 labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
                 volumes=volumes,
                 opts=pulumi.ResourceOptions(
@@ -96,7 +104,8 @@ class PullThroughMirror(pulumi.ComponentResource):
                     retain_on_delete=mirror.persistent,
                     import_=adopt_container_id,
                     additional_secret_outputs=["envs"] if credentials else None,
-                    ignore_changes=ADOPTED_IGNORE_CHANGES if adopt_container_id or mirror.persistent else None,
+                    # dnsOpts too: a kept mirror made before it had them is not replaced for them.
+                    ignore_changes=[*ADOPTED_IGNORE_CHANGES, "dnsOpts"] if adopt_container_id or mirror.persistent else None,
                 ),
             )
 

@@ -13,6 +13,10 @@ PROXY_USERNAME = "REGISTRY_PROXY_USERNAME"
 PROXY_PASSWORD = "REGISTRY_PROXY_PASSWORD"
 # v3 only; 2.8 logs "Ignoring unrecognized environment variable" and keeps its fixed 7 days.
 PROXY_TTL = "REGISTRY_PROXY_TTL"
+# The proxy asks the upstream for every tag before it answers from its cache (proxyTagService.Get),
+# and Go's resolver waits 5 s x 2 attempts for a name nobody answers: a cached pull with the
+# upstream unreachable took 10 s. One 1-second attempt (Go's minimum) bounds that wait.
+MIRROR_DNS_OPTIONS = ["timeout:1", "attempts:1"]
 
 
 def mirror_hosts_dir(mirror: MirrorConfig) -> str:
