@@ -1,4 +1,5 @@
 """Durations (`7d`, `36h`, `90m`, `0`) and sizes (`10GB`, `512MiB`, `2000000`) as users write them."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,19 @@ import re
 _DURATION = re.compile(r"^(\d+)(s|m|h|d|w)$")
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$")
-_SIZE_FACTOR = {None: 1, "B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-                "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+_SIZE_FACTOR = {
+    None: 1,
+    "B": 1,
+    "kB": 10**3,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KiB": 2**10,
+    "MiB": 2**20,
+    "GiB": 2**30,
+    "TiB": 2**40,
+}
 DURATION_PATTERN = r"^(0|[0-9]+(s|m|h|d|w))$"
 SIZE_PATTERN = r"^[0-9]+(\.[0-9]+)?\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$"
 

@@ -5,6 +5,7 @@ restart, a new node), so its images count as in use even when it is Pending. Ref
 normalized the way containerd reads them: no host means docker.io, a one-part Docker Hub path
 means library/<path>.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,11 @@ class ImageUse:
     digest: Optional[str]
 
     def __str__(self) -> str:
-        return f"{self.host}/{self.repository}" + (f":{self.tag}" if self.tag else "") + (
-            f"@{self.digest}" if self.digest else "")
+        return (
+            f"{self.host}/{self.repository}"
+            + (f":{self.tag}" if self.tag else "")
+            + (f"@{self.digest}" if self.digest else "")
+        )
 
 
 def normalize(reference: str) -> Optional[tuple[str, str, Optional[str], Optional[str]]]:
@@ -68,11 +72,16 @@ def images_of_pods(pods: dict) -> list[ImageUse]:
         meta = pod.get("metadata") or {}
         name = f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
         spec = pod.get("spec") or {}
-        references = [c.get("image") for key in ("initContainers", "containers", "ephemeralContainers")
-                      for c in spec.get(key) or []]
-        references += [c.get("imageID") for key in ("initContainerStatuses", "containerStatuses",
-                                                     "ephemeralContainerStatuses")
-                       for c in status.get(key) or []]
+        references = [
+            c.get("image")
+            for key in ("initContainers", "containers", "ephemeralContainers")
+            for c in spec.get(key) or []
+        ]
+        references += [
+            c.get("imageID")
+            for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+            for c in status.get(key) or []
+        ]
         for reference in references:
             parsed = normalize(reference) if reference else None
             if parsed is not None:
@@ -100,11 +109,21 @@ def read_pods(cluster_name: str) -> Optional[dict]:
     if kind is None:
         raise PodsUnknown("kind is not installed, so the cluster's kubeconfig cannot be read")
     env = {**os.environ, "PATH": search_path()}
-    got = subprocess.run([kind, "get", "kubeconfig", "--name", cluster_name], capture_output=True, text=True,
-                         env=env, timeout=KUBECTL_TIMEOUT)
+    got = subprocess.run(
+        [kind, "get", "kubeconfig", "--name", cluster_name],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=KUBECTL_TIMEOUT,
+    )
     if got.returncode != 0:
-        nodes = subprocess.run([kind, "get", "nodes", "--name", cluster_name], capture_output=True, text=True,
-                               env=env, timeout=KUBECTL_TIMEOUT)
+        nodes = subprocess.run(
+            [kind, "get", "nodes", "--name", cluster_name],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=KUBECTL_TIMEOUT,
+        )
         if nodes.returncode == 0 and not nodes.stdout.strip():
             return None  # no cluster: nothing runs
         raise PodsUnknown(f"`kind get kubeconfig --name {cluster_name}` failed: {_last_line(got.stderr)}")
@@ -114,7 +133,9 @@ def read_pods(cluster_name: str) -> Optional[dict]:
         try:
             done = subprocess.run(
                 ["kubectl", "--kubeconfig", handle.name, "--request-timeout=10s", "get", "pods", "-A", "-o", "json"],
-                capture_output=True, text=True, timeout=KUBECTL_TIMEOUT,
+                capture_output=True,
+                text=True,
+                timeout=KUBECTL_TIMEOUT,
             )
         except FileNotFoundError:
             raise PodsUnknown("kubectl is not installed") from None

@@ -1,4 +1,5 @@
 """`registry du`: bytes per repository of a registry or mirror, shared layers counted once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,14 @@ class RepositoryUsage:
         return self.size - self.shared
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "tags": self.tags, "manifests": self.manifests, "size": self.size,
-                "shared": self.shared, "unique": self.unique}
+        return {
+            "name": self.name,
+            "tags": self.tags,
+            "manifests": self.manifests,
+            "size": self.size,
+            "shared": self.shared,
+            "unique": self.unique,
+        }
 
 
 @dataclass(frozen=True)
@@ -36,8 +43,12 @@ class StorageUsage:
         return self.total - self.referenced
 
     def as_dict(self) -> dict:
-        return {"total": self.total, "referenced": self.referenced, "unreferenced": self.unreferenced,
-                "repositories": [r.as_dict() for r in self.repositories]}
+        return {
+            "total": self.total,
+            "referenced": self.referenced,
+            "unreferenced": self.unreferenced,
+            "repositories": [r.as_dict() for r in self.repositories],
+        }
 
 
 def storage_usage(storage: Storage) -> StorageUsage:

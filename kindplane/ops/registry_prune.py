@@ -14,6 +14,7 @@ tag and manifest deletes remove; a mirror refuses deletes over the API), then th
 frees the blobs nothing references any more, and the container is restarted to drop its
 in-memory blob descriptor cache.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,8 +44,14 @@ class Removal:
     children: tuple[str, ...] = ()  # an index's platform manifests that go with it
 
     def as_dict(self) -> dict:
-        return {"repository": self.repository, "digest": self.digest, "tags": list(self.tags),
-                "manifest": self.manifest, "children": list(self.children), "reason": self.reason}
+        return {
+            "repository": self.repository,
+            "digest": self.digest,
+            "tags": list(self.tags),
+            "manifest": self.manifest,
+            "children": list(self.children),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,13 @@ class PrunePlan:
     size_after: int = 0  # bytes gc keeps after
 
     def as_dict(self) -> dict:
-        return {"removals": [r.as_dict() for r in self.removals], "protected": [p.as_dict() for p in self.protected],
-                "frees": self.frees, "sizeBefore": self.size_before, "sizeAfter": self.size_after}
+        return {
+            "removals": [r.as_dict() for r in self.removals],
+            "protected": [p.as_dict() for p in self.protected],
+            "frees": self.frees,
+            "sizeBefore": self.size_before,
+            "sizeAfter": self.size_after,
+        }
 
 
 def _age(now: float, written: float) -> float:
@@ -81,8 +93,13 @@ def human_duration(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def plan_prune(storage: Storage, retention: Retention, now: float,
-               protected: Optional[dict[tuple[str, str], str]] = None, force: bool = False) -> PrunePlan:
+def plan_prune(
+    storage: Storage,
+    retention: Retention,
+    now: float,
+    protected: Optional[dict[tuple[str, str], str]] = None,
+    force: bool = False,
+) -> PrunePlan:
     protected = {} if force else dict(protected or {})
     plan = PrunePlan()
     gone: set[tuple[str, str]] = set()  # (repository, manifest digest) revisions removed
@@ -102,8 +119,15 @@ def _in_use(protected: dict[tuple[str, str], str], repository: str, *references:
     return next((protected[(repository, r)] for r in references if (repository, r) in protected), None)
 
 
-def _plan_repository(storage: Storage, repo, retention: Retention, now: float,
-                     protected: dict[tuple[str, str], str], plan: PrunePlan, gone: set[tuple[str, str]]) -> None:
+def _plan_repository(
+    storage: Storage,
+    repo,
+    retention: Retention,
+    now: float,
+    protected: dict[tuple[str, str], str],
+    plan: PrunePlan,
+    gone: set[tuple[str, str]],
+) -> None:
     rules = retention.keep_last is not None or retention.keep_younger_than is not None
     ranked = sorted(repo.tags.values(), key=lambda t: (-t.written, t.name))
     dropped: list = []
@@ -132,7 +156,15 @@ def _plan_repository(storage: Storage, repo, retention: Retention, now: float,
         age = min(_age(now, repo.tags[n].written) for n in names)
         reason = _tag_reason(retention, age)
         if digest in needed:
-            plan.removals.append(Removal(repo.name, digest, tuple(sorted(names)), reason + "; the manifest stays (a kept tag needs it)", manifest=False))
+            plan.removals.append(
+                Removal(
+                    repo.name,
+                    digest,
+                    tuple(sorted(names)),
+                    reason + "; the manifest stays (a kept tag needs it)",
+                    manifest=False,
+                )
+            )
         else:
             children = _children_to_remove(storage, repo, digest, needed)
             plan.removals.append(Removal(repo.name, digest, tuple(sorted(names)), reason, children=children))
@@ -153,8 +185,11 @@ def _plan_repository(storage: Storage, repo, retention: Retention, now: float,
             plan.protected.append(Protected(repo.name, digest, pod))
             continue
         children = _children_to_remove(storage, repo, digest, needed)
-        plan.removals.append(Removal(repo.name, digest, (), f"untagged, written {human_duration(_age(now, written))} ago",
-                                     children=children))
+        plan.removals.append(
+            Removal(
+                repo.name, digest, (), f"untagged, written {human_duration(_age(now, written))} ago", children=children
+            )
+        )
         gone.update((repo.name, d) for d in (digest, *children))
 
 
@@ -194,8 +229,14 @@ def _images(storage: Storage, gone: set[tuple[str, str]]) -> list[_Image]:
     return sorted(images, key=lambda i: (i.last_used, i.repository, i.digest))
 
 
-def _plan_size_cap(storage: Storage, max_size: int, now: float, protected: dict[tuple[str, str], str],
-                   plan: PrunePlan, gone: set[tuple[str, str]]) -> None:
+def _plan_size_cap(
+    storage: Storage,
+    max_size: int,
+    now: float,
+    protected: dict[tuple[str, str], str],
+    plan: PrunePlan,
+    gone: set[tuple[str, str]],
+) -> None:
     for image in _images(storage, gone):
         if storage.bytes_of(storage.referenced(skip=gone)) <= max_size:
             return
@@ -206,13 +247,23 @@ def _plan_size_cap(storage: Storage, max_size: int, now: float, protected: dict[
         repo = storage.repositories[image.repository]
         others = set()
         for digest in repo.revisions:
-            if (repo.name, digest) not in gone and digest != image.digest and digest not in storage.closure(image.digest):
+            if (
+                (repo.name, digest) not in gone
+                and digest != image.digest
+                and digest not in storage.closure(image.digest)
+            ):
                 others |= storage.closure(digest)
         children = _children_to_remove(storage, repo, image.digest, others)
         gone.update((image.repository, d) for d in (image.digest, *children))
-        plan.removals.append(Removal(image.repository, image.digest, image.tags,
-                                     f"over maxSize; least recently used (last used {human_duration(_age(now, image.last_used))} ago)",
-                                     children=children))
+        plan.removals.append(
+            Removal(
+                image.repository,
+                image.digest,
+                image.tags,
+                f"over maxSize; least recently used (last used {human_duration(_age(now, image.last_used))} ago)",
+                children=children,
+            )
+        )
 
 
 def _children_to_remove(storage: Storage, repo, digest: str, needed: set[str]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ the same in distribution 2.8 and 3.x (registry/storage/paths.go):
 
 Manifest blobs are read whole (they are small) to know what each references, as gc's mark phase does.
 """
+
 from __future__ import annotations
 
 import json
@@ -183,7 +184,7 @@ def parse_scan(out: bytes, root: str) -> Storage:
             _add_tag(storage, path, target.strip(), int(written))
         elif kind == "M":
             digest, size = rest.split(" ", 1)
-            body = out[position:position + int(size)]
+            body = out[position : position + int(size)]
             position += int(size) + 1
             storage.manifests["sha256:" + digest] = _manifest_info("sha256:" + digest, body)
     return storage

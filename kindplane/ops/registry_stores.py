@@ -1,5 +1,6 @@
 """The registries a config owns storage in (its local registry, each mirror) and what du, prune and
 the size caps do to them, through the running containers."""
+
 from __future__ import annotations
 
 import time
@@ -26,20 +27,31 @@ class Store:
     max_size: Optional[int] = None  # a mirror's maxSize, bytes
 
     def as_dict(self) -> dict:
-        return {"role": self.role, "name": self.name, "hosts": list(self.hosts), "title": self.title,
-                "maxSize": self.max_size}
+        return {
+            "role": self.role,
+            "name": self.name,
+            "hosts": list(self.hosts),
+            "title": self.title,
+            "maxSize": self.max_size,
+        }
 
 
 def stores(config: KindplaneConfig) -> list[Store]:
     found = []
     registry = config.cluster.registry
     if registry.enabled:
-        found.append(Store("registry", registry.name,
-                           (registry_host_address(registry), registry_cluster_address(registry)),
-                           registry_host_address(registry)))
+        found.append(
+            Store(
+                "registry",
+                registry.name,
+                (registry_host_address(registry), registry_cluster_address(registry)),
+                registry_host_address(registry),
+            )
+        )
     for mirror in config.cluster.mirrors:
-        found.append(Store("mirror", mirror.name, (mirror.host,), f"{mirror.host} → {mirror.remote}",
-                           mirror.max_size_bytes))
+        found.append(
+            Store("mirror", mirror.name, (mirror.host,), f"{mirror.host} → {mirror.remote}", mirror.max_size_bytes)
+        )
     return found
 
 
@@ -67,8 +79,14 @@ class PruneResult:
     gc: Optional[GcResult]  # None for a dry run, or when nothing was removed and nothing is unreferenced
 
 
-def prune_store(inspected: Inspected, retention: Retention, uses: Optional[list[ImageUse]], force: bool,
-                dry_run: bool, now: Optional[float] = None) -> PruneResult:
+def prune_store(
+    inspected: Inspected,
+    retention: Retention,
+    uses: Optional[list[ImageUse]],
+    force: bool,
+    dry_run: bool,
+    now: Optional[float] = None,
+) -> PruneResult:
     """Plans (and unless dry_run, does) the removals, then gc and a restart of the container."""
     protected = protected_for(uses or [], inspected.store.hosts)
     plan = plan_prune(inspected.storage, retention, time.time() if now is None else now, protected, force)

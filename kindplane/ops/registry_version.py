@@ -5,6 +5,7 @@ asks the binary (`registry --version`), then the image's OCI version label, then
 its CMD names. What follows from the version lives here too: the config path a gc needs and what
 the proxy (pull-through mirror) supports.
 """
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ the registry API reports); `prune --keep 1 --dry-run` changes nothing; `prune --
 two older tags, gc reclaims their layers (`du -sb` of the storage before and after), the kept tag
 still pulls. The cluster of the config does not exist, so no pod can be using anything.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from harness.docker_env import docker
 from harness.names import unique_name
 from harness.shell import standin_env
+
 from kindplane.ops.registry_api import RegistryClient
 
 pytestmark = pytest.mark.docker
@@ -32,8 +33,13 @@ LAYER = 400_000  # random bytes: incompressible, so gc's reclaim must cover them
 
 def kindplane(config: Path, *args: str, home: Path) -> subprocess.CompletedProcess:
     env = standin_env({**os.environ, "PYTHONPATH": str(ROOT), "KINDPLANE_HOME": str(home), "NO_COLOR": "1"})
-    return subprocess.run([sys.executable, "-m", "kindplane", "-c", str(config), *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kindplane", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def on_disk(container: str) -> int:
@@ -43,11 +49,15 @@ def on_disk(container: str) -> int:
 def blob_bytes(client: RegistryClient, repository: str, tag: str) -> dict[str, int]:
     """What the API says a tag needs: config + layers (by digest) and the manifest itself."""
     manifest = client.manifest(repository, tag)
-    body = httpx.get(f"http://{client.address}/v2/{repository}/manifests/{tag}",
-                     headers={"Accept": manifest.media_type}).json()
+    body = httpx.get(
+        f"http://{client.address}/v2/{repository}/manifests/{tag}", headers={"Accept": manifest.media_type}
+    ).json()
     blobs = {b["digest"]: b["size"] for b in [body["config"], *body["layers"]]}
-    blobs[manifest.digest] = len(httpx.get(f"http://{client.address}/v2/{repository}/manifests/{tag}",
-                                           headers={"Accept": manifest.media_type}).content)
+    blobs[manifest.digest] = len(
+        httpx.get(
+            f"http://{client.address}/v2/{repository}/manifests/{tag}", headers={"Accept": manifest.media_type}
+        ).content
+    )
     return blobs
 
 
@@ -86,7 +96,9 @@ def test_du_then_prune_dry_run_then_prune_reclaims_the_old_tags(version, request
     assert "would remove app:v1" in dry.stdout and "would remove app:v2" in dry.stdout
     assert "would remove app:v3" not in dry.stdout and "team/copy" not in dry.stdout
     gone_bytes = sum(s for tag in ("v1", "v2") for d, s in needs[tag].items() if d not in needs["v3"])
-    plan = json.loads(kindplane(config, "registry", "prune", "--keep", "1", "--dry-run", "-o", "json", home=home).stdout)
+    plan = json.loads(
+        kindplane(config, "registry", "prune", "--keep", "1", "--dry-run", "-o", "json", home=home).stdout
+    )
     assert plan["stores"][0]["frees"] == gone_bytes
     before = on_disk(started.name)
     with RegistryClient(started.host) as client:
@@ -113,5 +125,7 @@ def test_du_then_prune_dry_run_then_prune_reclaims_the_old_tags(version, request
 
 def _config_text(started, image: str) -> str:
     registry = started.commands.config.cluster.registry
-    return (f"cluster:\n  name: {unique_name('kpt-gone')}\n  registry:\n    enabled: true\n"
-            f"    name: {registry.name}\n    port: {registry.port}\n    image: '{image}'\n")
+    return (
+        f"cluster:\n  name: {unique_name('kpt-gone')}\n  registry:\n    enabled: true\n"
+        f"    name: {registry.name}\n    port: {registry.port}\n    image: '{image}'\n"
+    )

@@ -1,5 +1,6 @@
 """The pure rules behind `registry du` and `registry prune`: storage parsing, usage, retention,
 the size cap, and what pods protect. The Docker tests run the same code on real registries."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,19 +43,36 @@ class Layout:
         self.lines.append(f"B {size} {int(accessed)} {int(modified)} blobs/sha256/{hex_[:2]}/{hex_}/data".encode())
         return d
 
-    def image(self, repo: str, layers: dict[str, int], tags: dict[str, float], pushed: float = 0,
-              accessed: float = 0, name: str = "") -> str:
+    def image(
+        self,
+        repo: str,
+        layers: dict[str, int],
+        tags: dict[str, float],
+        pushed: float = 0,
+        accessed: float = 0,
+        name: str = "",
+    ) -> str:
         """A manifest of config + layers in `repo`, tagged `tags` (tag → write time)."""
         config = self.blob(f"config-{repo}-{name or ','.join(layers)}", 100, accessed, pushed)
         layer_digests = [self.blob(layer, size, accessed, pushed) for layer, size in layers.items()]
-        body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {"digest": config, "size": 100},
-                           "layers": [{"digest": d, "size": layers[n]} for n, d in zip(layers, layer_digests)]}).encode()
+        body = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"digest": config, "size": 100},
+                "layers": [{"digest": d, "size": layers[n]} for n, d in zip(layers, layer_digests)],
+            }
+        ).encode()
         return self._manifest(repo, body, [config, *layer_digests], tags, pushed, accessed)
 
     def index(self, repo: str, children: list[str], tags: dict[str, float], pushed: float = 0) -> str:
-        body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                           "manifests": [{"digest": c, "size": 1} for c in children]}).encode()
+        body = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [{"digest": c, "size": 1} for c in children],
+            }
+        ).encode()
         return self._manifest(repo, body, [], tags, pushed, 0)
 
     def _manifest(self, repo, body, blobs, tags, pushed, accessed) -> str:
@@ -74,6 +92,7 @@ class Layout:
 
 
 # --- versions ------------------------------------------------------------------------------------
+
 
 def test_versions_are_read_from_the_binary_the_label_or_the_config_path():
     v3 = parse_version("registry github.com/distribution/distribution/v3 v3.0.0\n")
@@ -112,6 +131,7 @@ def test_gc_config_path_is_the_cmds_else_the_versions_default():
 
 # --- units ---------------------------------------------------------------------------------------
 
+
 def test_durations_and_sizes():
     assert parse_duration("90m") == 5400 and parse_duration("7d") == 604800 and parse_duration("0") == 0
     assert go_duration(parse_duration("2w")) == "1209600s"
@@ -124,6 +144,7 @@ def test_durations_and_sizes():
 
 
 # --- storage and du ------------------------------------------------------------------------------
+
 
 def test_usage_counts_a_shared_layer_once_and_names_what_gc_would_free():
     layout = Layout()
@@ -159,6 +180,7 @@ def test_removal_paths_stay_inside_the_storage_and_odd_names_are_refused():
 
 # --- prune ---------------------------------------------------------------------------------------
 
+
 def _three_versions(layout: Layout) -> dict[str, str]:
     return {
         "v1": layout.image("app", {"base": 30_000, "l1": 5_000}, {"v1": NOW - 30 * DAY}, pushed=NOW - 30 * DAY),
@@ -173,7 +195,8 @@ def test_keep_newest_n_removes_the_older_tags_and_their_manifests():
     storage = layout.scan()
     plan = plan_prune(storage, Retention(keep_last=1), NOW)
     assert [(r.tags, r.digest, r.manifest) for r in plan.removals] == sorted(
-        [(("v1",), made["v1"], True), (("v2",), made["v2"], True)], key=lambda r: r[1])
+        [(("v1",), made["v1"], True), (("v2",), made["v2"], True)], key=lambda r: r[1]
+    )
     # the shared base stays (v3 needs it): two 5 kB layers, two configs and two manifests go
     assert 10_000 < plan.frees < 12_000 and plan.size_after == plan.size_before - plan.frees
 
@@ -229,9 +252,13 @@ def test_pods_protect_their_tags_and_digests_unless_forced():
 
 def test_the_size_cap_removes_least_recently_used_images_first():
     layout = Layout()
-    cold = layout.image("library/nginx", {"n": 40_000}, {"1.25": NOW - 9 * DAY}, pushed=NOW - 9 * DAY, accessed=NOW - 9 * DAY)
+    cold = layout.image(
+        "library/nginx", {"n": 40_000}, {"1.25": NOW - 9 * DAY}, pushed=NOW - 9 * DAY, accessed=NOW - 9 * DAY
+    )
     warm = layout.image("library/redis", {"r": 40_000}, {"7": NOW - 5 * DAY}, pushed=NOW - 5 * DAY, accessed=NOW - DAY)
-    hot = layout.image("library/alpine", {"a": 40_000}, {"3": NOW - 2 * DAY}, pushed=NOW - 2 * DAY, accessed=NOW - 2 * DAY)
+    hot = layout.image(
+        "library/alpine", {"a": 40_000}, {"3": NOW - 2 * DAY}, pushed=NOW - 2 * DAY, accessed=NOW - 2 * DAY
+    )
     storage = layout.scan()
     plan = plan_prune(storage, Retention(max_size=90_000), NOW)
     assert [r.digest for r in plan.removals] == [cold]
@@ -246,31 +273,55 @@ def test_the_size_cap_removes_least_recently_used_images_first():
 
 # --- what pods use -------------------------------------------------------------------------------
 
+
 def test_references_normalize_the_way_containerd_resolves_them():
     assert normalize("nginx") == ("docker.io", "library/nginx", "latest", None)
     assert normalize("docker.io/bitnami/redis:7") == ("docker.io", "bitnami/redis", "7", None)
     assert normalize("localhost:5001/app:v1") == ("localhost:5001", "app", "v1", None)
     assert normalize("kind-registry:5000/team/api@sha256:" + "a" * 64) == (
-        "kind-registry:5000", "team/api", None, "sha256:" + "a" * 64)
+        "kind-registry:5000",
+        "team/api",
+        None,
+        "sha256:" + "a" * 64,
+    )
     assert normalize("sha256:" + "b" * 64) is None  # an image ID names no repository
 
 
 def test_unfinished_pods_count_spec_and_status_images_and_finished_ones_do_not():
-    pods = {"items": [
-        {"metadata": {"namespace": "default", "name": "web"}, "status": {"phase": "Running", "containerStatuses": [
-            {"imageID": "localhost:5001/app@sha256:" + "c" * 64}]},
-         "spec": {"initContainers": [{"image": "busybox"}], "containers": [{"image": "localhost:5001/app:v1"}]}},
-        {"metadata": {"namespace": "jobs", "name": "pending"}, "status": {"phase": "Pending"},
-         "spec": {"containers": [{"image": "kind-registry:5000/app:v2"}]}},
-        {"metadata": {"namespace": "jobs", "name": "done"}, "status": {"phase": "Succeeded"},
-         "spec": {"containers": [{"image": "localhost:5001/app:v0"}]}},
-    ]}
+    pods = {
+        "items": [
+            {
+                "metadata": {"namespace": "default", "name": "web"},
+                "status": {
+                    "phase": "Running",
+                    "containerStatuses": [{"imageID": "localhost:5001/app@sha256:" + "c" * 64}],
+                },
+                "spec": {"initContainers": [{"image": "busybox"}], "containers": [{"image": "localhost:5001/app:v1"}]},
+            },
+            {
+                "metadata": {"namespace": "jobs", "name": "pending"},
+                "status": {"phase": "Pending"},
+                "spec": {"containers": [{"image": "kind-registry:5000/app:v2"}]},
+            },
+            {
+                "metadata": {"namespace": "jobs", "name": "done"},
+                "status": {"phase": "Succeeded"},
+                "spec": {"containers": [{"image": "localhost:5001/app:v0"}]},
+            },
+        ]
+    }
     uses = images_of_pods(pods)
     assert {str(u) for u in uses} == {
-        "docker.io/library/busybox:latest", "localhost:5001/app:v1", "localhost:5001/app@sha256:" + "c" * 64,
-        "kind-registry:5000/app:v2"}
+        "docker.io/library/busybox:latest",
+        "localhost:5001/app:v1",
+        "localhost:5001/app@sha256:" + "c" * 64,
+        "kind-registry:5000/app:v2",
+    }
     protected = protected_for(uses, ["localhost:5001", "kind-registry:5000"])
-    assert protected == {("app", "v1"): "default/web", ("app", "sha256:" + "c" * 64): "default/web",
-                         ("app", "v2"): "jobs/pending"}
+    assert protected == {
+        ("app", "v1"): "default/web",
+        ("app", "sha256:" + "c" * 64): "default/web",
+        ("app", "v2"): "jobs/pending",
+    }
     assert protected_for(uses, ["docker.io"]) == {("library/busybox", "latest"): "default/web"}
     assert protected_for([ImageUse("a/b", "ghcr.io", "x", "1", None)], ["docker.io"]) == {}
