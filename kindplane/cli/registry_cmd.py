@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
     from ..core.config import KindplaneConfig, RegistryConfig
 
 registry_app = typer.Typer(
-    help="Inspect and clean the local registry and mirrors: list, push, delete, gc, du, prune.",
+    help="The local registry and mirrors: list, push, delete, gc, du, prune, export, import, preload.",
     no_args_is_help=True,
 )
 
@@ -26,9 +26,11 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 def register(app) -> None:
     """Adds the `registry` command group to the root Typer app."""
-    from . import registry_disk_cmd
+    from . import registry_bundle_cmd, registry_disk_cmd, registry_preload_cmd
 
     registry_disk_cmd.register(registry_app)
+    registry_bundle_cmd.register(registry_app)
+    registry_preload_cmd.register(registry_app)
     app.add_typer(registry_app, name="registry")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ..core.image_ref import ImageRef
 from ..core.naming import REGISTRY_DATA_PATH
@@ -120,6 +120,14 @@ class RegistryContainer:
         result = self._container.exec_run(argv, stdout=True, stderr=True, demux=True)
         out, err = result.output or (None, None)
         return result.exit_code, out or b"", (err or b"").decode("utf-8", "replace")
+
+    def stream(self, argv: list[str]) -> Iterator[bytes]:
+        """argv's stdout as it comes (stderr dropped): for streams too big to hold, e.g. `tar`."""
+        return self._container.exec_run(argv, stream=True, stderr=False).output
+
+    def put_archive(self, path: str, data: Any) -> bool:
+        """Extracts a tar stream (bytes or a file) under `path` in the container."""
+        return self._container.put_archive(path, data)
 
     def restart(self, wait: float = 0.0) -> bool:
         """Restarts; with `wait`, polls GET /v2/ inside (a mirror has no host port) up to that many

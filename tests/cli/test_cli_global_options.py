@@ -41,6 +41,9 @@ READS_CONFIG = {
     ("registry", "gc"): [],
     ("registry", "du"): [],
     ("registry", "prune"): ["--keep", "1"],
+    ("registry", "export"): ["out.tar"],
+    ("registry", "import"): ["in.tar"],
+    ("registry", "preload"): ["images.txt"],
 }
 
 
