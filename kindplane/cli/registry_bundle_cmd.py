@@ -1,5 +1,6 @@
 """`kindplane registry export FILE` / `import FILE`: move a registry's or mirror's images as an
 OCI image layout tarball (to another machine, into an air-gapped one)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,7 +49,9 @@ def export(
     ctx: typer.Context,
     file: Path = typer.Argument(..., metavar="FILE", help="The tarball to write (an OCI image layout)."),
     images: Optional[list[str]] = typer.Argument(None, metavar="[REPOSITORY:TAG]...", help="Only these images."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="NAME", help="A mirror (container name) instead of the local registry."),
+    source: Optional[str] = typer.Option(
+        None, "--from", metavar="NAME", help="A mirror (container name) instead of the local registry."
+    ),
     output: Format = output_option(),
 ) -> None:
     """Write the registry's (or a mirror's) images to FILE, an OCI image layout tarball."""
@@ -68,18 +71,24 @@ def export(
     except (OpsError, StorageError, DockerUnavailable, OSError) as exc:
         ui.fail(str(exc))
     if output is not Format.text:
-        emit({"file": str(file), "from": store.as_dict(), "bytes": size, "images": [i.as_dict() for i in chosen]}, output)
+        emit(
+            {"file": str(file), "from": store.as_dict(), "bytes": size, "images": [i.as_dict() for i in chosen]}, output
+        )
         return
     for image in chosen:
         ui.say(f"  {image.name}  {image.digest[:19]}")
-    ui.out.print(ui.Text("✓ ", style="green") + ui.Text(
-        f"wrote {file}: {len(chosen)} image(s) from {store.role} {store.name}, {_size(size)} of blobs"))
+    ui.out.print(
+        ui.Text("✓ ", style="green")
+        + ui.Text(f"wrote {file}: {len(chosen)} image(s) from {store.role} {store.name}, {_size(size)} of blobs")
+    )
 
 
 def import_(
     ctx: typer.Context,
     file: Path = typer.Argument(..., metavar="FILE", help="An OCI image layout tarball (from `registry export`)."),
-    target: Optional[str] = typer.Option(None, "--into", metavar="NAME", help="A mirror (container name) instead of the local registry."),
+    target: Optional[str] = typer.Option(
+        None, "--into", metavar="NAME", help="A mirror (container name) instead of the local registry."
+    ),
     output: Format = output_option(),
 ) -> None:
     """Check every blob of FILE against its digest, then load its images into the registry (or a mirror)."""
@@ -114,8 +123,10 @@ def import_(
             if result.error:
                 ui.err.print(ui.Text(f"✗ {result.image.name}: {result.error}", style="red"))
             else:
-                ui.out.print(ui.Text("✓ ", style="green") + ui.Text(
-                    f"{result.image.name} ({result.pushed} written, {result.skipped} already there)"))
+                ui.out.print(
+                    ui.Text("✓ ", style="green")
+                    + ui.Text(f"{result.image.name} ({result.pushed} written, {result.skipped} already there)")
+                )
     if failed:
         raise typer.Exit(1)
 

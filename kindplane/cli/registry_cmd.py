@@ -76,8 +76,8 @@ def human_size(size: Optional[int]) -> str:
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
-    from ..ops.docker_lookup import DockerUnavailable
     from ..core.image_ref import ImageRefError
+    from ..ops.docker_lookup import DockerUnavailable
     from ..ops.registry_api import RegistryError
     from ..ops.registry_ops import OpsError
 
@@ -211,7 +211,7 @@ def rm(
     if as_json:
         print_json({"registry": address, "deleted": deleted})
         return
-    ui.out.print(ui.Text("✓ ", style="green") + ui.Text(f"deleted; `kindplane registry gc` reclaims the space"))
+    ui.out.print(ui.Text("✓ ", style="green") + ui.Text("deleted; `kindplane registry gc` reclaims the space"))
 
 
 def _digest_of(client, repository: str, tag: str) -> str:

@@ -1,4 +1,5 @@
 """`kindplane registry preload [FILE] [--from-cluster]`: warm the mirrors with a list of images."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -101,8 +102,11 @@ def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
     store = store_for(item, known)
     if store is None:
         hosts = ", ".join(h for s in known for h in s.hosts) or "none"
-        return Outcome(item, error=f"no mirror or registry of this config serves {item.host} (served: {hosts}); "
-                                   f"add a mirror with host: {item.host}")
+        return Outcome(
+            item,
+            error=f"no mirror or registry of this config serves {item.host} (served: {hosts}); "
+            f"add a mirror with host: {item.host}",
+        )
     if store.role == "registry":
         return _in_registry(item, store)
     try:
@@ -111,8 +115,9 @@ def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
             code, arch = inspected.container.run(["uname", "-m"])
             from ..ops.registry_preload import ARCHITECTURES
 
-            fetchers[store.name] = MirrorFetcher(inspected.container, inspected.storage,
-                                                 ARCHITECTURES.get(arch.strip(), "amd64"))
+            fetchers[store.name] = MirrorFetcher(
+                inspected.container, inspected.storage, ARCHITECTURES.get(arch.strip(), "amd64")
+            )
         outcome = preload_through_mirror(fetchers[store.name], item, report)
     except (PreloadError, OpsError, StorageError, DockerUnavailable) as exc:
         return Outcome(item, store=store.name, error=str(exc))
@@ -144,9 +149,13 @@ def _line(outcome: Outcome) -> None:
     if outcome.error:
         ui.err.print(ui.Text(f"✗ {outcome.wanted.text}: {outcome.error}", style="red"))
     else:
-        ui.out.print(ui.Text("✓ ", style="green") + ui.Text(
-            f"{outcome.wanted.text} in {outcome.store}: fetched {_size(outcome.fetched)}, "
-            f"{_size(outcome.cached)} already cached"))
+        ui.out.print(
+            ui.Text("✓ ", style="green")
+            + ui.Text(
+                f"{outcome.wanted.text} in {outcome.store}: fetched {_size(outcome.fetched)}, "
+                f"{_size(outcome.cached)} already cached"
+            )
+        )
 
 
 def _summary(outcomes: list[Outcome]) -> None:
@@ -155,8 +164,10 @@ def _summary(outcomes: list[Outcome]) -> None:
         for outcome in failed:
             _line(outcome)
     fetched = sum(o.fetched for o in outcomes)
-    ui.say(f"{len(outcomes) - len(failed)} of {len(outcomes)} image(s) ready; fetched {_size(fetched)}"
-           + (f"; {len(failed)} failed" if failed else ""))
+    ui.say(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} image(s) ready; fetched {_size(fetched)}"
+        + (f"; {len(failed)} failed" if failed else "")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,9 +12,16 @@ from typing import Any, Optional
 from ..core.config import KindplaneConfig, MirrorConfig
 from ..core.naming import kind_network, mirror_cluster_address, node_names
 from ..core.render import commands as render_commands
-from ..core.render.mirror import PROXY_TTL, mirror_env, mirror_hosts_dir, mirror_hosts_toml
+from ..core.render.mirror import (
+    MIRROR_MODE_FILE,
+    MIRROR_PROBE_SECONDS,
+    PROXY_TTL,
+    mirror_env,
+    mirror_hosts_dir,
+    mirror_hosts_toml,
+)
 from .check_result import CheckResult, container_not_running, fail, ok, skip
-from .registry_version import DistributionVersion
+from .registry_version import DistributionVersion, describe, running_container_version
 
 q = shlex.quote
 UPSTREAM_TIMEOUT = 10  # seconds for the upstream probe
@@ -60,8 +67,6 @@ class _MirrorChecks:
         problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
         if problem is not None:
             return problem
-        from .registry_version import describe, running_container_version
-
         state = attrs.get("State") or {}
         owner = "" if is_kindplane_mirror(attrs) else " (not created by kindplane: no kindplane mirror labels)"
         self.version = running_container_version(self.client, attrs)
@@ -109,6 +114,13 @@ class _MirrorChecks:
         its own proxy client (its DNS, network and credentials), so a 4xx means it got through."""
         remote = self.mirror.remote
         title = f"mirror {self.mirror.name} reaches {remote}"
+        code, mode = self._exec(["cat", MIRROR_MODE_FILE])
+        if code == 0 and mode.strip() == "cache":
+            return fail(
+                title,
+                f"no answer: it serves its cache only (cached images pull at full speed, new ones fail) and "
+                f"checks again every {MIRROR_PROBE_SECONDS} s. Check {self.key}.remote and the network",
+            )
         # busybox wget: -S prints the status line of error answers too (its -T crashes in some builds).
         argv = ["timeout", str(UPSTREAM_TIMEOUT), "wget", "-S", "-O", "/dev/null", f"http://localhost:5000/v2/{PROBE_REPOSITORY}/manifests/latest"]
         _, output = self._exec(argv)

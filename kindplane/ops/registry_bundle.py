@@ -8,6 +8,7 @@ storage with one `tar`; import checks every blob against its digest and every ma
 references before writing anything, then pushes through the registry API (the local registry) or
 writes the storage layout (a mirror, whose API refuses pushes) and restarts it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -168,10 +169,14 @@ def write_bundle(container: Any, storage: Storage, images: list[BundleImage], pa
                         reader = _Hashing(source.extractfile(member))
                         out.addfile(info, reader)
                         if reader.digest != digest:
-                            raise BundleError(f"blob {digest} in {storage.root} does not match its digest: the storage is damaged")
+                            raise BundleError(
+                                f"blob {digest} in {storage.root} does not match its digest: the storage is damaged"
+                            )
                         sizes.pop(digest, None)
             if sizes:
-                raise BundleError(f"{len(sizes)} blob(s) could not be read from the container (first: {next(iter(sizes))})")
+                raise BundleError(
+                    f"{len(sizes)} blob(s) could not be read from the container (first: {next(iter(sizes))})"
+                )
             _add_bytes(out, "index.json", json.dumps(index, indent=2).encode())
         os.replace(temporary, path)
     except BaseException:
@@ -278,8 +283,10 @@ def _hash_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[str
 
 
 def _is_manifest(document: Any) -> bool:
-    return isinstance(document, dict) and document.get("schemaVersion") == 2 and (
-        "layers" in document or "manifests" in document
+    return (
+        isinstance(document, dict)
+        and document.get("schemaVersion") == 2
+        and ("layers" in document or "manifests" in document)
     )
 
 
@@ -295,8 +302,11 @@ def _references(bundle: Bundle, digest: str) -> list[str]:
 
 def member_reader(path: Path) -> tuple[tarfile.TarFile, dict[str, tarfile.TarInfo]]:
     archive = tarfile.open(path, "r:*")
-    members = {"sha256:" + m.name.rsplit("/", 1)[-1]: m for m in archive.getmembers()
-               if m.name.lstrip("./").startswith("blobs/sha256/") and m.isfile()}
+    members = {
+        "sha256:" + m.name.rsplit("/", 1)[-1]: m
+        for m in archive.getmembers()
+        if m.name.lstrip("./").startswith("blobs/sha256/") and m.isfile()
+    }
     return archive, members
 
 
@@ -327,7 +337,9 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
     with archive, httpx.Client(base_url=f"http://{address}", timeout=timeout) as http:
         for image in bundle.images:
             if image.name in bundle.missing:
-                results.append(ImportResult(image, 0, 0, f"the bundle lacks {len(bundle.missing[image.name])} blob(s) it needs"))
+                results.append(
+                    ImportResult(image, 0, 0, f"the bundle lacks {len(bundle.missing[image.name])} blob(s) it needs")
+                )
                 continue
             pushed = skipped = 0
             try:
@@ -336,8 +348,11 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                     if digest in bundle.manifests:
                         document = archive.extractfile(members[digest]).read()
                         reference = image.tag if digest == image.digest else digest
-                        response = http.put(f"/v2/{repo}/manifests/{reference}", content=document,
-                                            headers={"Content-Type": media_type_of(bundle.manifests[digest])})
+                        response = http.put(
+                            f"/v2/{repo}/manifests/{reference}",
+                            content=document,
+                            headers={"Content-Type": media_type_of(bundle.manifests[digest])},
+                        )
                         _expect(response, 201, f"{image.name}: manifest {digest}")
                         pushed += 1
                         continue
@@ -349,9 +364,14 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                     location = started.headers["Location"]
                     separator = "&" if "?" in location else "?"
                     body = archive.extractfile(members[digest])
-                    done = http.put(f"{location}{separator}digest={digest}", content=iter(lambda: body.read(CHUNK), b""),
-                                    headers={"Content-Type": "application/octet-stream",
-                                             "Content-Length": str(members[digest].size)})
+                    done = http.put(
+                        f"{location}{separator}digest={digest}",
+                        content=iter(lambda: body.read(CHUNK), b""),
+                        headers={
+                            "Content-Type": "application/octet-stream",
+                            "Content-Length": str(members[digest].size),
+                        },
+                    )
                     _expect(done, 201, f"{image.name}: blob {digest}")
                     pushed += 1
             except (httpx.HTTPError, BundleError) as exc:
@@ -391,7 +411,9 @@ def import_into_storage(bundle: Bundle, container: Any, storage: Storage) -> lis
     results, entries = [], {}
     for image in bundle.images:
         if image.name in bundle.missing:
-            results.append(ImportResult(image, 0, 0, f"the bundle lacks {len(bundle.missing[image.name])} blob(s) it needs"))
+            results.append(
+                ImportResult(image, 0, 0, f"the bundle lacks {len(bundle.missing[image.name])} blob(s) it needs")
+            )
             continue
         _check_name(image.repository, image.tag)
         mine = storage_entries(bundle, image)

@@ -7,6 +7,7 @@ node's platform only when the tag is a multi-platform index. Blobs the cache alr
 not asked for again, so a preload that was interrupted, or run twice, only fetches what is left.
 Images of the local registry are already where nodes pull them: they are checked, not copied.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,12 +20,14 @@ from .cluster_images import images_of_pods, normalize
 from .registry_storage import INDEX_TYPES, Storage
 from .registry_stores import Store
 
-MANIFEST_ACCEPT = ",".join([
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-])
+MANIFEST_ACCEPT = ",".join(
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+)
 ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 
@@ -50,8 +53,14 @@ class Outcome:
     error: Optional[str] = None
 
     def as_dict(self) -> dict:
-        return {"image": self.wanted.text, "store": self.store, "digest": self.digest, "fetched": self.fetched,
-                "cached": self.cached, "error": self.error}
+        return {
+            "image": self.wanted.text,
+            "store": self.store,
+            "digest": self.digest,
+            "fetched": self.fetched,
+            "cached": self.cached,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -81,9 +90,16 @@ def from_pods(pods: Optional[dict]) -> list[Wanted]:
     """Every image the cluster's pods name (finished ones too: they may run again)."""
     if not pods:
         return []
-    every = {"items": [{**p, "status": {**(p.get("status") or {}), "phase": "Running"}} for p in pods.get("items") or []]}
-    return _unique([Wanted(str(u), u.host, u.repository, u.digest or u.tag or "latest")
-                    for u in images_of_pods(every) if u.tag or u.digest])
+    every = {
+        "items": [{**p, "status": {**(p.get("status") or {}), "phase": "Running"}} for p in pods.get("items") or []]
+    }
+    return _unique(
+        [
+            Wanted(str(u), u.host, u.repository, u.digest or u.tag or "latest")
+            for u in images_of_pods(every)
+            if u.tag or u.digest
+        ]
+    )
 
 
 def _unique(items: list[Wanted]) -> list[Wanted]:
@@ -116,7 +132,9 @@ class MirrorFetcher:
         return out
 
     def fetch_blob(self, repository: str, digest: str) -> None:
-        code, _, err = self.container.read(["wget", "-q", "-O", "/dev/null", f"http://localhost:5000/v2/{repository}/blobs/{digest}"])
+        code, _, err = self.container.read(
+            ["wget", "-q", "-O", "/dev/null", f"http://localhost:5000/v2/{repository}/blobs/{digest}"]
+        )
         if code != 0:
             raise PreloadError(f"blob {digest}: {(err.strip() or f'wget exit {code}').splitlines()[-1]}")
         self.have.add(digest)
@@ -132,13 +150,18 @@ def preload_through_mirror(fetcher: MirrorFetcher, wanted: Wanted, progress: Pro
     outcome.digest = "sha256:" + hashlib.sha256(body).hexdigest()
     manifests = [json.loads(body)]
     if manifests[0].get("mediaType") in INDEX_TYPES or "manifests" in manifests[0]:
-        children = [m for m in manifests[0].get("manifests") or []
-                    if (m.get("platform") or {}).get("architecture") == fetcher.platform
-                    and (m.get("platform") or {}).get("os", "linux") == "linux"]
+        children = [
+            m
+            for m in manifests[0].get("manifests") or []
+            if (m.get("platform") or {}).get("architecture") == fetcher.platform
+            and (m.get("platform") or {}).get("os", "linux") == "linux"
+        ]
         if not children:
             raise PreloadError(f"the index has no linux/{fetcher.platform} image")
-        manifests = [json.loads(fetcher.get(f"/v2/{wanted.repository}/manifests/{c['digest']}", MANIFEST_ACCEPT))
-                     for c in children]
+        manifests = [
+            json.loads(fetcher.get(f"/v2/{wanted.repository}/manifests/{c['digest']}", MANIFEST_ACCEPT))
+            for c in children
+        ]
     entries = [e for m in manifests for e in [m.get("config") or {}, *(m.get("layers") or [])] if e.get("digest")]
     progress(0, sum(int(e.get("size") or 0) for e in entries))
     for entry in entries:

@@ -3,6 +3,7 @@ distribution v3.0.0 (the harness's build of `registry:3`), through one `kindplan
 `down` → `up` cycle. Both are kept, adopted (same container IDs), still serve what they held, and
 `pulumi preview` sees no change; the mirror keeps its ttl and its short DNS wait.
 """
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 distribution 2.8) exports two images; an empty registry:3 imports them and serves them by digest
 to `docker pull`; a changed bundle is refused before anything is written; the same bundle loads
 into a registry:3 mirror's cache, which then answers for it with no upstream at all."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,14 +14,13 @@ import sys
 import tarfile
 from pathlib import Path
 
-import httpx
 import pytest
-
 from harness.docker_env import docker
 from harness.mirrors import mirror_program, run_mirror
 from harness.names import unique_name
 from harness.registry import remove_container, remove_volume
 from harness.shell import standin_env
+
 from kindplane.ops.registry_api import MANIFEST_ACCEPT, RegistryClient
 
 pytestmark = pytest.mark.docker
@@ -30,14 +30,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def kindplane(config: Path, *args: str) -> subprocess.CompletedProcess:
     env = standin_env({**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
-    return subprocess.run([sys.executable, "-m", "kindplane", "-c", str(config), *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kindplane", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def registry_config(path: Path, started, image: str, mirror: str = "") -> Path:
     registry = started.commands.config.cluster.registry
-    path.write_text(f"cluster:\n  name: {unique_name('kpt-gone')}\n  registry:\n    enabled: true\n"
-                    f"    name: {registry.name}\n    port: {registry.port}\n    image: '{image}'\n" + mirror)
+    path.write_text(
+        f"cluster:\n  name: {unique_name('kpt-gone')}\n  registry:\n    enabled: true\n"
+        f"    name: {registry.name}\n    port: {registry.port}\n    image: '{image}'\n" + mirror
+    )
     return path
 
 
@@ -51,8 +58,9 @@ def tampered(source: Path, target: Path, digest: str) -> None:
             copy.addfile(member, io.BytesIO(data))
 
 
-def test_export_from_v2_import_into_an_empty_v3_and_a_v3_mirror(registry_v3_image, kind_network, registry_factory, images,
-                                                                tmp_path):
+def test_export_from_v2_import_into_an_empty_v3_and_a_v3_mirror(
+    registry_v3_image, kind_network, registry_factory, images, tmp_path
+):
     source = registry_factory(image="registry:2")
     for tag, size in (("v1", 200_000), ("v2", 100_000)):
         images.push(images.make(f"{source.host}/team/app:{tag}", payload=tag.encode(), size=size))
@@ -65,19 +73,27 @@ def test_export_from_v2_import_into_an_empty_v3_and_a_v3_mirror(registry_v3_imag
     assert exported.returncode == 0, exported.stderr
     summary = json.loads(exported.stdout)
     assert {(i["repository"], i["tag"], i["digest"]) for i in summary["images"]} == {
-        ("team/app", t, d) for t, d in digests.items()}
+        ("team/app", t, d) for t, d in digests.items()
+    }
     with tarfile.open(bundle) as tar:
         names = tar.getnames()
         index = json.loads(tar.extractfile("index.json").read())
-    assert "oci-layout" in names and sum(n.startswith("blobs/sha256/") for n in names) == 6  # 2 x (manifest, config, layer)
-    assert {m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]} == {"team/app:v1", "team/app:v2"}
+    assert (
+        "oci-layout" in names and sum(n.startswith("blobs/sha256/") for n in names) == 6
+    )  # 2 x (manifest, config, layer)
+    assert {m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]} == {
+        "team/app:v1",
+        "team/app:v2",
+    }
 
     target = registry_factory(image="registry:3")
     target_config = registry_config(tmp_path / "target.yaml", target, "registry:3")
     bad = tmp_path / "bad.tar"
     tampered(bundle, bad, digests["v1"])
     refused = kindplane(target_config, "registry", "import", str(bad))
-    assert refused.returncode == 1 and f"hashes to sha256:" in refused.stderr and "nothing was imported" in refused.stderr
+    assert (
+        refused.returncode == 1 and "hashes to sha256:" in refused.stderr and "nothing was imported" in refused.stderr
+    )
     with RegistryClient(target.host) as client:
         assert client.repositories() == []  # nothing written
 
@@ -95,18 +111,33 @@ def test_export_from_v2_import_into_an_empty_v3_and_a_v3_mirror(registry_v3_imag
 
     # Into a mirror's cache: its upstream does not even exist, yet it serves the image.
     mirror = unique_name("kpt-mirror")
-    program = mirror_program(f"cluster:\n  name: {unique_name('kpt')}\n  mirrors:\n"
-                             f"    - {{remote: 'http://{unique_name('kpt-nowhere')}:5000', host: docker.io, "
-                             f"name: {mirror}, image: 'registry:3'}}\n")
+    program = mirror_program(
+        f"cluster:\n  name: {unique_name('kpt')}\n  mirrors:\n"
+        f"    - {{remote: 'http://{unique_name('kpt-nowhere')}:5000', host: docker.io, "
+        f"name: {mirror}, image: 'registry:3'}}\n"
+    )
     try:
         run_mirror(program.containers[mirror], image="registry:3")
-        mirror_config = registry_config(tmp_path / "mirror.yaml", target, "registry:3",
-                                        f"  mirrors:\n    - {{remote: '{program.config.cluster.mirrors[0].remote}', "
-                                        f"host: docker.io, name: {mirror}, image: 'registry:3'}}\n")
+        mirror_config = registry_config(
+            tmp_path / "mirror.yaml",
+            target,
+            "registry:3",
+            f"  mirrors:\n    - {{remote: '{program.config.cluster.mirrors[0].remote}', "
+            f"host: docker.io, name: {mirror}, image: 'registry:3'}}\n",
+        )
         loaded = kindplane(mirror_config, "registry", "import", str(bundle), "--into", mirror)
         assert loaded.returncode == 0, loaded.stderr
-        got = docker("exec", mirror, "wget", "-q", "-O", "-", "--header", f"Accept: {MANIFEST_ACCEPT}",
-                     "http://localhost:5000/v2/team/app/manifests/v2").stdout
+        got = docker(
+            "exec",
+            mirror,
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            "--header",
+            f"Accept: {MANIFEST_ACCEPT}",
+            "http://localhost:5000/v2/team/app/manifests/v2",
+        ).stdout
         assert "sha256:" + hashlib.sha256(got.encode()).hexdigest() == digests["v2"]
     finally:
         remove_container(mirror)

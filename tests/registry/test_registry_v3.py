@@ -23,6 +23,7 @@ from harness.shell import run_program_command, standin_env
 from support.pulumi_mocks import MOCK_OWNER
 from typer.testing import CliRunner
 
+from kindplane.cli.app import app
 from kindplane.ops.docker_lookup import adoption_id, find_kept_registry
 from kindplane.ops.registry_ops import registry_container
 
@@ -60,12 +61,12 @@ def test_registry_3_push_pull_ls_rm_gc_doctor_and_persistent_reuse(
         assert run_program_command(write).returncode == 0
 
     # push, then every node pulls through its hosts.toml
-    app = images.tag(app_image, f"{unique_name('kpt-app')}:v1")
-    pushed = kindplane(config, "registry", "push", app, "--json")
+    local = images.tag(app_image, f"{unique_name('kpt-app')}:v1")
+    pushed = kindplane(config, "registry", "push", local, "--json")
     assert pushed.returncode == 0, pushed.stderr
     reference = json.loads(pushed.stdout)["reference"]
     images.track(reference)
-    repository = app.split(":")[0]
+    repository = local.split(":")[0]
     for node in nodes:
         fetched = subprocess.run(
             ["docker", "exec", node, "ctr", "content", "fetch", "--hosts-dir", "/etc/containerd/certs.d", reference],
@@ -104,6 +105,7 @@ def test_registry_3_push_pull_ls_rm_gc_doctor_and_persistent_reuse(
     remove_container(started.name)
     create_volume(commands.registry_volume)
     run_registry(commands.registry_container, "registry:3")
+    assert run_program_command(commands.network_join).returncode == 0  # as up joins a new container
     assert registry_get(started.port, f"/v2/{repository}/tags/list")[1]["tags"] == ["v1"]
     assert (
         subprocess.run(

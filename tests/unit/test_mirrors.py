@@ -13,7 +13,7 @@ from kindplane.core.credentials import mirror_credentials
 from kindplane.core.errors import ConfigError
 from kindplane.core.naming import mirror_labels
 from kindplane.core.render.kind_config import kind_config_yaml
-from kindplane.core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
+from kindplane.core.render.mirror import MIRROR_SUPERVISOR, mirror_hosts_dir, mirror_hosts_toml
 from kindplane.ops.docker_lookup import AdoptionError
 from kindplane.ops.mirror_lookup import mirror_adoption_id
 from kindplane.program import build
@@ -298,8 +298,10 @@ def test_a_mirror_runs_its_own_image_with_ttl_and_a_short_dns_wait():
     assert container.inputs["envs"] == ["REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
                                         "REGISTRY_PROXY_TTL=129600s"]
     assert container.inputs["dnsOpts"] == ["timeout:1", "attempts:1"]
-    # kept mirrors made before dnsOpts existed are never replaced for them (Pulumi cannot replace a retained one)
-    assert "dnsOpts" in container.opts.ignore_changes
+    # the loop that serves the cache alone while the upstream does not answer (tested in Docker)
+    assert container.inputs["entrypoints"] == ["/bin/sh", "-c", MIRROR_SUPERVISOR, "kindplane-mirror"]
+    # kept mirrors made before these existed are never replaced for them (Pulumi cannot replace a retained one)
+    assert {"dnsOpts", "entrypoints"} <= set(container.opts.ignore_changes)
     assert config.cluster.mirrors[0].max_size_bytes == 10**10
     _, default = run(HUB)
     assert mirror_container(default, "kindplane-mirror-docker-io").inputs["envs"] == [

@@ -1,5 +1,6 @@
 """Bundles (OCI image layout tarballs): what import trusts. Every blob must hash to its name and
 every image must carry what its manifest names; the Docker test moves a real registry's images."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,14 +20,33 @@ def blob(data: bytes) -> tuple[str, bytes]:
 def make_bundle(path, tamper: bool = False, drop_layer: bool = False, name: str = "team/app:v1"):
     config = blob(b'{"architecture":"amd64","os":"linux"}')
     layer = blob(b"layer bytes" * 100)
-    manifest = blob(json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config[0], "size": len(config[1])},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer[0], "size": len(layer[1])}],
-    }).encode())
-    index = {"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest[0], "size": len(manifest[1]),
-        "annotations": {"org.opencontainers.image.ref.name": name}}]}
+    manifest = blob(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": config[0],
+                    "size": len(config[1]),
+                },
+                "layers": [
+                    {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer[0], "size": len(layer[1])}
+                ],
+            }
+        ).encode()
+    )
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": manifest[0],
+                "size": len(manifest[1]),
+                "annotations": {"org.opencontainers.image.ref.name": name},
+            }
+        ],
+    }
     with tarfile.open(path, "w") as tar:
         files = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}', "index.json": json.dumps(index).encode()}
         for digest, data in (config, layer, manifest):
@@ -49,7 +69,7 @@ def test_a_sound_bundle_is_read_with_its_images_and_their_storage_layout(tmp_pat
     assert bundle.missing == {}
     assert bundle.closure(manifest) == [config, layer, manifest]  # blobs before the manifest: push order
     entries = storage_entries(bundle, image)
-    assert entries[f"repositories/team/app/_manifests/tags/v1/current/link"] == manifest
+    assert entries["repositories/team/app/_manifests/tags/v1/current/link"] == manifest
     assert entries[f"repositories/team/app/_layers/sha256/{layer[7:]}/link"] == layer
     assert entries[f"repositories/team/app/_manifests/revisions/sha256/{manifest[7:]}/link"] == manifest
     assert entries[f"blobs/sha256/{layer[7:9]}/{layer[7:]}/data"] is None
@@ -58,7 +78,9 @@ def test_a_sound_bundle_is_read_with_its_images_and_their_storage_layout(tmp_pat
 def test_a_changed_blob_is_refused_naming_it(tmp_path):
     path = tmp_path / "b.tar"
     _, layer, _ = make_bundle(path, tamper=True)
-    with pytest.raises(BundleError, match=f"blob blobs/sha256/{layer[7:]} hashes to sha256:[0-9a-f]{{64}}, not to its name"):
+    with pytest.raises(
+        BundleError, match=f"blob blobs/sha256/{layer[7:]} hashes to sha256:[0-9a-f]{{64}}, not to its name"
+    ):
         read_bundle(path)
 
 

@@ -23,6 +23,7 @@ from ..render.mirror import (
     MIRROR_DNS_OPTIONS,
     PROXY_PASSWORD,
     PROXY_USERNAME,
+    mirror_entrypoint,
     mirror_env,
     mirror_hosts_dir,
     mirror_hosts_toml,
@@ -95,6 +96,7 @@ class PullThroughMirror(pulumi.ComponentResource):
                 ] if mirror.host_port is not None else [],
                 envs=_envs(mirror, credentials),
                 dns_opts=MIRROR_DNS_OPTIONS,
+                entrypoints=mirror_entrypoint(),
                 labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
                 volumes=volumes,
                 opts=pulumi.ResourceOptions(
@@ -104,8 +106,10 @@ class PullThroughMirror(pulumi.ComponentResource):
                     retain_on_delete=mirror.persistent,
                     import_=adopt_container_id,
                     additional_secret_outputs=["envs"] if credentials else None,
-                    # dnsOpts too: a kept mirror made before it had them is not replaced for them.
-                    ignore_changes=[*ADOPTED_IGNORE_CHANGES, "dnsOpts"] if adopt_container_id or mirror.persistent else None,
+                    # dnsOpts, entrypoints too: a kept mirror made before them is not replaced for them.
+                    ignore_changes=[*ADOPTED_IGNORE_CHANGES, "dnsOpts", "entrypoints"]
+                    if adopt_container_id or mirror.persistent
+                    else None,
                 ),
             )
 
