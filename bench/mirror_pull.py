@@ -14,9 +14,12 @@ Each repetition, from an empty node content store, per mirror image:
 - warm mirror:   the cluster deleted and created again (untimed), then the new node's first pull —
                  the second cluster, after `kindplane down` / `up` with a persistent mirror;
 - upstream down: the upstream container stopped (its name then resolves nowhere), the same pull
-                 from the warm mirror — offline. Once with the mirror as kindplane makes it
-                 (DNS options timeout:1 attempts:1), once recreated on the same cache without them
-                 (Go's resolver default, 5 s x 2 attempts: what kindplane did before).
+                 from the warm mirror — offline. Three ways: right after the upstream went down (the
+                 mirror still proxies: one DNS attempt per tag, bounded by kindplane's DNS options
+                 timeout:1 attempts:1); after the mirror noticed (kindplane's loop probes every 10 s,
+                 then serves the cache alone); and the mirror as kindplane made it before issue #21
+                 (recreated on the same cache without the DNS options and the loop: Go's resolver
+                 default, 5 s x 2 attempts, per tag).
 Timed: the `ctr content fetch` inside the node. "From upstream" sums the bytes the upstream's
 access log says it sent during the pull: what Docker Hub would bill against its rate limit.
 
@@ -42,12 +45,13 @@ from harness.mirrors import mirror_program, run_mirror, start_upstream  # noqa: 
 from harness.names import unique_name  # noqa: E402
 from harness.registry import remove_container, remove_volume, wait_for_registry  # noqa: E402
 from harness.shell import run_program_command  # noqa: E402
+from kindplane.core.render.mirror import MIRROR_MODE_FILE, MIRROR_PROBE_SECONDS  # noqa: E402
 from image_iteration import CONTENT_DIR, Images, du, sh  # noqa: E402
 
 IMAGE = "docker.io/library/kpbench:v1"
 DIRECT_HOSTS = "/tmp/kindplane-bench-direct"  # a hosts dir on the node naming only the upstream
-ROWS = ("upstream", "cold mirror", "warm mirror", "warm mirror, upstream down",
-        "warm mirror, upstream down, Go's default DNS wait")
+ROWS = ("upstream", "cold mirror", "warm mirror", "upstream down, mirror not yet switched",
+        "upstream down, mirror serving its cache", "upstream down, mirror as before #21")
 # registry:2's access log: "GET /v2/… HTTP/1.1" 200 <bytes>
 _SENT = re.compile(r'"GET /v2/\S+ HTTP/[0-9.]+" \d{3} (\d+)')
 
@@ -76,13 +80,22 @@ class Bench:
         run_mirror(self.program.containers[self.mirror], image=self.image)
         self.new_cluster()
 
-    def recreate_mirror(self, dns_options: bool) -> None:
-        """The mirror container again on the same cache volume, with or without kindplane's DNS options."""
-        inputs = dict(self.program.containers[self.mirror])
-        if not dns_options:
-            inputs.pop("dnsOpts", None)
+    def recreate_mirror_as_before(self) -> None:
+        """The mirror again on the same cache volume, without the DNS options and the offline loop."""
+        inputs = {k: v for k, v in self.program.containers[self.mirror].items() if k not in ("dnsOpts", "entrypoints")}
         remove_container(self.mirror)
         run_mirror(inputs, image=self.image)
+
+    def mode(self) -> str:
+        done = subprocess.run(["docker", "exec", self.mirror, "cat", MIRROR_MODE_FILE], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    def wait_mode(self, wanted: str) -> None:
+        deadline = time.monotonic() + 3 * MIRROR_PROBE_SECONDS
+        while self.mode() != wanted:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.mirror} did not switch to {wanted} mode")
+            time.sleep(0.5)
 
     def new_cluster(self) -> None:
         """kind delete + create and the program's hosts.toml writes (the `down`/`up` of a cluster)."""
@@ -119,23 +132,32 @@ class Bench:
         run_mirror_ready(self.mirror)
 
     def fetch(self, hosts_dir: str) -> dict:
-        since = datetime.now(timezone.utc).isoformat()
+        since = time.time()
         start = time.perf_counter()
         sh(["docker", "exec", self.node, "ctr", "content", "fetch", "--hosts-dir", hosts_dir, IMAGE])
         seconds = time.perf_counter() - start
-        time.sleep(0.2)  # let the upstream flush its access log lines
-        logs = subprocess.run(["docker", "logs", "--since", since, self.upstream.name], capture_output=True, text=True)
-        sent = sum(int(b) for b in _SENT.findall(logs.stdout + logs.stderr))
-        return {"seconds": seconds, "upstream_bytes": sent, "node_bytes": du(self.node, CONTENT_DIR)}
+        return {"seconds": seconds, "upstream_bytes": self.upstream_sent(since), "node_bytes": du(self.node, CONTENT_DIR)}
 
-    def fetch_offline(self) -> dict:
+    def upstream_sent(self, since: float) -> int:
+        """Bytes of the GET responses in the upstream's access log since `since` (epoch seconds)."""
+        time.sleep(0.2)  # let the upstream flush its access log lines
+        stamp = datetime.fromtimestamp(since, timezone.utc).isoformat()
+        logs = subprocess.run(["docker", "logs", "--since", stamp, self.upstream.name], capture_output=True, text=True)
+        return sum(int(b) for b in _SENT.findall(logs.stdout + logs.stderr))
+
+    def fetch_offline(self, switched: bool = False) -> dict:
+        """The warm pull with the upstream stopped; `switched`: once the mirror serves its cache alone."""
         self.empty_node()
         sh(["docker", "stop", "-t", "1", self.upstream.name])
         try:
+            if switched:
+                self.wait_mode("cache")
             return self.fetch("/etc/containerd/certs.d")
         finally:
             sh(["docker", "start", self.upstream.name])
             wait_for_registry(self.upstream.port)
+            if self.mode():  # kindplane's loop: proxying again before the next pull
+                self.wait_mode("proxy")
 
 
 def run_mirror_ready(name: str, timeout: float = 30) -> None:
@@ -156,7 +178,8 @@ def repetition(bench: Bench) -> dict:
     out["cold mirror"] = bench.fetch("/etc/containerd/certs.d")
     bench.new_cluster()  # the second cluster: fresh node, the mirror (and its cache) kept
     out["warm mirror"] = bench.fetch("/etc/containerd/certs.d")
-    out["warm mirror, upstream down"] = bench.fetch_offline()
+    out["upstream down, mirror not yet switched"] = bench.fetch_offline()
+    out["upstream down, mirror serving its cache"] = bench.fetch_offline(switched=True)
     return out
 
 
@@ -182,9 +205,9 @@ def run_one(image: str, images: Images, reps: int) -> list[dict]:
     try:
         bench.up(images)
         results = [repetition(bench) for _ in range(reps)]
-        bench.recreate_mirror(dns_options=False)  # what kindplane's mirror did before: Go's default DNS wait
+        bench.recreate_mirror_as_before()
         for result in results:
-            result["warm mirror, upstream down, Go's default DNS wait"] = bench.fetch_offline()
+            result["upstream down, mirror as before #21"] = bench.fetch_offline()
         return results
     finally:
         bench.down()

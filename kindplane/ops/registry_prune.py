@@ -161,7 +161,7 @@ def _plan_repository(
                     repo.name,
                     digest,
                     tuple(sorted(names)),
-                    reason + "; the manifest stays (a kept tag needs it)",
+                    reason + "; the manifest stays for a kept tag",
                     manifest=False,
                 )
             )
@@ -199,7 +199,7 @@ def _tag_reason(retention: Retention, age: float) -> str:
         parts.append(f"not among the newest {retention.keep_last}")
     if retention.keep_younger_than is not None:
         parts.append(f"older than {human_duration(retention.keep_younger_than)}")
-    return f"{' and '.join(parts)} (written {human_duration(age)} ago)"
+    return f"{' and '.join(parts)}; pushed {human_duration(age)} ago"
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ def _plan_size_cap(
                 image.repository,
                 image.digest,
                 image.tags,
-                f"over maxSize; least recently used (last used {human_duration(_age(now, image.last_used))} ago)",
+                f"over maxSize; least recently used: {human_duration(_age(now, image.last_used))} ago",
                 children=children,
             )
         )
