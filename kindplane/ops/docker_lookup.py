@@ -14,8 +14,8 @@ from ..core.naming import (
     LABEL_PERSISTENT,
     LABEL_ROLE,
     REGISTRY_CONTAINER_PORT,
-    REGISTRY_DATA_PATH,
     REGISTRY_ENV,
+    REGISTRY_DATA_PATH,
     registry_volume_name,
 )
 

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
+from .check_result import FAIL, OK, SKIP, CheckResult, container_not_running, fail, ok, skip  # noqa: F401 (re-exported)
+from .docker_lookup import port_bindings
 from ..core.image_ref import ImageRef
 from ..core.naming import (
     CERTS_DIR,
+    kind_network,
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
-    kind_network,
     kube_context,
     node_names,
     registry_cluster_address,
@@ -30,8 +32,6 @@ from ..core.naming import (
 from ..core.render import commands as render_commands
 from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
-from .check_result import FAIL, OK, SKIP, CheckResult, container_not_running, fail, ok, skip  # noqa: F401 (re-exported)
-from .docker_lookup import port_bindings
 
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where containerd keeps the CRI registry settings: kind's (containerd 1.x, config version 2)
@@ -148,7 +148,8 @@ class Doctor:
         state = attrs.get("State") or {}
         owner = "" if is_kindplane_registry(attrs) else " (not created by kindplane: no kindplane labels)"
         image = (attrs.get("Config") or {}).get("Image", "?")
-        return ok(title, f"{image} ({describe(running_container_version(self.client, attrs))}), up since {state.get('StartedAt', '?')[:19]}{owner}")
+        version = describe(running_container_version(self.client, attrs))
+        return ok(title, f"{image} ({version}), up since {state.get('StartedAt', '?')[:19]}{owner}")
 
     def check_registry_api(self) -> CheckResult:
         from .registry_api import RegistryClient, RegistryError, RegistryUnreachable

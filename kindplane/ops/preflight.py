@@ -10,17 +10,9 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from ..core.naming import LOOPBACK
-from .docker_lookup import (
-    AdoptionError,
-    DockerUnavailable,
-    docker_client,
-    find_kept_registry,
-    inspect_container,
-    is_kindplane_registry,
-    port_bindings,
-)
+from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry, port_bindings
 from .shared_registry import find_shared_registry
+from ..core.naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
