@@ -325,3 +325,43 @@ def test_unfinished_pods_count_spec_and_status_images_and_finished_ones_do_not()
     }
     assert protected_for(uses, ["docker.io"]) == {("library/busybox", "latest"): "default/web"}
     assert protected_for([ImageUse("a/b", "ghcr.io", "x", "1", None)], ["docker.io"]) == {}
+
+
+# --- preload lists -------------------------------------------------------------------------------
+
+
+def test_a_preload_list_normalizes_names_and_names_bad_lines():
+    from kindplane.ops.registry_preload import parse_list
+
+    wanted, problems = parse_list(
+        "# warm\nnginx:1.27\n\ndocker.io/library/nginx:1.27  # again\nghcr.io/a/b@sha256:" + "c" * 64 + "\nNot Valid\n"
+    )
+    assert [(w.host, w.repository, w.reference) for w in wanted] == [
+        ("docker.io", "library/nginx", "1.27"),
+        ("ghcr.io", "a/b", "sha256:" + "c" * 64),
+    ]
+    assert [(p.line, p.text) for p in problems] == [(6, "Not Valid")]
+
+
+def test_preload_from_the_cluster_takes_every_pods_images_finished_or_not():
+    from kindplane.ops.registry_preload import from_pods
+
+    pods = {
+        "items": [
+            {
+                "metadata": {"name": "a"},
+                "status": {"phase": "Succeeded"},
+                "spec": {"containers": [{"image": "redis:7"}]},
+            },
+            {
+                "metadata": {"name": "b"},
+                "status": {"phase": "Running"},
+                "spec": {"containers": [{"image": "nginx"}, {"image": "redis:7"}]},
+            },
+        ]
+    }
+    assert [(w.repository, w.reference) for w in from_pods(pods)] == [
+        ("library/redis", "7"),
+        ("library/nginx", "latest"),
+    ]
+    assert from_pods(None) == []
