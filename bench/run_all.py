@@ -1,6 +1,6 @@
 """Runs every kindplane bench and prints one Markdown report: the machine, then each table.
 
-    python bench/run_all.py            # all four parts (~8–12 minutes on 2 cores)
+    python bench/run_all.py            # all five parts (~20 minutes on 2 cores)
     python bench/run_all.py --skip-docker   # the parts without Docker only (CLI start, program evaluation)
 
 Each part runs in its own process, one after another, so none of them competes with another.
@@ -23,6 +23,7 @@ PARTS = [
     ("program_eval.py", False),
     ("image_iteration.py", True),
     ("mirror_pull.py", True),
+    ("registry_cache.py", True),
 ]
 
 

@@ -215,6 +215,9 @@ def register(app: typer.Typer) -> None:
             except KeyboardInterrupt:
                 remove_half_made(engine, client, config.cluster.name, had_nodes)
                 ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
+            from .registry_disk_cmd import enforce_mirror_caps
+
+            enforce_mirror_caps(config)  # mirrors' maxSize
         from .summary import summary_data, summary_lines
 
         if output is not Format.text:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
     from ..core.config import KindplaneConfig, RegistryConfig
 
 registry_app = typer.Typer(
-    help="Inspect and clean the local registry: list, push, delete tags, collect garbage.",
+    help="The local registry and mirrors: list, push, delete, gc, du, prune, export, import, preload.",
     no_args_is_help=True,
 )
 
@@ -26,6 +26,11 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 def register(app) -> None:
     """Adds the `registry` command group to the root Typer app."""
+    from . import registry_bundle_cmd, registry_disk_cmd, registry_preload_cmd
+
+    registry_disk_cmd.register(registry_app)
+    registry_bundle_cmd.register(registry_app)
+    registry_preload_cmd.register(registry_app)
     app.add_typer(registry_app, name="registry")
 
 
@@ -71,8 +76,8 @@ def human_size(size: Optional[int]) -> str:
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
-    from ..ops.docker_lookup import DockerUnavailable
     from ..core.image_ref import ImageRefError
+    from ..ops.docker_lookup import DockerUnavailable
     from ..ops.registry_api import RegistryError
     from ..ops.registry_ops import OpsError
 
@@ -206,7 +211,7 @@ def rm(
     if as_json:
         print_json({"registry": address, "deleted": deleted})
         return
-    ui.out.print(ui.Text("✓ ", style="green") + ui.Text(f"deleted; `kindplane registry gc` reclaims the space"))
+    ui.out.print(ui.Text("✓ ", style="green") + ui.Text("deleted; `kindplane registry gc` reclaims the space"))
 
 
 def _digest_of(client, repository: str, tag: str) -> str:

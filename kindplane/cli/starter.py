@@ -14,19 +14,20 @@ cluster:
     controlPlane: 1
     workers: 0
   registry:
-    # A registry:2 container on 127.0.0.1:<port>; push to localhost:<port>/<image>.
+    # A registry container on 127.0.0.1:<port>; push to localhost:<port>/<image>.
     enabled: {enabled}
+    # distribution v3, as kind's local-registry script runs it (left out, the image is registry:2).
+    image: registry:3
     port: 5001
     # true: keep the registry and its images on `kindplane down`.
     persistent: false
     # Container name; code inside pods reaches the registry at <name>:5000.
     name: kind-registry
     # Another stack (or kind's registry script) already runs it: use it, never create or delete it.
-    # Then leave out port and persistent: the port is read from the running container.
+    # Then leave out port, persistent and image: the port is read from the running container.
     # external: true
-    # Host address of the port (0.0.0.0 exposes the registry to the network) and its image.
+    # Host address of the port (0.0.0.0 exposes the registry to the network).
     # listenAddress: 127.0.0.1
-    # image: registry:2
   # Host ports forwarded to the first control-plane node, e.g. for a NodePort service:
   # portMappings:
   #   - containerPort: 30080

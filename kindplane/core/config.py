@@ -10,7 +10,7 @@ import difflib
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -22,6 +22,7 @@ from .config_file import DEFAULT_FILE
 from .kind_fragment import KindFragment
 from .node_images import KUBERNETES_VERSION, normalize_version, resolve_node_image
 from .node_names import longest_node_name
+from .units import DURATION_PATTERN, SIZE_PATTERN, parse_duration, parse_size
 
 # A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
 # containerd's hosts.toml can use as a host name.
@@ -216,6 +217,25 @@ def _env_name(value: str) -> str:
     return value
 
 
+def _duration(value: "int | str") -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value != 0:
+            raise ValueError(f"must be a duration with a unit such as 36h or 7d (or 0), got {value}")
+        return "0"
+    parse_duration(value)
+    return value
+
+
+def _size(value: "int | str") -> "int | str":
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"must be a positive number of bytes or a size such as 10GB, got {value}")
+        return value
+    if parse_size(value) <= 0:
+        raise ValueError(f"must be more than 0 bytes, got {value!r}")
+    return value
+
+
 def default_mirror_host(remote: str) -> str:
     """The registry name nodes pull by: the remote's host[:port], Docker Hub's API host → docker.io."""
     from urllib.parse import urlsplit
@@ -254,6 +274,33 @@ class MirrorConfig(_Model):
         None, alias="passwordEnv", description="Environment variable holding the upstream password or token",
         json_schema_extra={"pattern": _ENV_NAME.pattern},
     )
+    image: Annotated[str, AfterValidator(_image_ref)] = Field(
+        DEFAULT_REGISTRY_IMAGE,
+        description="Registry image of the mirror; registry:3 (distribution v3) takes each blob from the "
+        "upstream once and honours ttl",
+    )
+    ttl: Optional[Annotated[Union[int, str], AfterValidator(_duration)]] = Field(
+        None,
+        description="How long the proxy keeps what it fetched (36h, 7d; 0 = forever); distribution v3 only "
+        "(2.8 always uses 7 days); default: the image's own (7 days)",
+        json_schema_extra={"pattern": DURATION_PATTERN},
+    )
+    max_size: Optional[Annotated[Union[int, str], AfterValidator(_size)]] = Field(
+        None, alias="maxSize",
+        description="Cache size cap (10GB, 8GiB or bytes): `kindplane up` and `kindplane registry prune` "
+        "remove the least recently used images beyond it",
+        json_schema_extra={"pattern": SIZE_PATTERN},
+    )
+
+    @property
+    def ttl_seconds(self) -> Optional[int]:
+        return None if self.ttl is None else parse_duration(self.ttl)
+
+    @property
+    def max_size_bytes(self) -> Optional[int]:
+        if self.max_size is None:
+            return None
+        return self.max_size if isinstance(self.max_size, int) else parse_size(self.max_size)
 
     @model_validator(mode="after")
     def _defaults(self) -> "MirrorConfig":

@@ -10,7 +10,6 @@ from .node_names import control_plane_names, worker_names
 if TYPE_CHECKING:
     from .config import ClusterConfig, MirrorConfig, RegistryConfig
 
-REGISTRY_IMAGE = "registry:2"
 # `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
 REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
 REGISTRY_CONTAINER_PORT = 5000

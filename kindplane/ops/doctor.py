@@ -134,6 +134,7 @@ class Doctor:
 
     def check_registry_container(self) -> CheckResult:
         from .docker_lookup import inspect_container, is_kindplane_registry
+        from .registry_version import describe, running_container_version
 
         name = self.registry.name
         title = f"registry container {name} running"
@@ -146,7 +147,9 @@ class Doctor:
             return problem
         state = attrs.get("State") or {}
         owner = "" if is_kindplane_registry(attrs) else " (not created by kindplane: no kindplane labels)"
-        return ok(title, f"{(attrs.get('Config') or {}).get('Image', '?')}, up since {state.get('StartedAt', '?')[:19]}{owner}")
+        image = (attrs.get("Config") or {}).get("Image", "?")
+        version = describe(running_container_version(self.client, attrs))
+        return ok(title, f"{image} ({version}), up since {state.get('StartedAt', '?')[:19]}{owner}")
 
     def check_registry_api(self) -> CheckResult:
         from .registry_api import RegistryClient, RegistryError, RegistryUnreachable

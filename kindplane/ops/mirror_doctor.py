@@ -1,23 +1,30 @@
 """`kindplane doctor` checks for pull-through mirrors: container, API, network, upstream, hosts.toml.
 
 The mirror publishes no host port by default, so its API and its upstream are probed from inside
-the container with the `wget` both the official registry:2 image and Debian's build carry.
+the container with the `wget` the official registry:2 and registry:3 images and Debian's build carry.
 """
 from __future__ import annotations
 
 import re
 import shlex
-from typing import Any
+from typing import Any, Optional
 
 from ..core.config import KindplaneConfig, MirrorConfig
 from ..core.naming import kind_network, mirror_cluster_address, node_names
 from ..core.render import commands as render_commands
-from ..core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
+from ..core.render.mirror import (
+    MIRROR_MODE_FILE,
+    MIRROR_PROBE_SECONDS,
+    PROXY_TTL,
+    mirror_env,
+    mirror_hosts_dir,
+    mirror_hosts_toml,
+)
 from .check_result import CheckResult, container_not_running, fail, ok, skip
+from .registry_version import DistributionVersion, describe, running_container_version
 
 q = shlex.quote
 UPSTREAM_TIMEOUT = 10  # seconds for the upstream probe
-PROBE_REPOSITORY = "kindplane/doctor-probe"  # a repository no registry should have
 _HTTP_STATUS = re.compile(r"HTTP/[0-9.]+ (\d{3})")
 
 
@@ -32,6 +39,7 @@ def check_mirrors(config: KindplaneConfig, client: Any, kindplane: str = "kindpl
 class _MirrorChecks:
     def __init__(self, mirror: MirrorConfig, key: str, client: Any, kindplane: str):
         self.mirror, self.key, self.client, self.kindplane = mirror, key, client, kindplane
+        self.version: Optional[DistributionVersion] = None
 
     def run(self, nodes: list[str]) -> list[CheckResult]:
         from .docker_lookup import inspect_container
@@ -43,6 +51,7 @@ class _MirrorChecks:
             return [container, skip(f"mirror {name}: API, network, upstream", "the mirror container is not running")]
         return [
             container,
+            *self.check_ttl(attrs),
             self.check_api(),
             self.check_network(attrs),
             self.check_upstream(),
@@ -59,7 +68,24 @@ class _MirrorChecks:
             return problem
         state = attrs.get("State") or {}
         owner = "" if is_kindplane_mirror(attrs) else " (not created by kindplane: no kindplane mirror labels)"
-        return ok(title, f"up since {state.get('StartedAt', '?')[:19]}{owner}")
+        self.version = running_container_version(self.client, attrs)
+        return ok(title, f"{describe(self.version)}, up since {state.get('StartedAt', '?')[:19]}{owner}")
+
+    def check_ttl(self, attrs: dict) -> list[CheckResult]:
+        """`ttl` reaches the proxy only on distribution v3; 2.8 ignores the variable (and logs so)."""
+        if self.mirror.ttl is None:
+            return []
+        title = f"mirror {self.mirror.name}: ttl {self.mirror.ttl}"
+        if self.version is not None and not self.version.proxy_ttl:
+            return [fail(title, f"distribution {self.version} has no proxy ttl (it always keeps 7 days): set "
+                                f"{self.key}.image: registry:3, then `docker rm -f {q(self.mirror.name)}` and "
+                                f"`{self.kindplane} up` (the cache volume stays)")]
+        env = (attrs.get("Config") or {}).get("Env") or []
+        wanted = next(e for e in mirror_env(self.mirror) if e.startswith(f"{PROXY_TTL}="))
+        if wanted not in env:
+            return [fail(title, f"the container runs without {wanted} (created before ttl was set)",
+                         f"docker rm -f {q(self.mirror.name)} && {self.kindplane} up")]
+        return [ok(title, f"{wanted} ({describe(self.version)})")]
 
     def _exec(self, argv: list[str]) -> tuple[int, str]:
         result = self.client.containers.get(self.mirror.name).exec_run(argv, stdout=True, stderr=True)
@@ -83,22 +109,30 @@ class _MirrorChecks:
         return ok(title, f"nodes reach it as {mirror_cluster_address(self.mirror)}")
 
     def check_upstream(self) -> CheckResult:
-        """Asks the mirror for a manifest no one has: to answer it must ask the upstream, through
-        its own proxy client (its DNS, network and credentials), so a 4xx means it got through."""
+        """Asks the upstream for /v2/ from inside the mirror (its DNS and network): any HTTP answer
+        means it is reachable. Through the proxy a missing image's 404 would not tell: the proxy
+        answers 404 from its cache when the upstream is down."""
         remote = self.mirror.remote
         title = f"mirror {self.mirror.name} reaches {remote}"
+        fix = f"docker restart {q(self.mirror.name)}"
+        code, mode = self._exec(["cat", MIRROR_MODE_FILE])
+        serving = (
+            f"it serves its cache only: cached images still pull, at full speed, new ones fail; it checks "
+            f"again every {MIRROR_PROBE_SECONDS} s"
+            if code == 0 and mode.strip() == "cache"
+            else "cached images still pull, new ones fail"
+        )
         # busybox wget: -S prints the status line of error answers too (its -T crashes in some builds).
-        argv = ["timeout", str(UPSTREAM_TIMEOUT), "wget", "-S", "-O", "/dev/null", f"http://localhost:5000/v2/{PROBE_REPOSITORY}/manifests/latest"]
+        argv = ["timeout", str(UPSTREAM_TIMEOUT), "wget", "-S", "-O", "/dev/null", f"{remote}/v2/"]
         _, output = self._exec(argv)
         status = _HTTP_STATUS.findall(output)
-        if status and status[-1].startswith("4"):
-            return ok(title, f"the upstream answered a probe for a missing image (HTTP {status[-1]})")
-        found = f"HTTP {status[-1]}" if status else f"no answer within {UPSTREAM_TIMEOUT} s"
+        if status:
+            return ok(title, f"the upstream answered GET /v2/ (HTTP {status[-1]})")
         return fail(
             title,
-            f"{found}; cached images still pull, new ones fail. Check {self.key}.remote, its "
-            f"credentials and that the mirror's network reaches it, then restart the mirror",
-            f"docker restart {q(self.mirror.name)}",
+            f"no answer within {UPSTREAM_TIMEOUT} s; {serving}. Check {self.key}.remote and that the mirror's "
+            f"network reaches it",
+            fix,
         )
 
     def check_hosts_toml(self, node: str) -> CheckResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..core.naming import LABEL_MANAGED_BY, LABEL_ROLE, LOOPBACK, REGISTRY_IMAGE, mirror_volume_name
+from ..core.naming import LABEL_MANAGED_BY, LABEL_ROLE, LOOPBACK, mirror_volume_name
 from ..core.render.mirror import PROXY_REMOTE_URL
 from .docker_lookup import (
     AdoptionError,
@@ -37,7 +37,7 @@ def mirror_mismatches(attrs: dict, mirror: MirrorConfig, image_id: Optional[str]
     found: list[str] = []
     config = attrs.get("Config") or {}
     if image_id is not None and attrs.get("Image") != image_id:
-        found.append(f"runs image {short_image_id(attrs.get('Image'))}, but registry:2 here is now image {short_image_id(image_id)}")
+        found.append(f"runs image {short_image_id(attrs.get('Image'))}, but {mirror.image} here is now image {short_image_id(image_id)}")
     remote = next((e.split("=", 1)[1] for e in config.get("Env") or [] if e.startswith(f"{PROXY_REMOTE_URL}=")), None)
     if remote != mirror.remote:
         found.append(f"caches {remote or 'nothing'}, config wants {mirror.remote}")
@@ -79,7 +79,7 @@ def mirror_adoption_id(mirror: MirrorConfig, owner: str, key: str, client: Any =
         )
     if owner_of(attrs) not in (None, owner):
         raise _other_stack("the mirror container", mirror.name, owner_of(attrs), owner, key)
-    mismatches = mirror_mismatches(attrs, mirror, local_image_id(client, REGISTRY_IMAGE))
+    mismatches = mirror_mismatches(attrs, mirror, local_image_id(client, mirror.image))
     if not mismatches:
         return attrs["Id"]
     if mirror.persistent or created_persistent(attrs):

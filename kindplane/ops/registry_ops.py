@@ -5,15 +5,15 @@ The docker SDK is imported lazily (through docker_lookup) so the CLI's help neve
 from __future__ import annotations
 
 import shlex
+import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
-from .docker_lookup import docker_client, inspect_container
 from ..core.image_ref import ImageRef
 from ..core.naming import REGISTRY_DATA_PATH
+from .docker_lookup import docker_client, inspect_container
+from .registry_version import DistributionVersion, config_path, container_version
 
-# Where registry:2 (and the harness image built like it) keeps its config: the image's CMD.
-DEFAULT_REGISTRY_CONFIG = "/etc/docker/registry/config.yml"
 STORAGE_ROOT_ENV = "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"
 
 
@@ -79,7 +79,7 @@ def collect_garbage(
     run: Runner, config_path: str, storage_root: str, delete_untagged: bool = False
 ) -> GcResult:
     """`registry garbage-collect CONFIG`, measuring the storage root with `du` around it."""
-    before = _disk_usage(run, storage_root)
+    before = disk_usage(run, storage_root)
     argv = ["registry", "garbage-collect"]
     if delete_untagged:
         argv.append("--delete-untagged")
@@ -87,10 +87,10 @@ def collect_garbage(
     if code != 0:
         last = output.strip().splitlines()[-1] if output.strip() else f"exit code {code}"
         raise OpsError(f"registry garbage-collect failed: {last}")
-    return GcResult(before, _disk_usage(run, storage_root), output)
+    return GcResult(before, disk_usage(run, storage_root), output)
 
 
-def _disk_usage(run: Runner, path: str) -> int:
+def disk_usage(run: Runner, path: str) -> int:
     code, output = run(["du", "-sb", path])
     if code == 0:
         return int(output.split()[0])
@@ -103,38 +103,81 @@ def _disk_usage(run: Runner, path: str) -> int:
 
 @dataclass(frozen=True)
 class RegistryContainer:
-    """What gc needs to know about the running registry container."""
+    """What gc, du and prune need to know about a running registry (or mirror) container."""
 
     name: str
     config_path: str
     storage_root: str
+    version: Optional[DistributionVersion]  # None when neither the binary nor the image says
     _container: Any
 
     def run(self, argv: list[str]) -> "tuple[int, str]":
         result = self._container.exec_run(argv, stdout=True, stderr=True, demux=False)
         return result.exit_code, (result.output or b"").decode("utf-8", "replace")
 
-    def restart(self) -> None:
+    def read(self, argv: list[str]) -> "tuple[int, bytes, str]":
+        """Like run, with stdout kept apart (and as bytes) from stderr."""
+        result = self._container.exec_run(argv, stdout=True, stderr=True, demux=True)
+        out, err = result.output or (None, None)
+        return result.exit_code, out or b"", (err or b"").decode("utf-8", "replace")
+
+    def stream(self, argv: list[str]) -> Iterator[bytes]:
+        """argv's stdout as it comes (stderr dropped): for streams too big to hold, e.g. `tar`."""
+        return self._container.exec_run(argv, stream=True, stderr=False).output
+
+    def put_archive(self, path: str, data: Any) -> bool:
+        """Extracts a tar stream (bytes or a file) under `path` in the container."""
+        return self._container.put_archive(path, data)
+
+    def restart(self, wait: float = 0.0) -> bool:
+        """Restarts; with `wait`, polls GET /v2/ inside (a mirror has no host port) up to that many
+        seconds and says whether it answered."""
         # registry:2 caches blob descriptors in memory; after a collection that cache still
         # claims deleted blobs exist, so a re-push would skip them and pulls would then fail.
         self._container.restart(timeout=10)
+        deadline = time.monotonic() + wait
+        while wait:
+            if _answers_inside(self._container):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
 
-def registry_container(name: str, client: Any = None) -> RegistryContainer:
-    """The running registry container, with its config file and storage root."""
+def _answers_inside(container: Any) -> bool:
+    import docker
+
+    try:
+        result = container.exec_run(["wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/"])
+    except docker.errors.APIError:  # still restarting
+        return False
+    return result.exit_code == 0
+
+
+def registry_container(name: str, client: Any = None, what: str = "registry") -> RegistryContainer:
+    """The running registry container, with its distribution version, config file and storage root."""
     client = client or docker_client()
     attrs = inspect_container(client, name)
     if attrs is None:
-        raise OpsError(f"no container named {name!r}; create the registry with `kindplane up`")
+        raise OpsError(f"no container named {name!r}; create the {what} with `kindplane up`")
     if not (attrs.get("State") or {}).get("Running"):
-        raise OpsError(f"registry container {name!r} is not running; start it with `docker start {shlex.quote(name)}`")
+        raise OpsError(f"{what} container {name!r} is not running; start it with `docker start {shlex.quote(name)}`")
     config = attrs.get("Config") or {}
-    # The image's CMD is the config file (registry:2's entrypoint runs `registry serve CMD`).
-    cmd = [c for c in config.get("Cmd") or [] if c.endswith((".yml", ".yaml"))]
     env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
+    container = client.containers.get(attrs["Id"])
+
+    def run(argv: list[str]) -> "tuple[int, str]":
+        result = container.exec_run(argv, stdout=True, stderr=True, demux=False)
+        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+
+    # The CMD names the config file (the official entrypoints run `registry serve CMD`); without
+    # one, the version says where its official image keeps it (v2 and v3 differ).
+    version = container_version(run, config)
     return RegistryContainer(
         name=name,
-        config_path=cmd[-1] if cmd else DEFAULT_REGISTRY_CONFIG,
+        config_path=config_path(config, version),
         storage_root=env.get(STORAGE_ROOT_ENV, REGISTRY_DATA_PATH),
-        _container=client.containers.get(attrs["Id"]),
+        version=version,
+        _container=container,
     )

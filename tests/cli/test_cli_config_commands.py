@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 
-from kindplane.core.config import load_config
+from kindplane.core.config import load_config, parse_config
 from kindplane.core.render.kind_config import kind_config_yaml
 
 REGISTRY = "cluster:\n  name: demo\n  nodes: {controlPlane: 1, workers: 2}\n  registry: {enabled: true, port: 5055, name: demo-reg}\n"
@@ -72,6 +72,10 @@ def test_init_registry_enables_the_registry(cli, tmp_path):
     assert cli(["-c", str(path), "init", "--registry", "--name", "shop"]).exit_code == 0
     config = load_config(path)
     assert (config.cluster.name, config.cluster.registry.enabled, config.cluster.registry.port) == ("shop", True, 5001)
+    # New files follow kind's local-registry script (registry:3); the schema's default stays registry:2
+    # so existing files keep the registry they run.
+    assert config.cluster.registry.image == "registry:3"
+    assert parse_config("cluster: {name: x, registry: {enabled: true}}", "t.yaml").cluster.registry.image == "registry:2"
 
 
 def test_init_refuses_to_overwrite_without_force(cli, tmp_path):

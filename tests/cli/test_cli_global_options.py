@@ -39,6 +39,11 @@ READS_CONFIG = {
     ("registry", "push"): ["app:1"],
     ("registry", "rm"): ["app:1"],
     ("registry", "gc"): [],
+    ("registry", "du"): [],
+    ("registry", "prune"): ["--keep", "1"],
+    ("registry", "export"): ["out.tar"],
+    ("registry", "import"): ["in.tar"],
+    ("registry", "preload"): ["images.txt"],
 }
 
 

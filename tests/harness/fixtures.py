@@ -16,7 +16,7 @@ import pytest
 from . import cluster as cluster_mod
 from . import registry as registry_mod
 from .docker_env import docker, require_docker
-from .images import ensure_app_image, ensure_node_image, ensure_registry_image
+from .images import ensure_app_image, ensure_node_image, ensure_registry_image, ensure_registry_v3_image
 from .names import free_port, unique_name
 from .program_commands import ProgramCommands, config_text, program_commands
 from .shell import run_program_command
@@ -32,6 +32,12 @@ def docker_ready() -> None:
 @pytest.fixture(scope="session")
 def registry_image(docker_ready) -> str:
     return ensure_registry_image()
+
+
+@pytest.fixture(scope="session")
+def registry_v3_image(docker_ready) -> str:
+    """`registry:3`: distribution v3.0.0 built from Go modules (cached per machine; see images.py)."""
+    return ensure_registry_v3_image()
 
 
 @pytest.fixture(scope="session")
@@ -98,18 +104,19 @@ class RegistryFactory:
 
     def __call__(self, name: Optional[str] = None, port: Optional[int] = None,
                  persistent: bool = False, cluster: Optional[str] = None,
-                 control_planes: int = 1, workers: int = 0) -> StartedRegistry:
+                 control_planes: int = 1, workers: int = 0, image: Optional[str] = None) -> StartedRegistry:
         """Starts the registry of a program whose config has these values; `cluster` and the
-        node counts only shape the returned commands (hosts.toml writes per node)."""
+        node counts only shape the returned commands (hosts.toml writes per node). `image`
+        (e.g. "registry:3", see images.ensure_registry_v3_image) goes into the config too."""
         name = name or unique_name("kpt-reg")
         port = port or free_port()
         commands = program_commands(
-            config_text(cluster or unique_name("kpt"), control_planes, workers, name, port, persistent)
+            config_text(cluster or unique_name("kpt"), control_planes, workers, name, port, persistent, image)
         )
         self.containers.append(name)
         if commands.registry_volume is not None:
             self.volumes.append(registry_mod.create_volume(commands.registry_volume))
-        container_id = registry_mod.run_registry(commands.registry_container)
+        container_id = registry_mod.run_registry(commands.registry_container, image or registry_mod.REGISTRY_TAG)
         return StartedRegistry(name, port, persistent, commands, container_id)
 
     def cleanup(self) -> None:
@@ -182,7 +189,7 @@ def module_cluster_factory(node_image, kind_network) -> Iterator[ClusterFactory]
 
 
 __all__ = [
-    "docker_ready", "registry_image", "node_image", "kind_network", "app_image",
+    "docker_ready", "registry_image", "registry_v3_image", "node_image", "kind_network", "app_image",
     "registry_factory", "fake_tools", "module_registry", "cluster_factory", "module_cluster_factory",
     "StartedRegistry", "RegistryFactory", "ClusterFactory",
 ]

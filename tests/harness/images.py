@@ -9,6 +9,11 @@ The tag carries a hash of every build input, so a second run finds the image and
   and CMD, so REGISTRY_* environment overrides (e.g. REGISTRY_STORAGE_DELETE_ENABLED) behave the
   same. It is also tagged `registry:2` (locally only) because the program's RemoteImage names
   exactly that image; a real `registry:2` already present (without our label) is left alone.
+- registry:3 image: distribution v3's `cmd/registry`, built from the Go module proxy at the version
+  the official `registry:3` image ships (distribution-library-image's Dockerfile), with that image's
+  config.yml, entrypoint, environment, VOLUME, EXPOSE, ENTRYPOINT and CMD. The binary is built once
+  per machine and cached outside the checkout (HARNESS_CACHE); the image is tagged `registry:3`
+  locally, with the same rule as `registry:2`.
 - node image: a stand-in for kindest/node. It runs containerd unprivileged (no kubelet, no
   mounts) and carries `ctr` and a busybox shell, so node-level commands (`docker exec … sh -c`,
   `ctr content fetch --hosts-dir …`) run for real.
@@ -21,6 +26,7 @@ import io
 import os
 import subprocess
 import tarfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -29,6 +35,11 @@ from .docker_env import docker, image_exists
 
 HARNESS_LABEL = "dev.kindplane.harness"
 REGISTRY_TAG = "registry:2"
+REGISTRY_V3_TAG = "registry:3"
+# What the official registry:3 image ships (distribution/distribution-library-image, Dockerfile).
+DISTRIBUTION_V3_VERSION = "v3.0.0"
+DISTRIBUTION_V3_MODULE = "github.com/distribution/distribution/v3"
+HARNESS_CACHE = Path(os.environ.get("KINDPLANE_HARNESS_CACHE") or Path.home() / ".cache" / "kindplane-harness")
 _BUILDER_VERSION = "1"  # bump to force a rebuild when this file's layout logic changes
 _LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "kindplane-harness-images.lock"
 
@@ -54,7 +65,39 @@ health:
     threshold: 3
 """
 
-# The official image's entrypoint.sh, verbatim in behaviour.
+# The official registry:3 image's /etc/distribution/config.yml (distribution-library-image's
+# config-example.yml): delete is enabled and a debug server with metrics listens on :5001.
+OFFICIAL_REGISTRY_V3_CONFIG = """\
+version: 0.1
+log:
+  level: debug
+  fields:
+    service: registry
+    environment: development
+storage:
+    delete:
+      enabled: true
+    cache:
+        blobdescriptor: inmemory
+    filesystem:
+        rootdirectory: /var/lib/registry
+    tag:
+      concurrencylimit: 5
+http:
+    addr: :5000
+    debug:
+        addr: :5001
+        prometheus:
+            enabled: true
+            path: /metrics
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+"""
+
+# The official images' entrypoint.sh (the same for registry:2 and registry:3), verbatim in behaviour.
 REGISTRY_ENTRYPOINT = """\
 #!/bin/sh
 set -e
@@ -222,11 +265,71 @@ def ensure_registry_image() -> str:
             "CMD [\"/etc/docker/registry/config.yml\"]",
         ],
     )
-    with _build_lock():
-        current = _image_id(REGISTRY_TAG)
-        if current is None or (current != _image_id(tag) and _is_harness_image(REGISTRY_TAG)):
-            docker("tag", tag, REGISTRY_TAG)
+    _name_locally(REGISTRY_TAG, tag)
     return REGISTRY_TAG
+
+
+def registry_v3_binary() -> Path:
+    """distribution v3's `registry`, built (once per machine) from the Go module proxy."""
+    out = HARNESS_CACHE / f"distribution-{DISTRIBUTION_V3_VERSION}" / "registry"
+    if out.exists():
+        return out
+    with _build_lock():
+        if out.exists():
+            return out
+        gobin = out.parent / "gobin.tmp"
+        gobin.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "GOBIN": str(gobin), "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false",
+               "CGO_ENABLED": "0"}
+        started = time.monotonic()
+        # `registry --version` must say the release, as the official binary does.
+        ldflags = f"-s -w -X {DISTRIBUTION_V3_MODULE}/version.version={DISTRIBUTION_V3_VERSION}"
+        result = subprocess.run(
+            ["go", "install", "-trimpath", "-ldflags", ldflags,
+             f"{DISTRIBUTION_V3_MODULE}/cmd/registry@{DISTRIBUTION_V3_VERSION}"],
+            env=env, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"building distribution {DISTRIBUTION_V3_VERSION} failed: {result.stderr[-3000:]}")
+        (gobin / "registry").rename(out)
+        gobin.rmdir()
+        (out.parent / "build-seconds").write_text(f"{time.monotonic() - started:.0f}\n")
+    return out
+
+
+def registry_v3_rootfs() -> _Rootfs:
+    fs = _Rootfs()
+    _busybox(fs)  # the official image is alpine: sh, du, wget, find are there too
+    fs.add_file("/bin/registry", registry_v3_binary().read_bytes(), 0o755)
+    fs.add_file("/etc/distribution/config.yml", OFFICIAL_REGISTRY_V3_CONFIG.encode())
+    fs.add_file("/entrypoint.sh", REGISTRY_ENTRYPOINT.encode(), 0o755)
+    fs.add_dir("/var/lib/registry")
+    return fs
+
+
+def ensure_registry_v3_image() -> str:
+    """Builds (once) the distribution v3 image and makes `registry:3` name it; returns "registry:3"."""
+    tag = _ensure(
+        "registry-v3",
+        registry_v3_rootfs(),
+        [
+            "ENV OTEL_TRACES_EXPORTER=none",
+            "VOLUME [\"/var/lib/registry\"]",
+            "EXPOSE 5000",
+            "ENTRYPOINT [\"/entrypoint.sh\"]",
+            "CMD [\"/etc/distribution/config.yml\"]",
+        ],
+    )
+    _name_locally(REGISTRY_V3_TAG, tag)
+    return REGISTRY_V3_TAG
+
+
+def _name_locally(name: str, tag: str) -> None:
+    """Tags `tag` as `name` unless `name` is a real image (one without the harness label)."""
+    with _build_lock():
+        current = _image_id(name)
+        if current is None or (current != _image_id(tag) and _is_harness_image(name)):
+            docker("tag", tag, name)
 
 
 def node_rootfs() -> _Rootfs:
@@ -275,4 +378,5 @@ def _is_harness_image(ref: str) -> bool:
     return result.returncode == 0 and result.stdout.strip() not in ("", "<no value>")
 
 
-__all__ = ["ensure_registry_image", "ensure_node_image", "ensure_app_image", "REGISTRY_TAG", "HARNESS_LABEL"]
+__all__ = ["ensure_registry_image", "ensure_registry_v3_image", "ensure_node_image", "ensure_app_image",
+           "REGISTRY_TAG", "REGISTRY_V3_TAG", "HARNESS_LABEL"]

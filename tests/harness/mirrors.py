@@ -14,6 +14,7 @@ from support.pulumi_mocks import COMMAND, CONTAINER, run_program
 
 from .docker_env import docker
 from .fixtures import push_to
+from .images import REGISTRY_TAG
 from .names import free_port
 from .program_commands import ShellCommand, _command
 from .registry import docker_run_argv, remove_container, wait_for_registry
@@ -44,9 +45,10 @@ def mirror_program(text: str, environ: dict | None = None) -> MirrorProgram:
     )
 
 
-def run_mirror(inputs: dict, timeout: float = 30) -> str:
-    """Starts the mirror the Container inputs describe; returns its ID once /v2/ answers inside."""
-    container_id = docker(*docker_run_argv(inputs)[1:]).stdout.strip()
+def run_mirror(inputs: dict, timeout: float = 30, image: str = REGISTRY_TAG) -> str:
+    """Starts the mirror the Container inputs describe (under mocks the image is a fake ID: name the
+    real one, e.g. "registry:3"); returns its ID once /v2/ answers inside."""
+    container_id = docker(*docker_run_argv(inputs, image)[1:]).stdout.strip()
     deadline = time.monotonic() + timeout
     while docker("exec", inputs["name"], "wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/",
                  check=False).returncode != 0:
@@ -77,9 +79,9 @@ class Upstream:
         remove_container(self.name)
 
 
-def start_upstream(name: str, network: str = "kind") -> Upstream:
+def start_upstream(name: str, network: str = "kind", image: str = REGISTRY_TAG) -> Upstream:
     port = free_port()
-    docker("run", "-d", "--name", name, "--network", network, "--publish", f"127.0.0.1:{port}:5000", "registry:2")
+    docker("run", "-d", "--name", name, "--network", network, "--publish", f"127.0.0.1:{port}:5000", image)
     wait_for_registry(port)
     return Upstream(name, port)
 

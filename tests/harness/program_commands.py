@@ -69,10 +69,12 @@ def program_commands(config: KindplaneConfig | str) -> ProgramCommands:
 
 
 def config_text(cluster: str, control_planes: int = 1, workers: int = 0, registry: str | None = None,
-                port: int | None = None, persistent: bool = False) -> str:
+                port: int | None = None, persistent: bool = False, image: str | None = None) -> str:
     """A kindplane.yaml with the registry enabled when `registry` is given."""
     text = f"cluster:\n  name: {cluster}\n  nodes:\n    controlPlane: {control_planes}\n    workers: {workers}\n"
     if registry is not None:
         text += (f"  registry:\n    enabled: true\n    name: {registry}\n    port: {port}\n"
                  f"    persistent: {'true' if persistent else 'false'}\n")
+        if image is not None:
+            text += f"    image: '{image}'\n"
     return text

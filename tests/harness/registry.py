@@ -30,13 +30,18 @@ def docker_run_argv(inputs: dict, image: str = REGISTRY_TAG) -> list[str]:
         argv += ["--publish", f"{ip + ':' if ip else ''}{external}:{internal}/{protocol}"]
     for env in inputs.get("envs") or []:
         argv += ["--env", env]
+    for option in inputs.get("dnsOpts") or []:
+        argv += ["--dns-opt", option]
     for label in inputs.get("labels") or []:
         argv += ["--label", f"{label['label']}={label['value']}"]
     for volume in inputs.get("volumes") or []:
         source = volume.get("volumeName") or volume.get("hostPath")
         mode = ":ro" if volume.get("readOnly") else ""
         argv += ["--volume", f"{source}:{volume['containerPath']}{mode}"]
-    return argv + [image]
+    entrypoint = list(inputs.get("entrypoints") or [])
+    if entrypoint:  # the docker CLI takes the entrypoint's first word; the rest go after the image
+        argv += ["--entrypoint", entrypoint[0]]
+    return argv + [image] + entrypoint[1:] + list(inputs.get("command") or [])
 
 
 def create_volume(inputs: dict) -> str:

@@ -13,12 +13,12 @@ from kindplane.core.credentials import mirror_credentials
 from kindplane.core.errors import ConfigError
 from kindplane.core.naming import mirror_labels
 from kindplane.core.render.kind_config import kind_config_yaml
-from kindplane.core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
+from kindplane.core.render.mirror import MIRROR_SUPERVISOR, mirror_hosts_dir, mirror_hosts_toml
 from kindplane.ops.docker_lookup import AdoptionError
 from kindplane.ops.mirror_lookup import mirror_adoption_id
 from kindplane.program import build
 from support.fake_docker import IMAGE_ID, FakeDocker
-from support.pulumi_mocks import COMMAND, CONTAINER, VOLUME, MOCK_OWNER, run_program
+from support.pulumi_mocks import COMMAND, CONTAINER, IMAGE, MOCK_OWNER, VOLUME, run_program
 
 HUB = "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io'}]}"
 TWO = (
@@ -282,3 +282,52 @@ def test_a_kept_mirror_whose_host_port_changed_is_not_adopted_silently():
     published["HostConfig"] = {"PortBindings": {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "5100"}]}}
     with pytest.raises(AdoptionError, match="publishes 127.0.0.1:5100, config wants no host port"):
         mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(published))
+
+
+# --- distribution version, ttl, offline wait (issue #21) --------------------------------------
+
+V3_TTL = ("cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io', image: 'registry:3', "
+          "ttl: 36h, maxSize: 10GB}]}")
+
+
+def test_a_mirror_runs_its_own_image_with_ttl_and_a_short_dns_wait():
+    config, result = run(V3_TTL)
+    container = mirror_container(result, "kindplane-mirror-docker-io")
+    image = next(r for r in result.of_type(IMAGE) if r.name.startswith("kindplane-mirror-"))
+    assert image.inputs["name"] == "registry:3"
+    assert container.inputs["envs"] == ["REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
+                                        "REGISTRY_PROXY_TTL=129600s"]
+    assert container.inputs["dnsOpts"] == ["timeout:1", "attempts:1"]
+    # the loop that serves the cache alone while the upstream does not answer (tested in Docker)
+    assert container.inputs["entrypoints"] == ["/bin/sh", "-c", MIRROR_SUPERVISOR, "kindplane-mirror"]
+    # kept mirrors made before these existed are never replaced for them (Pulumi cannot replace a retained one)
+    assert {"dnsOpts", "entrypoints"} <= set(container.opts.ignore_changes)
+    assert config.cluster.mirrors[0].max_size_bytes == 10**10
+    _, default = run(HUB)
+    assert mirror_container(default, "kindplane-mirror-docker-io").inputs["envs"] == [
+        "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io"]
+    assert next(r for r in default.of_type(IMAGE) if r.name.startswith("kindplane-mirror-")).inputs["name"] == "registry:2"
+
+
+def test_mirror_ttl_and_max_size_are_checked_at_their_keys():
+    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 7, maxSize: lots, image: 'Bad Image'}]}")
+    assert found["cluster.mirrors[0].ttl"] == "must be a duration with a unit such as 36h or 7d (or 0), got 7"
+    assert found["cluster.mirrors[0].maxSize"] == "must be a size such as 500MB, 10GB or 8GiB, got 'lots'"
+    assert "cluster.mirrors[0].image" in found
+    assert parse_config("cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 0}]}").cluster.mirrors[0].ttl_seconds == 0
+
+
+class _Images(FakeDocker):
+    """registry:2 and registry:3 resolve to different local images."""
+
+    def inspect_image(self, name):
+        return {"Id": "sha256:" + ("3" if name == "registry:3" else "a") * 64}
+
+
+def test_adoption_compares_a_kept_mirror_with_its_configured_image():
+    mirror = parse_config(V3_TTL).cluster.mirrors[0]
+    on_v2 = kept(mirror)  # runs IMAGE_ID, which is registry:2 here
+    with pytest.raises(AdoptionError, match="but registry:3 here is now image 333333333333"):
+        mirror_adoption_id(mirror, MOCK_OWNER, KEY, _Images(on_v2))
+    on_v3 = {**on_v2, "Image": "sha256:" + "3" * 64}
+    assert mirror_adoption_id(mirror, MOCK_OWNER, KEY, _Images(on_v3)) == "c" * 64

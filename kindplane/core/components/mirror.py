@@ -1,4 +1,4 @@
-"""PullThroughMirror: a `registry:2` proxy cache on the kind network, and every node's
+"""PullThroughMirror: a registry proxy cache (`registry:2` by default) on the kind network, and every node's
 hosts.toml sending pulls of its host through it."""
 from __future__ import annotations
 
@@ -14,13 +14,20 @@ from ..naming import (
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
-    REGISTRY_IMAGE,
     mirror_cluster_address,
     mirror_labels,
     mirror_volume_name,
 )
 from ..render import commands
-from ..render.mirror import PROXY_PASSWORD, PROXY_USERNAME, mirror_env, mirror_hosts_dir, mirror_hosts_toml
+from ..render.mirror import (
+    MIRROR_DNS_OPTIONS,
+    PROXY_PASSWORD,
+    PROXY_USERNAME,
+    mirror_entrypoint,
+    mirror_env,
+    mirror_hosts_dir,
+    mirror_hosts_toml,
+)
 from .cluster import KindCluster
 from .registry import ADOPTED_IGNORE_CHANGES
 
@@ -55,7 +62,7 @@ class PullThroughMirror(pulumi.ComponentResource):
         super().__init__("kindplane:index:PullThroughMirror", name, None, opts)
         labels = mirror_labels(mirror, owner)
         image = docker.RemoteImage(
-            f"{name}-image", name=REGISTRY_IMAGE, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-image", name=mirror.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
         )
         self.volume = None
         volumes = []
@@ -88,6 +95,8 @@ class PullThroughMirror(pulumi.ComponentResource):
                     docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
                 ] if mirror.host_port is not None else [],
                 envs=_envs(mirror, credentials),
+                dns_opts=MIRROR_DNS_OPTIONS,
+                entrypoints=mirror_entrypoint(),
                 labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
                 volumes=volumes,
                 opts=pulumi.ResourceOptions(
@@ -97,7 +106,10 @@ class PullThroughMirror(pulumi.ComponentResource):
                     retain_on_delete=mirror.persistent,
                     import_=adopt_container_id,
                     additional_secret_outputs=["envs"] if credentials else None,
-                    ignore_changes=ADOPTED_IGNORE_CHANGES if adopt_container_id or mirror.persistent else None,
+                    # dnsOpts, entrypoints too: a kept mirror made before them is not replaced for them.
+                    ignore_changes=[*ADOPTED_IGNORE_CHANGES, "dnsOpts", "entrypoints"]
+                    if adopt_container_id or mirror.persistent
+                    else None,
                 ),
             )
 
