@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NoReturn
@@ -39,24 +40,31 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def say(message: str, style: str = "") -> None:
-    from rich.text import Text
+# Plain lines go through Click (already loaded with Typer), not Rich: `validate` and `config kind`
+# print a line or two and would pay Rich's ~30 ms import for it. Click prints text as it is (no
+# markup to escape) and drops the colour when the stream is not a terminal.
+_STYLES = {"green": {"fg": "green"}, "yellow": {"fg": "yellow"}, "red": {"fg": "red"}, "cyan": {"fg": "cyan"},
+           "bold": {"bold": True}, "dim": {"dim": True}}
+_stdout_is_stderr = False  # messages_to_stderr: with -o json|yaml stdout carries the document only
 
-    _console(False).print(Text(message, style=style))
+
+def _line(message: str, style: str, err: bool) -> None:
+    colour = False if os.environ.get("NO_COLOR") else None  # None: Click decides by the stream
+    typer.secho(message, err=err or _stdout_is_stderr, color=colour, **_STYLES.get(style, {}))
+
+
+def say(message: str, style: str = "") -> None:
+    _line(message, style, err=False)
 
 
 def warn(message: str) -> None:
-    from rich.text import Text
-
-    _console(True).print(Text(message, style="yellow"))
+    _line(message, "yellow", err=True)
 
 
 def fail(problems: Iterable[str] | str, code: int = EXIT_FAILED) -> NoReturn:
     """Prints each problem on its own line (stderr) and exits with `code`."""
-    from rich.text import Text
-
     for line in [problems] if isinstance(problems, str) else problems:
-        _console(True).print(Text(f"error: {line}", style="red"))
+        _line(f"error: {line}", "red", err=True)
     raise typer.Exit(code)
 
 
@@ -75,15 +83,18 @@ def config_failed(exc: ConfigError) -> NoReturn:
 @contextlib.contextmanager
 def messages_to_stderr(enabled: bool = True) -> Iterator[None]:
     """With `-o json|yaml`, stdout carries the document only: progress and notes go to stderr."""
-    console = _console(False)
+    global _stdout_is_stderr
     if not enabled:
         yield
         return
+    console = _console(False)
     # Rich's `file` property resolves sys.stdout at each print unless a file was set; restoring
     # the raw attribute keeps that (test runners swap sys.stdout between commands).
     saved = console._file
     console.file = sys.stderr
+    _stdout_is_stderr = True
     try:
         yield
     finally:
         console._file = saved
+        _stdout_is_stderr = False

@@ -10,7 +10,7 @@ import difflib
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -19,10 +19,12 @@ from .errors import ConfigError, ConfigProblem
 from .image_ref import ImageRefError, parse_image_ref
 from .validators import ip_address
 from .config_file import DEFAULT_FILE
-from .kind_fragment import KindFragment
 from .node_images import KUBERNETES_VERSION, normalize_version, resolve_node_image
 from .node_names import longest_node_name
 from .units import DURATION_PATTERN, SIZE_PATTERN, parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from .kind_fragment import KindFragment
 
 # A DNS-1123 label: what kind accepts as a cluster name and what Docker's embedded DNS and
 # containerd's hosts.toml can use as a host name.
@@ -345,6 +347,18 @@ def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
     return problems
 
 
+def _kind_fragment(value: Any) -> "KindFragment":
+    from .kind_fragment import KindFragment
+
+    return value if isinstance(value, KindFragment) else KindFragment.model_validate(value)
+
+
+def _no_kind_fragment() -> "KindFragment":
+    from .kind_fragment import KindFragment
+
+    return KindFragment.model_construct()
+
+
 class ClusterConfig(_Model):
     name: DnsLabel = Field(description="Kind cluster name (a DNS-1123 label)")
     kubernetes_version: Optional[Annotated[str, AfterValidator(_version)]] = Field(
@@ -372,8 +386,10 @@ class ClusterConfig(_Model):
         False,
         description="Label the first control plane ingress-ready=true and forward host ports 80 and 443 to it (kind's ingress guide)",
     )
-    kind: KindFragment = Field(
-        default_factory=KindFragment,
+    # Any, validated into a KindFragment by _kind_fragment: its models load only for a config that
+    # has `cluster.kind` (schema.py puts their JSON Schema here).
+    kind: Annotated[Any, AfterValidator(_kind_fragment)] = Field(
+        default_factory=_no_kind_fragment,
         description="kind v1alpha4 Cluster fields kindplane does not model, merged into the generated config; kindplane's own settings win",
     )
     mirrors: list[MirrorConfig] = Field(default_factory=list, description="Pull-through caches of remote registries")
@@ -539,6 +555,11 @@ def _allowed_keys(loc: list, data: Any) -> list[str]:
     model: type[BaseModel] = KindplaneConfig
     for part in loc:
         if isinstance(part, int):
+            continue
+        if model is ClusterConfig and part == "kind":  # typed Any in the model: see ClusterConfig.kind
+            from .kind_fragment import KindFragment
+
+            model = KindFragment
             continue
         field = next(f for n, f in model.model_fields.items() if (f.alias or n) == part)
         annotation = field.annotation
