@@ -13,7 +13,8 @@ from ..core.config import KindplaneConfig, MirrorConfig
 from ..core.naming import kind_network, mirror_cluster_address, node_names
 from ..core.render import commands as render_commands
 from ..core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
-from .check_result import CheckResult, container_not_running, fail, ok, skip
+from .check_result import CheckResult, fail, ok, skip
+from .container_checks import container_running, on_network
 
 q = shlex.quote
 UPSTREAM_TIMEOUT = 10  # seconds for the upstream probe
@@ -50,16 +51,8 @@ class _MirrorChecks:
         ]
 
     def check_container(self, attrs: Any) -> CheckResult:
-        from .mirror_lookup import is_kindplane_mirror
-
-        name = self.mirror.name
-        title = f"mirror {name} running ({self.mirror.host} → {self.mirror.remote})"
-        problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
-        if problem is not None:
-            return problem
-        state = attrs.get("State") or {}
-        owner = "" if is_kindplane_mirror(attrs) else " (not created by kindplane: no kindplane mirror labels)"
-        return ok(title, f"up since {state.get('StartedAt', '?')[:19]}{owner}")
+        title = f"mirror {self.mirror.name} running ({self.mirror.host} → {self.mirror.remote})"
+        return container_running(title, self.mirror.name, "mirror", attrs, f"{self.kindplane} up")
 
     def _exec(self, argv: list[str]) -> tuple[int, str]:
         result = self.client.containers.get(self.mirror.name).exec_run(argv, stdout=True, stderr=True)
@@ -76,11 +69,7 @@ class _MirrorChecks:
     def check_network(self, attrs: dict) -> CheckResult:
         network = kind_network()
         title = f"mirror {self.mirror.name} on the {network!r} network"
-        networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-        if network not in networks:
-            return fail(title, f"it is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach "
-                        f"{mirror_cluster_address(self.mirror)}", f"docker network connect {q(network)} {q(self.mirror.name)}")
-        return ok(title, f"nodes reach it as {mirror_cluster_address(self.mirror)}")
+        return on_network(title, self.mirror.name, attrs, network, mirror_cluster_address(self.mirror))
 
     def check_upstream(self) -> CheckResult:
         """Asks the mirror for a manifest no one has: to answer it must ask the upstream, through
