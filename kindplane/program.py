@@ -59,9 +59,10 @@ def _state_container_names() -> Optional[set[str]]:
 
 def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.ResourceHookBinding]:
     """The registry's and each mirror's decision (kindplane.ops.keeper): refuses with the fix,
-    starts or moves data outside preview, and returns the hooks that take a kept container back."""
+    starts or moves data outside preview, and returns the hooks that take a kept container back
+    (before its successor's create) and wait until a created one answers (after it)."""
     from .ops.docker_lookup import docker_client
-    from .ops.keeper import carry_out, decide_all, remove_before_create, wanted_containers
+    from .ops.keeper import carry_out, decide_all, remove_before_create, wait_until_serving, wanted_containers
 
     wanted = wanted_containers(config.cluster, owner)
     if not wanted:
@@ -78,9 +79,12 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
     for each, decision in zip(wanted, decide_all(client, wanted, StateContainers())):
         if not pulumi.runtime.is_dry_run():
             carry_out(client, each, decision)
+        before = []
         if decision.container_id is not None:
-            hook = pulumi.ResourceHook(f"kindplane-take-back-{each.name}", remove_before_create(each, decision.container_id))
-            hooks[each.name] = pulumi.ResourceHookBinding(before_create=[hook])
+            remove = remove_before_create(each, decision.container_id)
+            before = [pulumi.ResourceHook(f"kindplane-take-back-{each.name}", remove)]
+        serving = pulumi.ResourceHook(f"kindplane-serving-{each.name}", wait_until_serving(each))
+        hooks[each.name] = pulumi.ResourceHookBinding(before_create=before, after_create=[serving])
     return hooks
 
 

@@ -7,10 +7,12 @@ successor — run only outside preview, and never remove a volume.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..core.naming import (
     LABEL_MANAGED_BY,
+    REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
     mirror_labels,
     mirror_volume_name,
@@ -133,3 +135,51 @@ def remove_before_create(wanted: Wanted, container_id: str,
         client.api.remove_container(container_id, force=True)  # v=False: the data volume stays
 
     return remove
+
+
+# Asked from inside the container (a mirror publishes no host port): the registry image's wget.
+SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://localhost:{REGISTRY_CONTAINER_PORT}/v2/"]
+NO_PROBE_EXIT_CODES = (126, 127)  # the image has no wget: nothing to ask with, so nothing to wait for
+
+
+def wait_until_serving(wanted: Wanted, client_factory: Callable[[], Any] = docker_client,
+                       timeout: float = 30.0) -> Callable[[object], None]:
+    """The step after Pulumi created the container: `up` ends only once it answers GET /v2/, so a
+    push or a node's pull right after `up` never meets a registry that is still starting. A
+    container that exits instead (registry:2 refuses to start a proxy with credentials whose
+    upstream it cannot reach) fails `up` at once, with the registry's own last words."""
+
+    def wait(_args: object = None) -> None:
+        client = client_factory()
+        deadline = time.monotonic() + timeout
+        while not _answers(client, wanted.name):
+            state = client.api.inspect_container(wanted.name).get("State") or {}
+            exited = not state.get("Running") and bool(state.get("ExitCode") or state.get("Restarting"))
+            if exited:
+                _fail(client, wanted, f"exited with code {state.get('ExitCode')}")
+            if time.monotonic() > deadline:
+                _fail(client, wanted, f"does not answer GET /v2/ {timeout:.0f} s after it was created")
+            time.sleep(0.2)
+
+    return wait
+
+
+def _answers(client: Any, name: str) -> bool:
+    import docker
+
+    try:
+        code = client.containers.get(name).exec_run(SERVING_PROBE).exit_code
+    except docker.errors.APIError:  # not running
+        return False
+    return code == 0 or code in NO_PROBE_EXIT_CODES
+
+
+def _fail(client: Any, wanted: Wanted, what: str) -> None:
+    raise AdoptionError(f"the {wanted.role} container {wanted.name!r} {what}{_last_words(client, wanted.name)}; "
+                        f"see `docker logs {wanted.name}`")
+
+
+def _last_words(client: Any, name: str) -> str:
+    lines = [line for line in client.api.logs(name, tail=20).decode("utf-8", "replace").splitlines() if line.strip()]
+    reason = next((line for line in lines if "panic:" in line or "level=fatal" in line), lines[-1] if lines else "")
+    return f": {reason.strip()[:300]}" if reason else ""

@@ -155,3 +155,39 @@ def test_nothing_of_that_name_means_create():
 
 def inspect_volume_exists(name: str) -> bool:
     return docker("volume", "inspect", name, check=False).returncode == 0
+
+
+def test_after_a_create_up_waits_until_the_registry_answers(registry_factory):
+    from kindplane.ops.keeper import wait_until_serving
+
+    started = registry_factory(persistent=False)
+    wanted = _wanted(started.name, started.port, persistent=False)
+    docker("restart", "-t", "0", started.name)  # starting again: not listening for a moment
+    wait_until_serving(wanted)()
+    assert registry_get(started.port, "/v2/")[0] == 200  # right away, no retry
+
+    docker("pause", started.name)  # running, but answering nobody
+    try:
+        with pytest.raises(AdoptionError, match=f"the registry container '{started.name}' does not answer GET /v2/ 1 s"):
+            wait_until_serving(wanted, timeout=1.0)()
+    finally:
+        docker("unpause", started.name)
+
+
+def test_a_mirror_that_cannot_start_fails_up_at_once_with_the_registrys_own_words(registry_image):
+    """registry:2 refuses to start a proxy with credentials whose upstream it cannot reach."""
+    from kindplane.ops.keeper import wait_until_serving, wanted_mirror
+
+    name = unique_name("kpt-mirror")
+    mirror = parse_config(f"cluster: {{name: d, mirrors: [{{remote: 'http://{name}-gone:5000', name: {name}}}]}}").cluster.mirrors[0]
+    try:
+        # Nothing listens on port 1: the upstream refuses at once.
+        docker("run", "-d", "--name", name, "--restart", "always", "-e", "REGISTRY_PROXY_REMOTEURL=http://127.0.0.1:1",
+               "-e", "REGISTRY_PROXY_USERNAME=robot", "-e", "REGISTRY_PROXY_PASSWORD=t", registry_image)
+        with pytest.raises(AdoptionError) as caught:
+            wait_until_serving(wanted_mirror(mirror, 0, MOCK_OWNER), timeout=20.0)()
+        message = str(caught.value)
+        assert message.startswith(f"the mirror container '{name}' exited with code ")
+        assert "127.0.0.1:1" in message and message.endswith(f"see `docker logs {name}`")
+    finally:
+        remove_container(name)
