@@ -199,8 +199,8 @@ class Doctor:
             return ok(title)
         shown = ", ".join(f"[{ip}]:{p}" if ":" in ip else f"{ip}:{p}" for ip, p in published) or "nothing"
         why = "reachable from other machines" if any(ip not in (LOOPBACK, address) for ip, _ in published) else "not the configured port"
-        lost = "" if self.registry.persistent else "; a non-persistent registry loses its images, push them again"
-        return fail(title, f"publishes {shown} ({why}){lost}", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
+        # `docker rm -f` keeps the volume the images live in: up recreates the container on it.
+        return fail(title, f"publishes {shown} ({why})", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
 
     # --- kind nodes -----------------------------------------------------------------------
 
