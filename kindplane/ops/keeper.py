@@ -139,7 +139,6 @@ def remove_before_create(wanted: Wanted, container_id: str,
 
 # Asked from inside the container (a mirror publishes no host port): the registry image's wget.
 SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://localhost:{REGISTRY_CONTAINER_PORT}/v2/"]
-NO_PROBE_EXIT_CODES = (126, 127)  # the image has no wget: nothing to ask with, so nothing to wait for
 
 
 def wait_until_serving(wanted: Wanted, client_factory: Callable[[], Any] = docker_client,
@@ -147,15 +146,17 @@ def wait_until_serving(wanted: Wanted, client_factory: Callable[[], Any] = docke
     """The step after Pulumi created the container: `up` ends only once it answers GET /v2/, so a
     push or a node's pull right after `up` never meets a registry that is still starting. A
     container that exits instead (registry:2 refuses to start a proxy with credentials whose
-    upstream it cannot reach) fails `up` at once, with the registry's own last words."""
+    upstream it cannot reach) fails `up`, with the registry's own last words."""
 
     def wait(_args: object = None) -> None:
         client = client_factory()
         deadline = time.monotonic() + timeout
-        while not _answers(client, wanted.name):
+        while True:
+            answer = _answer(client, wanted.name)
+            if answer is not False:  # answers, or cannot be asked (no wget in the image)
+                return
             state = client.api.inspect_container(wanted.name).get("State") or {}
-            exited = not state.get("Running") and bool(state.get("ExitCode") or state.get("Restarting"))
-            if exited:
+            if state.get("Restarting") or state.get("Status") in ("exited", "dead"):
                 _fail(client, wanted, f"exited with code {state.get('ExitCode')}")
             if time.monotonic() > deadline:
                 _fail(client, wanted, f"does not answer GET /v2/ {timeout:.0f} s after it was created")
@@ -164,14 +165,18 @@ def wait_until_serving(wanted: Wanted, client_factory: Callable[[], Any] = docke
     return wait
 
 
-def _answers(client: Any, name: str) -> bool:
+def _answer(client: Any, name: str) -> bool | None:
+    """True: GET /v2/ answered; False: not (yet); None: the image has no wget to ask with."""
     import docker
 
     try:
-        code = client.containers.get(name).exec_run(SERVING_PROBE).exit_code
+        code, output = client.containers.get(name).exec_run(SERVING_PROBE)
     except docker.errors.APIError:  # not running
         return False
-    return code == 0 or code in NO_PROBE_EXIT_CODES
+    if code == 0:
+        return True
+    missing = code in (126, 127) and b"wget" in (output or b"") and b"not found" in (output or b"").lower()
+    return None if missing else False
 
 
 def _fail(client: Any, wanted: Wanted, what: str) -> None:
