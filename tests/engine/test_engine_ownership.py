@@ -4,8 +4,7 @@ from __future__ import annotations
 import json
 
 from harness.cluster import StandinCluster
-from harness.docker_env import docker
-from harness.engine import container_id, engine_config, volume_exists
+from harness.engine import container_id, engine_config
 from harness.fixtures import push_to
 from harness.names import free_port, unique_name
 from harness.registry import registry_get

@@ -18,12 +18,20 @@ from harness.docker_env import docker, in_ci
 from harness.engine import REPO
 from harness.fixtures import push_to
 from harness.names import free_port, unique_name
-from harness.persistence import KINDPLANE, PULUMI, RegistrySettings, Walk, assert_plain_words
-from harness.registry import wait_for_registry
+from harness.persistence import KINDPLANE, LEDGER, PULUMI, RegistrySettings, Walk, assert_plain_words
+from harness.registry import inspect, port_bindings, wait_for_registry
 
 # The last kindplane whose registry kept its images in an anonymous volume unless persistent, and
 # read (Container.get) a kept one: an upgrade from it must keep every image.
 PREVIOUS_KINDPLANE = "5ead826"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ledger():
+    """The closing note's figures (shown with `pytest -s`): images pushed, checked, lost."""
+    yield LEDGER
+    print(f"\npersistence table: {LEDGER.pushed} images pushed, {LEDGER.checks} image checks "
+          f"(listed + fetched on every node), {LEDGER.lost} lost")
 
 
 @pytest.fixture
@@ -124,6 +132,11 @@ def test_every_edit_of_a_kept_registry_converges_in_one_up(walks, app_image, reg
             walk.edit(**change)
             walk.up()
             walk.assert_converged()
+            if "image" in change:  # the container is built from the image the config names
+                assert inspect(walk.settings.name)["Image"] == inspect(mirror_image)["Id"]
+            if "listen" in change:  # and published where it says, on all addresses here
+                assert port_bindings(walk.settings.name) == {
+                    "5000/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(walk.settings.port)}]}
         networks = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", walk.settings.name).stdout)
         assert network in networks
         down = walk.down()  # now not persistent: the state deletes it with its images, as asked
@@ -140,18 +153,22 @@ def test_toggles_of_a_kept_registry_through_pulumi(walks, app_image):
     walk = walks(persistent=True, workers=0)
     walk.up(PULUMI)
     walk.push(app_image)
-    walk.project.destroy()  # kept
+    kept = walk.container_id()
+    walk.project.destroy()
+    assert walk.container_id() == kept and walk.project.managed_resources() == []
     walk.push(app_image)
     walk.edit(persistent=False)
     walk.up(PULUMI)
-    assert not retained(walk)
+    # Taken back: a new container on the kept volume (the provider cannot import one).
+    assert walk.container_id() != kept and not retained(walk)
     walk.assert_converged()
     walk.push(app_image)
     walk.edit(persistent=True)
     walk.up(PULUMI)
+    again = walk.container_id()
     walk.project.destroy()
-    assert walk.container_id() is not None  # kept again
-    walk.up(PULUMI)
+    assert walk.container_id() == again  # kept again
+    walk.up(PULUMI)  # row 4, no edit: taken back
     walk.assert_converged()
 
 

@@ -44,7 +44,7 @@ class RegistrySettings:
     mirrors: str = ""  # the `  mirrors:` block, already indented
 
     def yaml(self) -> str:
-        keys = [f"enabled: true", f"name: {self.name}", f"port: {self.port}",
+        keys = ["enabled: true", f"name: {self.name}", f"port: {self.port}",
                 f"persistent: {str(self.persistent).lower()}"]
         if self.listen:
             keys.append(f"listenAddress: {self.listen}")
