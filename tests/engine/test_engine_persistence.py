@@ -54,16 +54,22 @@ def walks(new_project):
 
 @pytest.fixture
 def unpulled_registry_image(registry_image):
-    """A registry image name Docker has not pulled yet, served by a registry of its own on the host."""
+    """Another registry image (its own ID) that Docker has not pulled yet, served by a registry of
+    its own on the host: the first `up` after the edit must pull it and use it."""
     source, port = unique_name("kpe-imgsrc"), free_port()
     docker("run", "-d", "--name", source, "--publish", f"127.0.0.1:{port}:5000", "registry:2")
+    built = f"kpe-built/{source}:v1"
     try:
         wait_for_registry(port)
-        ref = push_to(f"localhost:{port}", "registry:2", f"lib/registry:{source}")
+        subprocess.run(["docker", "build", "-q", "-t", built, "-"], input=f"FROM registry:2\nLABEL kpe.build={source}\n",
+                       text=True, capture_output=True, check=True)
+        ref = push_to(f"localhost:{port}", built, f"lib/registry:{source}")
+        docker("rmi", built)
         assert docker("image", "inspect", ref, check=False).returncode != 0  # not local: up must pull it
         yield ref
     finally:
         docker("rmi", f"localhost:{port}/lib/registry:{source}", check=False)
+        docker("rmi", built, check=False)
         docker("rm", "-f", "-v", source, check=False)
 
 
@@ -104,6 +110,7 @@ def test_every_edit_of_a_managed_registry_converges_in_one_up(walks, app_image, 
             walk.up(door)
             walk.assert_converged()
         pulled = docker("image", "inspect", "-f", "{{.Id}}", unpulled_registry_image).stdout.strip()
+        assert pulled != docker("image", "inspect", "-f", "{{.Id}}", "registry:2").stdout.strip()
         assert docker("inspect", "-f", "{{.Image}}", walk.settings.name).stdout.strip() == pulled  # used at once
         networks = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", walk.settings.name).stdout)
         assert network in networks
