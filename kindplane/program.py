@@ -9,38 +9,83 @@ import pulumi
 
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
-from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
-from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
 from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.versions import VersionTooOld, check_provider_versions
+from .ops.docker_lookup import AdoptionError, DockerUnavailable
+from .ops.kept_container import InState
+from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
 
 CONFIG_NAMESPACE = "kindplane"
 CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the project directory
+CONTAINER_TYPE = "docker:index/container:Container"
 
-AdoptionLookup = Callable[[KindplaneConfig, str], Optional[str]]
+KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
-MirrorLookup = Callable[[KindplaneConfig, str], dict[str, str]]  # mirror name → container ID
 
 
 def this_stack() -> str:
-    """The owner label value: adoption only ever takes this stack's own registry."""
+    """The owner label value: only this stack's own containers are ever taken over."""
     return stack_owner(pulumi.get_project(), pulumi.get_stack())
 
 
-def docker_adoption_lookup(config: KindplaneConfig, owner: str) -> Optional[str]:
-    registry = config.cluster.registry
-    if not registry.enabled:
-        return None
+class StateContainers:
+    """Which container names this stack's state holds, read from the engine once per run and only
+    when Docker lacks a container (a `pulumi up` without refresh would not notice it is gone)."""
+
+    def __init__(self) -> None:
+        self._names: Optional[set[str]] = None
+        self._read = False
+
+    def __call__(self, name: str) -> InState:
+        if not self._read:
+            self._read, self._names = True, _state_container_names()
+        if self._names is None:
+            return InState.UNKNOWN
+        return InState.YES if name in self._names else InState.NO
+
+
+def _state_container_names() -> Optional[set[str]]:
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     try:
-        return adoption_id(registry, owner)
+        # The engine's own reader behind stack references, pointed at this stack's last state.
+        found = pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", {"stackName": stack})
+    except Exception:  # an engine or backend that cannot answer: the refusal it feeds is a bonus
+        return None
+    resources = ((found.value or {}).get("outputs") or {}).values()
+    return {(r.get("outputs") or {}).get("name") for r in resources if r.get("type") == CONTAINER_TYPE}
+
+
+def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.ResourceHookBinding]:
+    """The registry's and each mirror's decision (kindplane.ops.keeper): refuses with the fix,
+    starts or moves data outside preview, and returns the hooks that take a kept container back
+    (before its successor's create) and wait until a created one answers (after it)."""
+    from .ops.docker_lookup import docker_client
+    from .ops.keeper import carry_out, decide_all, remove_before_create, wait_until_serving, wanted_containers
+
+    wanted = wanted_containers(config.cluster, owner)
+    if not wanted:
+        return {}
+    try:
+        client = docker_client()
     except DockerUnavailable as exc:
         if not pulumi.runtime.is_dry_run():
-            # Without the look-up the plan would replace a kept container (409) or miss one.
+            # Without the look-up a kept container would meet its successor's name (Docker 409).
             raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
-        pulumi.log.warn(f"{exc}; cannot look for a kept registry to adopt, so this preview may show changes that up will not make")
-        return None
+        pulumi.log.warn(f"{exc}; cannot look for kept containers, so this preview may show changes that up will not make")
+        return {}
+    hooks = {}
+    for each, decision in zip(wanted, decide_all(client, wanted, StateContainers())):
+        if not pulumi.runtime.is_dry_run():
+            carry_out(client, each, decision)
+        before = []
+        if decision.container_id is not None:
+            remove = remove_before_create(each, decision.container_id)
+            before = [pulumi.ResourceHook(f"kindplane-take-back-{each.name}", remove)]
+        serving = pulumi.ResourceHook(f"kindplane-serving-{each.name}", wait_until_serving(each))
+        hooks[each.name] = pulumi.ResourceHookBinding(before_create=before, after_create=[serving])
+    return hooks
 
 
 def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
@@ -51,29 +96,10 @@ def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistry
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
 
 
-def docker_mirror_lookup(config: KindplaneConfig, owner: str) -> dict[str, str]:
-    """Kept mirror containers to adopt (same Docker rules as the registry's look-up)."""
-    from .ops.mirror_lookup import mirror_adoption_id
-
-    found: dict[str, str] = {}
-    for i, mirror in enumerate(config.cluster.mirrors):
-        try:
-            container_id = mirror_adoption_id(mirror, owner, f"cluster.mirrors[{i}].name")
-        except DockerUnavailable as exc:
-            if not pulumi.runtime.is_dry_run():
-                raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
-            pulumi.log.warn(f"{exc}; cannot look for kept mirrors to adopt, so this preview may show changes that up will not make")
-            return found
-        if container_id is not None:
-            found[mirror.name] = container_id
-    return found
-
-
 def build(
     config: KindplaneConfig,
-    lookup: AdoptionLookup = docker_adoption_lookup,
+    lookup: KeptLookup = docker_kept_lookup,
     shared_lookup: SharedLookup = docker_shared_lookup,
-    mirror_lookup: MirrorLookup = docker_mirror_lookup,
     environ: Optional[Mapping[str, str]] = None,
     file: str = DEFAULT_FILE,
 ) -> Environment:
@@ -85,14 +111,15 @@ def build(
         name: (pulumi.Output.secret(user), pulumi.Output.secret(password))
         for name, (user, password) in mirror_credentials(config.cluster, os.environ if environ is None else environ, file).items()
     }
-    mirrors = {"adopt_mirror_ids": mirror_lookup(config, owner), "mirror_credentials": credentials}
     registry = config.cluster.registry
+    shared = None
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_registry_port(config, shared.port)
-        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id, **mirrors)
-    else:
-        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network, **mirrors)
+    env = Environment(
+        "kindplane", config, owner, kept_hooks=lookup(config, owner) or {}, network=network,
+        shared_registry_id=shared.container_id if shared else None, mirror_credentials=credentials,
+    )
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -103,7 +130,7 @@ def config_file_from_stack() -> str:
 
 
 def main(
-    lookup: AdoptionLookup = docker_adoption_lookup, shared_lookup: SharedLookup = docker_shared_lookup
+    lookup: KeptLookup = docker_kept_lookup, shared_lookup: SharedLookup = docker_shared_lookup
 ) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:

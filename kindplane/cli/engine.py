@@ -170,7 +170,7 @@ class PulumiEngine:
         from ..ops.tools import pulumi_root
 
         ours = pulumi_root()
-        # A minimum version: older CLIs cannot import-then-update an adopted registry.
+        # A minimum version: older CLIs have no resource hooks, which take kept containers back.
         minimum = VersionInfo(*MIN_PULUMI_CLI)
         if (ours / "bin" / "pulumi").exists():
             return auto.PulumiCommand(root=str(ours), version=minimum)

@@ -27,9 +27,6 @@ LABEL_REGISTRY = "dev.kindplane.registry"
 # Which Pulumi project/stack created the container (and volume): adoption refuses another
 # stack's registry, so one stack's `down` can never delete what another stack's images live in.
 LABEL_OWNER = "dev.kindplane.owner"
-# Whether the container was created retained (persistent): Pulumi cannot replace such a
-# container itself (the retained delete is skipped and the new one meets its name).
-LABEL_PERSISTENT = "dev.kindplane.persistent"
 # kind's own override of its network name; kindplane follows it the same way kind does.
 KIND_NETWORK_ENV = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
 
@@ -51,23 +48,24 @@ def registry_cluster_address(registry: "RegistryConfig") -> str:
     return f"{registry.name}:{REGISTRY_CONTAINER_PORT}"
 
 
+def data_volume_name(container: str) -> str:
+    """Where a kept container's data lives, persistent or not: toggling `persistent` never moves it."""
+    return f"{container}-data"
+
+
 def registry_volume_name(registry: "RegistryConfig") -> str:
-    return f"{registry.name}-data"
+    return data_volume_name(registry.name)
 
 
 def registry_labels(registry: "RegistryConfig", owner: str) -> dict[str, str]:
     """`owner` is "<project>/<stack>", the stack whose state holds the container."""
-    return _labels("registry", registry.name, owner, registry.persistent)
+    return _labels("registry", registry.name, owner)
 
 
-def _labels(role: str, name: str, owner: str, persistent: bool) -> dict[str, str]:
-    return {
-        LABEL_MANAGED_BY: "kindplane",
-        LABEL_ROLE: role,
-        LABEL_REGISTRY: name,
-        LABEL_OWNER: owner,
-        LABEL_PERSISTENT: "true" if persistent else "false",
-    }
+def _labels(role: str, name: str, owner: str) -> dict[str, str]:
+    # No label says `persistent`: labels force a new container, and toggling persistence only
+    # changes what `down` keeps (retain_on_delete in the state).
+    return {LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: role, LABEL_REGISTRY: name, LABEL_OWNER: owner}
 
 
 def stack_owner(project: str, stack: str) -> str:
@@ -106,9 +104,9 @@ def mirror_cluster_address(mirror: "MirrorConfig") -> str:
 
 
 def mirror_volume_name(mirror: "MirrorConfig") -> str:
-    return f"{mirror.name}-data"
+    return data_volume_name(mirror.name)
 
 
 def mirror_labels(mirror: "MirrorConfig", owner: str) -> dict[str, str]:
     """The registry's labels with role `mirror`: adoption never mistakes one for the other."""
-    return _labels("mirror", mirror.name, owner, mirror.persistent)
+    return _labels("mirror", mirror.name, owner)

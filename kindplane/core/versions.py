@@ -2,7 +2,8 @@
 
 - pulumi-docker < 5.1 (kreuzwerker v3): a refresh of a stopped container with must_run DELETES
   it, retained or not; 5.1+ marks it for restart instead.
-- Pulumi CLI < 3.174: an `import_` whose inputs differ is an error instead of import-then-update.
+- Pulumi CLI < 3.182: no resource hooks, which take a kept registry or mirror back under management
+  (kindplane.ops.keeper removes it right before Pulumi creates its successor).
 - kind < 0.20: see MIN_KIND.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 
 MIN_PULUMI_DOCKER = (5, 1)
-MIN_PULUMI_CLI = (3, 174, 0)
+MIN_PULUMI_CLI = (3, 182, 0)
 # kind v0.20.0 is the first release whose nodes read registry config from hosts.toml
 # (containerd's config_path) the way kind's own local-registry guide and kindplane write it.
 MIN_KIND = (0, 20, 0)
@@ -43,12 +44,12 @@ def check_provider_versions() -> None:
 
 
 def pulumi_cli_problem(version_text: str) -> str | None:
-    """One line when the Pulumi CLI is too old for adoption (import-then-update), else None."""
+    """One line when the Pulumi CLI is too old for resource hooks, else None."""
     found = parse_version(version_text)
     if found and found >= MIN_PULUMI_CLI:
         return None
     return (
         f"the Pulumi CLI is {version_text.strip() or 'of unknown version'}; kindplane needs >= "
-        f"{shown(MIN_PULUMI_CLI)} (adopting a kept registry imports and updates it in one run): "
+        f"{shown(MIN_PULUMI_CLI)} (a kept registry or mirror is taken back with resource hooks): "
         f"run `kindplane setup` or upgrade Pulumi"
     )

@@ -32,15 +32,3 @@ def fail(name: str, detail: str, fix: Optional[str] = None) -> CheckResult:
 
 def skip(name: str, detail: str) -> CheckResult:
     return CheckResult(name, SKIP, detail)
-
-
-def container_not_running(title: str, name: str, attrs: Optional[dict], missing_fix: Optional[str]) -> Optional[CheckResult]:
-    """The failure for a container that is missing or stopped (with its fix); None when it runs."""
-    import shlex
-
-    if attrs is None:
-        return fail(title, f"no container named {name}", missing_fix)
-    state = attrs.get("State") or {}
-    if not state.get("Running"):
-        return fail(title, f"container is {state.get('Status', 'not running')}", f"docker start {shlex.quote(name)}")
-    return None

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
-from .check_result import FAIL, OK, SKIP, CheckResult, container_not_running, fail, ok, skip  # noqa: F401 (re-exported)
+from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
+from .container_checks import container_running, on_network
 from .docker_lookup import port_bindings
 from ..core.image_ref import ImageRef
 from ..core.naming import (
@@ -133,7 +134,7 @@ class Doctor:
         return ok("Docker daemon reachable", f"Docker {version}")
 
     def check_registry_container(self) -> CheckResult:
-        from .docker_lookup import inspect_container, is_kindplane_registry
+        from .docker_lookup import inspect_container
         from .registry_version import describe, running_container_version
 
         name = self.registry.name
@@ -142,14 +143,11 @@ class Doctor:
         if attrs is None and self.registry.external:  # this stack never creates it: no command of ours brings it back
             return fail(title, f"no container named {name}; external: start it where it was made "
                         f"(the owning stack's `kindplane up`, or kind's registry script)")
-        problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
-        if problem is not None:
-            return problem
-        state = attrs.get("State") or {}
-        owner = "" if is_kindplane_registry(attrs) else " (not created by kindplane: no kindplane labels)"
-        image = (attrs.get("Config") or {}).get("Image", "?")
-        version = describe(running_container_version(self.client, attrs))
-        return ok(title, f"{image} ({version}), up since {state.get('StartedAt', '?')[:19]}{owner}")
+        detail = ""
+        if attrs is not None and (attrs.get("State") or {}).get("Running"):
+            image = (attrs.get("Config") or {}).get("Image", "?")
+            detail = f"{image} ({describe(running_container_version(self.client, attrs))}), "
+        return container_running(title, name, "registry", attrs, f"{self.kindplane} up", detail)
 
     def check_registry_api(self) -> CheckResult:
         from .registry_api import RegistryClient, RegistryError, RegistryUnreachable
@@ -190,14 +188,7 @@ class Doctor:
             return fail(title, f"no {network!r} network: the kind cluster was never created", f"{self.kindplane} up")
         if self.registry_attrs is None:
             return skip(title, "no registry container")
-        networks = ((self.registry_attrs.get("NetworkSettings") or {}).get("Networks") or {})
-        if network not in networks:
-            return fail(
-                title,
-                f"{name} is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach {registry_cluster_address(self.registry)}",
-                f"docker network connect {q(network)} {q(name)}",
-            )
-        return ok(title, f"nodes reach it as {registry_cluster_address(self.registry)}")
+        return on_network(title, name, self.registry_attrs, network, registry_cluster_address(self.registry))
 
     def check_loopback_only(self) -> CheckResult:
         port, address = self.registry.port, self.registry.listen_address  # cluster.registry.listenAddress
@@ -212,8 +203,8 @@ class Doctor:
             return ok(title)
         shown = ", ".join(f"[{ip}]:{p}" if ":" in ip else f"{ip}:{p}" for ip, p in published) or "nothing"
         why = "reachable from other machines" if any(ip not in (LOOPBACK, address) for ip, _ in published) else "not the configured port"
-        lost = "" if self.registry.persistent else "; a non-persistent registry loses its images, push them again"
-        return fail(title, f"publishes {shown} ({why}){lost}", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
+        # `docker rm -f` keeps the volume the images live in: up recreates the container on it.
+        return fail(title, f"publishes {shown} ({why})", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
 
     # --- kind nodes -----------------------------------------------------------------------
 

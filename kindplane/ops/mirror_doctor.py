@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 from typing import Any, Optional
 
 from ..core.config import KindplaneConfig, MirrorConfig
@@ -20,7 +21,8 @@ from ..core.render.mirror import (
     mirror_hosts_dir,
     mirror_hosts_toml,
 )
-from .check_result import CheckResult, container_not_running, fail, ok, skip
+from .check_result import CheckResult, fail, ok, skip
+from .container_checks import container_running, on_network
 from .registry_version import DistributionVersion, describe, running_container_version
 
 q = shlex.quote
@@ -59,17 +61,12 @@ class _MirrorChecks:
         ]
 
     def check_container(self, attrs: Any) -> CheckResult:
-        from .mirror_lookup import is_kindplane_mirror
-
-        name = self.mirror.name
-        title = f"mirror {name} running ({self.mirror.host} → {self.mirror.remote})"
-        problem = container_not_running(title, name, attrs, f"{self.kindplane} up")
-        if problem is not None:
-            return problem
-        state = attrs.get("State") or {}
-        owner = "" if is_kindplane_mirror(attrs) else " (not created by kindplane: no kindplane mirror labels)"
-        self.version = running_container_version(self.client, attrs)
-        return ok(title, f"{describe(self.version)}, up since {state.get('StartedAt', '?')[:19]}{owner}")
+        title = f"mirror {self.mirror.name} running ({self.mirror.host} → {self.mirror.remote})"
+        result = container_running(title, self.mirror.name, "mirror", attrs, f"{self.kindplane} up")
+        if result.status == "ok":
+            self.version = running_container_version(self.client, attrs)
+            return replace(result, detail=f"{describe(self.version)}, {result.detail}")
+        return result
 
     def check_ttl(self, attrs: dict) -> list[CheckResult]:
         """`ttl` reaches the proxy only on distribution v3; 2.8 ignores the variable (and logs so)."""
@@ -102,11 +99,7 @@ class _MirrorChecks:
     def check_network(self, attrs: dict) -> CheckResult:
         network = kind_network()
         title = f"mirror {self.mirror.name} on the {network!r} network"
-        networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-        if network not in networks:
-            return fail(title, f"it is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach "
-                        f"{mirror_cluster_address(self.mirror)}", f"docker network connect {q(network)} {q(self.mirror.name)}")
-        return ok(title, f"nodes reach it as {mirror_cluster_address(self.mirror)}")
+        return on_network(title, self.mirror.name, attrs, network, mirror_cluster_address(self.mirror))
 
     def check_upstream(self) -> CheckResult:
         """Asks the upstream for /v2/ from inside the mirror (its DNS and network): any HTTP answer

@@ -10,7 +10,8 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, find_kept_registry, inspect_container, is_kindplane_registry, port_bindings
+from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, inspect_container, is_kindplane_registry, port_bindings
+from .keeper import look, wanted_mirror, wanted_registry
 from .shared_registry import find_shared_registry
 from ..core.naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
@@ -37,7 +38,7 @@ def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]
 
 
 def pulumi_version_problem() -> Optional[str]:
-    """The Pulumi CLI found is too old for adoption (import-then-update needs >= 3.174)."""
+    """The Pulumi CLI found is too old for resource hooks (they take kept containers back: >= 3.182)."""
     import subprocess
 
     from ..core.versions import pulumi_cli_problem
@@ -99,10 +100,9 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
     """The registry's name held by a foreign container, or its port held by something else."""
     if registry.external:
         return []  # shared_registry_problems: the registry is used as it runs
-    try:
-        find_kept_registry(registry, owner, client)
-    except AdoptionError as exc:
-        return [str(exc)]
+    refused = look(client, wanted_registry(registry, owner)).refusal
+    if refused:
+        return [refused]
     try:
         free = port_is_free(registry.port, registry.listen_address)
     except OSError as exc:  # EADDRNOTAVAIL: not an address of this host (or IPv6 is off)
@@ -143,7 +143,8 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
     if cluster.registry.enabled:
         problems += registry_problems(cluster.registry, client, owner)
         problems += shared_registry_problems(config, client, owner)
-    return problems
+    mirrors = (look(client, wanted_mirror(mirror, i, owner)) for i, mirror in enumerate(cluster.mirrors))
+    return problems + [d.refusal for d in mirrors if d.refusal]
 
 
 def shared_registry_problems(config: KindplaneConfig, client: Any, owner: str) -> list[str]:

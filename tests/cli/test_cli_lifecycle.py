@@ -358,7 +358,7 @@ def test_up_refuses_to_refresh_while_the_api_server_does_not_answer(cli, engine,
     assert "refresh" not in engine.names and "up" not in engine.names
 
 
-def test_a_pulumi_cli_too_old_for_adoption_is_refused_before_anything(cli, engine, tools, write_config):
+def test_a_pulumi_cli_too_old_for_resource_hooks_is_refused_before_anything(cli, engine, tools, write_config):
     from cli_support import write_exe
 
     write_exe(tools / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.150.0\n")
@@ -366,8 +366,8 @@ def test_a_pulumi_cli_too_old_for_adoption_is_refused_before_anything(cli, engin
     result = cli(["-c", str(path), "preview"])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: the Pulumi CLI is v3.150.0; kindplane needs >= 3.174.0 (adopting a kept registry "
-        "imports and updates it in one run): run `kindplane setup` or upgrade Pulumi"
+        "error: the Pulumi CLI is v3.150.0; kindplane needs >= 3.182.0 (a kept registry or mirror is "
+        "taken back with resource hooks): run `kindplane setup` or upgrade Pulumi"
     ]
     assert engine.names == []
 

@@ -12,7 +12,6 @@ from harness.docker_env import docker
 from harness.engine import container_id, volume_exists
 from harness.fixtures import push_to
 from harness.kube import KubeClient
-from harness.registry import registry_get
 from kindplane.core.config import load_config
 from kindplane.core.naming import CERTS_DIR
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
@@ -66,28 +65,6 @@ def test_pulumi_up_from_empty_state_wires_every_node_and_destroy_leaves_nothing(
     assert not volume_exists(f"{project.registry}-data")
     assert cluster.nodes() == []
     assert project.managed_resources() == []
-
-
-def test_persistent_registry_is_kept_on_destroy_and_the_same_container_is_adopted(new_project, app_image):
-    project = new_project(persistent=True, workers=0)
-    project.init_stack()
-    project.up()
-    first = container_id(project.registry)
-    push_to(f"localhost:{project.port}", app_image, "kept/app:v1")
-
-    project.destroy()
-    assert container_id(project.registry) == first
-    assert volume_exists(f"{project.registry}-data")
-    assert registry_get(project.port, "/v2/kept/app/tags/list")[1] == {"name": "kept/app", "tags": ["v1"]}
-    assert project.managed_resources() == []
-
-    project.up()
-    assert container_id(project.registry) == first  # adopted by import, not recreated
-    assert registry_get(project.port, "/v2/kept/app/tags/list")[1]["tags"] == ["v1"]
-    project.pulumi("preview", "--expect-no-changes")
-
-    project.destroy()
-    assert container_id(project.registry) == first
 
 
 def test_an_unchanged_second_up_changes_nothing(new_project):

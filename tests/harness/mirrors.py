@@ -31,7 +31,7 @@ class MirrorProgram:
 def mirror_program(text: str, environ: dict | None = None) -> MirrorProgram:
     """The program's resources for `text` (nothing kept to adopt), read under Pulumi's mocks."""
     config = parse_config(text, "test.yaml")
-    run = run_program(lambda: build(config, lambda c, o: None, mirror_lookup=lambda c, o: {}, environ=environ or {}))
+    run = run_program(lambda: build(config, lambda c, o: {}, environ=environ or {}))
     commands = {r.name: r for r in run.of_type(COMMAND)}
     hosts = {}
     for mirror in config.cluster.mirrors:

@@ -47,7 +47,7 @@ def program_commands(config: KindplaneConfig | str) -> ProgramCommands:
     """`config` is a KindplaneConfig or kindplane.yaml text."""
     if isinstance(config, str):
         config = parse_config(config, "test.yaml")
-    run = run_program(lambda: build(config, lambda c, owner: None))
+    run = run_program(lambda: build(config, lambda c, owner: {}))
     commands = {r.name: r for r in run.of_type(COMMAND)}
     hosts = {
         name.split("-hosts-", 1)[1]: _command(res)

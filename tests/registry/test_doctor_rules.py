@@ -104,7 +104,7 @@ def test_tools_too_old_fail_with_the_floor_and_a_fix(tmp_path, monkeypatch):
     assert kind.status == "fail" and kind.detail.startswith(f"v0.17.0 at {home}/bin/kind; kindplane needs >= v0.20.0")
     assert kind.fix == f"rm {home}/bin/kind && kindplane setup"
     assert pulumi.status == "fail" and pulumi.detail.startswith(f"v3.150.0 at {home}/pulumi/bin/pulumi")
-    assert ">= 3.174.0" in pulumi.detail and pulumi.fix == "kindplane setup"
+    assert ">= 3.182.0" in pulumi.detail and pulumi.fix == "kindplane setup"
 
 
 def test_missing_tools_fail_with_setup(tmp_path, monkeypatch):

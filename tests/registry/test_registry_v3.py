@@ -24,7 +24,9 @@ from support.pulumi_mocks import MOCK_OWNER
 from typer.testing import CliRunner
 
 from kindplane.cli.app import app
-from kindplane.ops.docker_lookup import adoption_id, find_kept_registry
+from kindplane.ops.docker_lookup import docker_client
+from kindplane.ops.kept_container import Action
+from kindplane.ops.keeper import look, wanted_registry
 from kindplane.ops.registry_ops import registry_container
 
 pytestmark = pytest.mark.docker
@@ -96,11 +98,10 @@ def test_registry_3_push_pull_ls_rm_gc_doctor_and_persistent_reuse(
         "registry:3 (distribution v3.0.0), up since"
     )
 
-    # down keeps it; the next up adopts the same container
+    # down keeps it; the next up keeps the same container (its images are in <name>-data)
     destroy_registry(commands)
-    kept = find_kept_registry(commands.config.cluster.registry, MOCK_OWNER)
-    assert kept is not None and kept.mismatches == ()
-    assert adoption_id(commands.config.cluster.registry, MOCK_OWNER) == inspect(started.name)["Id"]
+    decision = look(docker_client(), wanted_registry(commands.config.cluster.registry, MOCK_OWNER))
+    assert (decision.action, decision.container_id) == (Action.KEEP, inspect(started.name)["Id"])
     # the container removed by hand: a new one on the kept volume serves the image
     remove_container(started.name)
     create_volume(commands.registry_volume)

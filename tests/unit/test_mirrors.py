@@ -1,4 +1,4 @@
-"""Pull-through mirrors (issue #12): config rules, renderings, the program's resources, adoption."""
+"""Pull-through mirrors (issue #12): config rules, renderings, the program's resources."""
 from __future__ import annotations
 
 import tomllib
@@ -14,10 +14,7 @@ from kindplane.core.errors import ConfigError
 from kindplane.core.naming import mirror_labels
 from kindplane.core.render.kind_config import kind_config_yaml
 from kindplane.core.render.mirror import MIRROR_SUPERVISOR, mirror_hosts_dir, mirror_hosts_toml
-from kindplane.ops.docker_lookup import AdoptionError
-from kindplane.ops.mirror_lookup import mirror_adoption_id
 from kindplane.program import build
-from support.fake_docker import IMAGE_ID, FakeDocker
 from support.pulumi_mocks import COMMAND, CONTAINER, IMAGE, MOCK_OWNER, VOLUME, run_program
 
 HUB = "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io'}]}"
@@ -124,9 +121,9 @@ def test_kind_config_enables_hosts_toml_for_mirrors_without_the_registry():
 
 # --- the program under mocks -----------------------------------------------------------------
 
-def run(text, mirror_lookup=lambda c, o: {}, environ=CREDS):
+def run(text, lookup=lambda c, o: {}, environ=CREDS):
     config = parse_config(text)
-    return config, run_program(lambda: build(config, lambda c, o: None, mirror_lookup=mirror_lookup, environ=environ))
+    return config, run_program(lambda: build(config, lookup, environ=environ))
 
 
 def mirror_container(result, name):
@@ -186,49 +183,13 @@ def test_missing_credentials_variable_stops_the_program_before_any_resource():
 
     def program():
         try:
-            build(config, lambda c, o: None, mirror_lookup=lambda c, o: {}, environ={})
+            build(config, lambda c, o: {}, environ={})
         except ConfigError as exc:
             registered["error"] = str(exc)
 
     result = run_program(program)
     assert "cluster.mirrors[1].usernameEnv: environment variable CORP_USER is not set" in registered["error"]
     assert result.resources == {}
-
-
-def test_a_kept_persistent_mirror_is_read_not_created():
-    _, result = run(HUB, mirror_lookup=lambda c, o: {"kindplane-mirror-docker-io": "d" * 64})
-    read = result.one(CONTAINER)  # a read registers no inputs: nothing to create or replace
-    assert (read.name, read.given_id, read.inputs) == ("kindplane-mirror-kindplane-mirror-docker-io-container", "d" * 64, {})
-
-
-# --- adoption rules --------------------------------------------------------------------------
-
-def kept(mirror, owner=MOCK_OWNER, remote=None, labels=None):
-    return {
-        "Id": "c" * 64, "Image": IMAGE_ID,
-        "Config": {"Labels": mirror_labels(mirror, owner) if labels is None else labels,
-                   "Env": [f"REGISTRY_PROXY_REMOTEURL={remote or mirror.remote}"]},
-        "Mounts": [{"Type": "volume", "Name": f"{mirror.name}-data", "Destination": "/var/lib/registry"}],
-    }
-
-
-KEY = "cluster.mirrors[0].name"
-
-
-def test_this_stacks_matching_mirror_is_adopted():
-    mirror = parse_config(HUB).cluster.mirrors[0]
-    assert mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror))) == "c" * 64
-    assert mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(None)) is None
-
-
-def test_foreign_other_stack_and_changed_mirrors_are_refused_with_the_fix():
-    mirror = parse_config(HUB).cluster.mirrors[0]
-    with pytest.raises(AdoptionError, match=r"not a kindplane mirror .*`docker rm -f kindplane-mirror-docker-io` or set another cluster.mirrors\[0\].name"):
-        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, labels={})))
-    with pytest.raises(AdoptionError, match="belongs to kindplane stack 'kindplane/other'"):
-        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, owner="kindplane/other")))
-    with pytest.raises(AdoptionError, match="caches https://mirror.gcr.io, config wants https://registry-1.docker.io"):
-        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(kept(mirror, remote="https://mirror.gcr.io")))
 
 
 # --- what `kindplane up` prints --------------------------------------------------------------
@@ -276,12 +237,13 @@ def test_a_mirror_that_names_credentials_is_never_built_without_them():
     assert caught["error"].startswith("mirror 'corp-cache' names usernameEnv/passwordEnv: pass credentials=")
 
 
-def test_a_kept_mirror_whose_host_port_changed_is_not_adopted_silently():
-    mirror = parse_config(HUB).cluster.mirrors[0]
-    published = kept(mirror)
-    published["HostConfig"] = {"PortBindings": {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "5100"}]}}
-    with pytest.raises(AdoptionError, match="publishes 127.0.0.1:5100, config wants no host port"):
-        mirror_adoption_id(mirror, MOCK_OWNER, KEY, FakeDocker(published))
+def test_a_non_persistent_mirror_caches_in_its_named_volume_which_down_deletes():
+    _, result = run(TWO)
+    container = mirror_container(result, "corp-cache")
+    volume = next(r for r in result.of_type(VOLUME) if r.inputs["name"] == "corp-cache-data")
+    assert container.inputs["volumes"] == [{"volumeName": "corp-cache-data", "containerPath": "/var/lib/registry"}]
+    assert volume.opts.retain_on_delete is False and volume.opts.ignore_changes == ["labels"]
+    assert container.opts.ignore_changes is None and container.opts.import_ is None
 
 
 # --- distribution version, ttl, offline wait (issue #21) --------------------------------------
@@ -300,8 +262,8 @@ def test_a_mirror_runs_its_own_image_with_ttl_and_a_short_dns_wait():
     assert container.inputs["dnsOpts"] == ["timeout:1", "attempts:1"]
     # the loop that serves the cache alone while the upstream does not answer (tested in Docker)
     assert container.inputs["entrypoints"] == ["/bin/sh", "-c", MIRROR_SUPERVISOR, "kindplane-mirror"]
-    # kept mirrors made before these existed are never replaced for them (Pulumi cannot replace a retained one)
-    assert {"dnsOpts", "entrypoints"} <= set(container.opts.ignore_changes)
+    # a kept mirror made before these existed is recreated on its cache volume: nothing is ignored
+    assert container.opts.ignore_changes is None
     assert config.cluster.mirrors[0].max_size_bytes == 10**10
     _, default = run(HUB)
     assert mirror_container(default, "kindplane-mirror-docker-io").inputs["envs"] == [
@@ -315,19 +277,3 @@ def test_mirror_ttl_and_max_size_are_checked_at_their_keys():
     assert found["cluster.mirrors[0].maxSize"] == "must be a size such as 500MB, 10GB or 8GiB, got 'lots'"
     assert "cluster.mirrors[0].image" in found
     assert parse_config("cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 0}]}").cluster.mirrors[0].ttl_seconds == 0
-
-
-class _Images(FakeDocker):
-    """registry:2 and registry:3 resolve to different local images."""
-
-    def inspect_image(self, name):
-        return {"Id": "sha256:" + ("3" if name == "registry:3" else "a") * 64}
-
-
-def test_adoption_compares_a_kept_mirror_with_its_configured_image():
-    mirror = parse_config(V3_TTL).cluster.mirrors[0]
-    on_v2 = kept(mirror)  # runs IMAGE_ID, which is registry:2 here
-    with pytest.raises(AdoptionError, match="but registry:3 here is now image 333333333333"):
-        mirror_adoption_id(mirror, MOCK_OWNER, KEY, _Images(on_v2))
-    on_v3 = {**on_v2, "Image": "sha256:" + "3" * 64}
-    assert mirror_adoption_id(mirror, MOCK_OWNER, KEY, _Images(on_v3)) == "c" * 64

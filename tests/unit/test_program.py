@@ -7,8 +7,7 @@ from pulumi.runtime import rpc
 import yaml
 
 from kindplane.core.config import parse_config
-from kindplane.core.components.registry import ADOPTED_IGNORE_CHANGES
-from kindplane.core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_PERSISTENT, LABEL_REGISTRY, LABEL_ROLE
+from kindplane.core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_REGISTRY, LABEL_ROLE
 from kindplane.program import build, main
 from kindplane.core.render import commands
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
@@ -28,7 +27,7 @@ FULL_ID = "f" * 64
 
 
 def no_kept_registry(_config, _owner):
-    return None
+    return {}
 
 
 def run(text: str, lookup=no_kept_registry):
@@ -66,49 +65,38 @@ def test_registry_container_is_loopback_only_registry_2_with_labels(text):
     labels = {item["label"]: item["value"] for item in container.inputs["labels"]}
     assert labels == {
         LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: spec.name,
-        LABEL_OWNER: "kindplane/test", LABEL_PERSISTENT: "true" if spec.persistent else "false",
+        LABEL_OWNER: "kindplane/test",
     }
     assert container.opts.delete_before_replace is True
-    assert not container.opts.import_
+    # Pulumi sees every change (nothing ignored, nothing imported or read): a change the
+    # container cannot take in place gives a new container on the same volume.
+    assert not container.opts.import_ and not container.opts.ignore_changes and container.given_id is None
 
 
-def test_retain_on_delete_only_when_persistent():
-    _, plain = run(ON)
-    assert not plain.one(CONTAINER).opts.retain_on_delete
-    assert plain.of_type(VOLUME) == []
-    assert plain.one(CONTAINER).inputs.get("volumes", []) == []
-
-    _, kept = run(PERSISTENT)
-    container, volume = kept.one(CONTAINER), kept.one(VOLUME)
-    assert container.opts.retain_on_delete is True
-    assert volume.opts.retain_on_delete is True
+@pytest.mark.parametrize(("text", "persistent"), [(ON, False), (PERSISTENT, True)])
+def test_the_images_live_in_the_named_volume_and_persistent_only_decides_what_down_keeps(text, persistent):
+    _, result = run(text)
+    container, volume = result.one(CONTAINER), result.one(VOLUME)
     assert volume.inputs["name"] == "kind-registry-data"
     assert container.inputs["volumes"] == [{"volumeName": "kind-registry-data", "containerPath": "/var/lib/registry"}]
+    assert container.opts.retain_on_delete is persistent
+    assert volume.opts.retain_on_delete is persistent
+    # Written once: a label change would replace the volume, and a replacement deletes the images.
+    assert volume.opts.ignore_changes == ["labels"]
 
 
-def test_a_kept_persistent_registry_is_read_by_its_full_id_not_imported():
+def test_the_keepers_hooks_are_bound_to_the_kept_container_only():
+    hook = pulumi.ResourceHookBinding(before_create=[lambda args: None])
     seen = []
 
     def kept(config, owner):
-        seen.append((config.cluster.registry.name, owner))
-        return FULL_ID
+        seen.append(owner)
+        return {"kind-registry": hook}
 
     _, result = run(PERSISTENT, kept)
-    container = result.one(CONTAINER)
-    assert seen == [("kind-registry", "kindplane/test")]  # the mocks' project and stack
-    # Read (Container.get): the provider never reads `env` back, so an import would always plan
-    # a replacement, which Pulumi refuses for an import.
-    assert container.given_id == FULL_ID
-    assert container.inputs == {} and container.opts.import_ is None
-    assert result.one(VOLUME).opts.retain_on_delete is True
-
-
-def test_a_matching_non_persistent_registry_is_imported_with_unreadable_fields_ignored():
-    _, result = run(ON, lambda config, owner: FULL_ID)
-    container = result.one(CONTAINER)
-    assert container.inputs["name"] == "kind-registry"  # registered with its inputs, not read
-    assert container.opts.import_ == FULL_ID
-    assert container.opts.ignore_changes == ADOPTED_IGNORE_CHANGES
+    assert seen == ["kindplane/test"]  # the mocks' project and stack
+    assert result.one(CONTAINER).opts.hooks.before_create == hook.before_create
+    assert not (result.one(VOLUME).opts.hooks or pulumi.ResourceHookBinding()).before_create
 
 
 @pytest.mark.parametrize("text", [ON, CUSTOM, HA])
@@ -233,60 +221,51 @@ def test_main_stops_on_a_foreign_registry_before_registering_anything(tmp_path, 
     assert str(caught.value) == "a container named 'kind-registry' exists but was not created by kindplane"
 
 
-def test_docker_down_means_no_adoption_and_a_warning(monkeypatch):
+def test_docker_down_means_no_look_up_and_a_warning_in_preview(monkeypatch):
     from kindplane import program
+    from kindplane.ops import docker_lookup
     from kindplane.ops.docker_lookup import DockerUnavailable
 
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
 
-    def unreachable(_registry, _owner):
+    def unreachable():
         raise DockerUnavailable("Docker daemon not reachable: connection refused")
 
-    monkeypatch.setattr(program, "adoption_id", unreachable)
+    monkeypatch.setattr(docker_lookup, "docker_client", unreachable)
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
-    assert program.docker_adoption_lookup(parse_config(PERSISTENT), "p/s") is None
+    assert program.docker_kept_lookup(parse_config(PERSISTENT), "p/s") == {}
     assert warnings == [
-        "Docker daemon not reachable: connection refused; cannot look for a kept registry to "
-        "adopt, so this preview may show changes that up will not make"
+        "Docker daemon not reachable: connection refused; cannot look for kept containers, so this "
+        "preview may show changes that up will not make"
     ]
-    assert program.docker_adoption_lookup(parse_config(OFF), "p/s") is None
+    assert program.docker_kept_lookup(parse_config(OFF), "p/s") == {}  # nothing kept: Docker not asked
 
 
 def test_docker_down_outside_preview_stops_the_run_with_the_reason(monkeypatch):
     from kindplane import program
+    from kindplane.ops import docker_lookup
     from kindplane.ops.docker_lookup import AdoptionError, DockerUnavailable
 
-    def unreachable(_registry, _owner):
+    def unreachable():
         raise DockerUnavailable("Docker daemon not reachable: connection refused")
 
-    monkeypatch.setattr(program, "adoption_id", unreachable)
+    monkeypatch.setattr(docker_lookup, "docker_client", unreachable)
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: False)
     with pytest.raises(AdoptionError) as caught:
-        program.docker_adoption_lookup(parse_config(PERSISTENT), "p/s")
+        program.docker_kept_lookup(parse_config(PERSISTENT), "p/s")
     assert str(caught.value) == (
         "Docker daemon not reachable: connection refused; start Docker (or set DOCKER_HOST) and run up again"
     )
 
 
-def test_a_persistent_registry_ignores_the_unreadable_fields_even_when_not_adopted_this_run():
-    _, result = run(PERSISTENT)
-    container = result.one(CONTAINER)
-    assert container.opts.import_ is None
-    assert container.opts.ignore_changes == ADOPTED_IGNORE_CHANGES
-
-
-def test_a_non_persistent_registry_lets_pulumi_see_every_change():
-    _, result = run(ON)
-    assert not result.one(CONTAINER).opts.ignore_changes
-
-
-def test_container_and_volume_carry_the_owning_stack_and_the_persistent_flag():
+def test_container_and_volume_carry_the_owning_stack_and_no_persistent_flag():
     _, result = run(PERSISTENT)
     container, volume = result.one(CONTAINER), result.one(VOLUME)
     labels = {l["label"]: l["value"] for l in container.inputs["labels"]}
     assert labels["dev.kindplane.owner"] == "kindplane/test"
-    assert labels["dev.kindplane.persistent"] == "true"
+    # Toggling persistence changes only the retain flag in the state, never the container.
+    assert "dev.kindplane.persistent" not in labels
     assert {l["label"]: l["value"] for l in volume.inputs["labels"]}["dev.kindplane.owner"] == "kindplane/test"
 
 

@@ -14,7 +14,7 @@ from kindplane.core.naming import registry_labels
 from kindplane.core.render import commands
 from kindplane.core.render.containerd import hosts_toml
 from kindplane.core.render.discovery import CONFIGMAP_KEY
-from kindplane.ops.docker_lookup import AdoptionError, registry_mismatches
+from kindplane.ops.docker_lookup import AdoptionError
 from kindplane.ops.registry_users import one_node_per_cluster
 from kindplane.ops.shared_registry import SharedRegistryFound, published_host_port, shared_registry_from
 from kindplane.program import build, main
@@ -31,8 +31,12 @@ def problems(text: str) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
-def never_adopt(_config, _owner):
-    raise AssertionError("an external registry is never looked up for adoption")
+def never_adopt(config, _owner):
+    """The keeper's look-up: an external registry is never among the containers it keeps."""
+    from kindplane.ops.keeper import wanted_containers
+
+    assert [w.role for w in wanted_containers(config.cluster, "p/s")] == []
+    return {}
 
 
 def found_on(port: int, container_id: str = SCRIPT_ID):
@@ -203,15 +207,6 @@ def test_a_stopped_or_unpublished_external_registry_is_refused_with_the_fix():
         shared_registry_from(unpublished, spec, OWNER)
 
 
-def test_a_kept_registry_is_compared_against_listen_address_and_image():
-    spec = parse_config("cluster: {name: d, registry: {enabled: true, listenAddress: 0.0.0.0, image: 'mirror/registry:2'}}").cluster.registry
-    attrs = script_registry() | {"Image": "sha256:" + "a" * 64, "Config": {"Image": "registry:2", "Env": ["REGISTRY_STORAGE_DELETE_ENABLED=true"]}}
-    assert registry_mismatches(attrs, spec, "sha256:" + "b" * 64) == [
-        f"runs image {'a' * 12} (registry:2), but mirror/registry:2 here is now image {'b' * 12}",
-        "publishes 127.0.0.1:5001, config wants 0.0.0.0:5001",
-    ]
-
-
 # --- down: what it does to a shared registry ---------------------------------------------------
 
 def test_the_state_of_an_external_stack_says_its_registry_is_left_alone():
@@ -254,7 +249,9 @@ def test_the_environment_component_alone_asks_for_the_looked_up_registry():
 def test_a_listen_address_this_host_does_not_have_is_refused_before_anything(monkeypatch):
     from kindplane.ops import preflight
 
-    monkeypatch.setattr(preflight, "find_kept_registry", lambda registry, owner, client: None)
+    from kindplane.ops.kept_container import Action, Decision
+
+    monkeypatch.setattr(preflight, "look", lambda client, wanted: Decision(Action.CREATE))
     spec = parse_config("cluster: {name: d, registry: {enabled: true, listenAddress: 203.0.113.9}}").cluster.registry
     assert preflight.registry_problems(spec, None, OWNER) == [
         "cannot bind 203.0.113.9 (cluster.registry.listenAddress): Cannot assign requested address; "

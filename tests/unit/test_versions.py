@@ -15,9 +15,9 @@ def test_versions_are_read_from_what_the_tools_print(text, parsed):
     assert versions.parse_version(text) == parsed
 
 
-def test_the_pulumi_cli_floor_is_3_174():
-    assert versions.pulumi_cli_problem("v3.174.0") is None
-    assert versions.pulumi_cli_problem("v3.173.9").startswith("the Pulumi CLI is v3.173.9; kindplane needs >= 3.174.0")
+def test_the_pulumi_cli_floor_is_3_182_resource_hooks():
+    assert versions.pulumi_cli_problem("v3.182.0") is None
+    assert versions.pulumi_cli_problem("v3.181.9").startswith("the Pulumi CLI is v3.181.9; kindplane needs >= 3.182.0")
 
 
 def test_an_old_pulumi_docker_stops_the_program_with_the_fix(monkeypatch):

@@ -7,7 +7,7 @@ import pulumi
 import pulumi_command as command
 
 from ..config import ClusterConfig
-from ..naming import node_names
+from ..naming import KIND_NETWORK, node_names
 from ..render import commands
 from ..render.kind_config import kind_config_yaml
 
@@ -19,7 +19,8 @@ class KindCluster(pulumi.ComponentResource):
     node_names: list[str]
 
     def __init__(
-        self, name: str, cluster: ClusterConfig, opts: Optional[pulumi.ResourceOptions] = None
+        self, name: str, cluster: ClusterConfig, network: str = KIND_NETWORK,
+        opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__("kindplane:index:KindCluster", name, None, opts)
         config_text = kind_config_yaml(cluster)
@@ -31,8 +32,11 @@ class KindCluster(pulumi.ComponentResource):
             update=commands.kind_create_if_missing(cluster),
             delete=commands.kind_delete(cluster),
             stdin=config_text,
-            # kind cannot change a running cluster: any change to the config means a new one.
-            triggers=[cluster.name, config_text],
+            # kind cannot change a running cluster: any change to the config means a new one. kind
+            # puts the nodes on KIND_EXPERIMENTAL_DOCKER_NETWORK only at create, so another network
+            # means a new cluster too (the default one is left out: existing states keep their
+            # triggers).
+            triggers=[cluster.name, config_text, *([network] if network != KIND_NETWORK else [])],
             # The name is fixed, so the old cluster has to go before the new one is created.
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )

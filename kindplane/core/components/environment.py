@@ -1,7 +1,7 @@
 """Environment: the whole resource graph for one kindplane.yaml."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import pulumi
 
@@ -25,14 +25,16 @@ class Environment(pulumi.ComponentResource):
         name: str,
         config: KindplaneConfig,
         owner: Optional[str] = None,
-        adopt_registry_id: Optional[str] = None,
+        kept_hooks: Optional[Mapping[str, pulumi.ResourceHookBinding]] = None,
         network: str = KIND_NETWORK,
         shared_registry_id: Optional[str] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
-        adopt_mirror_ids: Optional[dict[str, str]] = None,
         mirror_credentials: Optional[dict[str, Credentials]] = None,
     ):
+        """`kept_hooks`: container name → the hooks kindplane.ops.keeper made for it (the registry's
+        and each mirror's), which let a kept container be taken back; kindplane.program passes them."""
         super().__init__("kindplane:index:Environment", name, None, opts)
+        hooks = kept_hooks or {}
         spec = config.cluster
         child = pulumi.ResourceOptions(parent=self)
         self.registry = None
@@ -49,9 +51,9 @@ class Environment(pulumi.ComponentResource):
         elif spec.registry.enabled:
             # Created first: kind nodes should find it as soon as they start pulling.
             self.registry = LocalRegistry(
-                f"{name}-registry", spec.registry, owner, adopt_registry_id, opts=child
+                f"{name}-registry", spec.registry, owner, hooks.get(spec.registry.name), opts=child
             )
-        self.cluster = KindCluster(f"{name}-cluster", spec, opts=child)
+        self.cluster = KindCluster(f"{name}-cluster", spec, network, opts=child)
         if self.registry is not None:
             self.wiring = RegistryWiring(
                 f"{name}-wiring", spec, self.cluster, self.registry, network, opts=child
@@ -60,8 +62,7 @@ class Environment(pulumi.ComponentResource):
         self.mirrors = [
             PullThroughMirror(
                 f"{name}-mirror-{mirror.name}", mirror, self.cluster, owner, network,
-                (mirror_credentials or {}).get(mirror.name), (adopt_mirror_ids or {}).get(mirror.name),
-                opts=child,
+                (mirror_credentials or {}).get(mirror.name), hooks.get(mirror.name), opts=child,
             )
             for mirror in spec.mirrors
         ]

@@ -1,5 +1,5 @@
-"""PullThroughMirror: a registry proxy cache (`registry:2` by default) on the kind network, and every node's
-hosts.toml sending pulls of its host through it."""
+"""PullThroughMirror: a registry proxy cache (`registry:2` by default) on the kind network (its cache in
+the named volume `<name>-data`), and every node's hosts.toml sending pulls of its host through it."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -29,7 +29,7 @@ from ..render.mirror import (
     mirror_hosts_toml,
 )
 from .cluster import KindCluster
-from .registry import ADOPTED_IGNORE_CHANGES
+from .data_volume import data_volume
 
 # (user name, password) as Pulumi secrets: read by the program from the variables the config names.
 Credentials = tuple[pulumi.Input[str], pulumi.Input[str]]
@@ -37,7 +37,7 @@ Credentials = tuple[pulumi.Input[str], pulumi.Input[str]]
 
 class PullThroughMirror(pulumi.ComponentResource):
     container: docker.Container
-    volume: Optional[docker.Volume]
+    volume: docker.Volume
     hosts_toml_writes: list[command.local.Command]
     host: str
     cluster_address: str
@@ -50,9 +50,10 @@ class PullThroughMirror(pulumi.ComponentResource):
         owner: str,
         network: str = KIND_NETWORK,
         credentials: Optional[Credentials] = None,
-        adopt_container_id: Optional[str] = None,
+        container_hooks: Optional[pulumi.ResourceHookBinding] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
+        """`container_hooks`: as for LocalRegistry (kindplane.ops.keeper takes a kept mirror back)."""
         if mirror.has_credentials and credentials is None:
             # Never silently anonymous: the upstream would refuse private images only at pull time.
             raise ValueError(
@@ -64,54 +65,34 @@ class PullThroughMirror(pulumi.ComponentResource):
         image = docker.RemoteImage(
             f"{name}-image", name=mirror.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
         )
-        self.volume = None
-        volumes = []
-        if mirror.persistent:
-            # The cache lives here; kept on destroy and found again by name on the next up.
-            self.volume = docker.Volume(
-                f"{name}-data",
-                name=mirror_volume_name(mirror),
-                labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-            )
-            volumes = [docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)]
-
-        if adopt_container_id is not None and mirror.persistent:
-            # Read, not imported, for the same reason as a kept local registry (see LocalRegistry).
-            self.container = docker.Container.get(
-                f"{name}-container", adopt_container_id, opts=pulumi.ResourceOptions(parent=self)
-            )
-        else:
-            self.container = docker.Container(
-                f"{name}-container",
-                name=mirror.name,
-                image=image.image_id,
-                restart="always",
-                must_run=True,
-                # Straight onto kind's network (it exists once the cluster does): nodes reach the
-                # mirror by name; no host port unless the config asks for one.
-                network_mode=network,
-                ports=[
-                    docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
-                ] if mirror.host_port is not None else [],
-                envs=_envs(mirror, credentials),
-                dns_opts=MIRROR_DNS_OPTIONS,
-                entrypoints=mirror_entrypoint(),
-                labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-                volumes=volumes,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[cluster.cluster],
-                    delete_before_replace=True,  # fixed name
-                    retain_on_delete=mirror.persistent,
-                    import_=adopt_container_id,
-                    additional_secret_outputs=["envs"] if credentials else None,
-                    # dnsOpts, entrypoints too: a kept mirror made before them is not replaced for them.
-                    ignore_changes=[*ADOPTED_IGNORE_CHANGES, "dnsOpts", "entrypoints"]
-                    if adopt_container_id or mirror.persistent
-                    else None,
-                ),
-            )
+        self.volume = data_volume(f"{name}-data", mirror_volume_name(mirror), labels, mirror.persistent, self)
+        self.container = docker.Container(
+            f"{name}-container",
+            name=mirror.name,
+            image=image.image_id,
+            restart="always",
+            must_run=True,
+            # Straight onto kind's network (it exists once the cluster does): nodes reach the
+            # mirror by name; no host port unless the config asks for one.
+            network_mode=network,
+            ports=[
+                docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
+            ] if mirror.host_port is not None else [],
+            # A rotated token is a changed env: a new container on the same cache.
+            envs=_envs(mirror, credentials),
+            dns_opts=MIRROR_DNS_OPTIONS,
+            entrypoints=mirror_entrypoint(),
+            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
+            volumes=[docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[cluster.cluster],
+                delete_before_replace=True,  # fixed name
+                retain_on_delete=mirror.persistent,
+                additional_secret_outputs=["envs"] if credentials else None,
+                hooks=container_hooks,
+            ),
+        )
 
         directory = mirror_hosts_dir(mirror)
         # One write per node, in parallel; never on the external load balancer (no containerd).
