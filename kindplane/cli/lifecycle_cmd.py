@@ -13,12 +13,13 @@ from ..core.errors import ConfigError
 from ..core.naming import stack_owner
 from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
-from .engine import Engine, EngineError, RegistryFate, ResourceStep
+from .engine import Engine, EngineError, OnStep, RegistryFate, ResourceStep
 from .output import Format, emit, output_option
 from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
     from ..core.config import KindplaneConfig
+    from .plan_check import Loss
     from .progress import Progress
 
 INTERRUPTED = (
@@ -129,25 +130,119 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
     return f"Destroy {what} and DELETE registry {fate.container} with its images{note}?"
 
 
-def registry_in_use(client: Any, fate: Optional[RegistryFate], cluster: str) -> Optional[str]:
-    """A registry this down would delete while other clusters still pull through it."""
-    if fate is None or fate.kept:
-        return None
+def shared_in_use(client: Any, doomed: list[tuple[str, str]], own_clusters: set[str], command: str) -> list[str]:
+    """Registries and mirrors ("registry", name) this command would delete, or re-create empty,
+    while other clusters pull through them: one line each, naming those clusters and the flag
+    that goes ahead anyway. `own_clusters`: every cluster this stack's state records."""
+    if not doomed:
+        return []
     from ..ops.registry_users import clusters_using_registry
 
-    users = clusters_using_registry(client, fate.container, cluster)
-    if not users:
-        return None
-    return (
-        f"registry {fate.container} is also used by cluster {', '.join(users)} (its nodes' hosts.toml "
-        f"pulls through it); down would delete it and its images under them. Remove those clusters "
-        f"first, or make the registry persistent (persistent: true, then `kindplane up`), or run "
-        f"`kindplane down --force` to delete it anyway"
-    )
+    problems = []
+    for role, name in doomed:
+        users = clusters_using_registry(client, name, own_clusters)
+        if not users:
+            continue
+        data = "its cache" if role == "mirror" else "its images"
+        done = "delete it and" if command == "down" else "re-create it without"
+        problems.append(
+            f"{role} {name} is also used by cluster {', '.join(users)} (its nodes' hosts.toml pulls through it); "
+            f"{command} would {done} {data} under them. Remove those clusters first, or make the {role} "
+            f"persistent (persistent: true, then `kindplane up`), or run `kindplane {command} --delete-shared` "
+            f"to delete it anyway"
+        )
+    return problems
 
 
-def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any) -> dict[str, Any]:
-    """up's steps after validation: preflight against the state, refresh, up."""
+def deleted_by_down(fate: Optional[RegistryFate], mirrors: list[RegistryFate]) -> list[tuple[str, str]]:
+    """Containers destroy deletes for real (not kept: persistent or read; not external)."""
+    found = [("registry", fate)] if fate is not None else []
+    found += [("mirror", mirror) for mirror in mirrors]
+    return [(role, f.container) for role, f in found if not f.kept and not f.external]
+
+
+def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client: Any, replace_cluster: bool,
+               own_clusters: set[str], yes: bool, delete_shared: bool) -> set[str]:
+    """Reads the plan; says what it re-creates on kept data, asks before anything is lost.
+
+    Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
+    """
+    from ..core.applied_settings import APPLIED_SETTINGS_OUTPUT, applied_settings
+    from .plan_check import plan_losses
+
+    planned: list[ResourceStep] = []
+    ui.say("Reading the plan (kindplane.yaml or what kindplane renders changed since the last up)")
+    engine.preview(planned.append, replace_cluster=replace_cluster)
+    recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
+    losses = plan_losses(planned, recorded if isinstance(recorded, dict) else None,
+                         applied_settings(config.cluster), skip_cluster=replace_cluster)
+    for loss in losses:
+        if not loss.lossy:
+            ui.say(loss.message)
+    lossy = [loss for loss in losses if loss.lossy]
+    doomed = [(x.role, x.name) for x in lossy if x.pulled_through]
+    shared = [] if delete_shared else shared_in_use(client, doomed, own_clusters, "up")
+    if shared:
+        ui.fail(shared, EXIT_FAILED)
+    if lossy:
+        for loss in lossy:
+            ui.warn(f"warning: {loss.message}")
+        if not yes and not cli.can_prompt():
+            ui.fail(
+                "up would destroy what is listed above and there is no terminal to ask on; nothing was changed. "
+                "Run `kindplane up --yes` to go ahead, or undo the change in kindplane.yaml", EXIT_FAILED
+            )
+        if not yes and not typer.confirm("Go ahead and lose this?", default=False):
+            ui.say("Nothing was changed.")
+            raise typer.Exit(EXIT_FAILED)
+    return {loss.urn for loss in losses}
+
+
+def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) -> bool:
+    """Whether up must read the plan first: something this stack holds could be destroyed, and
+    what decides that changed since the last up (or the state does not say)."""
+    from ..core.applied_settings import FINGERPRINT_OUTPUT, settings_fingerprint
+    from ..core.naming import BadEnvironment, kind_network
+
+    if not engine.exists() or not engine.has_resources():
+        return False  # nothing to lose
+    try:
+        now = settings_fingerprint(config.cluster, stack_owner(PROJECT, stack.stack), kind_network())
+    except BadEnvironment:
+        return True  # the program refuses it with the reason; the preview shows that
+    return engine.recorded_outputs().get(FINGERPRINT_OUTPUT) != now
+
+
+class DriftWatch:
+    """Passes refresh steps on, noting whether the refresh found anything changed or gone."""
+
+    def __init__(self, sink: OnStep):
+        self.sink = sink
+        self.drifted = False
+
+    def __call__(self, step: ResourceStep) -> None:
+        if step.phase == "done" and step.op in ("update", "delete"):
+            self.drifted = True
+        self.sink(step)
+
+
+class UpdateWatch:
+    """Passes the update's steps on and keeps them: any loss the plan check did not show is
+    named afterwards (kindplane.yaml or Docker changed between the preview and the update)."""
+
+    def __init__(self, sink: OnStep):
+        self.sink = sink
+        self.steps: list[ResourceStep] = []
+
+    def __call__(self, step: ResourceStep) -> None:
+        self.steps.append(step)
+        self.sink(step)
+
+
+def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any,
+             yes: bool = False, delete_shared: bool = False) -> dict[str, Any]:
+    """up's steps after validation: preflight against the state, refresh, read the plan if it
+    changed, up."""
     name = config.cluster.name
     problems = same_config_file(engine, stack)
     managed = engine.managed_clusters()  # pending creates of an interrupted run included
@@ -167,16 +262,44 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
             name, engine.outputs().get("kubeconfig"))
         if health:
             ui.fail(health, EXIT_FAILED)
+    unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
+    drift = DriftWatch(lambda step: None)
     if engine.exists():
+        clear_stale_locks(engine)
         with progress(cli, "Refreshing state") as p:
-            engine.refresh(p)  # takes the stack's lock: a concurrent up stops here, untouched
+            drift.sink = p
+            engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
+    agreed: set[str] = set()
+    if unread or drift.drifted:
+        agreed = check_plan(cli, engine, config, client, replace_cluster, managed | {name}, yes, delete_shared)
     if half_made:
         # Its create was cut off: nothing in the state can delete these nodes, and a new create
         # would meet them. They are this stack's own, so they go first.
         ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
         preflight.delete_kind_cluster(name)
     with progress(cli, "Creating / updating") as p:
-        return engine.up(p, replace_cluster=replace_cluster)
+        watch = UpdateWatch(p)
+        outputs = engine.up(watch, replace_cluster=replace_cluster)
+    for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
+        ui.warn(
+            f"warning: {loss.what} was {loss.done} by this update although no plan read before it showed that "
+            f"(kindplane.yaml or Docker changed while up ran)"
+        )
+    return outputs
+
+
+def unasked_losses(steps: list[ResourceStep], config: KindplaneConfig, replace_cluster: bool, agreed: set[str]) -> list[Loss]:
+    from ..core.applied_settings import applied_settings
+    from .plan_check import plan_losses
+
+    losses = plan_losses(steps, None, applied_settings(config.cluster), skip_cluster=replace_cluster)
+    return [loss for loss in losses if loss.lossy and loss.urn not in agreed]
+
+
+def clear_stale_locks(engine: Engine) -> None:
+    """A run killed outright (SIGKILL, OOM) left its lock: when its process is gone, so is the lock."""
+    for holder in engine.clear_stale_locks():
+        ui.warn(f"removed the stale lock of a killed run ({holder} no longer runs)")
 
 
 def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) -> None:
@@ -194,10 +317,23 @@ def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) ->
         preflight.delete_kind_cluster(name)
 
 
+DELETE_SHARED_HELP = "Also delete (or re-create empty) a registry or mirror other kind clusters still pull through."
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
-    def up(ctx: typer.Context, output: Format = output_option()) -> None:
-        """Create or converge the cluster and registry (validate, preflight, refresh, up)."""
+    def up(
+        ctx: typer.Context,
+        output: Format = output_option(),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Go ahead without asking when the plan re-creates or deletes the cluster, the registry or a mirror."),
+        delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
+    ) -> None:
+        """Create or converge the cluster and registry (validate, preflight, refresh, up).
+
+        When kindplane.yaml changed since the last up, the plan is read first: anything it would
+        destroy is listed with the reason, and up asks (--yes answers yes; without a terminal it
+        refuses and changes nothing).
+        """
         cli: CliContext = ctx.obj
         config = load(cli)
         require_credentials(cli, config)
@@ -211,7 +347,7 @@ def register(app: typer.Typer) -> None:
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
                 with engine_errors():
-                    outputs = converge(cli, engine, stack, config, client)
+                    outputs = converge(cli, engine, stack, config, client, yes, delete_shared)
             except KeyboardInterrupt:
                 remove_half_made(engine, client, config.cluster.name, had_nodes)
                 ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
@@ -227,11 +363,13 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def down(
         ctx: typer.Context,
-        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation; delete a registry other clusters still use."),
+        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+        delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
     ) -> None:
         """Destroy the cluster and the registry (a persistent or external registry is kept).
 
-        A non-persistent registry other running clusters pull through is not deleted unless --force.
+        A non-persistent registry (or mirror) other running clusters pull through is not deleted
+        unless --delete-shared, with or without --force.
         """
         cli: CliContext = ctx.obj
         config = load(cli)
@@ -244,13 +382,16 @@ def register(app: typer.Typer) -> None:
         require_stack(engine)
         with engine_errors():
             fate = engine.registry_fate()
-        in_use = None if force else registry_in_use(client, fate, config.cluster.name)
+            mirrors = engine.mirror_fates()
+            own = engine.managed_clusters() | {config.cluster.name}
+        in_use = [] if delete_shared else shared_in_use(client, deleted_by_down(fate, mirrors), own, "down")
         if in_use:
             ui.fail(in_use, EXIT_FAILED)
         if not force and not typer.confirm(down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False):
             ui.say("Nothing was changed.")
             raise typer.Exit(EXIT_FAILED)
         with engine_errors():
+            clear_stale_locks(engine)
             with progress(cli, "Refreshing state") as p:
                 engine.refresh(p)
             with progress(cli, "Destroying") as p:
@@ -266,31 +407,46 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def preview(ctx: typer.Context, output: Format = output_option()) -> None:
-        """Show what `up` would create, update, replace or delete, without changing anything."""
+        """Show what `up` would create, update, replace or delete, without changing anything.
+
+        Steps that lose something (the cluster's workloads, the registry's images, a mirror's
+        cache) are marked with `!` and the reason.
+        """
         cli: CliContext = ctx.obj
-        require_credentials(cli, load(cli))
+        config = load(cli)
+        require_credentials(cli, config)
         target(cli)
         require_tools(cli, need_kind=False)
         engine = cli.engine()
         require_stack(engine)
+        from ..core.applied_settings import APPLIED_SETTINGS_OUTPUT, applied_settings
+        from .plan_check import plan_losses
         from .progress import shown
 
-        planned: list[ResourceStep] = []
-
-        def collect(step: ResourceStep) -> None:
-            if step.phase == "start" and (cli.verbose or shown(step)):
-                planned.append(step)
-
+        everything: list[ResourceStep] = []
         with engine_errors():
-            counts = engine.preview(collect)
+            counts = engine.preview(everything.append)
+            recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
+        planned = [s for s in everything if s.phase == "start" and (cli.verbose or shown(s))]
+        losses = plan_losses(everything, recorded if isinstance(recorded, dict) else None, applied_settings(config.cluster))
+        loss_of = {loss.urn: loss for loss in losses}
         if output is not Format.text:
-            steps = [{"op": step.op, "name": step.name, "type": step.type} for step in planned]
+            steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]
             emit({"stack": cli.target().stack, "steps": steps,
                   "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")}}, output)
             return
-        for step in planned:
-            ui.say(f"{plan_symbol(step.op)} {step.op:<8} {step.name}  ({step.type})")
+        for s in planned:
+            ui.say(f"{plan_symbol(s.op)} {s.op:<8} {s.name}  ({s.type})")
         ui.say(plan_line(counts))
+        for loss in losses:
+            ui.say(f"{'!' if loss.lossy else '~'} {loss.message}", "red" if loss.lossy else "")
+
+
+def step_loss(loss: Optional[Loss]) -> dict[str, Any]:
+    """`preview -o json`: what a step loses, when it loses anything."""
+    if loss is None:
+        return {}
+    return {"loses": loss.message} if loss.lossy else {"keeps": loss.message}
 
 
 PLAN_OPS = ("create", "update", "replace", "delete")
