@@ -192,7 +192,7 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
                 "up would destroy what is listed above and there is no terminal to ask on; nothing was changed. "
                 "Run `kindplane up --yes` to go ahead, or undo the change in kindplane.yaml", EXIT_FAILED
             )
-        if not yes and not typer.confirm("Go ahead and lose this?", default=False):
+        if not yes and not ui.confirm("Go ahead and lose this?"):
             ui.say("Nothing was changed.")
             raise typer.Exit(EXIT_FAILED)
     return {loss.urn for loss in losses}
@@ -246,6 +246,7 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
     name = config.cluster.name
     problems = same_config_file(engine, stack)
     managed = engine.managed_clusters()  # pending creates of an interrupted run included
+    recover_from_killed_run(engine, managed | {name})  # before anything looks at the nodes
     half_made = bool(name in engine.pending_clusters() and preflight.kind_node_containers(client, name))
     problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
     if problems:
@@ -265,7 +266,6 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
     unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
     drift = DriftWatch(lambda step: None)
     if engine.exists():
-        clear_stale_locks(engine)
         with progress(cli, "Refreshing state") as p:
             drift.sink = p
             engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
@@ -288,7 +288,9 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
     return outputs
 
 
-def unasked_losses(steps: list[ResourceStep], config: KindplaneConfig, replace_cluster: bool, agreed: set[str]) -> list[Loss]:
+def unasked_losses(
+    steps: list[ResourceStep], config: KindplaneConfig, replace_cluster: bool, agreed: set[str]
+) -> list[Loss]:
     from ..core.applied_settings import applied_settings
     from .plan_check import plan_losses
 
@@ -296,10 +298,20 @@ def unasked_losses(steps: list[ResourceStep], config: KindplaneConfig, replace_c
     return [loss for loss in losses if loss.lossy and loss.urn not in agreed]
 
 
-def clear_stale_locks(engine: Engine) -> None:
-    """A run killed outright (SIGKILL, OOM) left its lock: when its process is gone, so is the lock."""
-    for holder in engine.clear_stale_locks():
+def recover_from_killed_run(engine: Engine, clusters: set[str]) -> None:
+    """A run killed outright (SIGKILL, OOM) leaves its lock, and its `kind` command may still be
+    running: when the lock's process is gone, the lock goes, and this run waits for that command
+    (it would otherwise meet, or on failure delete, this run's nodes)."""
+    from ..ops.kind_processes import wait_for_kind
+
+    removed = engine.clear_stale_locks()
+    for holder in removed:
         ui.warn(f"removed the stale lock of a killed run ({holder} no longer runs)")
+    if not removed:
+        return
+    still = wait_for_kind(clusters, lambda p: ui.warn(f"waiting for {p.describe()}, which the killed run started, to finish"))
+    if still:
+        ui.fail([f"{p.describe()} is still running after 10 minutes; stop it (kill {p.pid}) and run this again" for p in still])
 
 
 def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) -> None:
@@ -317,6 +329,7 @@ def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) ->
         preflight.delete_kind_cluster(name)
 
 
+YES_HELP = "Go ahead without asking when the plan re-creates or deletes the cluster, the registry or a mirror."
 DELETE_SHARED_HELP = "Also delete (or re-create empty) a registry or mirror other kind clusters still pull through."
 
 
@@ -325,7 +338,7 @@ def register(app: typer.Typer) -> None:
     def up(
         ctx: typer.Context,
         output: Format = output_option(),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Go ahead without asking when the plan re-creates or deletes the cluster, the registry or a mirror."),
+        yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
         delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
     ) -> None:
         """Create or converge the cluster and registry (validate, preflight, refresh, up).
@@ -391,7 +404,7 @@ def register(app: typer.Typer) -> None:
             ui.say("Nothing was changed.")
             raise typer.Exit(EXIT_FAILED)
         with engine_errors():
-            clear_stale_locks(engine)
+            recover_from_killed_run(engine, own)
             with progress(cli, "Refreshing state") as p:
                 engine.refresh(p)
             with progress(cli, "Destroying") as p:
@@ -428,7 +441,8 @@ def register(app: typer.Typer) -> None:
             counts = engine.preview(everything.append)
             recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
         planned = [s for s in everything if s.phase == "start" and (cli.verbose or shown(s))]
-        losses = plan_losses(everything, recorded if isinstance(recorded, dict) else None, applied_settings(config.cluster))
+        old = recorded if isinstance(recorded, dict) else None
+        losses = plan_losses(everything, old, applied_settings(config.cluster))
         loss_of = {loss.urn: loss for loss in losses}
         if output is not Format.text:
             steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]

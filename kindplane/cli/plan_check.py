@@ -7,8 +7,9 @@ the volume it already uses loses nothing: that is said, never asked.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from .engine import CONTAINER_TYPE, MIRROR_COMPONENT, VOLUME_TYPE, ResourceStep, kind_cluster_of
 
@@ -40,7 +41,7 @@ class Loss:
 
 def plan_losses(
     steps: Iterable[ResourceStep],
-    old_settings: Optional[Mapping[str, Any]],
+    old_settings: Mapping[str, Any] | None,
     new_settings: Mapping[str, Any],
     skip_cluster: bool = False,
 ) -> list[Loss]:
@@ -79,17 +80,20 @@ def _name(inputs: Mapping[str, Any]) -> str:
     return str(inputs.get("name") or "?")
 
 
-def _cluster(step: ResourceStep, replaced: bool, reasons: "_Reasons") -> Loss:
+def _cluster(step: ResourceStep, replaced: bool, reasons: _Reasons) -> Loss:
     old = kind_cluster_of({"type": step.type, "inputs": step.old_inputs}) or "?"
     new = kind_cluster_of({"type": step.type, "inputs": step.new_inputs}) or old
     if not replaced:
-        return Loss(step.urn, "cluster", old, "deleted", f"cluster {old} will be deleted: every workload in it is lost", True)
-    change = f"cluster {old} will be re-created" if new == old else f"cluster {old} will be deleted and cluster {new} created"
-    lost = "every workload in it is lost" if new == old else f"every workload in {old} is lost"
+        message = f"cluster {old} will be deleted: every workload in it is lost"
+        return Loss(step.urn, "cluster", old, "deleted", message, True)
+    if new == old:
+        change, lost = f"cluster {old} will be re-created", "every workload in it is lost"
+    else:
+        change, lost = f"cluster {old} will be deleted and cluster {new} created", f"every workload in {old} is lost"
     return Loss(step.urn, "cluster", old, "re-created", f"{change}: {lost}; reason: {reasons.cluster(step)}", True)
 
 
-def _container(step: ResourceStep, replaced: bool, kept_volumes: set[str], reasons: "_Reasons", mirror: bool) -> Loss:
+def _container(step: ResourceStep, replaced: bool, kept_volumes: set[str], reasons: _Reasons, mirror: bool) -> Loss:
     name = _name(step.old_inputs)
     role = "mirror" if mirror else "registry"
     why = reasons.mirror(name, step) if mirror else reasons.registry(step)
@@ -108,10 +112,11 @@ def _container(step: ResourceStep, replaced: bool, kept_volumes: set[str], reaso
     return Loss(step.urn, role, name, "re-created", f"{role} {name} will be re-created: {lost}; reason: {why}", True)
 
 
-def _same_volume(step: ResourceStep) -> Optional[str]:
+def _same_volume(step: ResourceStep) -> str | None:
     """The named volume the old container used that the new one mounts again, if any."""
     def volumes(inputs: Mapping[str, Any]) -> set[str]:
-        return {v.get("volumeName") for v in inputs.get("volumes") or [] if isinstance(v, Mapping)} - {None, "", UNKNOWN}
+        named = {v.get("volumeName") for v in inputs.get("volumes") or [] if isinstance(v, Mapping)}
+        return named - {None, "", UNKNOWN}
 
     same = volumes(step.old_inputs) & volumes(step.new_inputs)
     return sorted(same)[0] if same else None
@@ -120,7 +125,7 @@ def _same_volume(step: ResourceStep) -> Optional[str]:
 class _Reasons:
     """Why a resource changes: kindplane.yaml keys first, then what kindplane renders."""
 
-    def __init__(self, old: Optional[Mapping[str, Any]], new: Mapping[str, Any]):
+    def __init__(self, old: Mapping[str, Any] | None, new: Mapping[str, Any]):
         from ..core.settings_diff import setting_changes
 
         self.old, self.new = old, new
@@ -145,7 +150,7 @@ class _Reasons:
     def mirror(self, name: str, step: ResourceStep) -> str:
         from ..core.settings_diff import ABSENT, SettingChange, setting_changes
 
-        def entry(settings: Optional[Mapping[str, Any]]) -> tuple[int, Any]:
+        def entry(settings: Mapping[str, Any] | None) -> tuple[int, Any]:
             mirrors = list((settings or {}).get("mirrors") or [])
             return next(((i, m) for i, m in enumerate(mirrors) if m.get("name") == name), (-1, ABSENT))
 

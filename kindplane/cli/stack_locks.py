@@ -16,7 +16,6 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 
 # Clock skew and rounding between the lock's timestamp and /proc's start time, in seconds.
 _START_SLACK = 2.0
@@ -49,7 +48,7 @@ def read_locks(directory: Path) -> list[StackLock]:
     return found
 
 
-def is_stale(lock: StackLock, this_host: Optional[str] = None) -> bool:
+def is_stale(lock: StackLock, this_host: str | None = None) -> bool:
     """Taken on this host by a process that no longer runs."""
     if lock.hostname != (this_host or socket.gethostname()) or lock.pid <= 0:
         return False
@@ -61,7 +60,7 @@ def remove(lock: StackLock) -> None:
         path.unlink(missing_ok=True)
 
 
-def process_runs(pid: int, since: Optional[float] = None) -> bool:
+def process_runs(pid: int, since: float | None = None) -> bool:
     """Whether `pid` is a live process that was already running at `since` (epoch seconds).
 
     Without /proc (macOS) only "no such process" counts as dead: a reused pid keeps the lock.
@@ -85,7 +84,7 @@ def process_runs(pid: int, since: Optional[float] = None) -> bool:
     return started <= since + _START_SLACK  # started later: a reused pid, not the lock's taker
 
 
-def taken_at(timestamp: str) -> Optional[float]:
+def taken_at(timestamp: str) -> float | None:
     """Go's RFC 3339 time (nanoseconds, `Z` or an offset) as epoch seconds; None if unreadable."""
     trimmed = re.sub(r"(\.\d{6})\d+", r"\1", timestamp.strip())
     try:
@@ -94,7 +93,7 @@ def taken_at(timestamp: str) -> Optional[float]:
         return None
 
 
-def _boot_time() -> Optional[float]:
+def _boot_time() -> float | None:
     try:
         lines = Path("/proc/stat").read_text().splitlines()
     except OSError:

@@ -6,8 +6,9 @@ are relative to `cluster`, in kindplane.yaml's own spelling; list entries that c
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -36,7 +37,8 @@ def show(value: Any) -> str:
         return "(none)"
     if isinstance(value, str):
         return value or '""'
-    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000).strip().removesuffix("...").strip()
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
+    return text.strip().removesuffix("...").strip()  # a scalar document ends with "..."
 
 
 def setting_changes(old: Any, new: Any, path: str = "") -> list[SettingChange]:
@@ -59,7 +61,7 @@ def _list_changes(old: list, new: list, path: str) -> list[SettingChange]:
     if _named(old) and _named(new):
         before = {item["name"]: (i, item) for i, item in enumerate(old)}
         after = {item["name"]: (i, item) for i, item in enumerate(new)}
-        pairs = [(f"{path}[{i}]", before[name][1] if name in before else ABSENT, item) for name, (i, item) in after.items()]
+        pairs = [(f"{path}[{i}]", before.get(name, (i, ABSENT))[1], item) for name, (i, item) in after.items()]
         pairs += [(f"{path}[{i}]", item, ABSENT) for name, (i, item) in before.items() if name not in after]
     else:
         pairs = [(f"{path}[{i}]", old[i] if i < len(old) else ABSENT, new[i] if i < len(new) else ABSENT)

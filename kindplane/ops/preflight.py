@@ -175,17 +175,21 @@ def host_port_problems(cluster: ClusterConfig, client: Any) -> list[str]:
             if port_is_free(wanted.port, wanted.address, wanted.protocol):
                 continue
         except OSError as exc:  # EADDRNOTAVAIL: not an address of this host
-            problems.append(f"cannot bind {wanted.address} ({wanted.key}): {exc.strerror or exc}; use an address of this host")
+            why = exc.strerror or exc
+            problems.append(f"cannot bind {wanted.address} ({wanted.key}): {why}; use an address of this host")
             continue
         if _held_by_ours(client, cluster, wanted):
             continue
-        holders = [c["Names"][0].lstrip("/") for c in client.api.containers(filters={"publish": f"{wanted.port}/{wanted.protocol.lower()}"}) if c.get("Names")]
+        publishing = client.api.containers(filters={"publish": f"{wanted.port}/{wanted.protocol.lower()}"})
+        holders = [c["Names"][0].lstrip("/") for c in publishing if c.get("Names")]
         if cluster.registry.external and cluster.registry.name in holders:
             continue  # shared_registry_problems names this clash with its own fix
         who = f" by container {', '.join(holders)}" if holders else " by another program"
         fix = "set cluster.ingress: false" if wanted.key == "cluster.ingress" else f"pick another port for {wanted.key}"
         port = wanted.port if wanted.protocol == "TCP" else f"{wanted.port}/{wanted.protocol}"
-        problems.append(f"port {port} on {wanted.address} ({wanted.key}) is already in use{who}; stop it or {fix} in kindplane.yaml")
+        problems.append(
+            f"port {port} on {wanted.address} ({wanted.key}) is already in use{who}; stop it or {fix} in kindplane.yaml"
+        )
     return problems
 
 

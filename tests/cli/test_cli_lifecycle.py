@@ -38,8 +38,8 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     engine.steps = [step("start", "create", f"{name}-kind"), step("done", "create", f"{name}-kind")]
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["last_config_file", "managed_clusters", "pending_clusters", "exists", "has_resources",
-                            "exists", "clear_stale_locks", "refresh", "up"]  # a new stack: no plan to read
+    assert engine.names == ["last_config_file", "managed_clusters", "clear_stale_locks", "pending_clusters", "exists",
+                            "has_resources", "exists", "refresh", "up"]  # a new stack: no plan to read
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
     assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's
@@ -116,7 +116,7 @@ def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, wr
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
     assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{path.parent.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
-    assert engine.names == ["last_config_file", "managed_clusters", "pending_clusters"]  # nothing refreshed, nothing created
+    assert engine.names == ["last_config_file", "managed_clusters", "clear_stale_locks", "pending_clusters"]  # nothing refreshed, nothing created
     engine.managed = {config.cluster.name}
     engine.calls.clear()
     assert cli(["-c", str(path), "up"]).exit_code == 0  # its own cluster: converge

@@ -7,7 +7,6 @@ its container may already be ours under another stack's rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ..config import INGRESS_PORTS, ClusterConfig
 from ..naming import LOOPBACK
@@ -54,13 +53,13 @@ def _node_ports(cluster: ClusterConfig, index: int, rendered: list[dict]) -> lis
         ours = ["cluster.ingress" for _ in INGRESS_PORTS if cluster.ingress]
         ours += [f"cluster.portMappings[{j}].hostPort" for j in range(len(cluster.port_mappings))]
     fragment = cluster.kind.nodes[index].extra_port_mappings if index < len(cluster.kind.nodes) else []
-    written: list[Optional[dict]] = [p.model_dump(by_alias=True, exclude_none=True) for p in fragment]
+    written: list[dict | None] = [p.model_dump(by_alias=True, exclude_none=True) for p in fragment]
     keys = list(ours)
     for entry in rendered[len(ours):]:
         j = written.index(entry)
         written[j] = None  # a duplicate entry maps to the next one
         keys.append(f"cluster.kind.nodes[{index}].extraPortMappings[{j}].hostPort")
     return [
-        HostPort(key, entry.get("listenAddress") or KIND_DEFAULT_LISTEN, entry["hostPort"], entry.get("protocol") or "TCP")
-        for key, entry in zip(keys, rendered) if entry["hostPort"]  # hostPort 0: Docker picks one
+        HostPort(key, e.get("listenAddress") or KIND_DEFAULT_LISTEN, e["hostPort"], e.get("protocol") or "TCP")
+        for key, e in zip(keys, rendered, strict=True) if e["hostPort"]  # hostPort 0: Docker picks one
     ]

@@ -1,5 +1,6 @@
-"""Stale stack locks: a killed run's lock is removed when its process is gone from this host;
-a live one, another host's, or an unreadable one is left for Pulumi to refuse on."""
+"""After a run killed outright: its stale stack lock is removed when its process is gone from
+this host (a live one, another host's, or an unreadable one is left for Pulumi to refuse on), and
+the `kind` command it left running is waited for."""
 from __future__ import annotations
 
 import json
@@ -7,12 +8,13 @@ import os
 import socket
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kindplane.cli.engine import PulumiEngine
 from kindplane.cli.stack_locks import is_stale, process_runs, read_locks
 from kindplane.cli.workspace import StackTarget
+from kindplane.ops.kind_processes import KindProcess, kind_cluster_processes, wait_for_kind
 
 HOST = socket.gethostname()
 
@@ -24,7 +26,7 @@ def a_dead_pid() -> int:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f123Z")  # Go writes nanoseconds
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f123Z")  # Go writes nanoseconds
 
 
 def write_lock(folder: Path, name: str, pid: int, hostname: str = HOST, timestamp: str = "") -> Path:
@@ -82,3 +84,38 @@ def test_other_backends_are_never_touched(tmp_path):
     project = tmp_path / "project"
     engine = PulumiEngine(StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", "s3://bucket", False))
     assert engine.clear_stale_locks() == []
+
+
+def test_a_kind_command_left_running_is_found_by_cluster_name_and_waited_for(tmp_path):
+    kind = tmp_path / "bin" / "kind"
+    kind.parent.mkdir()
+    kind.write_text("#!/bin/sh\nsleep 1\n")
+    kind.chmod(0o755)
+    left = subprocess.Popen([str(kind), "create", "cluster", "--name", "shop", "--config", "-"], stdin=subprocess.DEVNULL)
+    by_interpreter = subprocess.Popen(["sh", str(kind), "delete", "cluster", "--name", "shop"])
+    other = subprocess.Popen([str(kind), "create", "cluster", "--name", "other"], stdin=subprocess.DEVNULL)
+    try:
+        found = sorted(kind_cluster_processes({"shop"}), key=lambda p: p.pid)
+        assert found == sorted([KindProcess(left.pid, "create", "shop"), KindProcess(by_interpreter.pid, "delete", "shop")],
+                               key=lambda p: p.pid)
+        seen: list[KindProcess] = []
+        assert wait_for_kind({"shop"}, seen.append, timeout=30, interval=0.05) == []
+        assert sorted(p.pid for p in seen) == sorted([left.pid, by_interpreter.pid])
+        assert left.poll() is not None and by_interpreter.poll() is not None
+        assert seen[0].describe() == f"`kind {seen[0].verb} cluster --name shop` (pid {seen[0].pid})"
+    finally:
+        for process in (left, by_interpreter, other):
+            process.kill()
+            process.wait()
+
+
+def test_a_kind_command_still_running_after_the_wait_is_returned(tmp_path):
+    kind = tmp_path / "kind"
+    kind.write_text("#!/bin/sh\nsleep 30\n")
+    kind.chmod(0o755)
+    left = subprocess.Popen([str(kind), "create", "cluster", "--name", "slow"])
+    try:
+        assert wait_for_kind({"slow"}, lambda p: None, timeout=0.2, interval=0.05) == [KindProcess(left.pid, "create", "slow")]
+    finally:
+        left.kill()
+        left.wait()
