@@ -8,7 +8,7 @@ the volume it already uses loses nothing: that is said, never asked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .engine import CONTAINER_TYPE, MIRROR_COMPONENT, VOLUME_TYPE, ResourceStep, kind_cluster_of
@@ -58,7 +58,14 @@ def plan_losses(
         replaced, deleted = bool(ops & set(REPLACING)), "delete" in ops
         if not (replaced or deleted):
             continue
-        step = next((s for s in planned if s.op in REPLACING and s.old_inputs), planned[0])
+        # A replacement is several steps: the old state rides on one, the new inputs on another.
+        step = replace(
+            planned[0],
+            old_inputs=next((s.old_inputs for s in planned if s.old_inputs), {}),
+            new_inputs=next((s.new_inputs for s in planned if s.new_inputs), {}),
+            retained=any(s.retained for s in planned),
+            keys=next((s.keys for s in planned if s.keys), ()),
+        )
         loss = None
         if step.type == "command:local:Command" and kind_cluster_of({"type": step.type, "inputs": step.old_inputs}):
             loss = None if skip_cluster else _cluster(step, replaced, reasons)

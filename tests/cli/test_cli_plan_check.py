@@ -41,9 +41,16 @@ def cluster_replaced(old_text: str, new_text: str) -> list[ResourceStep]:
     old, new = parse_config(old_text).cluster, parse_config(new_text).cluster
     old_inputs = {"create": f"kind create cluster --name {old.name} --config -", "stdin": kind_config_yaml(old)}
     new_inputs = {"create": f"kind create cluster --name {new.name} --config -", "stdin": kind_config_yaml(new)}
+    return replacement("command:local:Command", CLUSTER_URN, old_inputs, new_inputs, ("triggers",))
+
+
+def replacement(type_: str, urn: str, old_inputs: dict, new_inputs: dict, keys: tuple) -> list[ResourceStep]:
+    """A delete-first replacement as the engine reports it: the old state alone on the delete."""
+    name = urn.rsplit("::", 1)[1]
     return [
-        ResourceStep("start", op, "command:local:Command", "kindplane-cluster-kind", CLUSTER_URN, old_inputs, new_inputs, keys=("triggers",))
-        for op in ("delete-replaced", "create-replacement", "replace")
+        ResourceStep("start", "delete-replaced", type_, name, urn, old_inputs, {}),
+        ResourceStep("start", "replace", type_, name, urn, old_inputs, new_inputs, keys=keys),
+        ResourceStep("start", "create-replacement", type_, name, urn, old_inputs, new_inputs, keys=keys),
     ]
 
 
@@ -51,8 +58,7 @@ def container_replaced(urn: str, name: str, old_volume: str | None, new_volume: 
     def inputs(volume):
         return {"name": name, "volumes": [{"volumeName": volume, "containerPath": "/var/lib/registry"}] if volume else []}
 
-    return [ResourceStep("start", op, CONTAINER_TYPE, urn.rsplit("::", 1)[1], urn, inputs(old_volume), inputs(new_volume), keys=keys)
-            for op in ("delete-replaced", "create-replacement", "replace")]
+    return replacement(CONTAINER_TYPE, urn, inputs(old_volume), inputs(new_volume), keys)
 
 
 def volume_kept(name: str) -> ResourceStep:
