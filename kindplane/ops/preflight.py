@@ -194,15 +194,14 @@ def host_port_problems(cluster: ClusterConfig, client: Any) -> list[str]:
 
 
 def _held_by_ours(client: Any, cluster: ClusterConfig, wanted: HostPort) -> bool:
-    if wanted.by_cluster:
+    if wanted.mirror is None:
         return any(
             p.get("PublicPort") == wanted.port and p.get("Type") == wanted.protocol.lower()
             for node in kind_node_containers(client, cluster.name) for p in node.get("Ports") or []
         )
     from .mirror_lookup import is_kindplane_mirror
 
-    mirror = next(m for i, m in enumerate(cluster.mirrors) if wanted.key == f"cluster.mirrors[{i}].hostPort")
-    attrs = inspect_container(client, mirror.name)
+    attrs = inspect_container(client, wanted.mirror)
     return attrs is not None and is_kindplane_mirror(attrs) and _publishes(attrs, wanted.port)
 
 

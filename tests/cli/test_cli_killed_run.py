@@ -1,6 +1,7 @@
 """After a run killed outright: its stale stack lock is removed when its process is gone from
 this host (a live one, another host's, or an unreadable one is left for Pulumi to refuse on), and
 the `kind` command it left running is waited for."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ def write_lock(folder: Path, name: str, pid: int, hostname: str = HOST, timestam
 
 def engine_on(backend: Path) -> PulumiEngine:
     project = backend / "project"
-    return PulumiEngine(StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", backend.as_uri(), False))
+    return PulumiEngine(
+        StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", backend.as_uri(), False)
+    )
 
 
 def test_a_lock_whose_process_is_gone_from_this_host_is_stale(tmp_path):
@@ -82,7 +85,9 @@ def test_the_engine_removes_only_the_stale_locks_of_its_stack_with_their_sidecar
 
 def test_other_backends_are_never_touched(tmp_path):
     project = tmp_path / "project"
-    engine = PulumiEngine(StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", "s3://bucket", False))
+    engine = PulumiEngine(
+        StackTarget("dev", project, "kindplane.yaml", project / "kindplane.yaml", "s3://bucket", False)
+    )
     assert engine.clear_stale_locks() == []
 
 
@@ -91,13 +96,17 @@ def test_a_kind_command_left_running_is_found_by_cluster_name_and_waited_for(tmp
     kind.parent.mkdir()
     kind.write_text("#!/bin/sh\nsleep 1\n")
     kind.chmod(0o755)
-    left = subprocess.Popen([str(kind), "create", "cluster", "--name", "shop", "--config", "-"], stdin=subprocess.DEVNULL)
+    left = subprocess.Popen(
+        [str(kind), "create", "cluster", "--name", "shop", "--config", "-"], stdin=subprocess.DEVNULL
+    )
     by_interpreter = subprocess.Popen(["sh", str(kind), "delete", "cluster", "--name", "shop"])
     other = subprocess.Popen([str(kind), "create", "cluster", "--name", "other"], stdin=subprocess.DEVNULL)
     try:
         found = sorted(kind_cluster_processes({"shop"}), key=lambda p: p.pid)
-        assert found == sorted([KindProcess(left.pid, "create", "shop"), KindProcess(by_interpreter.pid, "delete", "shop")],
-                               key=lambda p: p.pid)
+        assert found == sorted(
+            [KindProcess(left.pid, "create", "shop"), KindProcess(by_interpreter.pid, "delete", "shop")],
+            key=lambda p: p.pid,
+        )
         seen: list[KindProcess] = []
         assert wait_for_kind({"shop"}, seen.append, timeout=30, interval=0.05) == []
         assert sorted(p.pid for p in seen) == sorted([left.pid, by_interpreter.pid])
@@ -115,7 +124,9 @@ def test_a_kind_command_still_running_after_the_wait_is_returned(tmp_path):
     kind.chmod(0o755)
     left = subprocess.Popen([str(kind), "create", "cluster", "--name", "slow"])
     try:
-        assert wait_for_kind({"slow"}, lambda p: None, timeout=0.2, interval=0.05) == [KindProcess(left.pid, "create", "slow")]
+        assert wait_for_kind({"slow"}, lambda p: None, timeout=0.2, interval=0.05) == [
+            KindProcess(left.pid, "create", "slow")
+        ]
     finally:
         left.kill()
         left.wait()

@@ -157,3 +157,24 @@ def test_a_port_our_own_cluster_publishes_is_no_conflict_another_clusters_is_nam
         f"port {port} on 127.0.0.1 (cluster.portMappings[0].hostPort) is already in use by container "
         f"{config.cluster.name}-control-plane; stop it or pick another port for cluster.portMappings[0].hostPort in kindplane.yaml"
     ]
+
+
+@pytest.mark.docker
+def test_a_mirror_hostport_our_own_mirror_publishes_is_no_conflict(registry_image, docker_ready):
+    from kindplane.core.naming import mirror_labels
+
+    port, name = free_port(), unique_name("kpt-mir")
+    config = parse_config(f"cluster:\n  name: {unique_name('kpt-pf')}\n  mirrors: [{{remote: 'https://ghcr.io', name: {name}, hostPort: {port}}}]\n")
+    labels = [arg for k, v in mirror_labels(config.cluster.mirrors[0], "kindplane/s").items() for arg in ("--label", f"{k}={v}")]
+    docker("run", "-d", "--name", name, *labels, "-p", f"127.0.0.1:{port}:5000", registry_image)
+    try:
+        client = preflight.connect_docker()
+        assert preflight.host_port_problems(config.cluster, client) == []
+        docker("rm", "-f", name)
+        docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000", registry_image)  # no kindplane labels
+        assert preflight.host_port_problems(config.cluster, client) == [
+            f"port {port} on 127.0.0.1 (cluster.mirrors[0].hostPort) is already in use by container {name}; "
+            f"stop it or pick another port for cluster.mirrors[0].hostPort in kindplane.yaml"
+        ]
+    finally:
+        docker("rm", "-f", name, check=False)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from harness.cluster import StandinCluster
 from harness.engine import container_id
+from harness.faults import state_file
 from harness.fixtures import push_to
 from harness.names import free_port
 
 HOST = socket.gethostname()
+CONTAINER = "docker:index/container:Container"
 
 
 def kp(project, *args, **kw):
@@ -31,6 +33,20 @@ def wait_for(predicate, timeout: float = 120.0) -> None:
 
 def locks(project) -> list[Path]:
     return sorted((project.state_dir / ".pulumi" / "locks").rglob("*.json"))
+
+
+def recorded(project, type_: str) -> bool:
+    """A resource of this type is in the state file as created (the file backend writes each step)."""
+    try:
+        checkpoint = json.loads(state_file(project.state_dir, project.stack).read_text())
+    except (FileNotFoundError, ValueError):  # not written yet, or being written
+        return False
+    latest = (checkpoint.get("checkpoint") or {}).get("latest") or {}
+    return any(r.get("type") == type_ for r in latest.get("resources") or [])
+
+
+def removed_lock(pid: int) -> str:
+    return f"removed the stale lock of a killed run (pulumi process {pid} on host {HOST} no longer runs)"
 
 
 def lock_pid(project) -> int:
@@ -64,24 +80,27 @@ def node_ids(cluster: str) -> dict[str, str]:
 def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(new_project):
     project = new_project(workers=1)
     running = project.spawn_kindplane("-c", str(project.config_path), "up", KINDPLANE_HARNESS_CREATE_DELAY="15")
-    wait_for(lambda: kind_running("create", project.cluster) and StandinCluster(project.cluster).nodes())
+    # The registry container (made beside the cluster) is recorded; kind create is under way.
+    wait_for(lambda: recorded(project, CONTAINER) and kind_running("create", project.cluster)
+             and StandinCluster(project.cluster).nodes())
     kill_group(running)
     pid = lock_pid(project)  # the killed run left its lock: the fault is real
 
     again = kp(project, "up")
-    assert f"removed the stale lock of a killed run (pulumi process {pid} on host {HOST} no longer runs)" in again.stderr.splitlines()
+    assert removed_lock(pid) in again.stderr.splitlines()
     assert f"Cluster   {project.cluster}" in again.stdout
     assert len(StandinCluster(project.cluster).containerd_nodes()) == 2  # no orphan, none missing
     assert locks(project) == []
     project.pulumi("preview", "--expect-no-changes")
 
-    running = project.spawn_kindplane("-c", str(project.config_path), "down", "--force", KINDPLANE_HARNESS_DELETE_DELAY="15")
+    running = project.spawn_kindplane("-c", str(project.config_path), "down", "--force",
+                                      KINDPLANE_HARNESS_DELETE_DELAY="15")
     wait_for(lambda: kind_running("delete", project.cluster))
     kill_group(running)
     pid = lock_pid(project)
 
     down = kp(project, "down", "--force")
-    assert f"removed the stale lock of a killed run (pulumi process {pid} on host {HOST} no longer runs)" in down.stderr.splitlines()
+    assert removed_lock(pid) in down.stderr.splitlines()
     assert "Destroyed stack e2e" in down.stdout
     wait_for(lambda: not kind_running("delete", project.cluster))  # the killed run's kind, if it lived on
     assert StandinCluster(project.cluster).nodes() == []

@@ -1,4 +1,5 @@
 """Every host port a kindplane.yaml publishes, with the key path preflight names when it is taken."""
+
 from __future__ import annotations
 
 from kindplane.core.config import parse_config
@@ -20,7 +21,9 @@ cluster:
     networking: {apiServerPort: 6444}
     nodes:
       - extraPortMappings: [{containerPort: 1, hostPort: 8080}, {containerPort: 2, hostPort: 9090}]
-      - extraPortMappings: [{containerPort: 3, hostPort: 9091, listenAddress: 127.0.0.1}, {containerPort: 4, hostPort: 0}]
+      - extraPortMappings:
+          - {containerPort: 3, hostPort: 9091, listenAddress: 127.0.0.1}
+          - {containerPort: 4, hostPort: 0}
 """
 
 
@@ -35,7 +38,7 @@ def test_every_published_port_is_listed_with_its_key_and_kinds_defaults():
         HostPort("cluster.kind.nodes[1].extraPortMappings[0].hostPort", "127.0.0.1", 9091, "TCP"),
         # hostPort 0 lets Docker pick: nothing to check.
         HostPort("cluster.kind.networking.apiServerPort", "127.0.0.1", 6444, "TCP"),
-        HostPort("cluster.mirrors[0].hostPort", "127.0.0.1", 5055, "TCP"),
+        HostPort("cluster.mirrors[0].hostPort", "127.0.0.1", 5055, "TCP", "kindplane-mirror-docker-io"),
     ]
 
 

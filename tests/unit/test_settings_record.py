@@ -1,4 +1,5 @@
 """What `up` records about the settings it applied, and how the next `up` names what changed."""
+
 from __future__ import annotations
 
 from kindplane.core.applied_settings import applied_settings, settings_fingerprint
@@ -25,16 +26,24 @@ def test_defaults_are_recorded_so_writing_a_default_out_changes_nothing():
 
 
 def test_list_entries_and_fragment_keys_show_added_and_removed_values():
-    mapped = BASE + "  portMappings: [{containerPort: 80, hostPort: 8080}]\n  kind: {networking: {apiServerPort: 6444}}\n"
+    mapped = (
+        BASE + "  portMappings: [{containerPort: 80, hostPort: 8080}]\n  kind: {networking: {apiServerPort: 6444}}\n"
+    )
     assert changes(BASE, mapped) == [
         "portMappings[0] (none) → {containerPort: 80, hostPort: 8080, protocol: TCP, listenAddress: 127.0.0.1}",
         "kind.networking.apiServerPort (none) → 6444",  # a new section reads as its leaves
     ]
-    assert changes(mapped, BASE)[0] == "portMappings[0] {containerPort: 80, hostPort: 8080, protocol: TCP, listenAddress: 127.0.0.1} → (none)"
+    assert (
+        changes(mapped, BASE)[0]
+        == "portMappings[0] {containerPort: 80, hostPort: 8080, protocol: TCP, listenAddress: 127.0.0.1} → (none)"
+    )
 
 
 def test_mirrors_are_matched_by_name_so_removing_the_first_does_not_change_the_second():
-    two = BASE + "  mirrors:\n    - {remote: https://registry-1.docker.io}\n    - {remote: https://ghcr.io, hostPort: 5055}\n"
+    two = (
+        BASE
+        + "  mirrors:\n    - {remote: https://registry-1.docker.io}\n    - {remote: https://ghcr.io, hostPort: 5055}\n"
+    )
     one = BASE + "  mirrors:\n    - {remote: https://ghcr.io, hostPort: 5056}\n"
     found = changes(two, one)
     assert found[0] == "mirrors[0].hostPort 5055 → 5056"
@@ -46,7 +55,9 @@ def test_mirrors_are_matched_by_name_so_removing_the_first_does_not_change_the_s
 
 def test_the_fingerprint_moves_with_the_settings_the_kind_network_and_the_owner_only():
     same = settings_fingerprint(cluster(), "kindplane/dev", "kind")
-    assert same == settings_fingerprint(cluster(BASE.replace("{enabled: true}", "{enabled: true, port: 5001}")), "kindplane/dev", "kind")
+    assert same == settings_fingerprint(
+        cluster(BASE.replace("{enabled: true}", "{enabled: true, port: 5001}")), "kindplane/dev", "kind"
+    )
     assert same != settings_fingerprint(cluster(BASE.replace("workers: 1", "workers: 2")), "kindplane/dev", "kind")
     assert same != settings_fingerprint(cluster(), "kindplane/dev", "kind-b")
     assert same != settings_fingerprint(cluster(), "kindplane/prod", "kind")

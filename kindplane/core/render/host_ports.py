@@ -22,11 +22,7 @@ class HostPort:
     address: str
     port: int
     protocol: str  # TCP, UDP or SCTP
-
-    @property
-    def by_cluster(self) -> bool:
-        """Published by the kind cluster's node containers (else by a mirror container)."""
-        return not self.key.startswith("cluster.mirrors[")
+    mirror: Optional[str] = None  # the mirror container publishing it; None: the cluster's nodes
 
 
 def cluster_host_ports(cluster: ClusterConfig) -> list[HostPort]:
@@ -39,7 +35,7 @@ def cluster_host_ports(cluster: ClusterConfig) -> list[HostPort]:
         address = networking.api_server_address or KIND_DEFAULT_API_ADDRESS
         found.append(HostPort("cluster.kind.networking.apiServerPort", address, networking.api_server_port, "TCP"))
     found += [
-        HostPort(f"cluster.mirrors[{i}].hostPort", LOOPBACK, m.host_port, "TCP")
+        HostPort(f"cluster.mirrors[{i}].hostPort", LOOPBACK, m.host_port, "TCP", m.name)
         for i, m in enumerate(cluster.mirrors) if m.host_port is not None
     ]
     return found
