@@ -9,6 +9,7 @@ import pulumi
 
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
+from .core.applied_settings import APPLIED_SETTINGS_OUTPUT, FINGERPRINT_OUTPUT, applied_settings, settings_fingerprint
 from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
@@ -140,6 +141,9 @@ def main(
         env = build(config, lookup, shared_lookup, file=str(path))
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
+        # What this run applies: the next `kindplane up` reads the plan only when it changed.
+        pulumi.export(APPLIED_SETTINGS_OUTPUT, applied_settings(config.cluster))
+        pulumi.export(FINGERPRINT_OUTPUT, settings_fingerprint(config.cluster, this_stack(), kind_network()))
         return env
     except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld) as exc:
         # RunError prints the message without a Python traceback.

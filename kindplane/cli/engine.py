@@ -10,10 +10,9 @@ from datetime import timezone
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
-from urllib.parse import urlparse
+from typing import Any, Callable, Mapping, Optional, Protocol
 
 from ..core.versions import MIN_PULUMI_CLI
 from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
@@ -29,12 +28,17 @@ SHARED_REGISTRY_TYPE = "kindplane:index:SharedRegistry"  # core.components.share
 
 @dataclass(frozen=True)
 class ResourceStep:
-    """One resource operation, as the progress display shows it."""
+    """One resource operation, as the progress display shows it and the plan check reads it."""
 
     phase: str  # "start" | "done" | "failed"
     op: str  # Pulumi's op: create, update, replace, delete, same, refresh, …
     type: str
     name: str
+    urn: str = ""
+    old_inputs: Mapping[str, Any] = field(default_factory=dict)  # as the state holds them
+    new_inputs: Mapping[str, Any] = field(default_factory=dict)  # as the program asks now
+    retained: bool = False  # the state's retainOnDelete: Pulumi's delete leaves the thing in Docker
+    keys: tuple[str, ...] = ()  # the inputs that force a replacement
 
 
 OnStep = Callable[[ResourceStep], None]
@@ -77,7 +81,7 @@ class Engine(Protocol):
 
     def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]: ...
 
-    def preview(self, on_step: OnStep) -> dict[str, int]: ...
+    def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]: ...
 
     def destroy(self, on_step: OnStep) -> None: ...
 
@@ -88,6 +92,14 @@ class Engine(Protocol):
     def pending_clusters(self) -> set[str]: ...
 
     def registry_fate(self) -> Optional[RegistryFate]: ...
+
+    def mirror_fates(self) -> list[RegistryFate]: ...
+
+    def recorded_outputs(self) -> dict[str, Any]: ...
+
+    def has_resources(self) -> bool: ...
+
+    def clear_stale_locks(self) -> list[str]: ...
 
     def last_config_file(self) -> Optional[str]: ...
 
@@ -101,12 +113,12 @@ def pulumi_engine(target: StackTarget) -> Engine:
     return PulumiEngine(target)
 
 
-def lock_hint(target: StackTarget) -> str:
+def lock_hint(target: StackTarget, backend_dir: Optional[Path]) -> str:
     """Where a killed run's stale lock lives, for file backends (`pulumi cancel` otherwise)."""
-    url = urlparse(target.backend or "")
-    if url.scheme == "file":
-        locks = Path(url.path) / ".pulumi" / "locks" / "organization" / PROJECT / target.stack
-        return f"remove the stale lock with `rm -r {shlex.quote(str(locks))}`"
+    from .stack_locks import lock_dir
+
+    if backend_dir is not None:
+        return f"remove the stale lock with `rm -r {shlex.quote(str(lock_dir(backend_dir, PROJECT, target.stack)))}`"
     return f"clear the stale lock with `pulumi cancel --stack {shlex.quote(target.stack)}`"
 
 
@@ -183,11 +195,17 @@ class PulumiEngine:
             work_dir=str(self.target.project_dir), env_vars=self._env(), pulumi_command=self._command()
         )
 
-    def _prepare_backend(self) -> None:
-        from .workspace import file_backend_dir, project_backend, write_own_project
+    def _backend_dir(self) -> Optional[Path]:
+        """The folder of a file backend; None for Pulumi Cloud and other backends."""
+        from .workspace import file_backend_dir, project_backend
 
         backend = self.target.backend or os.environ.get("PULUMI_BACKEND_URL") or project_backend(self.target.project_dir)
-        folder = file_backend_dir(backend or "")
+        return file_backend_dir(backend or "")
+
+    def _prepare_backend(self) -> None:
+        from .workspace import write_own_project
+
+        folder = self._backend_dir()
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)  # Pulumi refuses a file backend that is missing
         if self.target.own_project:
@@ -233,9 +251,7 @@ class PulumiEngine:
                     self._program_errors.append(message)
             for phase, ev in (("start", event.resource_pre_event), ("done", event.res_outputs_event), ("failed", event.res_op_failed_event)):
                 if ev is not None:
-                    meta = ev.metadata
-                    op = getattr(meta.op, "value", meta.op)
-                    on_step(ResourceStep(phase, str(op), meta.type, resource_name(meta.urn)))
+                    on_step(step_of(phase, ev.metadata))
 
         return handle
 
@@ -257,7 +273,8 @@ class PulumiEngine:
         except errors.ConcurrentUpdateError:
             raise StackBusy(
                 f"another kindplane run is updating stack {self.target.stack!r} right now; wait for it "
-                f"to finish and run this again. If none is running (it was killed), {lock_hint(self.target)}"
+                f"to finish and run this again. If none is running (it was killed), "
+                f"{lock_hint(self.target, self._backend_dir())}"
             ) from None
         except errors.InvalidVersionError as exc:
             raise EngineError(f"{exc}; run `kindplane setup` or upgrade Pulumi") from None
@@ -290,10 +307,25 @@ class PulumiEngine:
         result = self._run(lambda: stack.up(on_event=self._on_event(on_step), replace=replace, color="never"))
         return {key: out.value for key, out in result.outputs.items()}
 
-    def preview(self, on_step: OnStep) -> dict[str, int]:
+    def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]:
         stack = self._stack()
-        result = self._run(lambda: stack.preview(on_event=self._on_event(on_step), color="never"))
+        replace = self._cluster_urns(stack) if replace_cluster else None
+        result = self._run(lambda: stack.preview(on_event=self._on_event(on_step), replace=replace, color="never"))
         return {getattr(op, "value", str(op)): count for op, count in result.change_summary.items()}
+
+    def clear_stale_locks(self) -> list[str]:
+        """Removes this stack's locks left by killed runs on this host; says whose they were."""
+        from .stack_locks import is_stale, lock_dir, read_locks, remove
+
+        folder = self._backend_dir()
+        if folder is None:
+            return []  # Pulumi Cloud and others: their locks are theirs (`pulumi cancel`)
+        removed = []
+        for lock in read_locks(lock_dir(folder, PROJECT, self.target.stack)):
+            if is_stale(lock):
+                remove(lock)
+                removed.append(lock.describe())
+        return removed
 
     def destroy(self, on_step: OnStep) -> None:
         stack = self._stack()
@@ -352,8 +384,22 @@ class PulumiEngine:
     def registry_fate(self) -> Optional[RegistryFate]:
         return registry_fate_of(self._resources(self._stack()))
 
+    def mirror_fates(self) -> list[RegistryFate]:
+        return mirror_fates_of(self._resources(self._stack()))
+
+    def recorded_outputs(self) -> dict[str, Any]:
+        """The stack outputs the last update wrote, from the state (secrets stay ciphertext)."""
+        return stack_outputs_of(list(self._deployment_or_empty().get("resources") or []))
+
+    def has_resources(self) -> bool:
+        """Whether the state holds anything a plan could destroy (not after a down, not new)."""
+        return any(
+            r.get("type") != "pulumi:pulumi:Stack" and not str(r.get("type")).startswith("pulumi:providers:")
+            for r in self._deployment_or_empty().get("resources") or []
+        )
+
     def last_config_file(self) -> Optional[str]:
-        return config_file_output(list(self._deployment_or_empty().get("resources") or []))
+        return self.recorded_outputs().get("configFile")
 
     def _cluster_urns(self, stack) -> list[str]:
         from ..core.config import load_config
@@ -369,9 +415,22 @@ def pending_clusters_of(deployment: dict) -> set[str]:
     }
 
 
+def step_of(phase: str, meta: Any) -> ResourceStep:
+    """A ResourceStep from the Automation API's StepEventMetadata."""
+    old, new = meta.old, meta.new
+    return ResourceStep(
+        phase, str(getattr(meta.op, "value", meta.op)), meta.type, resource_name(meta.urn), meta.urn,
+        old_inputs=dict((old.inputs if old else None) or {}), new_inputs=dict((new.inputs if new else None) or {}),
+        retained=bool(old and old.retain_on_delete), keys=tuple(meta.keys or ()),
+    )
+
+
+MIRROR_COMPONENT = "kindplane:index:PullThroughMirror$"
+
+
 def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
     # Pull-through mirrors are containers and volumes too: only the local registry's count here.
-    resources = [r for r in resources if "kindplane:index:PullThroughMirror$" not in (r.get("urn") or "")]
+    resources = [r for r in resources if MIRROR_COMPONENT not in (r.get("urn") or "")]
     container = next((r for r in resources if r.get("type") == CONTAINER_TYPE), None)
     if container is None:
         shared = next((r for r in resources if r.get("type") == SHARED_REGISTRY_TYPE), None)
@@ -386,7 +445,16 @@ def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
     return RegistryFate(name, kept, volume_name)
 
 
-def config_file_output(resources: list[dict]) -> Optional[str]:
-    """The absolute kindplane.yaml path the last update ran from (the program's output)."""
+def mirror_fates_of(resources: list[dict]) -> list[RegistryFate]:
+    """Each mirror container in the state, and whether destroy keeps it (persistent, or read)."""
+    return [
+        RegistryFate((r.get("outputs") or {}).get("name") or (r.get("inputs") or {}).get("name") or "?",
+                     bool(r.get("retainOnDelete") or r.get("external")), None)
+        for r in resources if r.get("type") == CONTAINER_TYPE and MIRROR_COMPONENT in (r.get("urn") or "")
+    ]
+
+
+def stack_outputs_of(resources: list[dict]) -> dict[str, Any]:
+    """The root stack's outputs: what the last update exported (configFile, appliedSettings, …)."""
     root = next((r for r in resources if r.get("type") == "pulumi:pulumi:Stack"), None)
-    return ((root or {}).get("outputs") or {}).get("configFile")
+    return dict((root or {}).get("outputs") or {})

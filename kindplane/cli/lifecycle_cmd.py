@@ -15,10 +15,21 @@ from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
 from .engine import Engine, EngineError, RegistryFate, ResourceStep
 from .output import Format, emit, output_option
+from .safety_rails import (
+    DriftWatch,
+    UpdateWatch,
+    check_plan,
+    deleted_by_down,
+    plan_is_unread,
+    recover_from_killed_run,
+    shared_in_use,
+    unasked_losses,
+)
 from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
     from ..core.config import KindplaneConfig
+    from .plan_check import Loss
     from .progress import Progress
 
 INTERRUPTED = (
@@ -129,28 +140,14 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
     return f"Destroy {what} and DELETE registry {fate.container} with its images{note}?"
 
 
-def registry_in_use(client: Any, fate: Optional[RegistryFate], cluster: str) -> Optional[str]:
-    """A registry this down would delete while other clusters still pull through it."""
-    if fate is None or fate.kept:
-        return None
-    from ..ops.registry_users import clusters_using_registry
-
-    users = clusters_using_registry(client, fate.container, cluster)
-    if not users:
-        return None
-    return (
-        f"registry {fate.container} is also used by cluster {', '.join(users)} (its nodes' hosts.toml "
-        f"pulls through it); down would delete it and its images under them. Remove those clusters "
-        f"first, or make the registry persistent (persistent: true, then `kindplane up`), or run "
-        f"`kindplane down --force` to delete it anyway"
-    )
-
-
-def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any) -> dict[str, Any]:
-    """up's steps after validation: preflight against the state, refresh, up."""
+def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any,
+             yes: bool = False, delete_shared: bool = False) -> dict[str, Any]:
+    """up's steps after validation: preflight against the state, refresh, read the plan if it
+    changed, up."""
     name = config.cluster.name
     problems = same_config_file(engine, stack)
     managed = engine.managed_clusters()  # pending creates of an interrupted run included
+    recover_from_killed_run(engine, managed | {name})  # before anything looks at the nodes
     half_made = bool(name in engine.pending_clusters() and preflight.kind_node_containers(client, name))
     problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
     if problems:
@@ -167,16 +164,29 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
             name, engine.outputs().get("kubeconfig"))
         if health:
             ui.fail(health, EXIT_FAILED)
+    unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
+    drift = DriftWatch(lambda step: None)
     if engine.exists():
         with progress(cli, "Refreshing state") as p:
-            engine.refresh(p)  # takes the stack's lock: a concurrent up stops here, untouched
+            drift.sink = p
+            engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
+    agreed: set[str] = set()
+    if unread or drift.drifted:
+        agreed = check_plan(cli, engine, config, client, replace_cluster, managed | {name}, yes, delete_shared)
     if half_made:
         # Its create was cut off: nothing in the state can delete these nodes, and a new create
         # would meet them. They are this stack's own, so they go first.
         ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
         preflight.delete_kind_cluster(name)
     with progress(cli, "Creating / updating") as p:
-        return engine.up(p, replace_cluster=replace_cluster)
+        watch = UpdateWatch(p)
+        outputs = engine.up(watch, replace_cluster=replace_cluster)
+    for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
+        ui.warn(
+            f"warning: {loss.what} was {loss.done} by this update although no plan read before it showed that "
+            f"(kindplane.yaml or Docker changed while up ran)"
+        )
+    return outputs
 
 
 def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) -> None:
@@ -194,10 +204,24 @@ def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) ->
         preflight.delete_kind_cluster(name)
 
 
+YES_HELP = "Go ahead without asking when the plan re-creates or deletes the cluster, the registry or a mirror."
+DELETE_SHARED_HELP = "Also delete (or re-create empty) a registry or mirror other kind clusters still pull through."
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
-    def up(ctx: typer.Context, output: Format = output_option()) -> None:
-        """Create or converge the cluster and registry (validate, preflight, refresh, up)."""
+    def up(
+        ctx: typer.Context,
+        output: Format = output_option(),
+        yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+        delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
+    ) -> None:
+        """Create or converge the cluster and registry (validate, preflight, refresh, up).
+
+        When kindplane.yaml changed since the last up, the plan is read first: anything it would
+        destroy is listed with the reason, and up asks (--yes answers yes; without a terminal it
+        refuses and changes nothing).
+        """
         cli: CliContext = ctx.obj
         config = load(cli)
         require_credentials(cli, config)
@@ -211,7 +235,7 @@ def register(app: typer.Typer) -> None:
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
                 with engine_errors():
-                    outputs = converge(cli, engine, stack, config, client)
+                    outputs = converge(cli, engine, stack, config, client, yes, delete_shared)
             except KeyboardInterrupt:
                 remove_half_made(engine, client, config.cluster.name, had_nodes)
                 ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
@@ -230,11 +254,13 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def down(
         ctx: typer.Context,
-        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation; delete a registry other clusters still use."),
+        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+        delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
     ) -> None:
         """Destroy the cluster and the registry (a persistent or external registry is kept).
 
-        A non-persistent registry other running clusters pull through is not deleted unless --force.
+        A non-persistent registry (or mirror) other running clusters pull through is not deleted
+        unless --delete-shared, with or without --force.
         """
         cli: CliContext = ctx.obj
         config = load(cli)
@@ -247,13 +273,16 @@ def register(app: typer.Typer) -> None:
         require_stack(engine)
         with engine_errors():
             fate = engine.registry_fate()
-        in_use = None if force else registry_in_use(client, fate, config.cluster.name)
+            mirrors = engine.mirror_fates()
+            own = engine.managed_clusters() | {config.cluster.name}
+        in_use = [] if delete_shared else shared_in_use(client, deleted_by_down(fate, mirrors), own, "down")
         if in_use:
             ui.fail(in_use, EXIT_FAILED)
         if not force and not typer.confirm(down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False):
             ui.say("Nothing was changed.")
             raise typer.Exit(EXIT_FAILED)
         with engine_errors():
+            recover_from_killed_run(engine, own)
             with progress(cli, "Refreshing state") as p:
                 engine.refresh(p)
             with progress(cli, "Destroying") as p:
@@ -269,31 +298,47 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def preview(ctx: typer.Context, output: Format = output_option()) -> None:
-        """Show what `up` would create, update, replace or delete, without changing anything."""
+        """Show what `up` would create, update, replace or delete, without changing anything.
+
+        Steps that lose something (the cluster's workloads, the registry's images, a mirror's
+        cache) are marked with `!` and the reason.
+        """
         cli: CliContext = ctx.obj
-        require_credentials(cli, load(cli))
+        config = load(cli)
+        require_credentials(cli, config)
         target(cli)
         require_tools(cli, need_kind=False)
         engine = cli.engine()
         require_stack(engine)
+        from ..core.applied_settings import APPLIED_SETTINGS_OUTPUT, applied_settings
+        from .plan_check import plan_losses
         from .progress import shown
 
-        planned: list[ResourceStep] = []
-
-        def collect(step: ResourceStep) -> None:
-            if step.phase == "start" and (cli.verbose or shown(step)):
-                planned.append(step)
-
+        everything: list[ResourceStep] = []
         with engine_errors():
-            counts = engine.preview(collect)
+            counts = engine.preview(everything.append)
+            recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
+        planned = [s for s in everything if s.phase == "start" and (cli.verbose or shown(s))]
+        old = recorded if isinstance(recorded, dict) else None
+        losses = plan_losses(everything, old, applied_settings(config.cluster))
+        loss_of = {loss.urn: loss for loss in losses}
         if output is not Format.text:
-            steps = [{"op": step.op, "name": step.name, "type": step.type} for step in planned]
+            steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]
             emit({"stack": cli.target().stack, "steps": steps,
                   "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")}}, output)
             return
-        for step in planned:
-            ui.say(f"{plan_symbol(step.op)} {step.op:<8} {step.name}  ({step.type})")
+        for s in planned:
+            ui.say(f"{plan_symbol(s.op)} {s.op:<8} {s.name}  ({s.type})")
         ui.say(plan_line(counts))
+        for loss in losses:
+            ui.say(f"{'!' if loss.lossy else '~'} {loss.message}", "red" if loss.lossy else "")
+
+
+def step_loss(loss: Optional[Loss]) -> dict[str, Any]:
+    """`preview -o json`: what a step loses, when it loses anything."""
+    if loss is None:
+        return {}
+    return {"loses": loss.message} if loss.lossy else {"keeps": loss.message}
 
 
 PLAN_OPS = ("create", "update", "replace", "delete")

@@ -68,6 +68,11 @@ def fail(problems: Iterable[str] | str, code: int = EXIT_FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
+def confirm(question: str) -> bool:
+    """A yes/no question, default no; asked on stderr while stdout carries a document (-o json)."""
+    return typer.confirm(question, default=False, err=_console(False).file is sys.stderr)
+
+
 def config_warnings(file: object, cluster: "ClusterConfig") -> None:
     """One `warning:` line (stderr) per setting kindplane overrides or cannot vouch for."""
     from ..core.config_warnings import config_warnings as found

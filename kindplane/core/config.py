@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from .errors import ConfigError, ConfigProblem
 from .image_ref import ImageRefError, parse_image_ref
@@ -393,6 +402,11 @@ class ClusterConfig(_Model):
         description="kind v1alpha4 Cluster fields kindplane does not model, merged into the generated config; kindplane's own settings win",
     )
     mirrors: list[MirrorConfig] = Field(default_factory=list, description="Pull-through caches of remote registries")
+
+    @field_serializer("kind")
+    def _dump_kind(self, kind: Any, info: SerializationInfo) -> Any:
+        # Through the fragment's own model_dump: that builds its deferred serializer on first use.
+        return kind.model_dump(by_alias=info.by_alias, mode=info.mode, exclude_none=info.exclude_none)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> "ClusterConfig":

@@ -10,14 +10,15 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, inspect_container, is_kindplane_registry, port_bindings
+from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, inspect_container, is_kindplane_mirror, is_kindplane_registry, port_bindings
 from .keeper import look, wanted_mirror, wanted_registry
 from .shared_registry import find_shared_registry
 from ..core.naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
-    from ..core.config import KindplaneConfig, RegistryConfig
+    from ..core.config import ClusterConfig, KindplaneConfig, RegistryConfig
+    from ..core.render.host_ports import HostPort
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
 
@@ -78,18 +79,34 @@ def delete_kind_cluster(name: str) -> None:
                    env={**os.environ, "PATH": search_path()}, timeout=300)
 
 
-def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+def port_is_free(port: int, host: str = LOOPBACK, protocol: str = "TCP") -> bool:
+    """Whether `host:port` can be bound now; OSError when `host` is not an address of this host."""
+    if protocol not in ("TCP", "UDP"):
+        return True  # SCTP: not every kernel can even open such a socket; Docker reports a clash itself
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        # SO_REUSEADDR: connections in TIME_WAIT must not count as "taken"; a listener still does.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    kind = socket.SOCK_STREAM if protocol == "TCP" else socket.SOCK_DGRAM
+    with socket.socket(family, kind) as sock:
+        if protocol == "TCP":
+            # SO_REUSEADDR: connections in TIME_WAIT must not count as "taken"; a listener still does.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            if exc.errno == errno.EADDRINUSE:
                 return False
+            if exc.errno == errno.EACCES:
+                # A port below 1024 as a normal user: Docker (root) can still bind it; only a
+                # listener that answers makes it taken.
+                return protocol != "TCP" or not _answers(family, host, port)
             raise
     return True
+
+
+def _answers(family: int, host: str, port: int) -> bool:
+    target = {"0.0.0.0": LOOPBACK, "::": "::1"}.get(host, host)
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((target, port)) == 0
 
 
 def _publishes(attrs: dict, port: int) -> bool:
@@ -134,7 +151,7 @@ def cluster_owner_problem(cluster_name: str, nodes: Iterable[dict], managed: set
 
 
 def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: str, owner: str) -> list[str]:
-    """What would make `up` fail half-way: foreign cluster, foreign registry, taken port."""
+    """What would make `up` fail half-way: foreign cluster, foreign registry, taken ports."""
     cluster = config.cluster
     problems = []
     foreign_cluster = cluster_owner_problem(cluster.name, kind_node_containers(client, cluster.name), managed, stack)
@@ -144,7 +161,48 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
         problems += registry_problems(cluster.registry, client, owner)
         problems += shared_registry_problems(config, client, owner)
     mirrors = (look(client, wanted_mirror(mirror, i, owner)) for i, mirror in enumerate(cluster.mirrors))
-    return problems + [d.refusal for d in mirrors if d.refusal]
+    problems += [d.refusal for d in mirrors if d.refusal]
+    problems += host_port_problems(cluster, client)
+    return problems
+
+
+def host_port_problems(cluster: ClusterConfig, client: Any) -> list[str]:
+    """Every host port the config publishes (ingress, portMappings, cluster.kind, mirrors) must be
+    free, or already held by this cluster's nodes or this mirror (a re-run of up)."""
+    from ..core.render.host_ports import cluster_host_ports
+
+    problems = []
+    for wanted in cluster_host_ports(cluster):
+        try:
+            if port_is_free(wanted.port, wanted.address, wanted.protocol):
+                continue
+        except OSError as exc:  # EADDRNOTAVAIL: not an address of this host
+            why = exc.strerror or exc
+            problems.append(f"cannot bind {wanted.address} ({wanted.key}): {why}; use an address of this host")
+            continue
+        if _held_by_ours(client, cluster, wanted):
+            continue
+        publishing = client.api.containers(filters={"publish": f"{wanted.port}/{wanted.protocol.lower()}"})
+        holders = [c["Names"][0].lstrip("/") for c in publishing if c.get("Names")]
+        if cluster.registry.external and cluster.registry.name in holders:
+            continue  # shared_registry_problems names this clash with its own fix
+        who = f" by container {', '.join(holders)}" if holders else " by another program"
+        fix = "set cluster.ingress: false" if wanted.key == "cluster.ingress" else f"pick another port for {wanted.key}"
+        port = wanted.port if wanted.protocol == "TCP" else f"{wanted.port}/{wanted.protocol}"
+        problems.append(
+            f"port {port} on {wanted.address} ({wanted.key}) is already in use{who}; stop it or {fix} in kindplane.yaml"
+        )
+    return problems
+
+
+def _held_by_ours(client: Any, cluster: ClusterConfig, wanted: HostPort) -> bool:
+    if wanted.mirror is None:
+        return any(
+            p.get("PublicPort") == wanted.port and p.get("Type") == wanted.protocol.lower()
+            for node in kind_node_containers(client, cluster.name) for p in node.get("Ports") or []
+        )
+    attrs = inspect_container(client, wanted.mirror)
+    return attrs is not None and is_kindplane_mirror(attrs) and _publishes(attrs, wanted.port)
 
 
 def shared_registry_problems(config: KindplaneConfig, client: Any, owner: str) -> list[str]:

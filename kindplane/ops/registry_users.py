@@ -1,12 +1,14 @@
 """Which other kind clusters pull through a registry: what `down` checks before deleting it.
 
 A cluster uses the registry when its nodes' containerd hosts.toml sends pulls to
-`http://<name>:5000` — what kindplane writes with `external: true`, and what kind's registry
-script and ctlptl write. Only running clusters can be asked; a stopped one is not counted.
+`http://<name>:5000` — what kindplane writes with `external: true` (and for its mirrors), and
+what kind's registry script and ctlptl write. Only running clusters can be asked; a stopped one
+is not counted. The caller names the clusters that are its own (every cluster its state
+records, an old name after a rename included): those are never "other users".
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Collection
 
 from ..core.naming import CERTS_DIR, REGISTRY_CONTAINER_PORT
 from .preflight import KIND_CLUSTER_LABEL
@@ -15,13 +17,13 @@ KIND_ROLE_LABEL = "io.x-k8s.kind.role"
 LOAD_BALANCER_ROLE = "external-load-balancer"  # runs no containerd, never has a hosts.toml
 
 
-def one_node_per_cluster(containers: list[dict], except_cluster: str) -> dict[str, str]:
+def one_node_per_cluster(containers: list[dict], except_clusters: Collection[str]) -> dict[str, str]:
     """cluster name → the ID of one of its containerd nodes (the first by name)."""
     picked: dict[str, tuple[str, str]] = {}
     for c in containers:
         labels = c.get("Labels") or {}
         cluster = labels.get(KIND_CLUSTER_LABEL)
-        if not cluster or cluster == except_cluster or labels.get(KIND_ROLE_LABEL) == LOAD_BALANCER_ROLE:
+        if not cluster or cluster in except_clusters or labels.get(KIND_ROLE_LABEL) == LOAD_BALANCER_ROLE:
             continue
         name = (c.get("Names") or [""])[0]
         if cluster not in picked or name < picked[cluster][0]:
@@ -42,8 +44,11 @@ def pulls_through(client: Any, node_id: str, registry_name: str) -> bool:
         return False
 
 
-def clusters_using_registry(client: Any, registry_name: str, except_cluster: str) -> list[str]:
-    """Running kind clusters other than `except_cluster` whose nodes pull through the registry."""
+def clusters_using_registry(client: Any, registry_name: str, except_clusters: Collection[str]) -> list[str]:
+    """Running kind clusters, other than `except_clusters`, whose nodes pull through the registry
+    (or mirror) of this container name."""
+    if isinstance(except_clusters, str):
+        raise TypeError("except_clusters is a collection of cluster names, not one name")
     running = client.api.containers(filters={"label": KIND_CLUSTER_LABEL, "status": "running"})
-    nodes = one_node_per_cluster(running, except_cluster)
+    nodes = one_node_per_cluster(running, except_clusters)
     return [cluster for cluster, node_id in nodes.items() if pulls_through(client, node_id, registry_name)]

@@ -18,6 +18,11 @@ class RecordingEngine:
     pending: set[str] = field(default_factory=set)  # clusters whose create was cut off
     stack_exists: bool = True
     fate: Optional[RegistryFate] = None  # what the state says destroy does to the registry
+    mirrors: list[RegistryFate] = field(default_factory=list)  # what destroy does to each mirror
+    recorded: dict[str, Any] = field(default_factory=dict)  # stack outputs the last update wrote
+    resources: bool = False  # the state holds something a plan could destroy (False: a new stack)
+    plan: list[ResourceStep] = field(default_factory=list)  # replayed to preview's on_step (default: steps)
+    stale_locks: list[str] = field(default_factory=list)  # what clear_stale_locks removes
     last_config: Optional[str] = None
     stacks: list[dict[str, Any]] = field(default_factory=list)  # what list_stacks answers
     targets: list[StackTarget] = field(default_factory=list)
@@ -66,9 +71,30 @@ class RecordingEngine:
         self._call("up", on_step, replace_cluster=replace_cluster)
         return dict(self.outputs_value)
 
-    def preview(self, on_step) -> dict[str, int]:
-        self._call("preview", on_step)
+    def preview(self, on_step, replace_cluster: bool = False) -> dict[str, int]:
+        self.calls.append(("preview", {"replace_cluster": replace_cluster}))
+        for planned in self.plan or self.steps:
+            on_step(planned)
+        if "preview" in self.fail_on:
+            raise self.fail_on["preview"]
         return dict(self.counts)
+
+    def mirror_fates(self) -> list[RegistryFate]:
+        self._call("mirror_fates")
+        return list(self.mirrors)
+
+    def recorded_outputs(self) -> dict[str, Any]:
+        self._call("recorded_outputs")
+        return dict(self.recorded)
+
+    def has_resources(self) -> bool:
+        self._call("has_resources")
+        return self.resources
+
+    def clear_stale_locks(self) -> list[str]:
+        self._call("clear_stale_locks")
+        removed, self.stale_locks = self.stale_locks, []
+        return removed
 
     def destroy(self, on_step) -> None:
         self._call("destroy", on_step)

@@ -1,5 +1,6 @@
 """down with a shared registry: a non-persistent owner refuses while other clusters pull through
-its registry (unless --force), and an external stack leaves the registry alone.
+its registry (with or without --force, unless --delete-shared), and an external stack leaves the
+registry alone.
 
 The users are found by ops.registry_users (real-Docker test: tests/docker/test_docker_shared_registry.py);
 here the CLI's decision and words are checked with that look-up replaced.
@@ -20,8 +21,8 @@ def users(monkeypatch):
     asked = []
     found: list[str] = []
 
-    def clusters_using_registry(client, registry_name, except_cluster):
-        asked.append((registry_name, except_cluster))
+    def clusters_using_registry(client, registry_name, except_clusters):
+        asked.append((registry_name, set(except_clusters)))
         return list(found)
 
     monkeypatch.setattr(registry_users, "clusters_using_registry", clusters_using_registry)
@@ -43,24 +44,58 @@ def test_a_non_persistent_owner_refuses_while_another_cluster_pulls_through_its_
     assert result.stderr.strip().replace("\n", " ") == (
         f"error: registry {name}-reg is also used by cluster e2e (its nodes' hosts.toml pulls through it); "
         "down would delete it and its images under them. Remove those clusters first, or make the "
-        "registry persistent (persistent: true, then `kindplane up`), or run `kindplane down --force` "
+        "registry persistent (persistent: true, then `kindplane up`), or run `kindplane down --delete-shared` "
         "to delete it anyway"
     )
-    assert asked == [(f"{name}-reg", name)]
-    assert engine.names == ["exists", "registry_fate"]  # never refreshed nor destroyed
+    assert asked == [(f"{name}-reg", {name})]
+    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters"]  # never refreshed nor destroyed
 
 
 @docker
-def test_force_deletes_a_registry_in_use_without_looking(cli, engine, tools, write_config, docker_ready, users):
+def test_force_only_skips_the_question_deleting_a_registry_in_use_needs_delete_shared(cli, engine, tools, write_config, docker_ready, users):
     found, asked = users
     found.append("e2e")
     name = unique_name("kpt-cli")
     engine.fate = RegistryFate(f"{name}-reg", False, None)
+    path = owner_config(write_config, name)
+    kept = cli(["-c", str(path), "down", "--force"])
+    assert kept.exit_code == 1
+    assert f"error: registry {name}-reg is also used by cluster e2e" in kept.stderr
+    assert "refresh" not in engine.names and "destroy" not in engine.names
+    engine.calls.clear()
+    asked.clear()
+    result = cli(["-c", str(path), "down", "--force", "--delete-shared"])
+    assert result.exit_code == 0, result.output
+    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
+    assert f"Registry {name}-reg and its images were deleted." in result.stdout
+    assert asked == []  # not even looked for
+
+
+@docker
+def test_the_stacks_own_cluster_under_its_old_name_is_not_another_user(cli, engine, tools, write_config, docker_ready, users):
+    # kindplane.yaml renamed the cluster but no up ran since: the state still holds the old one.
+    found, asked = users
+    name = unique_name("kpt-cli")
+    engine.fate = RegistryFate(f"{name}-reg", False, None)
+    engine.managed = {f"{name}-old"}
     result = cli(["-c", str(owner_config(write_config, name)), "down", "--force"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
-    assert f"Registry {name}-reg and its images were deleted." in result.stdout
-    assert asked == []
+    assert asked == [(f"{name}-reg", {name, f"{name}-old"})]
+
+
+@docker
+def test_a_non_persistent_mirror_others_pull_through_is_checked_too(cli, engine, tools, write_config, docker_ready, users):
+    found, asked = users
+    found.append("e2e")
+    name = unique_name("kpt-cli")
+    engine.mirrors = [RegistryFate("kindplane-mirror-ghcr-io", False, None), RegistryFate("kindplane-mirror-docker-io", True, None)]
+    result = cli(["-c", str(owner_config(write_config, name)), "down", "--force"])
+    assert result.exit_code == 1
+    assert asked == [("kindplane-mirror-ghcr-io", {name})]  # the kept one is never asked about
+    assert result.stderr.strip().replace("\n", " ").startswith(
+        "error: mirror kindplane-mirror-ghcr-io is also used by cluster e2e (its nodes' hosts.toml pulls through "
+        "it); down would delete it and its cache under them."
+    )
 
 
 @docker
@@ -70,13 +105,13 @@ def test_a_persistent_owner_and_an_unused_registry_go_ahead(cli, engine, tools, 
     engine.fate = RegistryFate(f"{name}-reg", False, None)
     result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert asked == [(f"{name}-reg", name)]
+    assert asked == [(f"{name}-reg", {name})]
     found.append("e2e")  # a kept registry survives the down: its users are no reason to refuse
     engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
     engine.calls.clear()
     result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
+    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
 
 
 @docker

@@ -15,9 +15,9 @@ from kindplane.cli.engine import (
     ResourceStep,
     RegistryFate,
     StackBusy,
-    config_file_output,
     kind_cluster_of,
     registry_fate_of,
+    stack_outputs_of,
 )
 from kindplane.cli.workspace import StackTarget
 
@@ -99,9 +99,9 @@ def test_engine_events_become_resource_steps():
     handle(EngineEvent.from_json({"resOutputsEvent": {"metadata": meta}}))
     handle(EngineEvent.from_json({"resOpFailedEvent": {"metadata": meta, "status": 1, "steps": 1}}))
     assert seen == [
-        ResourceStep("start", "create", "command:local:Command", "kindplane-cluster-kind"),
-        ResourceStep("done", "create", "command:local:Command", "kindplane-cluster-kind"),
-        ResourceStep("failed", "create", "command:local:Command", "kindplane-cluster-kind"),
+        ResourceStep("start", "create", "command:local:Command", "kindplane-cluster-kind", urn),
+        ResourceStep("done", "create", "command:local:Command", "kindplane-cluster-kind", urn),
+        ResourceStep("failed", "create", "command:local:Command", "kindplane-cluster-kind", urn),
     ]
 
 
@@ -136,8 +136,8 @@ def test_what_destroy_does_to_the_registry_is_read_from_the_state_not_the_config
 
 def test_the_config_file_a_stack_was_last_updated_from_is_its_output():
     root = {"type": "pulumi:pulumi:Stack", "outputs": {"configFile": "/home/u/shop/kindplane.yaml"}}
-    assert config_file_output([root]) == "/home/u/shop/kindplane.yaml"
-    assert config_file_output([{"type": "pulumi:pulumi:Stack"}]) is None
+    assert stack_outputs_of([root]) == {"configFile": "/home/u/shop/kindplane.yaml"}
+    assert stack_outputs_of([{"type": "pulumi:pulumi:Stack"}]) == {}
 
 
 def test_the_program_runs_on_this_interpreter_and_a_given_backend_is_passed_on(monkeypatch, tmp_path):

@@ -38,7 +38,8 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     engine.steps = [step("start", "create", f"{name}-kind"), step("done", "create", f"{name}-kind")]
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["last_config_file", "managed_clusters", "pending_clusters", "exists", "refresh", "up"]
+    assert engine.names == ["last_config_file", "managed_clusters", "clear_stale_locks", "pending_clusters", "exists",
+                            "has_resources", "exists", "refresh", "up"]  # a new stack: no plan to read
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
     assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's
@@ -115,7 +116,7 @@ def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, wr
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
     assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{path.parent.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
-    assert engine.names == ["last_config_file", "managed_clusters", "pending_clusters"]  # nothing refreshed, nothing created
+    assert engine.names == ["last_config_file", "managed_clusters", "clear_stale_locks", "pending_clusters"]  # nothing refreshed, nothing created
     engine.managed = {config.cluster.name}
     engine.calls.clear()
     assert cli(["-c", str(path), "up"]).exit_code == 0  # its own cluster: converge
@@ -221,7 +222,7 @@ def test_down_asks_with_what_the_state_will_do_and_a_no_changes_nothing(cli, eng
     result = cli(["-c", str(path), "down"], input="n\n", interactive=True)
     assert "Destroy kind cluster keep-me and DELETE registry kind-registry with its images?" in result.stdout
     assert result.exit_code == 1
-    assert engine.names == ["exists", "registry_fate"]
+    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters"]
 
 
 @docker
@@ -268,7 +269,7 @@ def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docke
     name, _, path = fresh
     result = cli(["-c", str(path), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
+    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
     stack = engine.targets[0].stack
     assert f"Destroyed stack {stack} (cluster {name})." in result.stdout
     assert "preserved" not in result.stdout
@@ -283,7 +284,7 @@ def test_down_force_with_a_persistent_registry_says_it_is_kept(cli, engine, tool
     engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
     result = cli(["-c", str(path), "down", "--force"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "refresh", "destroy"]
+    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
     assert f"Local registry preserved (persistent mode): container {name}-reg, images in volume {name}-reg-data" in result.stdout
 
 
@@ -300,7 +301,7 @@ def test_preview_lists_the_plan_without_changing_anything(cli, engine, tools, wr
     engine.counts = {"create": 1, "replace": 1, "same": 1}
     result = cli(["-c", str(path), "preview"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "preview"]
+    assert engine.names == ["exists", "preview", "recorded_outputs"]
     assert result.stdout.splitlines() == [
         "+ create   kindplane-cluster-kind  (command:local:Command)",
         "+- replace  kindplane-registry-container  (docker:index/container:Container)",
@@ -314,7 +315,7 @@ def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
     write_exe(home / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.272.0\n")
     path = write_config("cluster: {name: plan}\n")
     assert cli(["-c", str(path), "preview"]).exit_code == 0
-    assert engine.names == ["exists", "preview"]
+    assert engine.names == ["exists", "preview", "recorded_outputs"]
 
 
 @docker

@@ -109,3 +109,72 @@ def test_configmap_check_asks_the_kind_context(tmp_path, monkeypatch):
         "--context", "kind-demo", "--request-timeout=10s", "get", "configmap",
         "local-registry-hosting", "-n", "kube-public", "-o", "json",
     ]
+
+
+def ports_config(name: str, port: int, udp: int, mirror_port: int):
+    return parse_config(
+        f"cluster:\n  name: {name}\n"
+        f"  portMappings: [{{containerPort: 80, hostPort: {port}}}, {{containerPort: 53, hostPort: {udp}, protocol: UDP}}]\n"
+        f"  mirrors: [{{remote: 'https://ghcr.io', hostPort: {mirror_port}}}]\n"
+    )
+
+
+@pytest.mark.docker
+def test_every_published_port_held_by_another_program_is_refused_with_its_key(docker_ready):
+    port, udp, mirror_port = free_port(), free_port(), free_port()
+    config = ports_config(unique_name("kpt-ports"), port, udp, mirror_port)
+    client = preflight.connect_docker()
+    assert preflight.conflicts(config, client, set(), "s", "kindplane/s") == []
+    with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as dgram, socket.socket() as mirror:
+        tcp.bind(("127.0.0.1", port))
+        tcp.listen()
+        dgram.bind(("127.0.0.1", udp))
+        mirror.bind(("127.0.0.1", mirror_port))
+        mirror.listen()
+        problems = preflight.conflicts(config, client, set(), "s", "kindplane/s")
+    assert problems == [
+        f"port {port} on 127.0.0.1 (cluster.portMappings[0].hostPort) is already in use by another program; "
+        f"stop it or pick another port for cluster.portMappings[0].hostPort in kindplane.yaml",
+        f"port {udp}/UDP on 127.0.0.1 (cluster.portMappings[1].hostPort) is already in use by another program; "
+        f"stop it or pick another port for cluster.portMappings[1].hostPort in kindplane.yaml",
+        f"port {mirror_port} on 127.0.0.1 (cluster.mirrors[0].hostPort) is already in use by another program; "
+        f"stop it or pick another port for cluster.mirrors[0].hostPort in kindplane.yaml",
+    ]
+
+
+@pytest.mark.docker
+def test_a_port_our_own_cluster_publishes_is_no_conflict_another_clusters_is_named(cluster_factory):
+    from kindplane.core.render.kind_config import kind_config_yaml
+
+    port = free_port()
+    text = f"cluster:\n  name: {unique_name('kpt-ours')}\n  portMappings: [{{containerPort: 80, hostPort: {port}}}]\n"
+    config = parse_config(text)
+    cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)  # `up` made it before
+    client = preflight.connect_docker()
+    assert preflight.conflicts(config, client, {config.cluster.name}, "s", "kindplane/s") == []
+    other = parse_config(text.replace(config.cluster.name, unique_name("kpt-other")))
+    assert preflight.conflicts(other, client, set(), "s", "kindplane/s") == [
+        f"port {port} on 127.0.0.1 (cluster.portMappings[0].hostPort) is already in use by container "
+        f"{config.cluster.name}-control-plane; stop it or pick another port for cluster.portMappings[0].hostPort in kindplane.yaml"
+    ]
+
+
+@pytest.mark.docker
+def test_a_mirror_hostport_our_own_mirror_publishes_is_no_conflict(registry_image, docker_ready):
+    from kindplane.core.naming import mirror_labels
+
+    port, name = free_port(), unique_name("kpt-mir")
+    config = parse_config(f"cluster:\n  name: {unique_name('kpt-pf')}\n  mirrors: [{{remote: 'https://ghcr.io', name: {name}, hostPort: {port}}}]\n")
+    labels = [arg for k, v in mirror_labels(config.cluster.mirrors[0], "kindplane/s").items() for arg in ("--label", f"{k}={v}")]
+    docker("run", "-d", "--name", name, *labels, "-p", f"127.0.0.1:{port}:5000", registry_image)
+    try:
+        client = preflight.connect_docker()
+        assert preflight.host_port_problems(config.cluster, client) == []
+        docker("rm", "-f", name)
+        docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000", registry_image)  # no kindplane labels
+        assert preflight.host_port_problems(config.cluster, client) == [
+            f"port {port} on 127.0.0.1 (cluster.mirrors[0].hostPort) is already in use by container {name}; "
+            f"stop it or pick another port for cluster.mirrors[0].hostPort in kindplane.yaml"
+        ]
+    finally:
+        docker("rm", "-f", name, check=False)

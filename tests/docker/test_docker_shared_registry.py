@@ -54,7 +54,7 @@ def test_a_cluster_with_external_true_pulls_from_kinds_script_registry(script_re
     assert commands.registry_container is None and commands.registry_volume is None  # never created
     assert preflight.conflicts(commands.config, client, set(), "test", MOCK_OWNER) == []
     cluster = cluster_factory.from_commands(commands)
-    assert clusters_using_registry(client, registry, "someone-else") == []  # no hosts.toml yet
+    assert clusters_using_registry(client, registry, {"someone-else"}) == []  # no hosts.toml yet
 
     assert run_program_command(commands.network_join).returncode == 0
     for node, cmd in commands.hosts_toml.items():
@@ -67,9 +67,9 @@ def test_a_cluster_with_external_true_pulls_from_kinds_script_registry(script_re
     assert ref == f"localhost:{port}/shared/app:v1"
 
     # What a non-persistent owner's down looks for: this cluster pulls through the registry.
-    assert clusters_using_registry(client, registry, "someone-else") == [cluster.name]
-    assert clusters_using_registry(client, registry, cluster.name) == []  # never counts itself
-    assert clusters_using_registry(client, unique_name("other-reg"), "someone-else") == []
+    assert clusters_using_registry(client, registry, {"someone-else"}) == [cluster.name]
+    assert clusters_using_registry(client, registry, {cluster.name}) == []  # never counts itself
+    assert clusters_using_registry(client, unique_name("other-reg"), {"someone-else"}) == []
 
 
 def test_a_stopped_or_missing_external_registry_is_refused_before_anything(script_registry, node_image):

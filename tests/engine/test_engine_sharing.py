@@ -1,6 +1,7 @@
 """One registry, several clusters, under the real engine: `external: true` stacks use a registry
 another stack (or kind's script) made, never create or delete it; a non-persistent owner's down
-refuses while another cluster still pulls through its registry, and proceeds with --force.
+refuses while another cluster still pulls through its registry (--force only skips the question),
+and deletes it with --delete-shared.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def assert_pulls_through_hosts_toml(cluster: str, ref: str) -> None:
         assert fetched.returncode == 0, f"{node}: {fetched.stderr}"
 
 
-def test_dev_owns_the_registry_e2e_shares_it_and_dev_down_refuses_until_force(new_project, app_image):
+def test_dev_owns_the_registry_e2e_shares_it_and_dev_deletes_it_only_with_delete_shared(new_project, app_image):
     dev = new_project(persistent=False, workers=0, stack="dev")
     dev.kindplane("-c", str(dev.config_path), "up")
     owner_id = container_id(dev.registry)
@@ -66,17 +67,29 @@ def test_dev_owns_the_registry_e2e_shares_it_and_dev_down_refuses_until_force(ne
     assert_pulls_through_hosts_toml(e2e.cluster, ref)
     e2e.pulumi("preview", "--expect-no-changes")
 
-    # dev's registry is not persistent: its down would delete it under e2e.
+    # dev's registry is not persistent: its down would delete it under e2e, asked or not.
     refused = on_a_terminal(dev, "-c", str(dev.config_path), "down")
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert f"registry {dev.registry} is also used by cluster {e2e.cluster}" in refused.stderr
-    assert "`kindplane down --force`" in refused.stderr
+    assert "`kindplane down --delete-shared`" in refused.stderr.replace("\n", " ")
+    forced = dev.kindplane("-c", str(dev.config_path), "down", "--force", check=False)
+    assert forced.returncode == 1  # --force only skips the question
+    assert f"registry {dev.registry} is also used by cluster {e2e.cluster}" in forced.stderr
+    # The owner's up that would re-create it (a new port) is held back the same way, --yes or not.
+    dev.write_config(dev.config_path.read_text().replace(f"port: {dev.port}", f"port: {free_port()}"))
+    replacing = dev.kindplane("-c", str(dev.config_path), "up", "--yes", check=False)
+    assert replacing.returncode == 1
+    assert f"registry {dev.registry} is also used by cluster {e2e.cluster}" in replacing.stderr
+    assert "up would re-create it without its images under them" in replacing.stderr.replace("\n", " ")
     assert container_id(dev.registry) == owner_id
     assert StandinCluster(dev.cluster).nodes() == [f"{dev.cluster}-control-plane"]
 
-    forced = dev.kindplane("-c", str(dev.config_path), "down", "--force")
-    assert f"Registry {dev.registry} and its images were deleted." in forced.stdout
+    deleted = dev.kindplane("-c", str(dev.config_path), "down", "--force", "--delete-shared")
+    assert f"Registry {dev.registry} and its images were deleted." in deleted.stdout
     assert container_id(dev.registry) is None
+    doctor = e2e.kindplane("-c", str(e2e.config_path), "doctor", check=False)
+    assert doctor.returncode == 1
+    assert f"no container named {dev.registry}; external: start it where it was made" in doctor.stdout
 
     # e2e's down never needed the registry: it goes away cleanly all the same.
     e2e.kindplane("-c", str(e2e.config_path), "down", "--force")

@@ -34,6 +34,7 @@ def network() -> str:
     return os.environ.get("KIND_EXPERIMENTAL_DOCKER_NETWORK") or NETWORK
 NODE_IMAGE_ENV = "KINDPLANE_HARNESS_NODE_IMAGE"
 CREATE_DELAY_ENV = "KINDPLANE_HARNESS_CREATE_DELAY"  # seconds `create cluster` waits after the nodes
+DELETE_DELAY_ENV = "KINDPLANE_HARNESS_DELETE_DELAY"  # seconds `delete cluster` waits before removing them
 READY_TIMEOUT = 60.0
 
 
@@ -184,6 +185,8 @@ def delete_nodes(name: str) -> list[str]:
 def delete(args: argparse.Namespace) -> int:
     name = args.name or default_name()
     print(f'Deleting cluster "{name}" ...', file=sys.stderr)
+    # Test-only: keep the delete (and Pulumi's lock) busy, for tests that kill a `down` mid-way.
+    time.sleep(float(os.environ.get(DELETE_DELAY_ENV) or 0))
     nodes = delete_nodes(name)  # no nodes: nothing to do, still success (kind's behaviour)
     apiserver.stop(name)  # whatever PATH says now: it may have been started with another PATH
     if nodes:

@@ -230,7 +230,7 @@ def test_users_are_looked_for_on_one_containerd_node_of_each_other_cluster():
         node("dev-control-plane", "dev", "control-plane"),  # the cluster being destroyed
         node("e2e-worker", "e2e", "worker"),
     ]
-    assert one_node_per_cluster(containers, "dev") == {"e2e": "id-e2e-worker", "ha": "id-ha-control-plane"}
+    assert one_node_per_cluster(containers, {"dev"}) == {"e2e": "id-e2e-worker", "ha": "id-ha-control-plane"}
 
 
 def test_the_environment_component_alone_asks_for_the_looked_up_registry():

@@ -1,0 +1,153 @@
+"""What up and down check before they destroy anything: the plan, read and asked about; the
+registries and mirrors other clusters pull through; the lock and the `kind` command a killed run
+left behind."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+
+from ..core.naming import stack_owner
+from . import ui
+from .context import EXIT_FAILED, CliContext
+from .engine import Engine, OnStep, RegistryFate, ResourceStep
+from .workspace import PROJECT, StackTarget
+
+if TYPE_CHECKING:  # type hints only: pydantic is slow to import
+    from ..core.config import KindplaneConfig
+    from .plan_check import Loss
+
+
+def shared_in_use(client: Any, doomed: list[tuple[str, str]], own_clusters: set[str], command: str) -> list[str]:
+    """Registries and mirrors ("registry", name) this command would delete, or re-create empty,
+    while other clusters pull through them: one line each, naming those clusters and the flag
+    that goes ahead anyway. `own_clusters`: every cluster this stack's state records."""
+    if not doomed:
+        return []
+    from ..ops.registry_users import clusters_using_registry
+
+    problems = []
+    for role, name in doomed:
+        users = clusters_using_registry(client, name, own_clusters)
+        if not users:
+            continue
+        data = "its cache" if role == "mirror" else "its images"
+        done = "delete it and" if command == "down" else "re-create it without"
+        problems.append(
+            f"{role} {name} is also used by cluster {', '.join(users)} (its nodes' hosts.toml pulls through it); "
+            f"{command} would {done} {data} under them. Remove those clusters first, or make the {role} "
+            f"persistent (persistent: true, then `kindplane up`), or run `kindplane {command} --delete-shared` "
+            f"to delete it anyway"
+        )
+    return problems
+
+
+def deleted_by_down(fate: Optional[RegistryFate], mirrors: list[RegistryFate]) -> list[tuple[str, str]]:
+    """Containers destroy deletes for real (not kept: persistent or read; not external)."""
+    found = [("registry", fate)] if fate is not None else []
+    found += [("mirror", mirror) for mirror in mirrors]
+    return [(role, f.container) for role, f in found if not f.kept and not f.external]
+
+
+def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client: Any, replace_cluster: bool,
+               own_clusters: set[str], yes: bool, delete_shared: bool) -> set[str]:
+    """Reads the plan; says what it re-creates on kept data, asks before anything is lost.
+
+    Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
+    """
+    from ..core.applied_settings import APPLIED_SETTINGS_OUTPUT, applied_settings
+    from .plan_check import plan_losses
+
+    planned: list[ResourceStep] = []
+    ui.say("Reading the plan (kindplane.yaml or what kindplane renders changed since the last up)")
+    engine.preview(planned.append, replace_cluster=replace_cluster)
+    recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
+    losses = plan_losses(planned, recorded if isinstance(recorded, dict) else None,
+                         applied_settings(config.cluster), skip_cluster=replace_cluster)
+    for loss in losses:
+        if not loss.lossy:
+            ui.say(loss.message)
+    lossy = [loss for loss in losses if loss.lossy]
+    doomed = [(x.role, x.name) for x in lossy if x.pulled_through]
+    shared = [] if delete_shared else shared_in_use(client, doomed, own_clusters, "up")
+    if shared:
+        ui.fail(shared, EXIT_FAILED)
+    if lossy:
+        for loss in lossy:
+            ui.warn(f"warning: {loss.message}")
+        if not yes and not cli.can_prompt():
+            ui.fail(
+                "up would destroy what is listed above and there is no terminal to ask on; nothing was changed. "
+                "Run `kindplane up --yes` to go ahead, or undo the change in kindplane.yaml", EXIT_FAILED
+            )
+        if not yes and not ui.confirm("Go ahead and lose this?"):
+            ui.say("Nothing was changed.")
+            raise typer.Exit(EXIT_FAILED)
+    return {loss.urn for loss in losses}
+
+
+def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) -> bool:
+    """Whether up must read the plan first: something this stack holds could be destroyed, and
+    what decides that changed since the last up (or the state does not say)."""
+    from ..core.applied_settings import FINGERPRINT_OUTPUT, settings_fingerprint
+    from ..core.naming import BadEnvironment, kind_network
+
+    if not engine.exists() or not engine.has_resources():
+        return False  # nothing to lose
+    try:
+        now = settings_fingerprint(config.cluster, stack_owner(PROJECT, stack.stack), kind_network())
+    except BadEnvironment:
+        return True  # the program refuses it with the reason; the preview shows that
+    return engine.recorded_outputs().get(FINGERPRINT_OUTPUT) != now
+
+
+class DriftWatch:
+    """Passes refresh steps on, noting whether the refresh found anything changed or gone."""
+
+    def __init__(self, sink: OnStep):
+        self.sink = sink
+        self.drifted = False
+
+    def __call__(self, step: ResourceStep) -> None:
+        if step.phase == "done" and step.op in ("update", "delete"):
+            self.drifted = True
+        self.sink(step)
+
+
+class UpdateWatch:
+    """Passes the update's steps on and keeps them: any loss the plan check did not show is
+    named afterwards (kindplane.yaml or Docker changed between the preview and the update)."""
+
+    def __init__(self, sink: OnStep):
+        self.sink = sink
+        self.steps: list[ResourceStep] = []
+
+    def __call__(self, step: ResourceStep) -> None:
+        self.steps.append(step)
+        self.sink(step)
+
+
+def unasked_losses(
+    steps: list[ResourceStep], config: KindplaneConfig, replace_cluster: bool, agreed: set[str]
+) -> list[Loss]:
+    from ..core.applied_settings import applied_settings
+    from .plan_check import plan_losses
+
+    losses = plan_losses(steps, None, applied_settings(config.cluster), skip_cluster=replace_cluster)
+    return [loss for loss in losses if loss.lossy and loss.urn not in agreed]
+
+
+def recover_from_killed_run(engine: Engine, clusters: set[str]) -> None:
+    """A run killed outright (SIGKILL, OOM) leaves its lock, and its `kind` command may still be
+    running: when the lock's process is gone, the lock goes, and this run waits for that command
+    (it would otherwise meet, or on failure delete, this run's nodes)."""
+    from ..ops.kind_processes import wait_for_kind
+
+    removed = engine.clear_stale_locks()
+    for holder in removed:
+        ui.warn(f"removed the stale lock of a killed run ({holder} no longer runs)")
+    if not removed:
+        return
+    still = wait_for_kind(clusters, lambda p: ui.warn(f"waiting for {p.describe()}, which the killed run started, to finish"))
+    if still:
+        ui.fail([f"{p.describe()} is still running after 10 minutes; stop it (kill {p.pid}) and run this again" for p in still])

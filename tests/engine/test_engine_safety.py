@@ -1,0 +1,149 @@
+"""Safety rails under the real engine: a run killed outright is recovered from by the next one,
+a plan that destroys the cluster is asked about, and a shared registry is only deleted on
+request. Each test walks several rows of docs/reliability.md on one setup."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+from harness.cluster import StandinCluster
+from harness.engine import container_id
+from harness.faults import state_file
+from harness.fixtures import push_to
+from harness.names import free_port
+
+HOST = socket.gethostname()
+CONTAINER = "docker:index/container:Container"
+
+
+def kp(project, *args, **kw):
+    return project.kindplane("-c", str(project.config_path), *args, **kw)
+
+
+def wait_for(predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def locks(project) -> list[Path]:
+    return sorted((project.state_dir / ".pulumi" / "locks").rglob("*.json"))
+
+
+def recorded(project, type_: str) -> bool:
+    """A resource of this type is in the state file as created (the file backend writes each step)."""
+    try:
+        checkpoint = json.loads(state_file(project.state_dir, project.stack).read_text())
+    except (FileNotFoundError, ValueError):  # not written yet, or being written
+        return False
+    latest = (checkpoint.get("checkpoint") or {}).get("latest") or {}
+    return any(r.get("type") == type_ for r in latest.get("resources") or [])
+
+
+def removed_lock(pid: int) -> str:
+    return f"removed the stale lock of a killed run (pulumi process {pid} on host {HOST} no longer runs)"
+
+
+def lock_pid(project) -> int:
+    [lock] = locks(project)
+    return json.loads(lock.read_text())["pid"]
+
+
+def kind_running(verb: str, cluster: str) -> bool:
+    """A `kind <verb> cluster --name <cluster>` process is running on this host."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if verb.encode() in argv and b"cluster" in argv and cluster.encode() in argv:
+            return True
+    return False
+
+
+def kill_group(running) -> None:
+    """SIGKILL to kindplane's whole process group, as a closed terminal or the OOM killer does."""
+    os.killpg(running.pid, signal.SIGKILL)
+    running.communicate(timeout=60)
+    assert running.returncode == -signal.SIGKILL
+
+
+def node_ids(cluster: str) -> dict[str, str]:
+    return {node: container_id(node) for node in StandinCluster(cluster).nodes()}
+
+
+def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(new_project):
+    project = new_project(workers=1)
+    running = project.spawn_kindplane("-c", str(project.config_path), "up", KINDPLANE_HARNESS_CREATE_DELAY="15")
+    # The registry container (made beside the cluster) is recorded; kind create is under way.
+    wait_for(lambda: recorded(project, CONTAINER) and kind_running("create", project.cluster)
+             and StandinCluster(project.cluster).nodes())
+    kill_group(running)
+    pid = lock_pid(project)  # the killed run left its lock: the fault is real
+
+    again = kp(project, "up")
+    assert removed_lock(pid) in again.stderr.splitlines()
+    assert f"Cluster   {project.cluster}" in again.stdout
+    assert len(StandinCluster(project.cluster).containerd_nodes()) == 2  # no orphan, none missing
+    assert locks(project) == []
+    project.pulumi("preview", "--expect-no-changes")
+
+    running = project.spawn_kindplane("-c", str(project.config_path), "down", "--force",
+                                      KINDPLANE_HARNESS_DELETE_DELAY="15")
+    wait_for(lambda: kind_running("delete", project.cluster))
+    kill_group(running)
+    pid = lock_pid(project)
+
+    down = kp(project, "down", "--force")
+    assert removed_lock(pid) in down.stderr.splitlines()
+    assert "Destroyed stack e2e" in down.stdout
+    wait_for(lambda: not kind_running("delete", project.cluster))  # the killed run's kind, if it lived on
+    assert StandinCluster(project.cluster).nodes() == []
+    assert container_id(project.registry) is None
+    assert project.managed_resources() == []
+
+
+def test_a_worker_added_is_asked_about_refused_without_a_terminal_and_done_with_yes(new_project, app_image):
+    project = new_project(workers=1)
+    kp(project, "up")
+    nochange = kp(project, "up")
+    assert "Reading the plan" not in nochange.stdout  # the settings did not change: one update, no preview
+    before = node_ids(project.cluster)
+    push_to(f"localhost:{project.port}", app_image, "kept/app:v1")
+
+    project.write_config(project.config_path.read_text().replace("workers: 1", "workers: 2"))
+    reason = f"cluster {project.cluster} will be re-created: every workload in it is lost; reason: nodes.workers 1 → 2"
+    plan = kp(project, "preview")
+    assert f"! {reason}" in plan.stdout.splitlines()
+    refused = kp(project, "up", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-2:] == [
+        f"warning: {reason}",
+        "error: up would destroy what is listed above and there is no terminal to ask on; nothing was changed. "
+        "Run `kindplane up --yes` to go ahead, or undo the change in kindplane.yaml",
+    ]
+    assert node_ids(project.cluster) == before  # the old nodes, untouched
+
+    done = kp(project, "up", "--yes")
+    assert f"warning: {reason}" in done.stderr.splitlines()
+    assert len(StandinCluster(project.cluster).containerd_nodes()) == 3
+    assert not set(node_ids(project.cluster).values()) & set(before.values())
+    project.pulumi("preview", "--expect-no-changes")
+    assert "Reading the plan" not in kp(project, "up").stdout  # recorded again: back to one run
+
+    # The registry is not persistent: a new port re-creates it, and its images go with it.
+    old_registry = container_id(project.registry)
+    new_port = free_port()
+    project.write_config(project.config_path.read_text().replace(f"port: {project.port}", f"port: {new_port}"))
+    refused = kp(project, "up", check=False)
+    assert refused.returncode == 1
+    assert (
+        f"warning: registry {project.registry} will be re-created: every image pushed to it is lost; reason: "
+        f"registry.port {project.port} → {new_port}"
+    ) in refused.stderr.splitlines()
+    assert container_id(project.registry) == old_registry
