@@ -9,6 +9,7 @@ import pulumi
 
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
+from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_lookup import AdoptionError, DockerUnavailable, adoption_id
 from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
 from .core.credentials import mirror_credentials
@@ -22,6 +23,7 @@ CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the projec
 AdoptionLookup = Callable[[KindplaneConfig, str], Optional[str]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 MirrorLookup = Callable[[KindplaneConfig, str], dict[str, str]]  # mirror name → container ID
+DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
 
 
 def this_stack() -> str:
@@ -69,6 +71,23 @@ def docker_mirror_lookup(config: KindplaneConfig, owner: str) -> dict[str, str]:
     return found
 
 
+def endpoint_provider() -> pulumi.ProviderResource:
+    """The pulumi-docker provider of the daemon the look-ups, the docker CLI and kind use.
+
+    Explicit, so that `pulumi up` after `docker context use` reaches the context's daemon too (the
+    default provider reads DOCKER_HOST or DOCKER_CONTEXT only). Moving a stack from the default
+    provider to this one, or to another host, replaces nothing: the engine asks the provider's
+    DiffConfig, and no docker provider setting forces a replacement.
+    """
+    import pulumi_docker
+
+    endpoint = current_endpoint()
+    problem = provider_context_problem(endpoint, os.environ)
+    if problem:
+        raise EndpointError(problem)
+    return pulumi_docker.Provider("docker", **endpoint.provider_args())
+
+
 def build(
     config: KindplaneConfig,
     lookup: AdoptionLookup = docker_adoption_lookup,
@@ -76,8 +95,10 @@ def build(
     mirror_lookup: MirrorLookup = docker_mirror_lookup,
     environ: Optional[Mapping[str, str]] = None,
     file: str = DEFAULT_FILE,
+    docker_provider: Optional[pulumi.ProviderResource] = None,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
+    opts = pulumi.ResourceOptions(providers=[docker_provider]) if docker_provider else None
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
     # Read before any resource exists: a missing variable stops the run with nothing created.
@@ -90,9 +111,9 @@ def build(
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_registry_port(config, shared.port)
-        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id, **mirrors)
+        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id, opts=opts, **mirrors)
     else:
-        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network, **mirrors)
+        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network, opts=opts, **mirrors)
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -103,17 +124,18 @@ def config_file_from_stack() -> str:
 
 
 def main(
-    lookup: AdoptionLookup = docker_adoption_lookup, shared_lookup: SharedLookup = docker_shared_lookup
+    lookup: AdoptionLookup = docker_adoption_lookup, shared_lookup: SharedLookup = docker_shared_lookup,
+    docker_provider: DockerProvider = endpoint_provider,
 ) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup, shared_lookup, file=str(path))
+        env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider())
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
         return env
-    except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld) as exc:
+    except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld, EndpointError) as exc:
         # RunError prints the message without a Python traceback.
         raise pulumi.RunError(str(exc)) from None

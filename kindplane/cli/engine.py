@@ -147,6 +147,7 @@ class PulumiEngine:
     def _env(self) -> dict[str, str]:
         import sys
 
+        from ..ops.docker_endpoint import EndpointError, current_endpoint
         from ..ops.tools import search_path
 
         env = {
@@ -155,6 +156,11 @@ class PulumiEngine:
             # The program must run on the interpreter kindplane is installed in.
             "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable,
         }
+        try:
+            # The one daemon of this run, for the docker provider and every docker/kind command.
+            env.update(current_endpoint().environment())
+        except EndpointError:
+            pass  # the program stops with the same message and its fix
         if self.target.backend:
             env["PULUMI_BACKEND_URL"] = self.target.backend
         if not any(os.environ.get(v) is not None for v in PASSPHRASE_VARS):

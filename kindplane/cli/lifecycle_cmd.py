@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
         client = docker(cli)
         engine: Engine = cli.engine()
         with ui.messages_to_stderr(output is not Format.text):
-            ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
+            ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker {preflight.docker_endpoint()}")
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
                 with engine_errors():

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
+from .docker_endpoint import DockerUnavailable, docker_client  # noqa: F401 (re-exported: one client for every look-up)
 from ..core.naming import (
     LABEL_MANAGED_BY,
     LABEL_OWNER,
@@ -27,27 +28,12 @@ class AdoptionError(RuntimeError):
     """A container holds the registry's name but cannot be adopted; the message says the fix."""
 
 
-class DockerUnavailable(RuntimeError):
-    pass
-
-
 @dataclass(frozen=True)
 class KeptRegistry:
     container_id: str  # the full 64-hex ID: what Pulumi's import needs
     mismatches: tuple[str, ...]  # empty when the container matches the config
     created_persistent: bool
     volume: str  # where its images are, in words (describe_volume)
-
-
-def docker_client() -> Any:
-    import docker  # the SDK is imported lazily: the CLI's fast paths never need it
-
-    try:
-        client = docker.from_env()
-        client.ping()
-        return client
-    except Exception as exc:  # the SDK raises several types for "no daemon"
-        raise DockerUnavailable(f"Docker daemon not reachable: {exc}") from None
 
 
 def inspect_container(client: Any, name: str) -> Optional[dict]:

@@ -9,6 +9,7 @@ import pytest
 from harness.names import free_port, unique_name
 from kindplane.cli.engine import ProgramRefused, StackBusy
 from kindplane.core.config import load_config
+from kindplane.ops.docker_endpoint import resolve_endpoint
 
 from recording_engine import step
 
@@ -45,7 +46,8 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     assert target.backend == (tools / "state").as_uri()
     assert target.config_path == path and target.own_project
     out = result.stdout
-    assert out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'}"
+    docker = resolve_endpoint().describe()  # resolution itself: tests/unit/test_docker_endpoint.py
+    assert out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'} · Docker {docker}"
     assert f"created {name}-kind" in out  # progress line per finished resource
     assert f"Cluster   {name} (kubectl context kind-{name})" in out
     assert f"Nodes     {name}-control-plane, {name}-worker" in out
@@ -198,7 +200,8 @@ def test_up_without_docker_says_so_and_exits_1(cli, engine, tools, write_config,
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: Docker daemon not reachable")
-    assert "start Docker (or set DOCKER_HOST) and try again" in result.stderr
+    assert f"Docker daemon not reachable at unix://{tmp_path}/no-such.sock (DOCKER_HOST)" in result.stderr
+    assert "start it (" in result.stderr and ") and try again" in result.stderr
     assert engine.targets == []
 
 
