@@ -149,6 +149,7 @@ class PulumiEngine:
 
         from ..ops.docker_endpoint import EndpointError, current_endpoint
         from ..ops.tools import search_path
+        from .workspace import absolute_backend, effective_backend
 
         env = {
             "PATH": search_path(),
@@ -161,8 +162,9 @@ class PulumiEngine:
             env.update(current_endpoint().environment())
         except EndpointError:
             pass  # the program stops with the same message and its fix
-        if self.target.backend:
-            env["PULUMI_BACKEND_URL"] = self.target.backend
+        backend = effective_backend(self.target)
+        if backend:
+            env["PULUMI_BACKEND_URL"] = absolute_backend(backend, self.target.project_dir)
         if not any(os.environ.get(v) is not None for v in PASSPHRASE_VARS):
             # The file backend encrypts secrets (the kubeconfig) with a passphrase; an empty one
             # keeps the state usable without prompting. Set your own to override it.
@@ -190,10 +192,9 @@ class PulumiEngine:
         )
 
     def _prepare_backend(self) -> None:
-        from .workspace import file_backend_dir, project_backend, write_own_project
+        from .workspace import effective_backend, file_backend_dir, write_own_project
 
-        backend = self.target.backend or os.environ.get("PULUMI_BACKEND_URL") or project_backend(self.target.project_dir)
-        folder = file_backend_dir(backend or "")
+        folder = file_backend_dir(effective_backend(self.target) or "", self.target.project_dir)
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)  # Pulumi refuses a file backend that is missing
         if self.target.own_project:

@@ -174,13 +174,6 @@ def docker_client(endpoint: Optional[DockerEndpoint] = None) -> DockerClient:
         raise DockerUnavailable(f"Docker daemon not reachable at {endpoint.describe()}: {exc}") from None
 
 
-def account_home() -> Path:
-    """The OS account's home (passwd), which Go's user.Current() reports: not necessarily $HOME."""
-    import pwd
-
-    return Path(pwd.getpwuid(os.getuid()).pw_dir)
-
-
 def provider_context_problem(endpoint: DockerEndpoint, environ: Mapping[str, str]) -> Optional[str]:
     """Would the pulumi-docker provider go elsewhere than `endpoint`? (`pulumi up` from a shell.)
 
@@ -190,6 +183,8 @@ def provider_context_problem(endpoint: DockerEndpoint, environ: Mapping[str, str
     name = environ.get("DOCKER_CONTEXT")
     if not name:
         return None
+    from .tools import account_home
+
     store = account_home() / ".docker"
     try:
         seen = None if name == DEFAULT_CONTEXT else context_endpoint(name, "DOCKER_CONTEXT", store).host

@@ -18,8 +18,21 @@ KIND_VERSION = "v0.29.0"
 PULUMI_VERSION = "3.272.0"
 
 
+def account_home() -> Path:
+    """The OS account's home, as Pulumi reads `~` in a `file://~/…` backend URL (Go's
+    user.Current(): the passwd entry, $HOME only for an account passwd does not know). It is not
+    $HOME when that differs (sudo without -H, some CI and container set-ups): kindplane's `~`
+    is Pulumi's, so both doors always find the same state."""
+    import pwd
+
+    try:
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        return Path.home()
+
+
 def kindplane_home() -> Path:
-    return Path(os.environ.get("KINDPLANE_HOME") or Path.home() / ".kindplane")
+    return Path(os.environ.get("KINDPLANE_HOME") or account_home() / ".kindplane")
 
 
 def bin_dir() -> Path:

@@ -149,7 +149,7 @@ def test_remote_host_is_the_daemons_machine_when_it_is_not_this_one(host, remote
 
 def test_provider_context_problem_when_the_provider_would_read_another_store(contexts, tmp_path, monkeypatch):
     account = tmp_path / "account"
-    monkeypatch.setattr(docker_endpoint, "account_home", lambda: account)
+    monkeypatch.setattr("kindplane.ops.tools.account_home", lambda: account)
     env = {**contexts, "DOCKER_CONTEXT": "colima"}
     endpoint = resolve_endpoint(env)
     problem = provider_context_problem(endpoint, env)
