@@ -11,11 +11,13 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-# Pinned versions `kindplane setup` installs. The Pulumi CLI matches the pulumi SDK in
-# requirements.txt; kind's checksum is never pinned here: it is read from the .sha256sum file the
-# release publishes beside the binary, at install time.
+from ..core.versions import PULUMI_CLI_VERSION
+
+# Pinned versions `kindplane setup` installs (the Pulumi CLI: core.versions). kind's checksum is
+# never pinned here: it is read from the .sha256sum file the release publishes beside the binary,
+# at install time.
 KIND_VERSION = "v0.29.0"
-PULUMI_VERSION = "3.272.0"
+PULUMI_VERSION = PULUMI_CLI_VERSION
 
 
 def account_home() -> Path:

@@ -370,7 +370,8 @@ def test_a_pulumi_cli_too_old_for_adoption_is_refused_before_anything(cli, engin
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: the Pulumi CLI is v3.150.0; kindplane needs >= 3.174.0 (adopting a kept registry "
-        "imports and updates it in one run): run `kindplane setup` or upgrade Pulumi"
+        "imports and updates it in one run): run `kindplane setup` (installs 3.274.1, the version kindplane "
+        "is tested with) or upgrade Pulumi"
     ]
     assert engine.names == []
 
