@@ -148,6 +148,7 @@ class PulumiEngine:
         import sys
 
         from ..ops.docker_endpoint import EndpointError, current_endpoint
+        from ..ops.python_env import language_host_environment
         from ..ops.tools import search_path
         from .workspace import absolute_backend, effective_backend
 
@@ -157,6 +158,8 @@ class PulumiEngine:
             # The program must run on the interpreter kindplane is installed in.
             "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable,
         }
+        if env["PULUMI_PYTHON_CMD"] == sys.executable:
+            env.update(language_host_environment())  # pip for the host's package listing
         try:
             # The one daemon of this run, for the docker provider and every docker/kind command.
             env.update(current_endpoint().environment())

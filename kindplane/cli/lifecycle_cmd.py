@@ -60,7 +60,7 @@ def require_tools(cli: CliContext, need_kind: bool = True) -> None:
             problems = run_setup() or preflight.missing_tools(need_kind=need_kind)
     if problems:
         ui.fail(problems, EXIT_FAILED)
-    too_old = preflight.pulumi_version_problem()
+    too_old = preflight.pulumi_version_problem() or preflight.python_problem()
     if too_old:
         ui.fail(too_old, EXIT_FAILED)
 

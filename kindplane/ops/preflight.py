@@ -69,6 +69,17 @@ def docker_start_hint() -> str:
         return "fix the docker context first"
 
 
+def python_problem() -> Optional[str]:
+    """kindplane's interpreter can give the Pulumi language host no pip (see python_env)."""
+    import sys
+
+    from .python_env import pip_problem
+
+    if os.environ.get("PULUMI_PYTHON_CMD") not in (None, "", sys.executable):
+        return None  # the user named another interpreter: Pulumi uses that one as it is
+    return pip_problem()
+
+
 def connect_docker() -> Any:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
     try:

@@ -223,7 +223,10 @@ def get_kubeconfig(args: argparse.Namespace) -> int:
     else:
         server = plane["server"] if plane else "https://127.0.0.1:6443"
     ca = f"\n    certificate-authority-data: {base64.b64encode(plane['ca'].encode()).decode()}" if plane else ""
-    user = f"\n    token: {plane['token']}" if plane else " {}"
+    b64 = lambda pem: base64.b64encode(pem.encode()).decode()  # noqa: E731
+    # kind's kubeconfig: the admin's client certificate and key, no token.
+    user = (f"\n    client-certificate-data: {b64(plane['client_cert'])}\n    client-key-data: {b64(plane['client_key'])}"
+            if plane else " {}")
     ctx = f"kind-{name}"
     print(f"""apiVersion: v1
 clusters:
