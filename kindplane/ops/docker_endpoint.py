@@ -140,11 +140,45 @@ def context_endpoint(name: str, origin: str, config_dir: Path) -> DockerEndpoint
     )
 
 
+KIND_PROVIDER_ENV = "KIND_EXPERIMENTAL_PROVIDER"
+PODMAN = "podman"
+PODMAN_ORIGIN = f"Podman's API socket, for {KIND_PROVIDER_ENV}=podman"
+
+
+def kind_node_runtime(environ: Mapping[str, str]) -> str:
+    """What kind makes the nodes with: docker unless KIND_EXPERIMENTAL_PROVIDER says otherwise."""
+    return (environ.get(KIND_PROVIDER_ENV) or "docker").strip().lower()
+
+
+def podman_socket(environ: Mapping[str, str]) -> str:
+    """Podman's Docker-compatible API: CONTAINER_HOST (podman's own variable), else the socket
+    podman.socket serves (rootless under XDG_RUNTIME_DIR, else /run/podman)."""
+    if environ.get("CONTAINER_HOST"):
+        return environ["CONTAINER_HOST"]
+    if os.getuid() != 0:
+        runtime_dir = environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+        return f"unix://{runtime_dir}/podman/podman.sock"
+    return "unix:///run/podman/podman.sock"
+
+
 def resolve_endpoint(environ: Optional[Mapping[str, str]] = None) -> DockerEndpoint:
-    """DOCKER_HOST, then DOCKER_CONTEXT, then `docker context use`, then the default socket."""
+    """DOCKER_HOST, then DOCKER_CONTEXT, then `docker context use`, then the default socket.
+
+    With KIND_EXPERIMENTAL_PROVIDER=podman kind makes the nodes with Podman, so the registry must be
+    made there too: without DOCKER_HOST the endpoint is Podman's own API socket.
+    """
     environ = os.environ if environ is None else environ
+    runtime = kind_node_runtime(environ)
+    if runtime not in ("docker", PODMAN):
+        raise EndpointError(
+            f"{KIND_PROVIDER_ENV}={environ[KIND_PROVIDER_ENV]}: kind would make the nodes with {runtime}, but "
+            f"kindplane makes the registry through the Docker API (Docker or Podman); unset {KIND_PROVIDER_ENV} "
+            f"or set it to podman"
+        )
     if environ.get("DOCKER_HOST"):
         return DockerEndpoint(environ["DOCKER_HOST"], "DOCKER_HOST")
+    if runtime == PODMAN:
+        return DockerEndpoint(podman_socket(environ), PODMAN_ORIGIN)
     config_dir = docker_config_dir(environ)
     name, origin = environ.get("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
     if not name:
@@ -200,6 +234,16 @@ def provider_context_problem(endpoint: DockerEndpoint, environ: Mapping[str, str
     )
 
 
+# A daemon's identity: its ID alone is not enough, daemons of one machine can share the key it
+# comes from (/etc/docker/key.json); their data roots differ.
+DAEMON_IDENTITY = "{{.ID}} {{.DockerRootDir}}"
+
+
+def daemon_identity(info: Mapping[str, object]) -> str:
+    """DAEMON_IDENTITY from the SDK's info(): comparable with what `docker info` prints."""
+    return f"{info.get('ID') or ''} {info.get('DockerRootDir') or ''}"
+
+
 @dataclass(frozen=True)
 class CliDaemon:
     """Which daemon the `docker` CLI on PATH reaches with the run's environment."""
@@ -222,12 +266,39 @@ def daemon_seen_by_cli(endpoint: DockerEndpoint, environ: Optional[Mapping[str, 
                          fix="install the docker CLI: https://docs.docker.com/engine/install/")
     cli = f"`docker` ({path})"
     try:
-        done = subprocess.run([path, "info", "--format", "{{.ID}}"], capture_output=True, text=True, timeout=30,
+        done = subprocess.run([path, "info", "--format", DAEMON_IDENTITY], capture_output=True, text=True, timeout=30,
                               env={**environ, **endpoint.environment()})
     except (OSError, subprocess.TimeoutExpired) as exc:
         return CliDaemon(cli, problem=f"did not answer ({exc})")
     daemon_id = done.stdout.strip()
-    if done.returncode != 0 or not daemon_id or " " in daemon_id:
+    if done.returncode != 0 or not daemon_id.partition(" ")[0] or "<no value>" in daemon_id:
         detail = (done.stderr.strip().splitlines() or [daemon_id or f"exit {done.returncode}"])[-1]
         return CliDaemon(cli, problem=f"cannot tell its daemon: `docker info` says {detail!r} (is it Docker's CLI?)")
     return CliDaemon(cli, daemon_id)
+
+
+def is_podman(version: Mapping[str, object]) -> bool:
+    """The daemon's /version (docker SDK version()) says Podman: its compat API lists "Podman Engine"."""
+    components = version.get("Components") or []
+    return any(isinstance(c, dict) and "podman" in str(c.get("Name", "")).lower() for c in components)
+
+
+def runtime_problem(endpoint: DockerEndpoint, version: Mapping[str, object],
+                    environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """kind's nodes and kindplane's registry would be made by two different runtimes."""
+    environ = os.environ if environ is None else environ
+    nodes_by_podman = kind_node_runtime(environ) == PODMAN
+    if nodes_by_podman == is_podman(version):
+        return None
+    found = f"{'Podman' if is_podman(version) else 'Docker'} {version.get('Version', '?')} at {endpoint.describe()}"
+    if nodes_by_podman:
+        return (
+            f"kind makes the nodes with Podman ({KIND_PROVIDER_ENV}=podman), but kindplane would make the registry "
+            f"in {found}, where the nodes cannot reach it; point kindplane at Podman's Docker-compatible API: "
+            f"`export DOCKER_HOST=unix://$(podman info --format '{{{{.Host.RemoteSocket.Path}}}}')`"
+        )
+    return (
+        f"kind makes the nodes with Docker (the docker CLI), but kindplane would make the registry in {found}, "
+        f"where the nodes cannot reach it; either let kind use Podman too (`export {KIND_PROVIDER_ENV}=podman`) or "
+        f"point DOCKER_HOST at Docker"
+    )

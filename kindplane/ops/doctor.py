@@ -142,19 +142,22 @@ class Doctor:
 
     def check_same_daemon(self) -> CheckResult:
         """The `docker` CLI (what kind and the program's commands run) must reach kindplane's daemon."""
-        from .docker_endpoint import current_endpoint, daemon_seen_by_cli
+        from .docker_endpoint import current_endpoint, daemon_identity, daemon_seen_by_cli, runtime_problem
 
         title = "docker CLI on the same daemon"
         endpoint = current_endpoint()
-        ours = self.client.info().get("ID") or "?"
+        apart = runtime_problem(endpoint, self.client.version())
+        if apart:
+            return fail(title, apart)
+        ours = daemon_identity(self.client.info())
         theirs = daemon_seen_by_cli(endpoint)
         if theirs.daemon_id == ours:
-            return ok(title, f"{theirs.cli} reaches daemon {ours[:12]}")
+            return ok(title, f"{theirs.cli} reaches the same daemon (data in {ours.partition(' ')[2]})")
         return fail(
             title,
-            f"{theirs.cli} {theirs.problem or f'reaches daemon {theirs.daemon_id[:12]}'}, but kindplane reaches "
-            f"daemon {ours[:12]} at {endpoint.describe()}: kind would make the nodes on one daemon and kindplane the "
-            f"registry on another",
+            f"{theirs.cli} {theirs.problem or f'reaches daemon {theirs.daemon_id}'}, but kindplane reaches daemon "
+            f"{ours} at {endpoint.describe()}: kind would make the nodes on one daemon and kindplane the registry on "
+            f"another",
             theirs.fix,
         )
 

@@ -82,10 +82,16 @@ def python_problem() -> Optional[str]:
 
 def connect_docker() -> Any:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
+    from .docker_endpoint import current_endpoint, runtime_problem
+
     try:
-        return docker_client()
+        client = docker_client()
     except DockerUnavailable as exc:
         raise PreflightFailed([f"{exc}; start it ({docker_start_hint()}) and try again"]) from None
+    problem = runtime_problem(current_endpoint(), client.version())  # kind's nodes and the registry apart
+    if problem:
+        raise PreflightFailed([problem])
+    return client
 
 
 def kind_node_containers(client: Any, cluster_name: str) -> list[dict]:

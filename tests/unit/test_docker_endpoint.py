@@ -177,10 +177,10 @@ def fake_docker(folder: Path, script: str) -> dict[str, str]:
 
 def test_the_cli_daemon_is_read_with_the_runs_environment(tmp_path):
     # The fake CLI answers with the daemon DOCKER_HOST names, and shows it saw DOCKER_CONTEXT emptied.
-    env = fake_docker(tmp_path / "bin", 'echo "id-of-$DOCKER_HOST-ctx[$DOCKER_CONTEXT]"\n')
+    env = fake_docker(tmp_path / "bin", 'echo "id-of-$DOCKER_HOST-ctx[$DOCKER_CONTEXT] /data"\n')
     endpoint = DockerEndpoint("unix:///tmp/ctx.sock", "docker context ctx (current in x)", context="ctx")
     seen = docker_endpoint.daemon_seen_by_cli(endpoint, {**env, "DOCKER_CONTEXT": "other"})
-    assert seen.daemon_id == "id-of-unix:///tmp/ctx.sock-ctx[]"
+    assert seen.daemon_id == "id-of-unix:///tmp/ctx.sock-ctx[] /data"
     assert seen.cli == f"`docker` ({tmp_path}/bin/docker)"
 
 
@@ -198,3 +198,48 @@ def test_no_docker_cli_is_reported_with_where_to_get_it(tmp_path):
     seen = docker_endpoint.daemon_seen_by_cli(DockerEndpoint(DEFAULT_HOST, "default socket"), {"PATH": str(tmp_path / "empty")})
     assert seen.problem == "is not installed (kind and kindplane's node commands run it)"
     assert seen.fix == "install the docker CLI: https://docs.docker.com/engine/install/"
+
+
+# --- Podman: kind's nodes and kindplane's registry on one runtime ---------------------------------
+
+DOCKER_VERSION = {"Version": "28.2.2", "Components": [{"Name": "Engine", "Version": "28.2.2"}]}
+PODMAN_VERSION = {"Version": "4.3.1", "Components": [{"Name": "Podman Engine", "Version": "4.3.1"}]}
+
+
+def test_with_kind_on_podman_the_endpoint_is_podmans_api_socket(tmp_path, monkeypatch):
+    env = {"KIND_EXPERIMENTAL_PROVIDER": "podman", "HOME": str(tmp_path)}
+    monkeypatch.setattr(docker_endpoint.os, "getuid", lambda: 1000)
+    assert resolve_endpoint({**env, "XDG_RUNTIME_DIR": "/run/user/1000"}) == DockerEndpoint(
+        "unix:///run/user/1000/podman/podman.sock", "Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman")
+    assert resolve_endpoint({**env, "CONTAINER_HOST": "unix:///tmp/p.sock"}).host == "unix:///tmp/p.sock"
+    assert resolve_endpoint({**env, "DOCKER_HOST": "unix:///tmp/d.sock"}) == DockerEndpoint("unix:///tmp/d.sock", "DOCKER_HOST")
+    monkeypatch.setattr(docker_endpoint.os, "getuid", lambda: 0)
+    assert resolve_endpoint(env).host == "unix:///run/podman/podman.sock"
+
+
+def test_kind_on_another_runtime_than_the_registrys_is_refused_naming_both():
+    podman_nodes = {"KIND_EXPERIMENTAL_PROVIDER": "podman"}
+    on_docker = DockerEndpoint("unix:///var/run/docker.sock", "DOCKER_HOST")
+    on_podman = DockerEndpoint("unix:///run/podman/podman.sock", "DOCKER_HOST")
+    assert docker_endpoint.runtime_problem(on_podman, PODMAN_VERSION, podman_nodes) is None
+    assert docker_endpoint.runtime_problem(on_docker, DOCKER_VERSION, {}) is None
+    assert docker_endpoint.runtime_problem(on_docker, DOCKER_VERSION, podman_nodes) == (
+        "kind makes the nodes with Podman (KIND_EXPERIMENTAL_PROVIDER=podman), but kindplane would make the "
+        "registry in Docker 28.2.2 at unix:///var/run/docker.sock (DOCKER_HOST), where the nodes cannot reach it; "
+        "point kindplane at Podman's Docker-compatible API: "
+        "`export DOCKER_HOST=unix://$(podman info --format '{{.Host.RemoteSocket.Path}}')`"
+    )
+    assert docker_endpoint.runtime_problem(on_podman, PODMAN_VERSION, {}) == (
+        "kind makes the nodes with Docker (the docker CLI), but kindplane would make the registry in Podman 4.3.1 "
+        "at unix:///run/podman/podman.sock (DOCKER_HOST), where the nodes cannot reach it; either let kind use "
+        "Podman too (`export KIND_EXPERIMENTAL_PROVIDER=podman`) or point DOCKER_HOST at Docker"
+    )
+
+
+def test_kind_on_a_runtime_without_a_docker_api_is_refused():
+    with pytest.raises(EndpointError) as caught:
+        resolve_endpoint({"KIND_EXPERIMENTAL_PROVIDER": "nerdctl"})
+    assert str(caught.value) == (
+        "KIND_EXPERIMENTAL_PROVIDER=nerdctl: kind would make the nodes with nerdctl, but kindplane makes the "
+        "registry through the Docker API (Docker or Podman); unset KIND_EXPERIMENTAL_PROVIDER or set it to podman"
+    )
