@@ -302,3 +302,42 @@ def runtime_problem(endpoint: DockerEndpoint, version: Mapping[str, object],
         f"where the nodes cannot reach it; either let kind use Podman too (`export {KIND_PROVIDER_ENV}=podman`) or "
         f"point DOCKER_HOST at Docker"
     )
+
+
+def is_this_machine(hostname: str) -> bool:
+    """The name resolves to an address of this machine (one it can bind): a daemon there publishes
+    its ports here."""
+    import socket
+
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)}
+    except OSError:
+        return False
+    for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((address, 0))
+                return True
+            except OSError:
+                continue
+    return False
+
+
+def remote_problem(endpoint: DockerEndpoint) -> Optional[str]:
+    """A daemon on another machine publishes the registry there, not on this machine's localhost."""
+    host = endpoint.remote_host
+    if host is None or is_this_machine(host):
+        return None
+    return (
+        f"Docker runs on {host} ({endpoint.describe()}): the registry would be published on that machine's "
+        f"loopback, where kindplane's checks and registry commands on this machine cannot reach it (and the "
+        f"port check here would test the wrong machine); run kindplane on {host} itself (`ssh {host}`, then "
+        f"`kindplane up` there), or use a Docker daemon on this machine"
+    )
+
+
+def endpoint_problem(endpoint: DockerEndpoint, version: Mapping[str, object],
+                     environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """Why `up` must not start against this daemon (nodes and registry apart, or out of reach)."""
+    return runtime_problem(endpoint, version, environ) or remote_problem(endpoint)

@@ -142,11 +142,11 @@ class Doctor:
 
     def check_same_daemon(self) -> CheckResult:
         """The `docker` CLI (what kind and the program's commands run) must reach kindplane's daemon."""
-        from .docker_endpoint import current_endpoint, daemon_identity, daemon_seen_by_cli, runtime_problem
+        from .docker_endpoint import current_endpoint, daemon_identity, daemon_seen_by_cli, endpoint_problem
 
         title = "docker CLI on the same daemon"
         endpoint = current_endpoint()
-        apart = runtime_problem(endpoint, self.client.version())
+        apart = endpoint_problem(endpoint, self.client.version())
         if apart:
             return fail(title, apart)
         ours = daemon_identity(self.client.info())

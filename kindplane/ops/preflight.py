@@ -82,13 +82,13 @@ def python_problem() -> Optional[str]:
 
 def connect_docker() -> Any:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
-    from .docker_endpoint import current_endpoint, runtime_problem
+    from .docker_endpoint import current_endpoint, endpoint_problem
 
     try:
         client = docker_client()
     except DockerUnavailable as exc:
         raise PreflightFailed([f"{exc}; start it ({docker_start_hint()}) and try again"]) from None
-    problem = runtime_problem(current_endpoint(), client.version())  # kind's nodes and the registry apart
+    problem = endpoint_problem(current_endpoint(), client.version())  # nodes and registry apart, or far
     if problem:
         raise PreflightFailed([problem])
     return client

@@ -243,3 +243,26 @@ def test_kind_on_a_runtime_without_a_docker_api_is_refused():
         "KIND_EXPERIMENTAL_PROVIDER=nerdctl: kind would make the nodes with nerdctl, but kindplane makes the "
         "registry through the Docker API (Docker or Podman); unset KIND_EXPERIMENTAL_PROVIDER or set it to podman"
     )
+
+
+def test_a_daemon_on_another_machine_is_refused_with_the_fix():
+    remote = DockerEndpoint("ssh://me@build-box", "DOCKER_HOST")
+    assert docker_endpoint.endpoint_problem(remote, DOCKER_VERSION, {}) == (
+        "Docker runs on build-box (ssh://me@build-box (DOCKER_HOST)): the registry would be published on that "
+        "machine's loopback, where kindplane's checks and registry commands on this machine cannot reach it (and "
+        "the port check here would test the wrong machine); run kindplane on build-box itself (`ssh build-box`, "
+        "then `kindplane up` there), or use a Docker daemon on this machine"
+    )
+    local_tcp = DockerEndpoint("tcp://127.0.0.1:2375", "DOCKER_HOST")
+    assert docker_endpoint.endpoint_problem(local_tcp, DOCKER_VERSION, {}) is None
+
+
+def test_a_tcp_daemon_on_an_address_of_this_machine_is_not_remote():
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("203.0.113.1", 9))  # no packet is sent: this only picks the outgoing interface
+        own = probe.getsockname()[0]
+    assert docker_endpoint.is_this_machine(own) and docker_endpoint.is_this_machine("localhost")
+    assert docker_endpoint.endpoint_problem(DockerEndpoint(f"tcp://{own}:2375", "DOCKER_HOST"), DOCKER_VERSION, {}) is None
+    assert not docker_endpoint.is_this_machine("203.0.113.254")  # TEST-NET-3: documentation only
