@@ -12,8 +12,7 @@ import shutil
 
 import pytest
 
-from harness.docker_env import docker
-from harness.engine import REPO, container_id
+from harness.engine import REPO, container_id, on_default_daemon
 from harness.images import ensure_app_image, ensure_node_image, ensure_registry_image
 from harness.second_daemon import second_dockerd
 
@@ -27,14 +26,6 @@ def context_daemon(engine_ready):
             ensure_registry_image()
             ensure_node_image()
         yield daemon
-
-
-def default_daemon_has(project) -> list[str]:
-    """Anything of this project's on the harness's own daemon."""
-    found = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}={project.cluster}", "--format", "{{.Names}}").stdout.split()
-    if container_id(project.registry):
-        found.append(project.registry)
-    return found
 
 
 def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_daemon(new_project, context_daemon):
@@ -53,7 +44,7 @@ def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_dae
     assert sorted(nodes) == [f"{project.cluster}-control-plane", f"{project.cluster}-worker"]
     registry = json.loads(daemon.cli("inspect", project.registry).stdout)[0]
     assert registry["State"]["Running"] and "kind" in registry["NetworkSettings"]["Networks"]
-    assert default_daemon_has(project) == []
+    assert on_default_daemon(project.cluster, project.registry) == []
 
     pushed = project.kindplane("-c", config, "registry", "push", app, **env)
     assert f"✓ pushed localhost:{project.port}/kpt-ctx-app-{project.port}:v1" in pushed.stdout
@@ -76,7 +67,7 @@ def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_dae
     project.kindplane("-c", config, "down", "--force", **env)
     left = daemon.cli("ps", "-a", "--filter", f"label={CLUSTER_LABEL}={project.cluster}", "-q").stdout.split()
     assert left == [] and daemon.cli("inspect", project.registry, check=False).returncode == 1
-    assert default_daemon_has(project) == []
+    assert on_default_daemon(project.cluster, project.registry) == []
 
 
 def test_moving_a_stack_to_the_explicit_provider_or_another_host_string_replaces_nothing(new_project):

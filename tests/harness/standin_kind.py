@@ -45,10 +45,18 @@ def default_name() -> str:
     return os.environ.get("KIND_CLUSTER_NAME") or "kind"
 
 
+def runtime() -> str:
+    """The node provider: kind's KIND_EXPERIMENTAL_PROVIDER=podman runs `podman`, else `docker`
+    (which follows DOCKER_HOST and the docker CLI's context, as kind's docker provider does)."""
+    return "podman" if os.environ.get("KIND_EXPERIMENTAL_PROVIDER", "").strip().lower() == "podman" else "docker"
+
+
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True)
+    """`docker ARGS` or `podman ARGS` (their CLIs agree on every command used here)."""
+    binary = runtime()
+    result = subprocess.run([binary, *args], capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise Failure(f"command \"docker {' '.join(args)}\" failed with error: {result.stderr.strip()}")
+        raise Failure(f"command \"{binary} {' '.join(args)}\" failed with error: {result.stderr.strip()}")
     return result
 
 
@@ -202,8 +210,9 @@ def get_nodes(args: argparse.Namespace) -> int:
 
 
 def get_clusters(args: argparse.Namespace) -> int:
-    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}", "--format",
-                 f'{{{{.Label "{CLUSTER_LABEL}"}}}}').stdout
+    # docker's ps template has a Label function; podman's has the Labels map.
+    label = f'.Label "{CLUSTER_LABEL}"' if runtime() == "docker" else f'index .Labels "{CLUSTER_LABEL}"'
+    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}", "--format", f"{{{{{label}}}}}").stdout
     names = sorted(set(out.split()))
     if not names:
         print("No kind clusters found.", file=sys.stderr)
