@@ -114,7 +114,9 @@ def current_context(config_dir: Path) -> Optional[str]:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise EndpointError(f"cannot read {path} ({exc}); fix or remove it (the docker CLI cannot read it either)") from None
+        raise EndpointError(
+            f"cannot read {path} ({exc}); fix or remove it (the docker CLI cannot read it either)"
+        ) from None
     return (data.get("currentContext") or None) if isinstance(data, dict) else None
 
 

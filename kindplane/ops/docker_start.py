@@ -62,7 +62,8 @@ def start_hint(endpoint: DockerEndpoint, platform: Optional[Platform] = None) ->
     if platform.system == "darwin" or "/.docker/run/" in path or "/.docker/desktop/" in path:
         return "open -a Docker" if platform.system == "darwin" else "start Docker Desktop"
     if platform.wsl:
-        return "start Docker Desktop (Settings → Resources → WSL integration), or `sudo service docker start` for Docker Engine inside WSL"
+        return ("start Docker Desktop (Settings → Resources → WSL integration), or `sudo service docker start` "
+                "for Docker Engine inside WSL")
     if platform.systemd:
         return "sudo systemctl start docker"
     return "sudo service docker start" if platform.init_script else "sudo dockerd &"

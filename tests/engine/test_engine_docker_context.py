@@ -11,7 +11,6 @@ import json
 import shutil
 
 import pytest
-
 from harness.engine import REPO, container_id, on_default_daemon
 from harness.images import ensure_app_image, ensure_node_image, ensure_registry_image
 from harness.second_daemon import second_dockerd
@@ -40,7 +39,8 @@ def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_dae
     first = up.stdout.splitlines()[0]
     assert first.endswith(f" · Docker {daemon.host} (docker context {daemon.context} (current in "
                           f"{daemon.docker_config}/config.json))"), first
-    nodes = daemon.cli("ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}", "--format", "{{.Names}}").stdout.split()
+    nodes = daemon.cli("ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}",
+                       "--format", "{{.Names}}").stdout.split()
     assert sorted(nodes) == [f"{project.cluster}-control-plane", f"{project.cluster}-worker"]
     registry = json.loads(daemon.cli("inspect", project.registry).stdout)[0]
     assert registry["State"]["Running"] and "kind" in registry["NetworkSettings"]["Networks"]
@@ -50,7 +50,8 @@ def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_dae
     assert f"✓ pushed localhost:{project.port}/kpt-ctx-app-{project.port}:v1" in pushed.stdout
     listed = project.kindplane("-c", config, "registry", "ls", "--json", **env)
     repositories = json.loads(listed.stdout)["repositories"]
-    assert [(r["name"], [t["tag"] for t in r["tags"]]) for r in repositories] == [(f"kpt-ctx-app-{project.port}", ["v1"])]
+    listing = [(r["name"], [t["tag"] for t in r["tags"]]) for r in repositories]
+    assert listing == [(f"kpt-ctx-app-{project.port}", ["v1"])]
 
     doctor = project.kindplane("-c", config, "doctor", "--json", **env, check=False)
     checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}

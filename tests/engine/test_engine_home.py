@@ -7,9 +7,9 @@ import json
 import shutil
 
 import yaml
-
 from harness.engine import engine_config, make_project
 from harness.names import free_port, unique_name
+
 from kindplane.ops.tools import account_home
 
 
@@ -37,6 +37,7 @@ def test_kindplane_and_the_pulumi_cli_share_the_state_when_home_points_elsewhere
 
         doctor = project.kindplane("-c", config, "doctor", "--json", HOME=str(other_home), check=False)
         checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
-        assert checks["Pulumi state"] == {"name": "Pulumi state", "status": "ok", "detail": f"stack home in {state}", "fix": None}
+        assert checks["Pulumi state"] == {
+            "name": "Pulumi state", "status": "ok", "detail": f"stack home in {state}", "fix": None}
     finally:
         shutil.rmtree(account_home() / folder, ignore_errors=True)

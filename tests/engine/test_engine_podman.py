@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from harness.docker_env import in_ci
 from harness.engine import on_default_daemon
 from harness.images import ensure_app_image, ensure_node_image, ensure_registry_image
@@ -45,12 +44,14 @@ def test_kind_on_podman_gets_its_registry_in_podman_and_mixing_runtimes_is_refus
     assert mixed.returncode == 1
     assert mixed.stderr.startswith("error: kind makes the nodes with Podman (KIND_EXPERIMENTAL_PROVIDER=podman), but "
                                    "kindplane would make the registry in Docker "), mixed.stderr
-    assert podman.podman("ps", "-aq").stdout.split() == [] and on_default_daemon(project.cluster, project.registry) == []
+    assert podman.podman("ps", "-aq").stdout.split() == []
+    assert on_default_daemon(project.cluster, project.registry) == []
 
     up = project.kindplane("-c", config, "up", **env)
     assert up.stdout.splitlines()[0].endswith(
         f" · Docker {podman.host} (Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman)")
-    nodes = podman.podman("ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}", "--format", "{{.Names}}").stdout.split()
+    nodes = podman.podman("ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}",
+                          "--format", "{{.Names}}").stdout.split()
     assert sorted(nodes) == [f"{project.cluster}-control-plane", f"{project.cluster}-worker"]
     registry = json.loads(podman.podman("inspect", project.registry).stdout)[0]
     assert registry["State"]["Running"] and "kind" in registry["NetworkSettings"]["Networks"]

@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from harness.docker_env import in_ci
 
 TOOLCHAIN = Path(__file__).resolve().parents[1] / "harness" / "toolchain"

@@ -88,7 +88,8 @@ def podman_service() -> Iterator[PodmanService]:
         env = {**os.environ, "DOCKER_HOST": service.host}
         while subprocess.run(["docker", "version"], env=env, capture_output=True).returncode != 0:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"podman system service did not start:\n{(root / 'service.log').read_text()[-3000:]}")
+                log = (root / "service.log").read_text()[-3000:]
+                raise AssertionError(f"podman system service did not start:\n{log}")
             time.sleep(0.3)
         yield service
     finally:

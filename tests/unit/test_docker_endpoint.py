@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from harness.docker_env import in_ci
+
 from kindplane.ops import docker_endpoint
 from kindplane.ops.docker_endpoint import (
     DEFAULT_HOST,
@@ -186,7 +186,9 @@ def test_the_cli_daemon_is_read_with_the_runs_environment(tmp_path):
 
 def test_a_docker_cli_that_is_not_dockers_is_reported(tmp_path):
     # podman-docker's `docker` is podman: its `info` has no .ID field.
-    env = fake_docker(tmp_path / "bin", 'echo "Error: template: info:1:2: executing \\"info\\" at <.ID>: can\'t evaluate field ID" >&2; exit 125\n')
+    env = fake_docker(tmp_path / "bin",
+                      'echo "Error: template: info:1:2: executing \\"info\\" at <.ID>: can\'t evaluate field ID" >&2\n'
+                      'exit 125\n')
     seen = docker_endpoint.daemon_seen_by_cli(DockerEndpoint(DEFAULT_HOST, "default socket"), env)
     assert seen.daemon_id == ""
     assert seen.problem.startswith("cannot tell its daemon: `docker info` says 'Error: template: info:1:2:")
@@ -195,7 +197,8 @@ def test_a_docker_cli_that_is_not_dockers_is_reported(tmp_path):
 
 def test_no_docker_cli_is_reported_with_where_to_get_it(tmp_path):
     (tmp_path / "empty").mkdir()
-    seen = docker_endpoint.daemon_seen_by_cli(DockerEndpoint(DEFAULT_HOST, "default socket"), {"PATH": str(tmp_path / "empty")})
+    default = DockerEndpoint(DEFAULT_HOST, "default socket")
+    seen = docker_endpoint.daemon_seen_by_cli(default, {"PATH": str(tmp_path / "empty")})
     assert seen.problem == "is not installed (kind and kindplane's node commands run it)"
     assert seen.fix == "install the docker CLI: https://docs.docker.com/engine/install/"
 
@@ -212,7 +215,8 @@ def test_with_kind_on_podman_the_endpoint_is_podmans_api_socket(tmp_path, monkey
     assert resolve_endpoint({**env, "XDG_RUNTIME_DIR": "/run/user/1000"}) == DockerEndpoint(
         "unix:///run/user/1000/podman/podman.sock", "Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman")
     assert resolve_endpoint({**env, "CONTAINER_HOST": "unix:///tmp/p.sock"}).host == "unix:///tmp/p.sock"
-    assert resolve_endpoint({**env, "DOCKER_HOST": "unix:///tmp/d.sock"}) == DockerEndpoint("unix:///tmp/d.sock", "DOCKER_HOST")
+    by_host = resolve_endpoint({**env, "DOCKER_HOST": "unix:///tmp/d.sock"})
+    assert by_host == DockerEndpoint("unix:///tmp/d.sock", "DOCKER_HOST")
     monkeypatch.setattr(docker_endpoint.os, "getuid", lambda: 0)
     assert resolve_endpoint(env).host == "unix:///run/podman/podman.sock"
 
@@ -264,5 +268,6 @@ def test_a_tcp_daemon_on_an_address_of_this_machine_is_not_remote():
         probe.connect(("203.0.113.1", 9))  # no packet is sent: this only picks the outgoing interface
         own = probe.getsockname()[0]
     assert docker_endpoint.is_this_machine(own) and docker_endpoint.is_this_machine("localhost")
-    assert docker_endpoint.endpoint_problem(DockerEndpoint(f"tcp://{own}:2375", "DOCKER_HOST"), DOCKER_VERSION, {}) is None
+    on_own_address = DockerEndpoint(f"tcp://{own}:2375", "DOCKER_HOST")
+    assert docker_endpoint.endpoint_problem(on_own_address, DOCKER_VERSION, {}) is None
     assert not docker_endpoint.is_this_machine("203.0.113.254")  # TEST-NET-3: documentation only

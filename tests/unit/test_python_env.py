@@ -29,8 +29,8 @@ def in_venv(python: Path, code: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_a_venv_made_without_pip_has_none_but_its_interpreter_bundles_one(pipless_venv):
     assert in_venv(pipless_venv, "import pip").returncode == 1
-    seen = in_venv(pipless_venv, "from kindplane.ops import python_env as p; import json; "
-                                 "print(json.dumps([p.has_pip(), str(p.bundled_pip_wheel()), p.language_host_environment()]))")
+    seen = in_venv(pipless_venv, "from kindplane.ops import python_env as p; import json; print(json.dumps("
+                                 "[p.has_pip(), str(p.bundled_pip_wheel()), p.language_host_environment()]))")
     assert seen.returncode == 0, seen.stderr
     has_pip, wheel, env = json.loads(seen.stdout)
     assert has_pip is False and wheel.endswith("-py3-none-any.whl") and Path(wheel).name.startswith("pip-")
@@ -65,4 +65,5 @@ def test_without_pip_and_without_a_bundled_wheel_preflight_names_the_fix(monkeyp
         "`curl -fsSL https://bootstrap.pypa.io/get-pip.py | '/opt/kp tools/bin/python'`"
     )
     (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\nimplementation = CPython\nuv = 0.9.2\n")
-    assert python_env.pip_problem().endswith("install pip there with `uv pip install --python '/opt/kp tools/bin/python' pip`")
+    assert python_env.pip_problem().endswith(
+        "install pip there with `uv pip install --python '/opt/kp tools/bin/python' pip`")
