@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:  # the SDK is imported lazily: the CLI's fast paths never load it
@@ -236,14 +236,21 @@ def provider_context_problem(endpoint: DockerEndpoint, environ: Mapping[str, str
     )
 
 
-# A daemon's identity: its ID alone is not enough, daemons of one machine can share the key it
-# comes from (/etc/docker/key.json); their data roots differ.
-DAEMON_IDENTITY = "{{.ID}} {{.DockerRootDir}}"
+# A daemon's identity: its ID, host name and data root. The ID alone is not enough (daemons of one
+# machine can share the key it comes from, /etc/docker/key.json), and Podman's compatible API
+# makes up a new one on every request: for Podman the host name and storage root decide.
+DAEMON_IDENTITY = "{{.ID}} {{.Name}} {{.DockerRootDir}}"
 
 
-def daemon_identity(info: Mapping[str, object]) -> str:
-    """DAEMON_IDENTITY from the SDK's info(): comparable with what `docker info` prints."""
-    return f"{info.get('ID') or ''} {info.get('DockerRootDir') or ''}"
+def daemon_identity(info: Mapping[str, object], podman: bool = False) -> str:
+    """DAEMON_IDENTITY from the SDK's info(), as `docker info` prints it (no ID for Podman)."""
+    return f"{'' if podman else info.get('ID') or ''} {info.get('Name') or ''} {info.get('DockerRootDir') or ''}"
+
+
+def same_daemon(identity: str, printed: str, podman: bool = False) -> bool:
+    """`docker info --format DAEMON_IDENTITY` output against daemon_identity() of kindplane's daemon."""
+    daemon_id, _, rest = printed.strip().partition(" ")
+    return (rest if podman else f"{daemon_id} {rest}") == identity.strip()
 
 
 @dataclass(frozen=True)
@@ -343,3 +350,26 @@ def endpoint_problem(endpoint: DockerEndpoint, version: Mapping[str, object],
                      environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """Why `up` must not start against this daemon (nodes and registry apart, or out of reach)."""
     return runtime_problem(endpoint, version, environ) or remote_problem(endpoint)
+
+
+def push_messages(client: DockerClient, repository: str, tag: str) -> Iterator[dict]:
+    """`docker push` through the daemon's API, as progress messages.
+
+    Docker pushes to a registry on localhost over plain HTTP; Podman (containers/image) insists on
+    HTTPS unless told otherwise, which its Docker-compatible push takes as `tlsVerify=false`. The
+    registry here is kindplane's own, on this machine's loopback, so Podman is told.
+    """
+    if not is_podman(client.version()):
+        yield from client.api.push(repository, tag, stream=True, decode=True)
+        return
+    from urllib.parse import quote
+
+    api = client.api
+    url = f"{api.base_url}/v{api.api_version}/images/{quote(repository, safe='/:')}/push"
+    response = api.post(url, params={"tag": tag, "tlsVerify": "false"}, stream=True)
+    if response.status_code >= 400:
+        yield {"error": f"HTTP {response.status_code}: {response.text.strip()}"}
+        return
+    for line in response.iter_lines():
+        if line.strip():
+            yield json.loads(line)

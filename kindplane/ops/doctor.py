@@ -142,17 +142,21 @@ class Doctor:
 
     def check_same_daemon(self) -> CheckResult:
         """The `docker` CLI (what kind and the program's commands run) must reach kindplane's daemon."""
-        from .docker_endpoint import current_endpoint, daemon_identity, daemon_seen_by_cli, endpoint_problem
+        from .docker_endpoint import (
+            current_endpoint, daemon_identity, daemon_seen_by_cli, endpoint_problem, is_podman, same_daemon,
+        )
 
         title = "docker CLI on the same daemon"
         endpoint = current_endpoint()
-        apart = endpoint_problem(endpoint, self.client.version())
+        version = self.client.version()
+        apart = endpoint_problem(endpoint, version)
         if apart:
             return fail(title, apart)
-        ours = daemon_identity(self.client.info())
+        info = self.client.info()
+        ours = daemon_identity(info, is_podman(version))
         theirs = daemon_seen_by_cli(endpoint)
-        if theirs.daemon_id == ours:
-            return ok(title, f"{theirs.cli} reaches the same daemon (data in {ours.partition(' ')[2]})")
+        if same_daemon(ours, theirs.daemon_id, is_podman(version)):
+            return ok(title, f"{theirs.cli} reaches the same daemon (data in {info.get('DockerRootDir')})")
         return fail(
             title,
             f"{theirs.cli} {theirs.problem or f'reaches daemon {theirs.daemon_id}'}, but kindplane reaches daemon "

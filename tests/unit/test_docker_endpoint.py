@@ -271,3 +271,17 @@ def test_a_tcp_daemon_on_an_address_of_this_machine_is_not_remote():
     on_own_address = DockerEndpoint(f"tcp://{own}:2375", "DOCKER_HOST")
     assert docker_endpoint.endpoint_problem(on_own_address, DOCKER_VERSION, {}) is None
     assert not docker_endpoint.is_this_machine("203.0.113.254")  # TEST-NET-3: documentation only
+
+
+def test_daemons_are_told_apart_by_id_name_and_data_root_and_podman_by_name_and_storage():
+    docker_info = {"ID": "WTQ3:VYBM", "Name": "box", "DockerRootDir": "/var/lib/docker"}
+    ours = docker_endpoint.daemon_identity(docker_info)
+    assert docker_endpoint.same_daemon(ours, "WTQ3:VYBM box /var/lib/docker\n")
+    # A second dockerd of this machine shares the ID (/etc/docker/key.json), not the data root.
+    assert not docker_endpoint.same_daemon(ours, "WTQ3:VYBM box /tmp/kpctx-1/data")
+    assert not docker_endpoint.same_daemon(ours, "OTHER:ID box /var/lib/docker")
+    # Podman's compatible API makes up an ID on every request.
+    podman_info = {"ID": "4f76c1df", "Name": "box", "DockerRootDir": "/var/lib/containers/storage"}
+    ours = docker_endpoint.daemon_identity(podman_info, podman=True)
+    assert docker_endpoint.same_daemon(ours, "df3d62d2 box /var/lib/containers/storage", podman=True)
+    assert not docker_endpoint.same_daemon(ours, "df3d62d2 box /home/me/.local/share/containers/storage", podman=True)
