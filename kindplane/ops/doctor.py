@@ -142,9 +142,8 @@ class Doctor:
 
     def check_same_daemon(self) -> CheckResult:
         """The `docker` CLI (what kind and the program's commands run) must reach kindplane's daemon."""
-        from .docker_endpoint import (
-            current_endpoint, daemon_identity, daemon_seen_by_cli, endpoint_problem, is_podman, same_daemon,
-        )
+        from .docker_daemon import daemon_identity, daemon_seen_by_cli, endpoint_problem, is_podman, same_daemon
+        from .docker_endpoint import current_endpoint
 
         title = "docker CLI on the same daemon"
         endpoint = current_endpoint()

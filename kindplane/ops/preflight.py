@@ -82,7 +82,8 @@ def python_problem() -> Optional[str]:
 
 def connect_docker() -> Any:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
-    from .docker_endpoint import current_endpoint, endpoint_problem
+    from .docker_daemon import endpoint_problem
+    from .docker_endpoint import current_endpoint
 
     try:
         client = docker_client()

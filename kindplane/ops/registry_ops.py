@@ -8,7 +8,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .docker_endpoint import push_messages
+from .docker_daemon import push_messages
 from .docker_lookup import docker_client, inspect_container
 from ..core.image_ref import ImageRef
 from ..core.naming import REGISTRY_DATA_PATH

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from harness.docker_env import in_ci
 
-from kindplane.ops import docker_endpoint
+from kindplane.ops import docker_daemon, docker_endpoint
 from kindplane.ops.docker_endpoint import (
     DEFAULT_HOST,
     DockerEndpoint,
@@ -179,7 +179,7 @@ def test_the_cli_daemon_is_read_with_the_runs_environment(tmp_path):
     # The fake CLI answers with the daemon DOCKER_HOST names, and shows it saw DOCKER_CONTEXT emptied.
     env = fake_docker(tmp_path / "bin", 'echo "id-of-$DOCKER_HOST-ctx[$DOCKER_CONTEXT] /data"\n')
     endpoint = DockerEndpoint("unix:///tmp/ctx.sock", "docker context ctx (current in x)", context="ctx")
-    seen = docker_endpoint.daemon_seen_by_cli(endpoint, {**env, "DOCKER_CONTEXT": "other"})
+    seen = docker_daemon.daemon_seen_by_cli(endpoint, {**env, "DOCKER_CONTEXT": "other"})
     assert seen.daemon_id == "id-of-unix:///tmp/ctx.sock-ctx[] /data"
     assert seen.cli == f"`docker` ({tmp_path}/bin/docker)"
 
@@ -189,7 +189,7 @@ def test_a_docker_cli_that_is_not_dockers_is_reported(tmp_path):
     env = fake_docker(tmp_path / "bin",
                       'echo "Error: template: info:1:2: executing \\"info\\" at <.ID>: can\'t evaluate field ID" >&2\n'
                       'exit 125\n')
-    seen = docker_endpoint.daemon_seen_by_cli(DockerEndpoint(DEFAULT_HOST, "default socket"), env)
+    seen = docker_daemon.daemon_seen_by_cli(DockerEndpoint(DEFAULT_HOST, "default socket"), env)
     assert seen.daemon_id == ""
     assert seen.problem.startswith("cannot tell its daemon: `docker info` says 'Error: template: info:1:2:")
     assert seen.problem.endswith("(is it Docker's CLI?)")
@@ -198,7 +198,7 @@ def test_a_docker_cli_that_is_not_dockers_is_reported(tmp_path):
 def test_no_docker_cli_is_reported_with_where_to_get_it(tmp_path):
     (tmp_path / "empty").mkdir()
     default = DockerEndpoint(DEFAULT_HOST, "default socket")
-    seen = docker_endpoint.daemon_seen_by_cli(default, {"PATH": str(tmp_path / "empty")})
+    seen = docker_daemon.daemon_seen_by_cli(default, {"PATH": str(tmp_path / "empty")})
     assert seen.problem == "is not installed (kind and kindplane's node commands run it)"
     assert seen.fix == "install the docker CLI: https://docs.docker.com/engine/install/"
 
@@ -225,15 +225,15 @@ def test_kind_on_another_runtime_than_the_registrys_is_refused_naming_both():
     podman_nodes = {"KIND_EXPERIMENTAL_PROVIDER": "podman"}
     on_docker = DockerEndpoint("unix:///var/run/docker.sock", "DOCKER_HOST")
     on_podman = DockerEndpoint("unix:///run/podman/podman.sock", "DOCKER_HOST")
-    assert docker_endpoint.runtime_problem(on_podman, PODMAN_VERSION, podman_nodes) is None
-    assert docker_endpoint.runtime_problem(on_docker, DOCKER_VERSION, {}) is None
-    assert docker_endpoint.runtime_problem(on_docker, DOCKER_VERSION, podman_nodes) == (
+    assert docker_daemon.runtime_problem(on_podman, PODMAN_VERSION, podman_nodes) is None
+    assert docker_daemon.runtime_problem(on_docker, DOCKER_VERSION, {}) is None
+    assert docker_daemon.runtime_problem(on_docker, DOCKER_VERSION, podman_nodes) == (
         "kind makes the nodes with Podman (KIND_EXPERIMENTAL_PROVIDER=podman), but kindplane would make the "
         "registry in Docker 28.2.2 at unix:///var/run/docker.sock (DOCKER_HOST), where the nodes cannot reach it; "
         "point kindplane at Podman's Docker-compatible API: "
         "`export DOCKER_HOST=unix://$(podman info --format '{{.Host.RemoteSocket.Path}}')`"
     )
-    assert docker_endpoint.runtime_problem(on_podman, PODMAN_VERSION, {}) == (
+    assert docker_daemon.runtime_problem(on_podman, PODMAN_VERSION, {}) == (
         "kind makes the nodes with Docker (the docker CLI), but kindplane would make the registry in Podman 4.3.1 "
         "at unix:///run/podman/podman.sock (DOCKER_HOST), where the nodes cannot reach it; either let kind use "
         "Podman too (`export KIND_EXPERIMENTAL_PROVIDER=podman`) or point DOCKER_HOST at Docker"
@@ -251,14 +251,14 @@ def test_kind_on_a_runtime_without_a_docker_api_is_refused():
 
 def test_a_daemon_on_another_machine_is_refused_with_the_fix():
     remote = DockerEndpoint("ssh://me@build-box", "DOCKER_HOST")
-    assert docker_endpoint.endpoint_problem(remote, DOCKER_VERSION, {}) == (
+    assert docker_daemon.endpoint_problem(remote, DOCKER_VERSION, {}) == (
         "Docker runs on build-box (ssh://me@build-box (DOCKER_HOST)): the registry would be published on that "
         "machine's loopback, where kindplane's checks and registry commands on this machine cannot reach it (and "
         "the port check here would test the wrong machine); run kindplane on build-box itself (`ssh build-box`, "
         "then `kindplane up` there), or use a Docker daemon on this machine"
     )
     local_tcp = DockerEndpoint("tcp://127.0.0.1:2375", "DOCKER_HOST")
-    assert docker_endpoint.endpoint_problem(local_tcp, DOCKER_VERSION, {}) is None
+    assert docker_daemon.endpoint_problem(local_tcp, DOCKER_VERSION, {}) is None
 
 
 def test_a_tcp_daemon_on_an_address_of_this_machine_is_not_remote():
@@ -267,21 +267,21 @@ def test_a_tcp_daemon_on_an_address_of_this_machine_is_not_remote():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.connect(("203.0.113.1", 9))  # no packet is sent: this only picks the outgoing interface
         own = probe.getsockname()[0]
-    assert docker_endpoint.is_this_machine(own) and docker_endpoint.is_this_machine("localhost")
+    assert docker_daemon.is_this_machine(own) and docker_daemon.is_this_machine("localhost")
     on_own_address = DockerEndpoint(f"tcp://{own}:2375", "DOCKER_HOST")
-    assert docker_endpoint.endpoint_problem(on_own_address, DOCKER_VERSION, {}) is None
-    assert not docker_endpoint.is_this_machine("203.0.113.254")  # TEST-NET-3: documentation only
+    assert docker_daemon.endpoint_problem(on_own_address, DOCKER_VERSION, {}) is None
+    assert not docker_daemon.is_this_machine("203.0.113.254")  # TEST-NET-3: documentation only
 
 
 def test_daemons_are_told_apart_by_id_name_and_data_root_and_podman_by_name_and_storage():
     docker_info = {"ID": "WTQ3:VYBM", "Name": "box", "DockerRootDir": "/var/lib/docker"}
-    ours = docker_endpoint.daemon_identity(docker_info)
-    assert docker_endpoint.same_daemon(ours, "WTQ3:VYBM box /var/lib/docker\n")
+    ours = docker_daemon.daemon_identity(docker_info)
+    assert docker_daemon.same_daemon(ours, "WTQ3:VYBM box /var/lib/docker\n")
     # A second dockerd of this machine shares the ID (/etc/docker/key.json), not the data root.
-    assert not docker_endpoint.same_daemon(ours, "WTQ3:VYBM box /tmp/kpctx-1/data")
-    assert not docker_endpoint.same_daemon(ours, "OTHER:ID box /var/lib/docker")
+    assert not docker_daemon.same_daemon(ours, "WTQ3:VYBM box /tmp/kpctx-1/data")
+    assert not docker_daemon.same_daemon(ours, "OTHER:ID box /var/lib/docker")
     # Podman's compatible API makes up an ID on every request.
     podman_info = {"ID": "4f76c1df", "Name": "box", "DockerRootDir": "/var/lib/containers/storage"}
-    ours = docker_endpoint.daemon_identity(podman_info, podman=True)
-    assert docker_endpoint.same_daemon(ours, "df3d62d2 box /var/lib/containers/storage", podman=True)
-    assert not docker_endpoint.same_daemon(ours, "df3d62d2 box /home/me/.local/share/containers/storage", podman=True)
+    ours = docker_daemon.daemon_identity(podman_info, podman=True)
+    assert docker_daemon.same_daemon(ours, "df3d62d2 box /var/lib/containers/storage", podman=True)
+    assert not docker_daemon.same_daemon(ours, "df3d62d2 box /home/me/.local/share/containers/storage", podman=True)
