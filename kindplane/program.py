@@ -95,10 +95,15 @@ def build(
     mirror_lookup: MirrorLookup = docker_mirror_lookup,
     environ: Optional[Mapping[str, str]] = None,
     file: str = DEFAULT_FILE,
-    docker_provider: Optional[pulumi.ProviderResource] = None,
+    docker_provider: Optional[DockerProvider] = None,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
-    opts = pulumi.ResourceOptions(providers=[docker_provider]) if docker_provider else None
+
+    def provider_opts() -> Optional[pulumi.ResourceOptions]:
+        # Registered after the look-ups: a run they stop leaves the state as it was.
+        provider = docker_provider() if docker_provider else None
+        return pulumi.ResourceOptions(providers=[provider]) if provider else None
+
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
     # Read before any resource exists: a missing variable stops the run with nothing created.
@@ -111,9 +116,11 @@ def build(
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_registry_port(config, shared.port)
-        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id, opts=opts, **mirrors)
+        env = Environment("kindplane", config, owner, network=network, shared_registry_id=shared.container_id,
+                          opts=provider_opts(), **mirrors)
     else:
-        env = Environment("kindplane", config, owner, adopt_registry_id=lookup(config, owner), network=network, opts=opts, **mirrors)
+        adopt = lookup(config, owner)
+        env = Environment("kindplane", config, owner, adopt_registry_id=adopt, network=network, opts=provider_opts(), **mirrors)
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
@@ -132,7 +139,7 @@ def main(
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider())
+        env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider)
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
         return env

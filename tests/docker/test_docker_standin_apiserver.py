@@ -61,8 +61,8 @@ def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers
 
     # As kind's: the admin's client certificate and key, no token; the server accepts them.
     assert sorted(user["user"]) == ["client-certificate-data", "client-key-data"]
-    for field, name in (("client-certificate-data", "admin.crt"), ("client-key-data", "admin.key")):
-        (tmp_path / name).write_bytes(base64.b64decode(user["user"][field]))
+    for field, file in (("client-certificate-data", "admin.crt"), ("client-key-data", "admin.key")):
+        (tmp_path / file).write_bytes(base64.b64decode(user["user"][field]))
     subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "admin.crt")],
                              capture_output=True, text=True).stdout
     assert "CN = kubernetes-admin" in subject and "O = kubeadm:cluster-admins" in subject
