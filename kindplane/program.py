@@ -10,6 +10,7 @@ import pulumi
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .core.applied_settings import APPLIED_SETTINGS_OUTPUT, FINGERPRINT_OUTPUT, applied_settings, settings_fingerprint
+from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
@@ -24,6 +25,7 @@ CONTAINER_TYPE = "docker:index/container:Container"
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
+DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
 
 
 def this_stack() -> str:
@@ -97,14 +99,38 @@ def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistry
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
 
 
+def endpoint_provider() -> pulumi.ProviderResource:
+    """The pulumi-docker provider of the daemon the look-ups, the docker CLI and kind use.
+
+    Explicit, so that `pulumi up` after `docker context use` reaches the context's daemon too (the
+    default provider reads DOCKER_HOST or DOCKER_CONTEXT only). Moving a stack from the default
+    provider to this one, or to another host, replaces nothing: the engine asks the provider's
+    DiffConfig, and no docker provider setting forces a replacement.
+    """
+    import pulumi_docker
+
+    endpoint = current_endpoint()
+    problem = provider_context_problem(endpoint, os.environ)
+    if problem:
+        raise EndpointError(problem)
+    return pulumi_docker.Provider("docker", **endpoint.provider_args())
+
+
 def build(
     config: KindplaneConfig,
     lookup: KeptLookup = docker_kept_lookup,
     shared_lookup: SharedLookup = docker_shared_lookup,
     environ: Optional[Mapping[str, str]] = None,
     file: str = DEFAULT_FILE,
+    docker_provider: Optional[DockerProvider] = None,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs."""
+
+    def provider_opts() -> Optional[pulumi.ResourceOptions]:
+        # Registered after the look-ups: a run they stop leaves the state as it was.
+        provider = docker_provider() if docker_provider else None
+        return pulumi.ResourceOptions(providers=[provider]) if provider else None
+
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
     # Read before any resource exists: a missing variable stops the run with nothing created.
@@ -119,7 +145,8 @@ def build(
         config = with_registry_port(config, shared.port)
     env = Environment(
         "kindplane", config, owner, kept_hooks=lookup(config, owner) or {}, network=network,
-        shared_registry_id=shared.container_id if shared else None, mirror_credentials=credentials,
+        shared_registry_id=shared.container_id if shared else None, opts=provider_opts(),
+        mirror_credentials=credentials,
     )
     for key, value in env.outputs().items():
         pulumi.export(key, value)
@@ -131,20 +158,21 @@ def config_file_from_stack() -> str:
 
 
 def main(
-    lookup: KeptLookup = docker_kept_lookup, shared_lookup: SharedLookup = docker_shared_lookup
+    lookup: KeptLookup = docker_kept_lookup, shared_lookup: SharedLookup = docker_shared_lookup,
+    docker_provider: DockerProvider = endpoint_provider,
 ) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup, shared_lookup, file=str(path))
+        env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider)
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export("configFile", str(path.resolve()))
         # What this run applies: the next `kindplane up` reads the plan only when it changed.
         pulumi.export(APPLIED_SETTINGS_OUTPUT, applied_settings(config.cluster))
         pulumi.export(FINGERPRINT_OUTPUT, settings_fingerprint(config.cluster, this_stack(), kind_network()))
         return env
-    except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld) as exc:
+    except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld, EndpointError) as exc:
         # RunError prints the message without a Python traceback.
         raise pulumi.RunError(str(exc)) from None

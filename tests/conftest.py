@@ -18,3 +18,14 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and marker and in_ci():
         report.outcome = "failed"
         report.longrepr = f"CI=true: {marker} test skipped ({report.longrepr}); it must run in CI"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_docker_endpoint():
+    """A process resolves its Docker endpoint once; tests run many CLI invocations in one process,
+    each with its own environment, so each starts unresolved."""
+    from kindplane.ops.docker_endpoint import current_endpoint
+
+    current_endpoint.cache_clear()
+    yield
+    current_endpoint.cache_clear()

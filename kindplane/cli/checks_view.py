@@ -25,7 +25,25 @@ def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["Kindplane
         config = cli.load()
     except ConfigError as exc:
         ui.config_failed(exc)
-    return config, run_doctor(live_registry_port(config), image, kindplane_argv(cli))
+    results = run_doctor(live_registry_port(config), image, kindplane_argv(cli))
+    return config, results[:2] + [state_check(cli)] + results[2:]  # after the tools, before Docker
+
+
+def state_check(cli: CliContext) -> "CheckResult":
+    """Where this config's stack lives, resolved as Pulumi resolves it (`~` is the account's home)."""
+    from ..ops.check_result import fail, ok
+    from .workspace import WorkspaceError, absolute_backend, effective_backend, file_backend_dir
+
+    title = "Pulumi state"
+    try:
+        target = cli.target()
+    except WorkspaceError as exc:
+        return fail(title, str(exc))
+    url = effective_backend(target) or "the Pulumi CLI's login"
+    folder = file_backend_dir(url, target.project_dir)
+    where = absolute_backend(url, target.project_dir) if folder is None else str(folder)
+    missing = "" if folder is None or folder.is_dir() else " (made by the first `kindplane up`)"
+    return ok(title, f"stack {target.stack} in {where}{missing}")
 
 
 def live_registry_port(config: "KindplaneConfig") -> "KindplaneConfig":

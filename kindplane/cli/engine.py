@@ -159,7 +159,10 @@ class PulumiEngine:
     def _env(self) -> dict[str, str]:
         import sys
 
+        from ..ops.docker_endpoint import EndpointError, current_endpoint
+        from ..ops.python_env import language_host_environment
         from ..ops.tools import search_path
+        from .workspace import absolute_backend, effective_backend
 
         env = {
             "PATH": search_path(),
@@ -167,8 +170,16 @@ class PulumiEngine:
             # The program must run on the interpreter kindplane is installed in.
             "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD") or sys.executable,
         }
-        if self.target.backend:
-            env["PULUMI_BACKEND_URL"] = self.target.backend
+        if env["PULUMI_PYTHON_CMD"] == sys.executable:
+            env.update(language_host_environment())  # pip for the host's package listing
+        try:
+            # The one daemon of this run, for the docker provider and every docker/kind command.
+            env.update(current_endpoint().environment())
+        except EndpointError:
+            pass  # the program stops with the same message and its fix
+        backend = effective_backend(self.target)
+        if backend:
+            env["PULUMI_BACKEND_URL"] = absolute_backend(backend, self.target.project_dir)
         if not any(os.environ.get(v) is not None for v in PASSPHRASE_VARS):
             # The file backend encrypts secrets (the kubeconfig) with a passphrase; an empty one
             # keeps the state usable without prompting. Set your own to override it.
@@ -197,10 +208,9 @@ class PulumiEngine:
 
     def _backend_dir(self) -> Optional[Path]:
         """The folder of a file backend; None for Pulumi Cloud and other backends."""
-        from .workspace import file_backend_dir, project_backend
+        from .workspace import effective_backend, file_backend_dir
 
-        backend = self.target.backend or os.environ.get("PULUMI_BACKEND_URL") or project_backend(self.target.project_dir)
-        return file_backend_dir(backend or "")
+        return file_backend_dir(effective_backend(self.target) or "", self.target.project_dir)
 
     def _prepare_backend(self) -> None:
         from .workspace import write_own_project

@@ -71,7 +71,7 @@ def require_tools(cli: CliContext, need_kind: bool = True) -> None:
             problems = run_setup() or preflight.missing_tools(need_kind=need_kind)
     if problems:
         ui.fail(problems, EXIT_FAILED)
-    too_old = preflight.pulumi_version_problem()
+    too_old = preflight.pulumi_version_problem() or preflight.python_problem()
     if too_old:
         ui.fail(too_old, EXIT_FAILED)
 
@@ -231,7 +231,7 @@ def register(app: typer.Typer) -> None:
         client = docker(cli)
         engine: Engine = cli.engine()
         with ui.messages_to_stderr(output is not Format.text):
-            ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir}")
+            ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker {preflight.docker_endpoint()}")
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
                 with engine_errors():

@@ -67,12 +67,32 @@ def project_backend(project_dir: Path) -> Optional[str]:
     return (read_yaml(project_dir / "Pulumi.yaml").get("backend") or {}).get("url")
 
 
-def file_backend_dir(url: str) -> Optional[Path]:
-    """The folder of a `file://` backend (`file://~/x` is under $HOME, as Pulumi reads it)."""
+def file_backend_dir(url: str, base: Optional[Path] = None) -> Optional[Path]:
+    """The folder of a `file://` backend, resolved by Pulumi's own rule: `~` is the OS account's
+    home (not $HOME), a relative path is relative to `base` (the project folder Pulumi runs in)."""
     if not url.startswith("file://"):
         return None
-    path = url[len("file://"):]
-    return Path(os.path.expanduser(path)) if path.startswith("~") else Path(path)
+    from ..ops.tools import account_home
+
+    path = url[len("file://"):].split("?", 1)[0]
+    if path == "~" or path.startswith("~/"):
+        return account_home() / path[2:]
+    return (base or Path.cwd()) / path
+
+
+def absolute_backend(url: str, base: Optional[Path] = None) -> str:
+    """The URL Pulumi should get: a `file://` backend as an absolute path, so every Pulumi run and
+    kindplane itself open the same folder whatever $HOME or the working directory says."""
+    folder = file_backend_dir(url, base)
+    if folder is None:
+        return url
+    query = url.split("?", 1)[1] if "?" in url else ""
+    return folder.as_uri() + (f"?{query}" if query else "")
+
+
+def effective_backend(target: StackTarget) -> Optional[str]:
+    """The backend Pulumi uses for `target`: --backend, else PULUMI_BACKEND_URL, else Pulumi.yaml's."""
+    return target.backend or os.environ.get("PULUMI_BACKEND_URL") or project_backend(target.project_dir)
 
 
 def stack_config_dir(project_dir: Path) -> Path:

@@ -12,6 +12,10 @@ import re
 
 MIN_PULUMI_DOCKER = (5, 1)
 MIN_PULUMI_CLI = (3, 182, 0)
+# The Pulumi CLI `kindplane setup` installs: the one the real-engine tests run (the test toolchain
+# builds it, tests/harness/toolchain/versions.env PULUMI_CLI_VERSION; a test keeps them equal), so
+# what kindplane relies on from the engine is proven on the version users get.
+PULUMI_CLI_VERSION = "3.274.1"
 # kind v0.20.0 is the first release whose nodes read registry config from hosts.toml
 # (containerd's config_path) the way kind's own local-registry guide and kindplane write it.
 MIN_KIND = (0, 20, 0)
@@ -51,5 +55,5 @@ def pulumi_cli_problem(version_text: str) -> str | None:
     return (
         f"the Pulumi CLI is {version_text.strip() or 'of unknown version'}; kindplane needs >= "
         f"{shown(MIN_PULUMI_CLI)} (a kept registry or mirror is taken back with resource hooks): "
-        f"run `kindplane setup` or upgrade Pulumi"
+        f"run `kindplane setup` (installs {PULUMI_CLI_VERSION}, the version kindplane is tested with) or upgrade Pulumi"
     )

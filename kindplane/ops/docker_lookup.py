@@ -7,26 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from .docker_endpoint import DockerUnavailable, docker_client  # noqa: F401 (re-exported: one client for every look-up)
 from ..core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_ROLE, REGISTRY_CONTAINER_PORT
 
 
 class AdoptionError(RuntimeError):
     """A container or volume holds a name kindplane needs and cannot be taken; the message says the fix."""
-
-
-class DockerUnavailable(RuntimeError):
-    pass
-
-
-def docker_client() -> Any:
-    import docker  # the SDK is imported lazily: the CLI's fast paths never need it
-
-    try:
-        client = docker.from_env()
-        client.ping()
-        return client
-    except Exception as exc:  # the SDK raises several types for "no daemon"
-        raise DockerUnavailable(f"Docker daemon not reachable: {exc}") from None
 
 
 def inspect_container(client: Any, name: str) -> Optional[dict]:

@@ -67,6 +67,7 @@ class Doctor:
         if self.client is None:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
+        self.results.append(self.check_same_daemon())
         from .mirror_doctor import check_mirrors  # pull-through mirrors (issue #12)
 
         self.results.extend(check_mirrors(self.config, self.client, self.kindplane))
@@ -124,14 +125,45 @@ class Doctor:
     # --- Docker and the registry container ------------------------------------------------
 
     def check_docker(self) -> CheckResult:
+        from .docker_endpoint import EndpointError, current_endpoint
         from .docker_lookup import DockerUnavailable, docker_client
+        from .docker_start import start_hint
 
+        title = "Docker daemon reachable"
         try:
-            self.client = docker_client()
+            endpoint = current_endpoint()
+        except EndpointError as exc:
+            return fail(title, str(exc))
+        try:
+            self.client = docker_client(endpoint)
         except DockerUnavailable as exc:
-            return fail("Docker daemon reachable", str(exc), "sudo systemctl start docker")
+            return fail(title, str(exc), start_hint(endpoint))
         version = self.client.version().get("Version", "?")
-        return ok("Docker daemon reachable", f"Docker {version}")
+        return ok(title, f"Docker {version} at {endpoint.describe()}")
+
+    def check_same_daemon(self) -> CheckResult:
+        """The `docker` CLI (what kind and the program's commands run) must reach kindplane's daemon."""
+        from .docker_daemon import daemon_identity, daemon_seen_by_cli, endpoint_problem, is_podman, same_daemon
+        from .docker_endpoint import current_endpoint
+
+        title = "docker CLI on the same daemon"
+        endpoint = current_endpoint()
+        version = self.client.version()
+        apart = endpoint_problem(endpoint, version)
+        if apart:
+            return fail(title, apart)
+        info = self.client.info()
+        ours = daemon_identity(info, is_podman(version))
+        theirs = daemon_seen_by_cli(endpoint)
+        if same_daemon(ours, theirs.daemon_id, is_podman(version)):
+            return ok(title, f"{theirs.cli} reaches the same daemon (data in {info.get('DockerRootDir')})")
+        return fail(
+            title,
+            f"{theirs.cli} {theirs.problem or f'reaches daemon {theirs.daemon_id}'}, but kindplane reaches daemon "
+            f"{ours} at {endpoint.describe()}: kind would make the nodes on one daemon and kindplane the registry on "
+            f"another",
+            theirs.fix,
+        )
 
     def check_registry_container(self) -> CheckResult:
         from .docker_lookup import inspect_container

@@ -54,12 +54,47 @@ def pulumi_version_problem() -> Optional[str]:
     return pulumi_cli_problem(found)
 
 
+def docker_endpoint() -> str:
+    """The run's Docker daemon and where that choice came from (DOCKER_HOST, a context, …)."""
+    from .docker_endpoint import current_endpoint
+
+    return current_endpoint().describe()
+
+
+def docker_start_hint() -> str:
+    from .docker_endpoint import EndpointError, current_endpoint
+    from .docker_start import start_hint
+
+    try:
+        return start_hint(current_endpoint())
+    except EndpointError:
+        return "fix the docker context first"
+
+
+def python_problem() -> Optional[str]:
+    """kindplane's interpreter can give the Pulumi language host no pip (see python_env)."""
+    import sys
+
+    from .python_env import pip_problem
+
+    if os.environ.get("PULUMI_PYTHON_CMD") not in (None, "", sys.executable):
+        return None  # the user named another interpreter: Pulumi uses that one as it is
+    return pip_problem()
+
+
 def connect_docker() -> Any:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
+    from .docker_daemon import endpoint_problem
+    from .docker_endpoint import current_endpoint
+
     try:
-        return docker_client()
+        client = docker_client()
     except DockerUnavailable as exc:
-        raise PreflightFailed([f"{exc}; start Docker (or set DOCKER_HOST) and try again"]) from None
+        raise PreflightFailed([f"{exc}; start it ({docker_start_hint()}) and try again"]) from None
+    problem = endpoint_problem(current_endpoint(), client.version())  # nodes and registry apart, or far
+    if problem:
+        raise PreflightFailed([problem])
+    return client
 
 
 def kind_node_containers(client: Any, cluster_name: str) -> list[dict]:
@@ -72,11 +107,12 @@ def delete_kind_cluster(name: str) -> None:
     """`kind delete cluster` with the kind kindplane uses (the stand-in in tests)."""
     import subprocess
 
+    from .docker_endpoint import current_endpoint
     from .tools import find_kind, search_path
 
     kind = find_kind() or "kind"
     subprocess.run([kind, "delete", "cluster", "--name", name], check=True, capture_output=True,
-                   env={**os.environ, "PATH": search_path()}, timeout=300)
+                   env={**os.environ, **current_endpoint().environment(), "PATH": search_path()}, timeout=300)
 
 
 def port_is_free(port: int, host: str = LOOPBACK, protocol: str = "TCP") -> bool:

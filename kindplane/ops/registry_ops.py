@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
+from .docker_daemon import push_messages
 from ..core.image_ref import ImageRef
 from ..core.naming import REGISTRY_DATA_PATH
 from .docker_lookup import docker_client, inspect_container
@@ -49,7 +50,7 @@ def push_image(ref: ImageRef, host_address: str, client: Any = None) -> PushResu
     repository, tag = f"{host_address}/{ref.path}", ref.tag_or_default
     image.tag(repository, tag)
     digest = size = None
-    for message in client.api.push(repository, tag, stream=True, decode=True):
+    for message in push_messages(client, repository, tag):  # Podman needs telling: plain HTTP
         if "error" in message:
             detail = (message.get("errorDetail") or {}).get("message") or message["error"]
             raise OpsError(f"push of {repository}:{tag} failed: {detail}")

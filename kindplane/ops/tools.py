@@ -11,15 +11,30 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-# Pinned versions `kindplane setup` installs. The Pulumi CLI matches the pulumi SDK in
-# requirements.txt; kind's checksum is never pinned here: it is read from the .sha256sum file the
-# release publishes beside the binary, at install time.
+from ..core.versions import PULUMI_CLI_VERSION
+
+# Pinned versions `kindplane setup` installs (the Pulumi CLI: core.versions). kind's checksum is
+# never pinned here: it is read from the .sha256sum file the release publishes beside the binary,
+# at install time.
 KIND_VERSION = "v0.29.0"
-PULUMI_VERSION = "3.272.0"
+PULUMI_VERSION = PULUMI_CLI_VERSION
+
+
+def account_home() -> Path:
+    """The OS account's home, as Pulumi reads `~` in a `file://~/…` backend URL (Go's
+    user.Current(): the passwd entry, $HOME only for an account passwd does not know). It is not
+    $HOME when that differs (sudo without -H, some CI and container set-ups): kindplane's `~`
+    is Pulumi's, so both doors always find the same state."""
+    import pwd
+
+    try:
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        return Path.home()
 
 
 def kindplane_home() -> Path:
-    return Path(os.environ.get("KINDPLANE_HOME") or Path.home() / ".kindplane")
+    return Path(os.environ.get("KINDPLANE_HOME") or account_home() / ".kindplane")
 
 
 def bin_dir() -> Path:

@@ -9,6 +9,7 @@ import pytest
 from harness.names import free_port, unique_name
 from kindplane.cli.engine import ProgramRefused, StackBusy
 from kindplane.core.config import load_config
+from kindplane.ops.docker_endpoint import resolve_endpoint
 
 from recording_engine import step
 
@@ -46,7 +47,8 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     assert target.backend == (tools / "state").as_uri()
     assert target.config_path == path and target.own_project
     out = result.stdout
-    assert out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'}"
+    docker = resolve_endpoint().describe()  # resolution itself: tests/unit/test_docker_endpoint.py
+    assert out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'} · Docker {docker}"
     assert f"created {name}-kind" in out  # progress line per finished resource
     assert f"Cluster   {name} (kubectl context kind-{name})" in out
     assert f"Nodes     {name}-control-plane, {name}-worker" in out
@@ -199,7 +201,8 @@ def test_up_without_docker_says_so_and_exits_1(cli, engine, tools, write_config,
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: Docker daemon not reachable")
-    assert "start Docker (or set DOCKER_HOST) and try again" in result.stderr
+    assert f"Docker daemon not reachable at unix://{tmp_path}/no-such.sock (DOCKER_HOST)" in result.stderr
+    assert "start it (" in result.stderr and ") and try again" in result.stderr
     assert engine.targets == []
 
 
@@ -368,7 +371,8 @@ def test_a_pulumi_cli_too_old_for_resource_hooks_is_refused_before_anything(cli,
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: the Pulumi CLI is v3.150.0; kindplane needs >= 3.182.0 (a kept registry or mirror is "
-        "taken back with resource hooks): run `kindplane setup` or upgrade Pulumi"
+        "taken back with resource hooks): run `kindplane setup` (installs 3.274.1, the version kindplane "
+        "is tested with) or upgrade Pulumi"
     ]
     assert engine.names == []
 

@@ -55,7 +55,9 @@ def test_everything_in_place_passes_with_one_line_per_check(cli, environment):
     assert lines(result) == [
         "✓ kind installed",
         "✓ Pulumi CLI installed",
+        "✓ Pulumi state",
         "✓ Docker daemon reachable",
+        "✓ docker CLI on the same daemon",
         f"✓ registry container {reg.name} running",
         f"✓ GET http://localhost:{reg.port}/v2/",
         "✓ registry on the 'kind' network",
@@ -66,7 +68,7 @@ def test_everything_in_place_passes_with_one_line_per_check(cli, environment):
         f"✓ node {name}-worker",
         f"✓ {name}-worker: hosts.toml",
         f"✓ {name}-worker: containerd config_path",
-        "all 13 checks passed",  # the ConfigMap check is skipped: no API server here
+        "all 15 checks passed",  # the ConfigMap check is skipped: no API server here
     ]
 
 
@@ -108,7 +110,7 @@ def test_a_missing_hosts_toml_fails_and_says_what_to_run(cli, environment):
     out = lines(result)
     failed = out.index(f"✗ {node}: hosts.toml: {missing} missing")
     assert out[failed + 1].startswith(f"    fix: printf '%s\\n' ") and node in out[failed + 1]
-    assert out[-1] == "1 of 13 checks failed"
+    assert out[-1] == "1 of 15 checks failed"
 
 
 def test_a_stopped_registry_fails_with_docker_start(cli, environment):

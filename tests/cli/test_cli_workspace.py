@@ -1,6 +1,7 @@
 """Which project, stack and backend a kindplane.yaml belongs to (real files, no Pulumi run)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -111,13 +112,23 @@ def test_a_hostile_stack_name_is_refused(tmp_path):
         resolve(path, "dev; rm -rf /", None, tmp_path, DEFAULT)
 
 
-def test_file_backend_folders_are_found_as_pulumi_reads_them(monkeypatch):
-    from kindplane.cli.workspace import file_backend_dir
+def test_file_backend_folders_are_found_as_pulumi_reads_them(monkeypatch, tmp_path):
+    import pwd
 
-    monkeypatch.setenv("HOME", "/home/u")
-    assert file_backend_dir("file://~/.kindplane/state") == Path("/home/u/.kindplane/state")
+    from kindplane.cli.workspace import absolute_backend, file_backend_dir
+
+    # Pulumi's `~` is the OS account's home (Go's user.Current()), not $HOME.
+    account = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    assert file_backend_dir("file://~/.kindplane/state") == account / ".kindplane/state"
+    assert file_backend_dir("file://~") == account
     assert file_backend_dir("file:///var/state") == Path("/var/state")
+    assert file_backend_dir("file://state/dev", base=tmp_path) == tmp_path / "state/dev"
     assert file_backend_dir("s3://bucket") is None
+    # What Pulumi gets: absolute, the query kept.
+    assert absolute_backend("file://~/.kindplane/state") == (account / ".kindplane/state").as_uri()
+    assert absolute_backend("file://~/s?no_tmp_dir=true") == (account / "s").as_uri() + "?no_tmp_dir=true"
+    assert absolute_backend("s3://bucket/x") == "s3://bucket/x"
 
 
 def test_the_repository_pins_one_backend_for_both_front_doors(monkeypatch):

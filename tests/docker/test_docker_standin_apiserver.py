@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import ssl
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,7 @@ def apiserver_binaries(monkeypatch, tmp_path):
     monkeypatch.setenv(apiserver.STATE_ENV, str(tmp_path / "state"))
 
 
-def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers(cluster_factory, apiserver_binaries):
+def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers(cluster_factory, apiserver_binaries, tmp_path):
     name = unique_name("kpt")
     cluster_factory.names.append(name)  # deleted in teardown even if an assertion fails
     created = run_shell(f"kind create cluster --name {name}", timeout=300)
@@ -58,9 +59,18 @@ def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers
     ca = base64.b64decode(cluster["cluster"]["certificate-authority-data"]).decode()
     verify = ssl.create_default_context(cadata=ca)  # the server must pass TLS verification
 
+    # As kind's: the admin's client certificate and key, no token; the server accepts them.
+    assert sorted(user["user"]) == ["client-certificate-data", "client-key-data"]
+    for field, file in (("client-certificate-data", "admin.crt"), ("client-key-data", "admin.key")):
+        (tmp_path / file).write_bytes(base64.b64decode(user["user"][field]))
+    subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "admin.crt")],
+                             capture_output=True, text=True).stdout
+    assert "CN = kubernetes-admin" in subject and "O = kubeadm:cluster-admins" in subject
+    verify.load_cert_chain(tmp_path / "admin.crt", tmp_path / "admin.key")
+
     configmap = unique_name("kpt-cm")
-    headers = {"Authorization": f"Bearer {user['user']['token']}"}
-    with httpx.Client(base_url=server, verify=verify, headers=headers, trust_env=False, timeout=30) as client:
+    with httpx.Client(base_url=server, verify=verify, trust_env=False, timeout=30) as client:
+        assert client.get("/api/v1/namespaces/kube-public").status_code == 200  # authenticated by the certificate
         assert client.get("/version").json()["gitVersion"] == f"v{pinned('KUBERNETES_VERSION')}"
         made = client.post("/api/v1/namespaces/kube-public/configmaps", json={
             "apiVersion": "v1", "kind": "ConfigMap",

@@ -7,8 +7,9 @@ machine, each cluster with its own free ports, certificates and data under
 their own session with pid files, because `kind` exits right after creating the cluster and the
 servers must outlive it; `kind delete cluster` stops them and removes that directory.
 
-Authentication is a static bearer token and authorization AlwaysAllow: tests want a working
-API, not RBAC. The serving certificate is signed by a per-cluster CA made with `openssl`.
+Users authenticate as kind's do, with the admin client certificate in the kubeconfig; the harness's
+own readiness probes use a static bearer token. Authorization is AlwaysAllow: tests want a working
+API, not RBAC. Every certificate is signed by a per-cluster CA made with `openssl`.
 """
 from __future__ import annotations
 
@@ -50,11 +51,14 @@ def cluster_dir(name: str) -> Path:
 
 
 def endpoint(name: str) -> Optional[dict]:
-    """{"server", "token", "ca"} (ca: PEM text) of the cluster's API server, or None."""
+    """{"server", "token", "ca", "client_cert", "client_key"} (PEM text) of the cluster's API
+    server, or None. The token is the harness's own; kubeconfigs carry the client certificate."""
     directory = cluster_dir(name)
     try:
         info = json.loads((directory / "endpoint.json").read_text())
         info["ca"] = (directory / "ca.crt").read_text()
+        info["client_cert"] = (directory / "admin.crt").read_text()
+        info["client_key"] = (directory / "admin.key").read_text()
     except FileNotFoundError:
         return None
     return info
@@ -101,6 +105,12 @@ def _make_pki(directory: Path, name: str) -> None:
              "-addext", "basicConstraints=critical,CA:FALSE",
              "-addext", "keyUsage=critical,digitalSignature",
              "-addext", "extendedKeyUsage=serverAuth", cwd=directory)
+    # The admin's client certificate, as kubeadm makes it for kind's kubeconfig.
+    _openssl("req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", *ec,
+             "-keyout", "admin.key", "-out", "admin.crt", "-subj", "/O=kubeadm:cluster-admins/CN=kubernetes-admin",
+             "-addext", "basicConstraints=critical,CA:FALSE",
+             "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
+             "-addext", "extendedKeyUsage=clientAuth", cwd=directory)
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "sa.key", cwd=directory)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
 
@@ -138,7 +148,8 @@ def start(name: str) -> None:
         f"--cert-dir={directory / 'certs'}",
         f"--tls-cert-file={directory / 'apiserver.crt'}",
         f"--tls-private-key-file={directory / 'apiserver.key'}",
-        f"--token-auth-file={directory / 'tokens.csv'}",
+        f"--token-auth-file={directory / 'tokens.csv'}",  # the harness's own probes
+        f"--client-ca-file={directory / 'ca.crt'}",  # the kubeconfig's client certificate
         "--authorization-mode=AlwaysAllow",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         f"--service-account-key-file={directory / 'sa.pub'}",

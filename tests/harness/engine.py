@@ -199,3 +199,10 @@ def container_id(name: str) -> Optional[str]:
 
 def volume_exists(name: str) -> bool:
     return docker("volume", "inspect", name, check=False).returncode == 0
+
+
+def on_default_daemon(cluster: str, registry: str) -> list[str]:
+    """The cluster's nodes and the registry, if the harness's own daemon has them (tests that run
+    kindplane against another daemon: a Docker context, Podman)."""
+    found = docker("ps", "-a", "--filter", f"label=io.x-k8s.kind.cluster={cluster}", "--format", "{{.Names}}").stdout.split()
+    return found + ([registry] if container_id(registry) else [])

@@ -7,7 +7,7 @@ set -euo pipefail
 STATE_DIR="${KINDPLANE_HARNESS_STATE:-/tmp/kindplane-harness}"
 PID_FILE="$STATE_DIR/dockerd.pid"
 LOG_FILE="$STATE_DIR/dockerd.log"
-PACKAGES=(docker.io docker-registry containerd busybox-static)
+PACKAGES=(docker.io docker-registry containerd busybox-static podman)
 
 say() { echo "ensure_docker: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -20,6 +20,8 @@ install_missing() {
     [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
     command -v containerd >/dev/null && command -v ctr >/dev/null || missing+=(containerd)
     [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
+    # Podman: the KIND_EXPERIMENTAL_PROVIDER=podman tests (tests/harness/podman.py); no daemon is started.
+    command -v podman >/dev/null || missing+=(podman)
     [ ${#missing[@]} -eq 0 ] && return 0
     [ "$(id -u)" = 0 ] || die "missing Debian packages ${missing[*]} and not root to install them"
     say "installing ${missing[*]}"

@@ -46,10 +46,18 @@ def default_name() -> str:
     return os.environ.get("KIND_CLUSTER_NAME") or "kind"
 
 
+def runtime() -> str:
+    """The node provider: kind's KIND_EXPERIMENTAL_PROVIDER=podman runs `podman`, else `docker`
+    (which follows DOCKER_HOST and the docker CLI's context, as kind's docker provider does)."""
+    return "podman" if os.environ.get("KIND_EXPERIMENTAL_PROVIDER", "").strip().lower() == "podman" else "docker"
+
+
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True)
+    """`docker ARGS` or `podman ARGS` (their CLIs agree on every command used here)."""
+    binary = runtime()
+    result = subprocess.run([binary, *args], capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise Failure(f"command \"docker {' '.join(args)}\" failed with error: {result.stderr.strip()}")
+        raise Failure(f"command \"{binary} {' '.join(args)}\" failed with error: {result.stderr.strip()}")
     return result
 
 
@@ -205,8 +213,9 @@ def get_nodes(args: argparse.Namespace) -> int:
 
 
 def get_clusters(args: argparse.Namespace) -> int:
-    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}", "--format",
-                 f'{{{{.Label "{CLUSTER_LABEL}"}}}}').stdout
+    # docker's ps template has a Label function; podman's has the Labels map.
+    label = f'.Label "{CLUSTER_LABEL}"' if runtime() == "docker" else f'index .Labels "{CLUSTER_LABEL}"'
+    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}", "--format", f"{{{{{label}}}}}").stdout
     names = sorted(set(out.split()))
     if not names:
         print("No kind clusters found.", file=sys.stderr)
@@ -226,7 +235,10 @@ def get_kubeconfig(args: argparse.Namespace) -> int:
     else:
         server = plane["server"] if plane else "https://127.0.0.1:6443"
     ca = f"\n    certificate-authority-data: {base64.b64encode(plane['ca'].encode()).decode()}" if plane else ""
-    user = f"\n    token: {plane['token']}" if plane else " {}"
+    b64 = lambda pem: base64.b64encode(pem.encode()).decode()  # noqa: E731
+    # kind's kubeconfig: the admin's client certificate and key, no token.
+    user = (f"\n    client-certificate-data: {b64(plane['client_cert'])}\n    client-key-data: {b64(plane['client_key'])}"
+            if plane else " {}")
     ctx = f"kind-{name}"
     print(f"""apiVersion: v1
 clusters:

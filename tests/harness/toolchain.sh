@@ -10,7 +10,9 @@
 #
 # Versions: tests/harness/toolchain/versions.env. Each piece is cached outside the checkout under
 # ${KINDPLANE_TOOLCHAIN_CACHE:-~/.cache/kindplane-toolchain}/<piece>-<hash>/bin, the hash covering
-# versions.env, the piece's build script and its wrapper module: a change rebuilds that piece only.
+# versions.env, the piece's build script and its wrapper module (not its Go tests): a change
+# rebuilds that piece only. The providers are installed into a plugin cache (PULUMI_HOME)
+# pulumi-home-<hash of the three provider pieces' hashes>.
 # A `pulumi` already on PATH (a laptop) is used as it is and the CLI piece is not built.
 set -euo pipefail
 
@@ -26,7 +28,8 @@ piece_key() {
     {
         cat "$SPEC/versions.env" "$SPEC/build_$piece.sh"
         if [ -d "$SPEC/$piece" ]; then
-            (cd "$SPEC/$piece" && find . -type f ! -name '*.log' | LC_ALL=C sort | xargs sha256sum)
+            # Go tests do not go into the binaries: adding one rebuilds nothing.
+            (cd "$SPEC/$piece" && find . -type f ! -name '*.log' ! -name '*_test.go' | LC_ALL=C sort | xargs sha256sum)
         fi
     } | sha256sum | cut -c1-12
 }
@@ -87,7 +90,16 @@ build_all() {
     say "ready in $(( $(date +%s) - started )) s"
 }
 
-pulumi_home() { echo "$CACHE/pulumi-home"; }
+pulumi_home() {
+    # One plugin cache per set of provider builds: a provider rebuilt at the same version (new
+    # code, same version number) goes into a new cache instead of being skipped as installed, and
+    # a run that uses the old cache is never changed under it. Old caches are left in place.
+    local piece keys=""
+    for piece in "${PROVIDERS[@]}"; do
+        keys="$keys $piece=$(piece_key "$piece")"
+    done
+    echo "$CACHE/pulumi-home-$(echo "$keys" | sha256sum | cut -c1-12)"
+}
 
 PROVIDERS=(command docker kubernetes)
 

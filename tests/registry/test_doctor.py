@@ -91,7 +91,9 @@ def test_healthy_setup_passes_every_check(setup):
     expected = [
         "kind installed",
         "Pulumi CLI installed",
+        "Pulumi state",
         "Docker daemon reachable",
+        "docker CLI on the same daemon",
         f"registry container {setup.registry} running",
         f"GET http://localhost:{setup.port}/v2/",
         f"registry on the '{KIND_NETWORK}' network",
@@ -281,10 +283,10 @@ def test_doctor_with_the_registry_disabled_checks_tools_docker_and_nodes(docker_
     result = CliRunner().invoke(app, ["-c", str(config), "doctor"])
     assert result.exit_code == 1  # no cluster yet
     lines = result.stdout.splitlines()
-    assert [line[:2] for line in lines[:3]] == ["✓ "] * 3  # kind, Pulumi CLI, Docker
-    assert lines[3:] == [
+    assert [line[:2] for line in lines[:5]] == ["✓ "] * 5  # kind, Pulumi CLI, state, Docker, same daemon
+    assert lines[5:] == [
         "- local registry: disabled in kindplane.yaml (cluster.registry.enabled: false)",
         f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)",
         f"    fix: kindplane -c {config} up",
-        "1 of 4 checks failed",
+        "1 of 6 checks failed",
     ]

@@ -6,6 +6,8 @@ import shlex
 
 import yaml
 
+from kindplane.ops.docker_endpoint import DockerEndpoint
+from kindplane.ops.docker_start import start_hint
 from kindplane.core.config import parse_config
 from kindplane.ops.doctor import (
     _configmap_fix,
@@ -71,7 +73,9 @@ def test_no_docker_daemon_fails_after_the_tools_and_skips_the_rest(monkeypatch, 
     assert [(r.name, r.status) for r in results] == [
         ("kind installed", "ok"), ("Pulumi CLI installed", "ok"),
         ("Docker daemon reachable", "fail"), ("remaining checks", "skip")]
-    assert results[2].fix == "sudo systemctl start docker"
+    assert results[2].detail.startswith("Docker daemon not reachable at unix:///nonexistent/docker.sock (DOCKER_HOST): ")
+    # How this machine starts that daemon (every runtime's fix: tests/unit/test_docker_start.py).
+    assert results[2].fix == start_hint(DockerEndpoint("unix:///nonexistent/docker.sock", "DOCKER_HOST"))
     assert json.loads(json.dumps([r.as_dict() for r in results]))[2]["status"] == "fail"
 
 

@@ -32,3 +32,17 @@ def test_each_provider_plugin_is_built_at_the_version_its_sdk_asks_for(package, 
 def test_the_python_sdk_is_pinned_where_the_toolchain_says():
     for file in ("requirements.txt", "pyproject.toml"):
         assert f"pulumi=={pinned()['PULUMI_VERSION']}" in (REPO / file).read_text(), file
+
+
+def test_setup_the_preflight_floor_message_and_the_test_toolchain_name_one_pulumi_cli():
+    """Users get the Pulumi CLI every real-engine test runs, and are told which one it is."""
+    import inspect
+
+    from kindplane.core.versions import PULUMI_CLI_VERSION, pulumi_cli_problem
+    from kindplane.ops.setup_tools import install_pulumi
+
+    assert PULUMI_CLI_VERSION == pinned()["PULUMI_CLI_VERSION"]
+    assert inspect.signature(install_pulumi).parameters["version"].default == PULUMI_CLI_VERSION
+    assert f"run `kindplane setup` (installs {PULUMI_CLI_VERSION}," in pulumi_cli_problem("v3.100.0")
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"and the Pulumi CLI {PULUMI_CLI_VERSION} — the version every real-engine test runs" in readme

@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,7 +29,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -184,37 +182,6 @@ func (h *languageHost) GetPluginInfo(ctx context.Context, _ *emptypb.Empty) (*pu
 	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
-// listPluginsScript prints, as JSON, every installed distribution that ships a top-level
-// `<package>/pulumi-plugin.json` (how Pulumi's generated Python SDKs name their provider plugin).
-const listPluginsScript = `
-import importlib.metadata as md, json
-seen, out = set(), []
-for dist in md.distributions():
-    name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-    if name in seen:
-        continue
-    seen.add(name)
-    for f in dist.files or ():
-        if f.name == "pulumi-plugin.json" and len(f.parts) == 2:
-            try:
-                out.append({"dist": name, "version": dist.version, "plugin": json.loads(f.read_text())})
-            except Exception:
-                pass
-print(json.dumps(out))
-`
-
-type pluginJSON struct {
-	Resource         *bool  `json:"resource"`
-	Name             string `json:"name"`
-	Version          string `json:"version"`
-	Server           string `json:"server"`
-	Parameterization *struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-		Value   string `json:"value"`
-	} `json:"parameterization"`
-}
-
 func (h *languageHost) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
@@ -222,59 +189,11 @@ func (h *languageHost) GetRequiredPackages(
 	if err != nil {
 		return nil, err
 	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	packages, err := requiredPackages(ctx, opts, os.Stdout, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
-	if err := tc.ValidateVenv(ctx); err != nil {
-		return nil, err
-	}
-	cmd, err := tc.Command(ctx, "-c", listPluginsScript)
-	if err != nil {
-		return nil, err
-	}
-	cmd.Dir = opts.ProgramDir
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("listing the installed Pulumi packages: %w%s", err, stderrOf(err))
-	}
-	var found []struct {
-		Dist    string     `json:"dist"`
-		Version string     `json:"version"`
-		Plugin  pluginJSON `json:"plugin"`
-	}
-	if err := json.Unmarshal(out, &found); err != nil {
-		return nil, fmt.Errorf("reading the installed Pulumi packages: %w", err)
-	}
-	resp := &pulumirpc.GetRequiredPackagesResponse{}
-	for _, f := range found {
-		p := f.Plugin
-		if p.Resource != nil && !*p.Resource {
-			continue
-		}
-		name := p.Name
-		if name == "" {
-			name = strings.TrimPrefix(f.Dist, "pulumi-")
-		}
-		ver := p.Version
-		if ver == "" {
-			ver = f.Version
-		}
-		sv, err := semver.ParseTolerant(ver)
-		if err != nil {
-			continue // not a semver (e.g. a Python pre-release spelling): let the engine load it on demand
-		}
-		dep := &pulumirpc.PackageDependency{Kind: "resource", Name: name, Version: "v" + sv.String(), Server: p.Server}
-		if pz := p.Parameterization; pz != nil {
-			value, err := base64.StdEncoding.DecodeString(pz.Value)
-			if err != nil {
-				return nil, fmt.Errorf("package %s: parameterization value: %w", f.Dist, err)
-			}
-			dep.Parameterization = &pulumirpc.PackageParameterization{Name: pz.Name, Version: pz.Version, Value: value}
-		}
-		resp.Packages = append(resp.Packages, dep)
-	}
-	return resp, nil
+	return &pulumirpc.GetRequiredPackagesResponse{Packages: packages}, nil
 }
 
 func stderrOf(err error) string {
