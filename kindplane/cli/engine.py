@@ -12,10 +12,13 @@ import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
 from ..core.versions import MIN_PULUMI_CLI
 from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
+
+if TYPE_CHECKING:
+    from .pulumi_run import Operation
 
 __all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused", "NoSuchStack", "RegistryFate", "ResourceStep"]
 
@@ -153,6 +156,7 @@ class PulumiEngine:
         self._deployment_cache: Optional[dict] = None
         self._diagnostics: list[str] = []
         self._program_errors: list[str] = []
+        self._pulumi_command = None  # built once: building it runs `pulumi version`
 
     # --- the stack ------------------------------------------------------------------------
 
@@ -187,17 +191,18 @@ class PulumiEngine:
         return env
 
     def _command(self):
-        from pulumi import automation as auto
-        from semver import VersionInfo
+        if self._pulumi_command is None:
+            from pulumi import automation as auto
+            from semver import VersionInfo
 
-        from ..ops.tools import pulumi_root
+            from ..ops.tools import pulumi_root
 
-        ours = pulumi_root()
-        # A minimum version: older CLIs have no resource hooks, which take kept containers back.
-        minimum = VersionInfo(*MIN_PULUMI_CLI)
-        if (ours / "bin" / "pulumi").exists():
-            return auto.PulumiCommand(root=str(ours), version=minimum)
-        return auto.PulumiCommand(version=minimum)
+            ours = pulumi_root()
+            # A minimum version: older CLIs have no resource hooks, which take kept containers back.
+            minimum = VersionInfo(*MIN_PULUMI_CLI)
+            root = str(ours) if (ours / "bin" / "pulumi").exists() else None
+            self._pulumi_command = auto.PulumiCommand(root=root, version=minimum)
+        return self._pulumi_command
 
     def _options(self):
         from pulumi import automation as auto
@@ -303,19 +308,31 @@ class PulumiEngine:
 
     # --- Engine -------------------------------------------------------------------------------
 
+    def _operation(self, args: list[str], on_step: OnStep) -> Operation:
+        """One CLI run with its events (pulumi_run.py): what `stack.up()` and friends run, without
+        the `stack output`/`stack history` calls they add after it."""
+        from .pulumi_run import run_operation
+
+        self._deployment_cache = None
+        command, env, on_event = self._command(), self._env(), self._on_event(on_step)
+        try:
+            return self._run(lambda: run_operation(
+                command, args, self.target.stack, str(self.target.project_dir), env, on_event
+            ))
+        finally:
+            self._deployment_cache = None
+
     def refresh(self, on_step: OnStep) -> None:
-        stack = self._stack()
-        # clear_pending_creates: an interrupted create must not block the next run.
-        self._deployment_cache = None
-        self._run(lambda: stack.refresh(on_event=self._on_event(on_step), clear_pending_creates=True, color="never"))
-        self._deployment_cache = None
+        self._stack()
+        # --clear-pending-creates: an interrupted create must not block the next run.
+        self._operation(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"], on_step)
 
     def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]:
+        """The stack's plain outputs (what the summary shows) as the engine reported them."""
         stack = self._stack(create=True)
-        replace = self._cluster_urns(stack) if replace_cluster else None
-        self._deployment_cache = None
-        result = self._run(lambda: stack.up(on_event=self._on_event(on_step), replace=replace, color="never"))
-        return {key: out.value for key, out in result.outputs.items()}
+        replace = self._cluster_urns(stack) if replace_cluster else []
+        args = ["up", "--yes", "--skip-preview", *(arg for urn in replace for arg in ("--replace", urn))]
+        return self._operation(args, on_step).outputs
 
     def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]:
         stack = self._stack()
@@ -338,9 +355,8 @@ class PulumiEngine:
         return removed
 
     def destroy(self, on_step: OnStep) -> None:
-        stack = self._stack()
-        self._deployment_cache = None
-        self._run(lambda: stack.destroy(on_event=self._on_event(on_step), color="never"))
+        self._stack()
+        self._operation(["destroy", "--yes", "--skip-preview"], on_step)
 
     def list_stacks(self) -> list[dict[str, Any]]:
         """Every stack of the project's backend: Pulumi's summary plus its plain (non-secret) outputs."""
