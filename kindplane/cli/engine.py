@@ -10,11 +10,12 @@ from datetime import timezone
 
 import os
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
-from ..core.versions import MIN_PULUMI_CLI
+from ..core.versions import pulumi_cli_problem
 from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
 
 if TYPE_CHECKING:
@@ -192,16 +193,20 @@ class PulumiEngine:
 
     def _command(self):
         if self._pulumi_command is None:
-            from pulumi import automation as auto
-            from semver import VersionInfo
+            from ..ops.tools import find_pulumi, pulumi_version_text
+            from .pulumi_run import read_pulumi_command
 
-            from ..ops.tools import pulumi_root
-
-            ours = pulumi_root()
-            # A minimum version: older CLIs have no resource hooks, which take kept containers back.
-            minimum = VersionInfo(*MIN_PULUMI_CLI)
-            root = str(ours) if (ours / "bin" / "pulumi").exists() else None
-            self._pulumi_command = auto.PulumiCommand(root=root, version=minimum)
+            pulumi = find_pulumi()
+            if pulumi is None:
+                raise EngineError("the Pulumi CLI is not installed: run `kindplane setup`")
+            try:
+                version = pulumi_version_text(pulumi)  # preflight read it already (and checked the minimum)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise EngineError(f"`{pulumi} version` failed ({exc}); reinstall it with `kindplane setup`") from None
+            too_old = pulumi_cli_problem(version)  # older CLIs have no resource hooks (kept containers)
+            if too_old:
+                raise EngineError(too_old)
+            self._pulumi_command = read_pulumi_command(pulumi, version)
         return self._pulumi_command
 
     def _options(self):
@@ -379,8 +384,15 @@ class PulumiEngine:
         return found
 
     def outputs(self) -> dict[str, Any]:
-        stack = self._stack()
-        return {key: out.value for key, out in self._run(stack.outputs).items()}
+        """Every output, secrets in plain text: one `stack output` (the Automation API's
+        `outputs()` runs two, to tell which are secret)."""
+        import json
+
+        self._stack()
+        argv = ["stack", "output", "--json", "--show-secrets", "--stack", self.target.stack]
+        command, env = self._command(), self._env()
+        result = self._run(lambda: command.run(argv, str(self.target.project_dir), {"PULUMI_DEBUG_COMMANDS": "true", **env}))
+        return json.loads(result.stdout or "{}")
 
     def _deployment(self, stack) -> dict:
         if self._deployment_cache is None:

@@ -101,6 +101,23 @@ class EventTail:
             self.operation.changes = dict(summary.get("resourceChanges") or {})
 
 
+def read_pulumi_command(pulumi: str, version_text: str) -> PulumiCommand:
+    """The Automation API's PulumiCommand for a CLI whose `pulumi version` was already read (its
+    own constructor runs it again: ~0.15 s). kindplane checks the minimum itself, with its fix."""
+    from pulumi.automation import PulumiCommand
+    from semver import VersionInfo
+
+    class ReadPulumiCommand(PulumiCommand):
+        def __init__(self) -> None:  # not PulumiCommand's: that one runs `pulumi version`
+            self.command = pulumi
+            try:
+                self.version: Optional[VersionInfo] = VersionInfo.parse(version_text.strip().removeprefix("v"))
+            except ValueError:
+                self.version = None  # a development build: as the Automation API's opt-out leaves it
+
+    return ReadPulumiCommand()
+
+
 def run_operation(
     command: PulumiCommand,
     args: list[str],

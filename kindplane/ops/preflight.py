@@ -43,12 +43,13 @@ def pulumi_version_problem() -> Optional[str]:
     import subprocess
 
     from ..core.versions import pulumi_cli_problem
+    from .tools import pulumi_version_text
 
     pulumi = find_pulumi()
     if pulumi is None:
         return None
     try:
-        found = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=30).stdout
+        found = pulumi_version_text(pulumi)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"`{pulumi} version` failed ({exc}); reinstall it with `kindplane setup`"
     return pulumi_cli_problem(found)

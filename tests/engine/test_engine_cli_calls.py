@@ -1,0 +1,52 @@
+"""How many Pulumi CLI processes a `kindplane up` with nothing to do starts (each costs ~0.2-0.5 s).
+
+A `pulumi` first on PATH records every call, then runs the real one: the way a user's shell
+would find it. What must not happen: the Automation API's bookkeeping after each operation
+(`stack output` twice, `stack history`) and a second `pulumi version`.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from pathlib import Path
+
+from harness.engine import EngineProject
+
+
+def recording_pulumi(project: EngineProject, folder: Path) -> tuple[str, Path]:
+    """A PATH whose `pulumi` appends its arguments to a file, and that file."""
+    real = shutil.which("pulumi", path=project.env()["PATH"])
+    assert real, "pulumi is not on the engine PATH"
+    calls = folder / "pulumi-calls"
+    wrapper = folder / "bin" / "pulumi"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {shlex.quote(str(calls))}\nexec {shlex.quote(real)} "$@"\n')
+    wrapper.chmod(0o755)
+    return f"{wrapper.parent}{os.pathsep}{project.env()['PATH']}", calls
+
+
+def verbs(calls: Path) -> list[str]:
+    """Each call's command words: `stack output`, `refresh`, … (flags and values left out)."""
+    found = []
+    for line in calls.read_text().splitlines():
+        words = [w for w in line.split() if not w.startswith("-")]
+        found.append(" ".join(words[:2]) if words[:1] in (["stack"], ["config"]) else words[0])
+    return found
+
+
+def test_a_no_op_kindplane_up_runs_refresh_and_up_without_the_automation_apis_bookkeeping(new_project, tmp_path):
+    project = new_project(workers=0)
+    project.kindplane("-c", str(project.config_path), "up")
+    path, calls = recording_pulumi(project, tmp_path)
+
+    again = project.kindplane("-c", str(project.config_path), "up", PATH=path)
+
+    assert f"localhost:{project.port}" in again.stdout  # the summary still has the stack's outputs
+    ran = verbs(calls)
+    assert ran.count("version") == 1, ran
+    assert ran.count("refresh") == 1 and ran.count("up") == 1, ran
+    assert "stack history" not in ran, ran
+    assert ran.count("stack output") <= 1, ran  # the kubeconfig for the API server check, once
+    assert "preview" not in ran, ran  # nothing changed: no plan is read
+    project.pulumi("preview", "--expect-no-changes")
