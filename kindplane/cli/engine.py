@@ -21,7 +21,7 @@ from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
 if TYPE_CHECKING:
     from .pulumi_run import Operation
 
-__all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused", "NoSuchStack", "RegistryFate", "ResourceStep"]
+__all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused", "NoSuchStack", "RegistryFate", "RecordedWorld", "ResourceStep"]
 
 
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
@@ -78,12 +78,22 @@ class RegistryFate:
     external: bool = False  # external: true: another owner's registry, never this stack's to delete
 
 
+@dataclass(frozen=True)
+class RecordedWorld:
+    """What the state says exists in Docker: `up` compares it with Docker before choosing one
+    engine run (`up --refresh`) over refresh, plan and update."""
+
+    containers: Mapping[str, str] = field(default_factory=dict)  # container name → ID
+    volumes: frozenset[str] = frozenset()
+    pending: bool = True  # an interrupted run left operations pending (or the state is unread)
+
+
 class Engine(Protocol):
     def exists(self) -> bool: ...
 
     def refresh(self, on_step: OnStep) -> None: ...
 
-    def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]: ...
+    def up(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, Any]: ...
 
     def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]: ...
 
@@ -100,6 +110,8 @@ class Engine(Protocol):
     def mirror_fates(self) -> list[RegistryFate]: ...
 
     def recorded_outputs(self) -> dict[str, Any]: ...
+
+    def recorded_world(self) -> RecordedWorld: ...
 
     def has_resources(self) -> bool: ...
 
@@ -332,11 +344,13 @@ class PulumiEngine:
         # --clear-pending-creates: an interrupted create must not block the next run.
         self._operation(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"], on_step)
 
-    def up(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, Any]:
-        """The stack's plain outputs (what the summary shows) as the engine reported them."""
+    def up(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, Any]:
+        """The stack's plain outputs (what the summary shows) as the engine reported them.
+        `refresh`: the refresh and the update in one engine run (`pulumi up --refresh`)."""
         stack = self._stack(create=True)
         replace = self._cluster_urns(stack) if replace_cluster else []
-        args = ["up", "--yes", "--skip-preview", *(arg for urn in replace for arg in ("--replace", urn))]
+        args = ["up", "--yes", "--skip-preview", *(["--refresh"] if refresh else []),
+                *(arg for urn in replace for arg in ("--replace", urn))]
         return self._operation(args, on_step).outputs
 
     def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]:
@@ -429,6 +443,9 @@ class PulumiEngine:
         """The stack outputs the last update wrote, from the state (secrets stay ciphertext)."""
         return stack_outputs_of(list(self._deployment_or_empty().get("resources") or []))
 
+    def recorded_world(self) -> RecordedWorld:
+        return recorded_world_of(self._deployment_or_empty())
+
     def has_resources(self) -> bool:
         """Whether the state holds anything a plan could destroy (not after a down, not new)."""
         return any(
@@ -444,6 +461,17 @@ class PulumiEngine:
 
         name = load_config(self.target.config_path).cluster.name
         return [r["urn"] for r in self._resources(stack) if kind_cluster_of(r) == name]
+
+
+def recorded_world_of(deployment: dict) -> RecordedWorld:
+    containers, volumes = {}, set()
+    for resource in deployment.get("resources") or []:
+        outputs = resource.get("outputs") or {}
+        if resource.get("type") == CONTAINER_TYPE and outputs.get("name") and resource.get("id"):
+            containers[outputs["name"]] = resource["id"]
+        elif resource.get("type") == VOLUME_TYPE and outputs.get("name"):
+            volumes.add(outputs["name"])
+    return RecordedWorld(containers, frozenset(volumes), pending=bool(deployment.get("pending_operations")))
 
 
 def pending_clusters_of(deployment: dict) -> set[str]:

@@ -24,6 +24,7 @@ from .safety_rails import (
     recover_from_killed_run,
     shared_in_use,
     unasked_losses,
+    world_as_recorded,
 )
 from .workspace import PROJECT, StackTarget
 
@@ -165,28 +166,46 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
         if health:
             ui.fail(health, EXIT_FAILED)
     unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
-    drift = DriftWatch(lambda step: None)
-    if engine.exists():
-        with progress(cli, "Refreshing state") as p:
-            drift.sink = p
-            engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
-    agreed: set[str] = set()
-    if unread or drift.drifted:
-        agreed = check_plan(cli, engine, config, client, replace_cluster, managed | {name}, yes, delete_shared)
-    if half_made:
-        # Its create was cut off: nothing in the state can delete these nodes, and a new create
-        # would meet them. They are this stack's own, so they go first.
-        ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
-        preflight.delete_kind_cluster(name)
-    with progress(cli, "Creating / updating") as p:
-        watch = UpdateWatch(p)
-        outputs = engine.up(watch, replace_cluster=replace_cluster)
+    exists = engine.exists()
+    if exists and not unread and not replace_cluster and not half_made and world_as_recorded(
+            engine.recorded_world(), client, nodes):
+        with progress(cli, "Refreshing and updating") as p:
+            watch = UpdateWatch(p)
+            outputs = engine.up(watch, refresh=True)  # one engine run; it takes the stack's lock
+    else:
+        outputs, watch = refresh_check_and_update(cli, engine, config, client, exists, unread, replace_cluster,
+                                                  half_made, managed | {name}, yes, delete_shared)
+    agreed = watch.agreed
     for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
         ui.warn(
             f"warning: {loss.what} was {loss.done} by this update although no plan read before it showed that "
             f"(kindplane.yaml or Docker changed while up ran)"
         )
     return outputs
+
+
+def refresh_check_and_update(cli: CliContext, engine: Engine, config: KindplaneConfig, client: Any, exists: bool,
+                             unread: bool, replace_cluster: bool, half_made: bool, clusters: set[str], yes: bool,
+                             delete_shared: bool) -> tuple[dict[str, Any], UpdateWatch]:
+    """Refresh, then the plan when kindplane.yaml changed or the refresh found drift, then up."""
+    name = config.cluster.name
+    drift = DriftWatch(lambda step: None)
+    if exists:
+        with progress(cli, "Refreshing state") as p:
+            drift.sink = p
+            engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
+    agreed: set[str] = set()
+    if unread or drift.drifted:
+        agreed = check_plan(cli, engine, config, client, replace_cluster, clusters, yes, delete_shared)
+    if half_made:
+        # Its create was cut off: nothing in the state can delete these nodes, and a new create
+        # would meet them. They are this stack's own, so they go first.
+        ui.warn(f"removing the half-made cluster {name} an interrupted up left behind")
+        preflight.delete_kind_cluster(name)
+    with progress(cli, "Creating / updating") as p:
+        watch = UpdateWatch(p, agreed)
+        outputs = engine.up(watch, replace_cluster=replace_cluster)
+    return outputs, watch
 
 
 def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) -> None:

@@ -10,7 +10,7 @@ import typer
 from ..core.naming import stack_owner
 from . import ui
 from .context import EXIT_FAILED, CliContext
-from .engine import Engine, OnStep, RegistryFate, ResourceStep
+from .engine import Engine, OnStep, RecordedWorld, RegistryFate, ResourceStep
 from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic is slow to import
@@ -101,6 +101,22 @@ def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) 
     return engine.recorded_outputs().get(FINGERPRINT_OUTPUT) != now
 
 
+def world_as_recorded(world: RecordedWorld, client: Any, nodes: list[dict]) -> bool:
+    """Docker shows what the last up left: every node running, every container of the state
+    running under the ID the state has, every volume there, nothing pending. Then nothing can
+    have drifted that the plan check would ask about, and up refreshes inside its update (one
+    engine run); otherwise it refreshes first and reads the plan when the refresh found drift."""
+    from ..ops.docker_lookup import inspect_container, inspect_volume
+
+    if world.pending or not nodes or any(node.get("State") != "running" for node in nodes):
+        return False
+    for name, container_id in world.containers.items():
+        attrs = inspect_container(client, name)
+        if attrs is None or attrs.get("Id") != container_id or not (attrs.get("State") or {}).get("Running"):
+            return False
+    return all(inspect_volume(client, volume) is not None for volume in world.volumes)
+
+
 class DriftWatch:
     """Passes refresh steps on, noting whether the refresh found anything changed or gone."""
 
@@ -118,9 +134,10 @@ class UpdateWatch:
     """Passes the update's steps on and keeps them: any loss the plan check did not show is
     named afterwards (kindplane.yaml or Docker changed between the preview and the update)."""
 
-    def __init__(self, sink: OnStep):
+    def __init__(self, sink: OnStep, agreed: Optional[set[str]] = None):
         self.sink = sink
         self.steps: list[ResourceStep] = []
+        self.agreed = agreed or set()  # the losses the user agreed to before the update
 
     def __call__(self, step: ResourceStep) -> None:
         self.steps.append(step)

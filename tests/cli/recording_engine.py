@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from kindplane.cli.engine import NoSuchStack, RegistryFate, ResourceStep
+from kindplane.cli.engine import NoSuchStack, RecordedWorld, RegistryFate, ResourceStep
 from kindplane.cli.workspace import StackTarget
 
 
@@ -24,6 +24,7 @@ class RecordingEngine:
     plan: list[ResourceStep] = field(default_factory=list)  # replayed to preview's on_step (default: steps)
     stale_locks: list[str] = field(default_factory=list)  # what clear_stale_locks removes
     last_config: Optional[str] = None
+    world: RecordedWorld = field(default_factory=RecordedWorld)  # default: pending, so up refreshes first
     stacks: list[dict[str, Any]] = field(default_factory=list)  # what list_stacks answers
     targets: list[StackTarget] = field(default_factory=list)
     calls: list[tuple[str, dict]] = field(default_factory=list)
@@ -67,9 +68,16 @@ class RecordingEngine:
     def refresh(self, on_step) -> None:
         self._call("refresh", on_step)
 
-    def up(self, on_step, replace_cluster: bool = False) -> dict[str, Any]:
-        self._call("up", on_step, replace_cluster=replace_cluster)
+    def up(self, on_step, replace_cluster: bool = False, refresh: bool = False) -> dict[str, Any]:
+        if refresh:
+            self._call("up", on_step, replace_cluster=replace_cluster, refresh=True)
+        else:
+            self._call("up", on_step, replace_cluster=replace_cluster)
         return dict(self.outputs_value)
+
+    def recorded_world(self) -> RecordedWorld:
+        self._call("recorded_world")
+        return self.world
 
     def preview(self, on_step, replace_cluster: bool = False) -> dict[str, int]:
         self.calls.append(("preview", {"replace_cluster": replace_cluster}))
