@@ -26,6 +26,7 @@ from .safety_rails import (
     unasked_losses,
     world_as_recorded,
 )
+from .timings import Timings
 from .workspace import PROJECT, StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
@@ -142,7 +143,7 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
 
 
 def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any,
-             yes: bool = False, delete_shared: bool = False) -> dict[str, Any]:
+             yes: bool = False, delete_shared: bool = False, timings: Optional[Timings] = None) -> dict[str, Any]:
     """up's steps after validation: preflight against the state, refresh, read the plan if it
     changed, up."""
     name = config.cluster.name
@@ -167,14 +168,18 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
             ui.fail(health, EXIT_FAILED)
     unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
     exists = engine.exists()
-    if exists and not unread and not replace_cluster and not half_made and world_as_recorded(
+    timings = timings or Timings()
+    if exists and nodes and not unread and not replace_cluster and not half_made and world_as_recorded(
             engine.recorded_world(), client, nodes):
+        timings.lap("checks")
         with progress(cli, "Refreshing and updating") as p:
             watch = UpdateWatch(p)
             outputs = engine.up(watch, refresh=True)  # one engine run; it takes the stack's lock
+        timings.lap("refresh+update")
     else:
+        timings.lap("checks")
         outputs, watch = refresh_check_and_update(cli, engine, config, client, exists, unread, replace_cluster,
-                                                  half_made, managed | {name}, yes, delete_shared)
+                                                  half_made, managed | {name}, yes, delete_shared, timings)
     agreed = watch.agreed
     for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
         ui.warn(
@@ -186,7 +191,7 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
 
 def refresh_check_and_update(cli: CliContext, engine: Engine, config: KindplaneConfig, client: Any, exists: bool,
                              unread: bool, replace_cluster: bool, half_made: bool, clusters: set[str], yes: bool,
-                             delete_shared: bool) -> tuple[dict[str, Any], UpdateWatch]:
+                             delete_shared: bool, timings: Timings) -> tuple[dict[str, Any], UpdateWatch]:
     """Refresh, then the plan when kindplane.yaml changed or the refresh found drift, then up."""
     name = config.cluster.name
     drift = DriftWatch(lambda step: None)
@@ -194,9 +199,11 @@ def refresh_check_and_update(cli: CliContext, engine: Engine, config: KindplaneC
         with progress(cli, "Refreshing state") as p:
             drift.sink = p
             engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
+        timings.lap("refresh")
     agreed: set[str] = set()
     if unread or drift.drifted:
         agreed = check_plan(cli, engine, config, client, replace_cluster, clusters, yes, delete_shared)
+        timings.lap("plan")
     if half_made:
         # Its create was cut off: nothing in the state can delete these nodes, and a new create
         # would meet them. They are this stack's own, so they go first.
@@ -205,6 +212,7 @@ def refresh_check_and_update(cli: CliContext, engine: Engine, config: KindplaneC
     with progress(cli, "Creating / updating") as p:
         watch = UpdateWatch(p, agreed)
         outputs = engine.up(watch, replace_cluster=replace_cluster)
+    timings.lap("update")
     return outputs, watch
 
 
@@ -242,6 +250,7 @@ def register(app: typer.Typer) -> None:
         refuses and changes nothing).
         """
         cli: CliContext = ctx.obj
+        timings = Timings()
         config = load(cli)
         require_credentials(cli, config)
         ui.config_warnings(cli.config_path, config.cluster)
@@ -254,20 +263,23 @@ def register(app: typer.Typer) -> None:
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
                 with engine_errors():
-                    outputs = converge(cli, engine, stack, config, client, yes, delete_shared)
+                    outputs = converge(cli, engine, stack, config, client, yes, delete_shared, timings)
             except KeyboardInterrupt:
                 remove_half_made(engine, client, config.cluster.name, had_nodes)
                 ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
             from .registry_disk_cmd import enforce_mirror_caps
 
             enforce_mirror_caps(config)  # mirrors' maxSize
+            if config.cluster.mirrors:
+                timings.lap("mirror caps")
         from .summary import summary_data, summary_lines
 
         if output is not Format.text:
-            emit({"stack": stack.stack, "configFile": str(stack.config_path), **summary_data(config, outputs)}, output)
+            emit({"stack": stack.stack, "configFile": str(stack.config_path), **summary_data(config, outputs),
+                  "timings": timings.as_dict()}, output)
             return
         ui.say("")
-        for line in summary_lines(config, outputs):
+        for line in summary_lines(config, outputs) + [""] + timings.lines(cli.verbose):
             ui.say(line)
 
     @app.command()

@@ -4,6 +4,9 @@ Tests that go through Docker preflight use the real engine of this machine (mark
 """
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from harness.names import free_port, unique_name
@@ -55,6 +58,21 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     assert f"localhost:{port} from the host" in out and f"{name}-reg:5000 from code inside pods" in out
     assert f"docker tag my-app:latest localhost:{port}/my-app:latest" in out
     assert f"docker push localhost:{port}/my-app:latest" in out
+    assert re.fullmatch(r"Done in \d+\.\d s \(-v: where the time went\)", out.splitlines()[-1])
+
+
+@docker
+def test_up_says_where_its_time_went_with_v_and_in_json(cli, engine, tools, fresh, docker_ready):
+    _, _, path = fresh
+    loud = cli(["-c", str(path), "up", "-v"])
+    assert loud.exit_code == 0, loud.output
+    total, phases = loud.stdout.splitlines()[-2:]
+    assert re.fullmatch(r"Done in \d+\.\d s", total)
+    assert [p.rsplit(" ", 2)[0] for p in phases.strip().split(" · ")] == ["start-up", "checks", "refresh", "update"]
+    data = json.loads(cli(["-c", str(path), "up", "-o", "json"]).stdout)
+    timings = data["timings"]
+    assert set(timings) == {"total", "start-up", "checks", "refresh", "update"}
+    assert timings["total"] >= sum(v for k, v in timings.items() if k != "total") - 0.05
 
 
 @docker
