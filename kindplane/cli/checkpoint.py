@@ -2,7 +2,7 @@
 starting the Pulumi CLI (two processes and about half a second on every `kindplane up`).
 
 Only the layout Pulumi's DIY backend writes today is read — `.pulumi/meta.yaml` with `version: 1`
-and `.pulumi/stacks/<project>/<stack>.json` (or `.json.gz`), holding `{"version": 3,
+and `.pulumi/stacks/<project>/<stack>.json` (or `.json.gz`), holding `{"version": 3 or 4,
 "checkpoint": {"latest": <deployment>}}`. Anything else (another backend, an older layout, a
 newer version) returns None and the caller asks the CLI. Secrets stay as the ciphertext the file
 holds: this is for the plain parts of the state.
@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-CHECKPOINT_VERSION = 3
+# 3, and 4 since the engine records resource hooks; the parts kindplane reads are the same in both.
+CHECKPOINT_VERSIONS = (3, 4)
 LAYOUT_VERSION = "version: 1"
 
 
@@ -50,7 +51,7 @@ def read_deployment(backend_dir: Path, project: str, stack: str) -> Optional[dic
         except (OSError, ValueError) as exc:
             raise NotReadable(f"{path}: {exc}") from None
         version = document.get("version") if isinstance(document, dict) else None
-        if version != CHECKPOINT_VERSION:
+        if version not in CHECKPOINT_VERSIONS:
             raise NotReadable(f"{path}: checkpoint version {version!r}")
         return dict((document.get("checkpoint") or {}).get("latest") or {})
     return None

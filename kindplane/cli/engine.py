@@ -410,8 +410,22 @@ class PulumiEngine:
 
     def _deployment(self, stack) -> dict:
         if self._deployment_cache is None:
-            self._deployment_cache = self._run(stack.export_stack).deployment or {}
+            found = self._checkpoint()
+            self._deployment_cache = found if found is not None else self._run(stack.export_stack).deployment or {}
         return self._deployment_cache
+
+    def _checkpoint(self) -> Optional[dict]:
+        """The state straight from a file backend's checkpoint (what `stack export` prints, without
+        the CLI); None when the backend is not one checkpoint.py reads."""
+        from .checkpoint import NotReadable, read_deployment
+
+        folder = self._backend_dir()
+        if folder is None:
+            return None
+        try:
+            return read_deployment(folder, PROJECT, self.target.stack)
+        except NotReadable:
+            return None
 
     def _deployment_or_empty(self) -> dict:
         """The state, or an empty one when the stack does not exist yet (before the first up)."""

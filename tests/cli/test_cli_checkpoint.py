@@ -21,9 +21,10 @@ def backend(tmp_path, document, name="dev.json", layout="version: 1\n"):
     return tmp_path
 
 
+@pytest.mark.parametrize("version", [3, 4])
 @pytest.mark.parametrize("name", ["dev.json", "dev.json.gz"])
-def test_the_latest_deployment_of_the_stack_plain_or_gzipped(tmp_path, name):
-    folder = backend(tmp_path, {"version": 3, "checkpoint": {"stack": "dev", "latest": DEPLOYMENT}}, name)
+def test_the_latest_deployment_of_the_stack_plain_or_gzipped(tmp_path, name, version):
+    folder = backend(tmp_path, {"version": version, "checkpoint": {"stack": "dev", "latest": DEPLOYMENT}}, name)
     assert read_deployment(folder, "kindplane", "dev") == DEPLOYMENT
 
 
@@ -34,7 +35,7 @@ def test_a_stack_never_updated_has_an_empty_deployment_and_a_missing_one_none(tm
 
 
 @pytest.mark.parametrize("document,layout", [
-    ({"version": 4, "checkpoint": {}}, "version: 1\n"),  # a newer checkpoint format
+    ({"version": 5, "checkpoint": {}}, "version: 1\n"),  # a newer checkpoint format
     ({"version": 3, "checkpoint": {}}, "version: 0\n"),  # the legacy layout
     ("not a checkpoint", "version: 1\n"),
 ])

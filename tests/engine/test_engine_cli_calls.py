@@ -50,6 +50,7 @@ def test_a_no_op_kindplane_up_is_one_engine_run_without_the_automation_apis_book
     assert ran.count("up") == 1 and "refresh" not in ran, ran
     assert "--refresh" in next(line for line in calls.read_text().splitlines() if " up " in f" {line} ")
     assert "stack history" not in ran, ran
+    assert "stack export" not in ran, ran  # the file backend's checkpoint is read directly
     assert ran.count("stack output") <= 1, ran  # the kubeconfig for the API server check, once
     assert "preview" not in ran, ran  # nothing changed: no plan is read
     project.pulumi("preview", "--expect-no-changes")
