@@ -7,21 +7,25 @@ from typing import Callable, Mapping, Optional
 
 import pulumi
 
+from .core.applied_settings import applied_settings, settings_fingerprint
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
-from .core.applied_settings import APPLIED_SETTINGS_OUTPUT, FINGERPRINT_OUTPUT, applied_settings, settings_fingerprint
-from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
+from .core.contract import (
+    CONFIG_KEY,
+    CONFIG_NAMESPACE,
+    CONTAINER_TYPE,
+    OUTPUT_APPLIED_SETTINGS,
+    OUTPUT_CONFIG_FILE,
+    OUTPUT_FINGERPRINT,
+)
 from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.versions import VersionTooOld, check_provider_versions
+from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_lookup import AdoptionError, DockerUnavailable
 from .ops.kept_container import InState
 from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
-
-CONFIG_NAMESPACE = "kindplane"
-CONFIG_FILE_KEY = "configFile"  # `kindplane:configFile`, relative to the project directory
-CONTAINER_TYPE = "docker:index/container:Container"
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
@@ -154,7 +158,7 @@ def build(
 
 
 def config_file_from_stack() -> str:
-    return pulumi.Config(CONFIG_NAMESPACE).get(CONFIG_FILE_KEY) or DEFAULT_FILE
+    return pulumi.Config(CONFIG_NAMESPACE).get(CONFIG_KEY) or DEFAULT_FILE
 
 
 def main(
@@ -168,10 +172,10 @@ def main(
         config = load_config(path)
         env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider)
         # The stack's identity check: the CLI refuses to point another file at this state.
-        pulumi.export("configFile", str(path.resolve()))
+        pulumi.export(OUTPUT_CONFIG_FILE, str(path.resolve()))
         # What this run applies: the next `kindplane up` reads the plan only when it changed.
-        pulumi.export(APPLIED_SETTINGS_OUTPUT, applied_settings(config.cluster))
-        pulumi.export(FINGERPRINT_OUTPUT, settings_fingerprint(config.cluster, this_stack(), kind_network()))
+        pulumi.export(OUTPUT_APPLIED_SETTINGS, applied_settings(config.cluster))
+        pulumi.export(OUTPUT_FINGERPRINT, settings_fingerprint(config.cluster, this_stack(), kind_network()))
         return env
     except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld, EndpointError) as exc:
         # RunError prints the message without a Python traceback.

@@ -6,17 +6,28 @@ with a recording double of `Engine`.
 """
 from __future__ import annotations
 
-from datetime import timezone
-
 import os
 import shlex
 import subprocess
 from dataclasses import dataclass, field
+from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
+from ..core.contract import (
+    COMMAND_TYPE,
+    CONFIG_FILE_KEY,
+    CONTAINER_TYPE,
+    MIRROR_TYPE,
+    OUTPUT_CONFIG_FILE,
+    PROJECT,
+    SHARED_REGISTRY_TYPE,
+    STACK_TYPE,
+    VOLUME_TYPE,
+    cluster_created_by,
+)
 from ..core.versions import pulumi_cli_problem
-from .workspace import CONFIG_FILE_KEY, PROJECT, StackTarget
+from .workspace import StackTarget
 
 if TYPE_CHECKING:
     from .pulumi_run import Operation
@@ -25,9 +36,6 @@ __all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused"
 
 
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
-CONTAINER_TYPE = "docker:index/container:Container"
-VOLUME_TYPE = "docker:index/volume:Volume"
-SHARED_REGISTRY_TYPE = "kindplane:index:SharedRegistry"  # core.components.shared_registry (not imported: slow)
 
 
 @dataclass(frozen=True)
@@ -144,15 +152,9 @@ def resource_name(urn: str) -> str:
 
 def kind_cluster_of(resource: dict) -> Optional[str]:
     """The cluster name a `kind create cluster --name X` command resource manages, if it is one."""
-    if resource.get("type") != "command:local:Command":
+    if resource.get("type") != COMMAND_TYPE:
         return None
-    try:
-        argv = shlex.split((resource.get("inputs") or {}).get("create") or "")
-    except ValueError:
-        return None
-    if argv[:3] == ["kind", "create", "cluster"] and "--name" in argv[:-1]:
-        return argv[argv.index("--name") + 1]
-    return None
+    return cluster_created_by((resource.get("inputs") or {}).get("create") or "")
 
 
 class PulumiEngine:
@@ -279,7 +281,7 @@ class PulumiEngine:
             if diag and diag.severity == "error":
                 message = diag.message.strip()
                 self._diagnostics.append(message)
-                if "pulumi:pulumi:Stack" in (diag.urn or ""):
+                if STACK_TYPE in (diag.urn or ""):
                     self._program_errors.append(message)
             for phase, ev in (("start", event.resource_pre_event), ("done", event.res_outputs_event), ("failed", event.res_op_failed_event)):
                 if ev is not None:
@@ -463,12 +465,12 @@ class PulumiEngine:
     def has_resources(self) -> bool:
         """Whether the state holds anything a plan could destroy (not after a down, not new)."""
         return any(
-            r.get("type") != "pulumi:pulumi:Stack" and not str(r.get("type")).startswith("pulumi:providers:")
+            r.get("type") != STACK_TYPE and not str(r.get("type")).startswith("pulumi:providers:")
             for r in self._deployment_or_empty().get("resources") or []
         )
 
     def last_config_file(self) -> Optional[str]:
-        return self.recorded_outputs().get("configFile")
+        return self.recorded_outputs().get(OUTPUT_CONFIG_FILE)
 
     def _cluster_urns(self, stack) -> list[str]:
         from ..core.config import load_config
@@ -505,7 +507,7 @@ def step_of(phase: str, meta: Any) -> ResourceStep:
     )
 
 
-MIRROR_COMPONENT = "kindplane:index:PullThroughMirror$"
+MIRROR_COMPONENT = f"{MIRROR_TYPE}$"  # in the URN of every resource a mirror component holds
 
 
 def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
@@ -536,5 +538,5 @@ def mirror_fates_of(resources: list[dict]) -> list[RegistryFate]:
 
 def stack_outputs_of(resources: list[dict]) -> dict[str, Any]:
     """The root stack's outputs: what the last update exported (configFile, appliedSettings, …)."""
-    root = next((r for r in resources if r.get("type") == "pulumi:pulumi:Stack"), None)
+    root = next((r for r in resources if r.get("type") == STACK_TYPE), None)
     return dict((root or {}).get("outputs") or {})

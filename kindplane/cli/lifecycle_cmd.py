@@ -341,14 +341,15 @@ def register(app: typer.Typer) -> None:
         require_tools(cli, need_kind=False)
         engine = cli.engine()
         require_stack(engine)
-        from ..core.applied_settings import APPLIED_SETTINGS_OUTPUT, applied_settings
+        from ..core.applied_settings import applied_settings
+        from ..core.contract import OUTPUT_APPLIED_SETTINGS
         from .plan_check import plan_losses
         from .progress import shown
 
         everything: list[ResourceStep] = []
         with engine_errors():
             counts = engine.preview(everything.append)
-            recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
+            recorded = engine.recorded_outputs().get(OUTPUT_APPLIED_SETTINGS)
         planned = [s for s in everything if s.phase == "start" and (cli.verbose or shown(s))]
         old = recorded if isinstance(recorded, dict) else None
         losses = plan_losses(everything, old, applied_settings(config.cluster))

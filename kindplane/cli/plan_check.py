@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .engine import CONTAINER_TYPE, MIRROR_COMPONENT, VOLUME_TYPE, ResourceStep, kind_cluster_of
+from ..core.contract import COMMAND_TYPE, CONTAINER_TYPE, LOCAL_REGISTRY_TYPE, VOLUME_TYPE
+from .engine import MIRROR_COMPONENT, ResourceStep, kind_cluster_of
 
-REGISTRY_COMPONENT = "kindplane:index:LocalRegistry$"
+REGISTRY_COMPONENT = f"{LOCAL_REGISTRY_TYPE}$"  # in the URN of every resource the registry component holds
 REPLACING = ("replace", "create-replacement", "delete-replaced")
 MAX_REASONS = 3
 # Pulumi's stand-in for a value only known once the update runs.
@@ -67,7 +68,7 @@ def plan_losses(
             keys=next((s.keys for s in planned if s.keys), ()),
         )
         loss = None
-        if step.type == "command:local:Command" and kind_cluster_of({"type": step.type, "inputs": step.old_inputs}):
+        if step.type == COMMAND_TYPE and kind_cluster_of({"type": step.type, "inputs": step.old_inputs}):
             loss = None if skip_cluster else _cluster(step, replaced, reasons)
         elif step.type == CONTAINER_TYPE and (REGISTRY_COMPONENT in urn or MIRROR_COMPONENT in urn):
             loss = _container(step, replaced, kept_volumes, reasons, mirror=MIRROR_COMPONENT in urn)

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
+from ..core.contract import STACK_TYPE
+
 if TYPE_CHECKING:
     from pulumi.automation import PulumiCommand
     from pulumi.automation.events import EngineEvent
 
-STACK_TYPE = "pulumi:pulumi:Stack"
 # The CLI registers --event-log only for callers that say they are the Automation API.
 DEBUG_COMMANDS = {"PULUMI_DEBUG_COMMANDS": "true"}
 # How often the tail looks for new events: short, because the last one ends the wait.

@@ -55,13 +55,14 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
 
     Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
     """
-    from ..core.applied_settings import APPLIED_SETTINGS_OUTPUT, applied_settings
+    from ..core.applied_settings import applied_settings
+    from ..core.contract import OUTPUT_APPLIED_SETTINGS
     from .plan_check import plan_losses
 
     planned: list[ResourceStep] = []
     ui.say("Reading the plan (kindplane.yaml or what kindplane renders changed since the last up)")
     engine.preview(planned.append, replace_cluster=replace_cluster)
-    recorded = engine.recorded_outputs().get(APPLIED_SETTINGS_OUTPUT)
+    recorded = engine.recorded_outputs().get(OUTPUT_APPLIED_SETTINGS)
     losses = plan_losses(planned, recorded if isinstance(recorded, dict) else None,
                          applied_settings(config.cluster), skip_cluster=replace_cluster)
     for loss in losses:
@@ -89,7 +90,8 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
 def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) -> bool:
     """Whether up must read the plan first: something this stack holds could be destroyed, and
     what decides that changed since the last up (or the state does not say)."""
-    from ..core.applied_settings import FINGERPRINT_OUTPUT, settings_fingerprint
+    from ..core.applied_settings import settings_fingerprint
+    from ..core.contract import OUTPUT_FINGERPRINT
     from ..core.naming import BadEnvironment, kind_network
 
     if not engine.exists() or not engine.has_resources():
@@ -98,7 +100,7 @@ def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) 
         now = settings_fingerprint(config.cluster, stack_owner(PROJECT, stack.stack), kind_network())
     except BadEnvironment:
         return True  # the program refuses it with the reason; the preview shows that
-    return engine.recorded_outputs().get(FINGERPRINT_OUTPUT) != now
+    return engine.recorded_outputs().get(OUTPUT_FINGERPRINT) != now
 
 
 def world_as_recorded(world: RecordedWorld, client: Any, nodes: list[dict]) -> bool:

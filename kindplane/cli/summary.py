@@ -3,7 +3,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..core.naming import kube_context, node_names, registry_cluster_address, registry_host_address
+from ..core.contract import (
+    OUTPUT_CLUSTER_NAME,
+    OUTPUT_NODE_NAMES,
+    OUTPUT_REGISTRY_CLUSTER_ADDRESS,
+    OUTPUT_REGISTRY_HOST,
+)
+from ..core.naming import (
+    kube_context,
+    mirror_cluster_address,
+    node_names,
+    registry_cluster_address,
+    registry_host_address,
+)
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
     from ..core.config import KindplaneConfig
@@ -15,9 +27,9 @@ def summary_data(config: KindplaneConfig, outputs: dict[str, Any]) -> dict[str, 
     """What `up` made, as `up -o json` prints it. Stack outputs win; the config fills in whatever
     an older stack did not export."""
     cluster = config.cluster
-    name = outputs.get("clusterName") or cluster.name
+    name = outputs.get(OUTPUT_CLUSTER_NAME) or cluster.name
     data: dict[str, Any] = {
-        "cluster": {"name": name, "kubeContext": kube_context(name), "nodes": list(outputs.get("nodeNames") or node_names(cluster))},
+        "cluster": {"name": name, "kubeContext": kube_context(name), "nodes": list(outputs.get(OUTPUT_NODE_NAMES) or node_names(cluster))},
         "registry": None,
         "mirrors": [
             {"host": m.host, "name": m.name, "remote": m.remote, "persistent": m.persistent}
@@ -27,8 +39,8 @@ def summary_data(config: KindplaneConfig, outputs: dict[str, Any]) -> dict[str, 
     if cluster.registry.enabled:
         data["registry"] = {
             "name": cluster.registry.name,
-            "host": outputs.get("registryHost") or registry_host_address(cluster.registry),
-            "clusterAddress": outputs.get("registryClusterAddress") or registry_cluster_address(cluster.registry),
+            "host": outputs.get(OUTPUT_REGISTRY_HOST) or registry_host_address(cluster.registry),
+            "clusterAddress": outputs.get(OUTPUT_REGISTRY_CLUSTER_ADDRESS) or registry_cluster_address(cluster.registry),
             "persistent": cluster.registry.persistent,
             "external": cluster.registry.external,
         }
@@ -73,5 +85,5 @@ def mirror_lines(config: KindplaneConfig) -> list[str]:
     for mirror in config.cluster.mirrors:
         kept = "persistent: cache kept on `kindplane down`" if mirror.persistent else "cache removed on `kindplane down`"
         published = f", also on 127.0.0.1:{mirror.host_port}" if mirror.host_port is not None else ""
-        lines.append(f"Mirror    {mirror.host} pulls via {mirror.name}:5000 (cache of {mirror.remote}{published}; {kept})")
+        lines.append(f"Mirror    {mirror.host} pulls via {mirror_cluster_address(mirror)} (cache of {mirror.remote}{published}; {kept})")
     return lines

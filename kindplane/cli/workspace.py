@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-PROJECT = "kindplane"
-CONFIG_FILE_KEY = "kindplane:configFile"
-DEFAULT_CONFIG_FILE = "kindplane.yaml"  # Pulumi.yaml's default for kindplane:configFile
+from ..core.contract import CONFIG_FILE_KEY, DEFAULT_CONFIG_FILE, PROJECT
+
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # what Pulumi accepts as a stack name
 OWN_MAIN = '"""Written by the kindplane CLI: the same program as a kindplane project\'s __main__.py."""\nfrom kindplane.program import main\n\nmain()\n'
 

@@ -24,13 +24,14 @@ from pydantic import (
     model_validator,
 )
 
+from .config_file import DEFAULT_FILE
+from .contract import DEFAULT_REGISTRY_IMAGE, REGISTRY_CONTAINER_PORT
 from .errors import ConfigError, ConfigProblem
 from .image_ref import ImageRefError, parse_image_ref
-from .validators import ip_address
-from .config_file import DEFAULT_FILE
 from .node_images import KUBERNETES_VERSION, normalize_version, resolve_node_image
 from .node_names import longest_node_name
 from .units import DURATION_PATTERN, SIZE_PATTERN, parse_duration, parse_size
+from .validators import ip_address
 
 if TYPE_CHECKING:
     from .kind_fragment import KindFragment
@@ -104,7 +105,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
 
 
-DEFAULT_REGISTRY_IMAGE = "registry:2"
 # Set by the registry's owner; an `external: true` config only uses what is already running.
 OWNER_ONLY_KEYS = ("port", "persistent", "listenAddress", "image")
 
@@ -336,7 +336,7 @@ def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
         names[cluster.registry.name] = "cluster.registry.name"
     hosts: dict[str, str] = {}
     if cluster.registry.enabled:
-        for address in (f"localhost:{cluster.registry.port}", f"{cluster.registry.name}:5000"):
+        for address in (f"localhost:{cluster.registry.port}", f"{cluster.registry.name}:{REGISTRY_CONTAINER_PORT}"):
             hosts[address] = "the local registry"
     ports: dict[int, str] = {m.host_port: f"cluster.portMappings[{i}]" for i, m in enumerate(cluster.port_mappings) if m.protocol == "TCP"}
     if cluster.registry.enabled:

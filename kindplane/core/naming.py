@@ -5,6 +5,14 @@ import os
 import re
 from typing import TYPE_CHECKING, Mapping
 
+from .contract import (  # noqa: F401 (the names below are re-exported: naming's users read them here too)
+    LABEL_MANAGED_BY,
+    LABEL_OWNER,
+    LABEL_REGISTRY,
+    LABEL_ROLE,
+    REGISTRY_CONTAINER_PORT,
+    REGISTRY_DATA_PATH,
+)
 from .node_names import control_plane_names, worker_names
 
 if TYPE_CHECKING:
@@ -12,21 +20,11 @@ if TYPE_CHECKING:
 
 # `kindplane registry rm` deletes manifests through the API, which registry:2 refuses unless told.
 REGISTRY_ENV = ["REGISTRY_STORAGE_DELETE_ENABLED=true"]
-REGISTRY_CONTAINER_PORT = 5000
-REGISTRY_DATA_PATH = "/var/lib/registry"
 KIND_NETWORK = "kind"  # kind's default; see kind_network()
 LOOPBACK = "127.0.0.1"
 CERTS_DIR = "/etc/containerd/certs.d"
 HELP_URL = "https://kind.sigs.k8s.io/docs/user/local-registry/"
 
-# Labels that mark a registry container (and its volume) as kindplane's: adoption trusts only
-# containers carrying them, so a foreign container that happens to share the name is never taken.
-LABEL_MANAGED_BY = "dev.kindplane.managed-by"
-LABEL_ROLE = "dev.kindplane.role"
-LABEL_REGISTRY = "dev.kindplane.registry"
-# Which Pulumi project/stack created the container (and volume): adoption refuses another
-# stack's registry, so one stack's `down` can never delete what another stack's images live in.
-LABEL_OWNER = "dev.kindplane.owner"
 # kind's own override of its network name; kindplane follows it the same way kind does.
 KIND_NETWORK_ENV = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
 

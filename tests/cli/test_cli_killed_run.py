@@ -135,6 +135,7 @@ def test_a_kind_command_still_running_after_the_wait_is_returned(tmp_path):
     kind.chmod(0o755)
     left = subprocess.Popen([str(kind), "create", "cluster", "--name", "slow"])
     try:
+        _wait_for_exec(left.pid, str(kind))
         assert wait_for_kind({"slow"}, lambda p: None, timeout=0.2, interval=0.05) == [
             KindProcess(left.pid, "create", "slow")
         ]

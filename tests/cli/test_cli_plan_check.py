@@ -9,14 +9,10 @@ import json
 import pytest
 from harness.names import free_port, unique_name
 
-from kindplane.cli.engine import CONTAINER_TYPE, VOLUME_TYPE, ResourceStep
+from kindplane.cli.engine import ResourceStep
 from kindplane.cli.plan_check import plan_losses
-from kindplane.core.applied_settings import (
-    APPLIED_SETTINGS_OUTPUT,
-    FINGERPRINT_OUTPUT,
-    applied_settings,
-    settings_fingerprint,
-)
+from kindplane.core.applied_settings import applied_settings, settings_fingerprint
+from kindplane.core.contract import CONTAINER_TYPE, OUTPUT_APPLIED_SETTINGS, OUTPUT_FINGERPRINT, VOLUME_TYPE
 from kindplane.core.config import parse_config
 from kindplane.core.render.kind_config import kind_config_yaml
 from kindplane.ops import registry_users
@@ -170,7 +166,7 @@ def owner(write_config, engine):
     name, port = unique_name("kpt-plan"), free_port()
     path = write_config(config_text(name, port=port))
     engine.resources = True
-    engine.recorded = {APPLIED_SETTINGS_OUTPUT: settings(config_text(name, port=port))}
+    engine.recorded = {OUTPUT_APPLIED_SETTINGS: settings(config_text(name, port=port))}
     return name, port, path
 
 
@@ -183,7 +179,7 @@ def no_users(monkeypatch):
 
 def same_fingerprint(engine, path) -> None:
     config = parse_config(path.read_text())
-    engine.recorded[FINGERPRINT_OUTPUT] = settings_fingerprint(config.cluster, f"kindplane/{path.parent.name}", "kind")
+    engine.recorded[OUTPUT_FINGERPRINT] = settings_fingerprint(config.cluster, f"kindplane/{path.parent.name}", "kind")
 
 
 @docker
@@ -324,7 +320,7 @@ def test_a_loss_the_update_made_without_a_plan_showing_it_is_named_afterwards(cl
 def test_preview_marks_what_is_lost_and_what_is_kept(cli, engine, tools, write_config):
     name = unique_name("kpt-plan")
     path = write_config(config_text(name, workers=2, persistent=True))
-    engine.recorded = {APPLIED_SETTINGS_OUTPUT: settings(config_text(name, persistent=True))}
+    engine.recorded = {OUTPUT_APPLIED_SETTINGS: settings(config_text(name, persistent=True))}
     engine.plan = (
         cluster_replaced(config_text(name), path.read_text())
         + container_replaced(REGISTRY_URN, f"{name}-reg", f"{name}-reg-data", f"{name}-reg-data")

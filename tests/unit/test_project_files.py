@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from kindplane.core.config import load_config
-from kindplane.program import CONFIG_FILE_KEY, CONFIG_NAMESPACE
+from kindplane.core.contract import CONFIG_KEY, CONFIG_NAMESPACE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ def test_pulumi_project_is_python_with_stacks_dir():
     assert project["name"] == CONFIG_NAMESPACE == "kindplane"
     assert project["runtime"]["name"] == "python"
     assert project["stackConfigDir"] == "stacks"
-    assert project["config"][CONFIG_FILE_KEY]["default"] == "kindplane.yaml"
+    assert project["config"][CONFIG_KEY]["default"] == "kindplane.yaml"
 
 
 def test_every_stack_names_an_existing_valid_kindplane_config():
@@ -24,7 +24,7 @@ def test_every_stack_names_an_existing_valid_kindplane_config():
     assert [s.name for s in stacks] == ["Pulumi.ci.yaml", "Pulumi.dev.yaml"]
     clusters = []
     for stack in stacks:
-        path = yaml.safe_load(stack.read_text())["config"][f"{CONFIG_NAMESPACE}:{CONFIG_FILE_KEY}"]
+        path = yaml.safe_load(stack.read_text())["config"][f"{CONFIG_NAMESPACE}:{CONFIG_KEY}"]
         clusters.append(load_config(ROOT / path).cluster)
     # Side by side on one host: nothing that Docker or kind needs unique may collide.
     assert len({c.name for c in clusters}) == len(clusters)

@@ -6,7 +6,7 @@ import pytest
 
 from kindplane.cli.engine import RegistryFate, registry_fate_of
 from kindplane.cli.lifecycle_cmd import down_question
-from kindplane.core.components.shared_registry import SHARED_REGISTRY_TYPE
+from kindplane.core.contract import SHARED_REGISTRY_TYPE
 from kindplane.core.config import parse_config
 from kindplane.core.config_warnings import config_warnings
 from kindplane.core.errors import ConfigError

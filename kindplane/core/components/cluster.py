@@ -7,6 +7,7 @@ import pulumi
 import pulumi_command as command
 
 from ..config import ClusterConfig
+from ..contract import CLUSTER_TYPE
 from ..naming import KIND_NETWORK, node_names
 from ..render import commands
 from ..render.kind_config import kind_config_yaml
@@ -22,7 +23,7 @@ class KindCluster(pulumi.ComponentResource):
         self, name: str, cluster: ClusterConfig, network: str = KIND_NETWORK,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
-        super().__init__("kindplane:index:KindCluster", name, None, opts)
+        super().__init__(CLUSTER_TYPE, name, None, opts)
         config_text = kind_config_yaml(cluster)
         self.cluster = command.local.Command(
             f"{name}-kind",

@@ -6,6 +6,7 @@ from typing import Mapping, Optional
 import pulumi
 
 from ..config import KindplaneConfig
+from ..contract import ENVIRONMENT_TYPE
 from ..naming import KIND_NETWORK, stack_owner
 from .cluster import KindCluster
 from .mirror import Credentials, PullThroughMirror
@@ -33,7 +34,7 @@ class Environment(pulumi.ComponentResource):
     ):
         """`kept_hooks`: container name → the hooks kindplane.ops.keeper made for it (the registry's
         and each mirror's), which let a kept container be taken back; kindplane.program passes them."""
-        super().__init__("kindplane:index:Environment", name, None, opts)
+        super().__init__(ENVIRONMENT_TYPE, name, None, opts)
         hooks = kept_hooks or {}
         spec = config.cluster
         child = pulumi.ResourceOptions(parent=self)

@@ -9,6 +9,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from ..config import MirrorConfig
+from ..contract import MIRROR_TYPE
 from ..naming import (
     KIND_NETWORK,
     LOOPBACK,
@@ -60,7 +61,7 @@ class PullThroughMirror(pulumi.ComponentResource):
                 f"mirror {mirror.name!r} names usernameEnv/passwordEnv: pass credentials=(user, password) "
                 f"(kindplane.program reads them with kindplane.core.credentials.mirror_credentials)"
             )
-        super().__init__("kindplane:index:PullThroughMirror", name, None, opts)
+        super().__init__(MIRROR_TYPE, name, None, opts)
         labels = mirror_labels(mirror, owner)
         image = docker.RemoteImage(
             f"{name}-image", name=mirror.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)

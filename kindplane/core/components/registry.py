@@ -8,6 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ..config import RegistryConfig
+from ..contract import LOCAL_REGISTRY_TYPE
 from ..naming import (
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
@@ -40,7 +41,7 @@ class LocalRegistry(pulumi.ComponentResource):
         """`container_hooks`: kindplane.ops.keeper's removal of a kept container of this name right
         before Pulumi creates the registry (kindplane.program binds it); without it, a container
         kept by an earlier `down` makes the create fail on the name."""
-        super().__init__("kindplane:index:LocalRegistry", name, None, opts)
+        super().__init__(LOCAL_REGISTRY_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # The stack whose state will hold the container: it alone may take it over or delete it.
         labels = registry_labels(registry, owner or stack_owner(pulumi.get_project(), pulumi.get_stack()))

@@ -10,9 +10,8 @@ from typing import Optional
 import pulumi
 
 from ..config import RegistryConfig
+from ..contract import SHARED_REGISTRY_TYPE
 from ..naming import registry_cluster_address, registry_host_address
-
-SHARED_REGISTRY_TYPE = "kindplane:index:SharedRegistry"
 
 
 class SharedRegistry(pulumi.ComponentResource):

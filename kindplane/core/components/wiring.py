@@ -8,6 +8,7 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 
 from ..config import ClusterConfig
+from ..contract import WIRING_TYPE
 from ..naming import KIND_NETWORK
 from ..render import commands
 from ..render.containerd import hosts_dirs, hosts_toml
@@ -42,7 +43,7 @@ class RegistryWiring(pulumi.ComponentResource):
         network: str = KIND_NETWORK,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
-        super().__init__("kindplane:index:RegistryWiring", name, None, opts)
+        super().__init__(WIRING_TYPE, name, None, opts)
         spec = cluster_config.registry
         after_both = [cluster.cluster, *registry.resources]
         content = hosts_toml(spec)

@@ -7,14 +7,15 @@ from __future__ import annotations
 import shlex
 
 from ..config import ClusterConfig, RegistryConfig
+from ..contract import kind_create_command
 from .containerd import hosts_dirs
 
 q = shlex.quote
 
 
 def kind_create(cluster: ClusterConfig) -> str:
-    """The kind config arrives on stdin (`--config -`), so no temp file is left behind."""
-    return f"kind create cluster --name {q(cluster.name)} --config -"
+    """contract.cluster_created_by reads the cluster name back from the state's copy."""
+    return kind_create_command(cluster.name)
 
 
 def kind_create_if_missing(cluster: ClusterConfig) -> str:

@@ -1,0 +1,67 @@
+"""Every name the CLI, the program, the components and the tests must agree on, in one place.
+
+Import-free (the standard library's shlex only): the CLI reads it on paths that never load
+pydantic or Pulumi.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import Optional
+
+# --- the Pulumi project and its stack config --------------------------------------------------
+PROJECT = "kindplane"  # Pulumi.yaml's name; also the config namespace
+CONFIG_NAMESPACE = PROJECT
+CONFIG_KEY = "configFile"  # `kindplane:configFile`: the stack's kindplane.yaml, relative to the project
+CONFIG_FILE_KEY = f"{CONFIG_NAMESPACE}:{CONFIG_KEY}"  # as Pulumi.<stack>.yaml and `pulumi config` spell it
+DEFAULT_CONFIG_FILE = "kindplane.yaml"
+
+# --- stack outputs ------------------------------------------------------------------------------
+OUTPUT_CONFIG_FILE = "configFile"  # the absolute path the last update read: the stack's identity
+OUTPUT_CLUSTER_NAME = "clusterName"
+OUTPUT_NODE_NAMES = "nodeNames"
+OUTPUT_KUBECONFIG = "kubeconfig"  # secret
+OUTPUT_REGISTRY_HOST = "registryHost"
+OUTPUT_REGISTRY_CLUSTER_ADDRESS = "registryClusterAddress"
+OUTPUT_MIRRORS = "mirrors"
+OUTPUT_APPLIED_SETTINGS = "appliedSettings"
+OUTPUT_FINGERPRINT = "settingsFingerprint"
+
+# --- Pulumi type tokens -------------------------------------------------------------------------
+STACK_TYPE = "pulumi:pulumi:Stack"
+CONTAINER_TYPE = "docker:index/container:Container"
+VOLUME_TYPE = "docker:index/volume:Volume"
+COMMAND_TYPE = "command:local:Command"
+ENVIRONMENT_TYPE = "kindplane:index:Environment"
+LOCAL_REGISTRY_TYPE = "kindplane:index:LocalRegistry"
+SHARED_REGISTRY_TYPE = "kindplane:index:SharedRegistry"
+MIRROR_TYPE = "kindplane:index:PullThroughMirror"
+CLUSTER_TYPE = "kindplane:index:KindCluster"
+WIRING_TYPE = "kindplane:index:RegistryWiring"
+
+# --- containers ---------------------------------------------------------------------------------
+DEFAULT_REGISTRY_IMAGE = "registry:2"
+REGISTRY_CONTAINER_PORT = 5000  # what registry:2/3 listen on inside the container
+REGISTRY_DATA_PATH = "/var/lib/registry"
+# Labels that mark a registry or mirror container (and its volume) as kindplane's: a take-over
+# trusts only containers carrying them, so a foreign container sharing the name is never taken.
+LABEL_MANAGED_BY = "dev.kindplane.managed-by"
+LABEL_ROLE = "dev.kindplane.role"
+LABEL_REGISTRY = "dev.kindplane.registry"
+# Which Pulumi project/stack created it: one stack's `down` never deletes another stack's images.
+LABEL_OWNER = "dev.kindplane.owner"
+
+
+# --- the cluster's create command and its parser --------------------------------------------------
+
+def kind_create_command(cluster_name: str) -> str:
+    """The kind config arrives on stdin (`--config -`), so no temp file is left behind."""
+    return f"kind create cluster --name {shlex.quote(cluster_name)} --config -"
+
+
+def cluster_created_by(command: str) -> Optional[str]:
+    """The cluster name in a command kind_create_command wrote; None for any other command."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    return argv[4] if len(argv) > 4 and argv[:4] == ["kind", "create", "cluster", "--name"] else None
