@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
-from ..ops import preflight
-
+from ..core.contract import PROJECT
 from ..core.errors import ConfigError
 from ..core.naming import stack_owner
+from ..ops import preflight
 from . import ui
 from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
-from .engine import Engine, EngineError, RegistryFate, ResourceStep
+from .engine import Engine, EngineError, ResourceStep
 from .output import Format, emit, output_option
 from .safety_rails import (
     DriftWatch,
@@ -26,8 +26,9 @@ from .safety_rails import (
     unasked_losses,
     world_as_recorded,
 )
+from .state import RegistryFate
 from .timings import Timings
-from .workspace import PROJECT, StackTarget
+from .workspace import StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
     from ..core.config import KindplaneConfig

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.contract import COMMAND_TYPE, CONTAINER_TYPE, LOCAL_REGISTRY_TYPE, VOLUME_TYPE
-from .engine import MIRROR_COMPONENT, ResourceStep, kind_cluster_of
+from .engine import ResourceStep
+from .state import MIRROR_COMPONENT, kind_cluster_of
 
 REGISTRY_COMPONENT = f"{LOCAL_REGISTRY_TYPE}$"  # in the URN of every resource the registry component holds
 REPLACING = ("replace", "create-replacement", "delete-replaced")

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from ..core.contract import PROJECT
 from ..core.naming import stack_owner
 from . import ui
 from .context import EXIT_FAILED, CliContext
-from .engine import Engine, OnStep, RecordedWorld, RegistryFate, ResourceStep
-from .workspace import PROJECT, StackTarget
+from .engine import Engine, OnStep, ResourceStep
+from .state import RecordedWorld, RegistryFate
+from .workspace import StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic is slow to import
     from ..core.config import KindplaneConfig

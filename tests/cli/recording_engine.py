@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from kindplane.cli.engine import NoSuchStack, RecordedWorld, RegistryFate, ResourceStep
+from kindplane.cli.engine import NoSuchStack, ResourceStep
+from kindplane.cli.state import RecordedWorld, RegistryFate
 from kindplane.cli.workspace import StackTarget
 
 

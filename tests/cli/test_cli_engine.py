@@ -12,13 +12,11 @@ from kindplane.cli.engine import (
     EngineError,
     ProgramRefused,
     PulumiEngine,
-    ResourceStep,
     RegistryFate,
+    ResourceStep,
     StackBusy,
-    kind_cluster_of,
-    registry_fate_of,
-    stack_outputs_of,
 )
+from kindplane.cli.state import kind_cluster_of, registry_fate_of, stack_outputs_of
 from kindplane.cli.workspace import StackTarget
 
 LOCKED = (

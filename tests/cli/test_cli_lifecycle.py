@@ -8,13 +8,12 @@ import json
 import re
 
 import pytest
-
 from harness.names import free_port, unique_name
+from recording_engine import step
+
 from kindplane.cli.engine import ProgramRefused, StackBusy
 from kindplane.core.config import load_config
 from kindplane.ops.docker_endpoint import resolve_endpoint
-
-from recording_engine import step
 
 docker = pytest.mark.docker
 
@@ -111,6 +110,7 @@ def test_up_recreates_a_cluster_the_stack_owns_but_whose_nodes_are_gone(cli, eng
 @docker
 def test_up_after_an_interrupted_create_removes_the_half_made_nodes_then_creates(cli, engine, tools, write_config, cluster_factory, monkeypatch):
     from harness.shell import BIN_DIR
+
     from kindplane.core.render.kind_config import kind_config_yaml
 
     monkeypatch.setenv("PATH", f"{BIN_DIR}:{__import__('os').environ['PATH']}")  # the kind stand-in
@@ -236,7 +236,7 @@ def test_down_without_a_terminal_and_without_force_refuses(cli, engine, tools, w
 
 @docker
 def test_down_asks_with_what_the_state_will_do_and_a_no_changes_nothing(cli, engine, tools, write_config, docker_ready):
-    from kindplane.cli.engine import RegistryFate
+    from kindplane.cli.state import RegistryFate
 
     path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true}\n")
     engine.fate = RegistryFate("kind-registry", False, None)
@@ -248,7 +248,7 @@ def test_down_asks_with_what_the_state_will_do_and_a_no_changes_nothing(cli, eng
 
 @docker
 def test_down_after_persistent_was_turned_on_but_not_applied_says_the_registry_is_deleted(cli, engine, tools, write_config, docker_ready):
-    from kindplane.cli.engine import RegistryFate
+    from kindplane.cli.state import RegistryFate
 
     path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true, persistent: true}\n")
     engine.fate = RegistryFate("kind-registry", False, None)  # the last up ran with persistent: false
@@ -265,7 +265,7 @@ def test_down_after_persistent_was_turned_on_but_not_applied_says_the_registry_i
 
 @docker
 def test_down_after_persistent_was_turned_off_but_not_applied_says_the_registry_is_kept(cli, engine, tools, write_config, docker_ready):
-    from kindplane.cli.engine import RegistryFate
+    from kindplane.cli.state import RegistryFate
 
     path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true, persistent: false}\n")
     engine.fate = RegistryFate("kind-registry", True, "kind-registry-data")  # still retained in state
@@ -300,7 +300,7 @@ def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docke
 def test_down_force_with_a_persistent_registry_says_it_is_kept(cli, engine, tools, write_config, docker_ready):
     name = unique_name("kpt-cli")
     path = write_config(registry_config(name, free_port(), persistent=True, registry=f"{name}-reg"))
-    from kindplane.cli.engine import RegistryFate
+    from kindplane.cli.state import RegistryFate
 
     engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
     result = cli(["-c", str(path), "down", "--force"])
@@ -342,6 +342,7 @@ def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
 @docker
 def test_up_refuses_to_refresh_a_stopped_cluster_and_names_docker_start(cli, engine, tools, write_config, cluster_factory):
     from harness.docker_env import docker as run_docker
+
     from kindplane.core.render.kind_config import kind_config_yaml
 
     path = write_config(f"cluster:\n  name: {unique_name('kpt-stop')}\n")

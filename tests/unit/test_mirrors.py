@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import tomllib
 
-import pulumi
 import pytest
 import yaml
 from pulumi.runtime import rpc
+from support.pulumi_mocks import COMMAND, CONTAINER, IMAGE, MOCK_OWNER, VOLUME, run_program
 
 from kindplane.core.config import parse_config
 from kindplane.core.credentials import mirror_credentials
@@ -15,7 +15,6 @@ from kindplane.core.naming import mirror_labels
 from kindplane.core.render.kind_config import kind_config_yaml
 from kindplane.core.render.mirror import MIRROR_SUPERVISOR, mirror_hosts_dir, mirror_hosts_toml
 from kindplane.program import build
-from support.pulumi_mocks import COMMAND, CONTAINER, IMAGE, MOCK_OWNER, VOLUME, run_program
 
 HUB = "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io'}]}"
 TWO = (
@@ -208,7 +207,7 @@ def test_up_summary_lists_each_mirror_after_the_nodes():
 
 
 def test_what_down_says_of_the_registry_never_describes_a_mirror():
-    from kindplane.cli.engine import RegistryFate, registry_fate_of
+    from kindplane.cli.state import RegistryFate, registry_fate_of
 
     mirror = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:PullThroughMirror$"
     registry = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:LocalRegistry$"

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+from support.pulumi_mocks import COMMAND, CONFIGMAP, CONTAINER, IMAGE, VOLUME, run_program
 
-from kindplane.cli.engine import RegistryFate, registry_fate_of
 from kindplane.cli.lifecycle_cmd import down_question
-from kindplane.core.contract import SHARED_REGISTRY_TYPE
+from kindplane.cli.state import RegistryFate, registry_fate_of
 from kindplane.core.config import parse_config
 from kindplane.core.config_warnings import config_warnings
+from kindplane.core.contract import SHARED_REGISTRY_TYPE
 from kindplane.core.errors import ConfigError
 from kindplane.core.naming import registry_labels
 from kindplane.core.render import commands
@@ -18,7 +19,6 @@ from kindplane.ops.docker_lookup import AdoptionError
 from kindplane.ops.registry_users import one_node_per_cluster
 from kindplane.ops.shared_registry import SharedRegistryFound, published_host_port, shared_registry_from
 from kindplane.program import build, main
-from support.pulumi_mocks import COMMAND, CONFIGMAP, CONTAINER, IMAGE, VOLUME, run_program
 
 EXTERNAL = "cluster: {name: e2e, nodes: {workers: 1}, registry: {enabled: true, external: true}}"
 SCRIPT_ID = "c" * 64
@@ -248,7 +248,6 @@ def test_the_environment_component_alone_asks_for_the_looked_up_registry():
 
 def test_a_listen_address_this_host_does_not_have_is_refused_before_anything(monkeypatch):
     from kindplane.ops import preflight
-
     from kindplane.ops.kept_container import Action, Decision
 
     monkeypatch.setattr(preflight, "look", lambda client, wanted: Decision(Action.CREATE))
