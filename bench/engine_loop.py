@@ -48,9 +48,9 @@ from harness.shell import standin_env  # noqa: E402
 from harness.standin_kind import NODE_IMAGE_ENV  # noqa: E402
 
 from kindplane.core.config import parse_config  # noqa: E402
+from kindplane.core.naming import node_names  # noqa: E402
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml  # noqa: E402
 from kindplane.core.render.kind_config import kind_config_yaml  # noqa: E402
-from kindplane.core.naming import node_names  # noqa: E402
 
 PROVIDERS = ("command", "docker", "kubernetes")
 

@@ -51,6 +51,7 @@ from harness.names import free_port, unique_name  # noqa: E402
 from harness.program_commands import config_text, program_commands  # noqa: E402
 from harness.registry import remove_container, run_registry, wait_for_registry  # noqa: E402
 from harness.shell import run_program_command  # noqa: E402
+
 from kindplane.core.naming import CERTS_DIR  # noqa: E402
 
 CONTENT_DIR = "/var/lib/containerd/io.containerd.content.v1.content"

@@ -86,8 +86,9 @@ def worker(nodes: int, warm: int) -> dict:
     import time
 
     graph = _record_engine_dependencies()
-    from kindplane import program
     from support.pulumi_mocks import run_program
+
+    from kindplane import program
 
     config = _config(nodes)
     timings, run = [], None

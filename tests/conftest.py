@@ -4,7 +4,6 @@ A skip there means the harness is broken (Docker, the toolchain or an API server
 it is reported as a failure. Locally such tests skip with the reason.
 """
 import pytest
-
 from harness.docker_env import in_ci
 
 MUST_RUN_IN_CI = ("engine", "docker")

@@ -13,7 +13,6 @@ from .context import EXIT_FAILED, EXIT_USAGE
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
 
     from ..core.config import ClusterConfig
     from ..core.errors import ConfigError

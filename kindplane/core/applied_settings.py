@@ -15,11 +15,9 @@ import json
 from typing import Any
 
 from .config import ClusterConfig
-from .contract import OUTPUT_APPLIED_SETTINGS, OUTPUT_FINGERPRINT
 from .naming import REGISTRY_ENV, mirror_labels, registry_labels
 from .render.kind_config import kind_config_yaml
 from .render.mirror import MIRROR_DNS_OPTIONS, mirror_entrypoint, mirror_env
-
 
 
 def applied_settings(cluster: ClusterConfig) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .docker_endpoint import DockerUnavailable, docker_client  # noqa: F401 (re-exported: one client for every look-up)
 from ..core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_ROLE, REGISTRY_CONTAINER_PORT
+from .docker_endpoint import DockerUnavailable, docker_client  # noqa: F401 (re-exported: one client for every look-up)
 
 
 class AdoptionError(RuntimeError):

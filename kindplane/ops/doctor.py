@@ -16,15 +16,12 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
-from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
-from .container_checks import container_running, on_network
-from .docker_lookup import port_bindings
 from ..core.image_ref import ImageRef
 from ..core.naming import (
     CERTS_DIR,
-    kind_network,
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
+    kind_network,
     kube_context,
     node_names,
     registry_cluster_address,
@@ -33,6 +30,9 @@ from ..core.naming import (
 from ..core.render import commands as render_commands
 from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
+from .container_checks import container_running, on_network
+from .docker_lookup import port_bindings
 
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where containerd keeps the CRI registry settings: kind's (containerd 1.x, config version 2)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Collection, Iterator
 
 KIND_VERBS = ("create", "delete")
 

@@ -10,10 +10,18 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from .docker_lookup import AdoptionError, DockerUnavailable, docker_client, inspect_container, is_kindplane_mirror, is_kindplane_registry, port_bindings
+from ..core.naming import LOOPBACK
+from .docker_lookup import (
+    AdoptionError,
+    DockerUnavailable,
+    docker_client,
+    inspect_container,
+    is_kindplane_mirror,
+    is_kindplane_registry,
+    port_bindings,
+)
 from .keeper import look, wanted_mirror, wanted_registry
 from .shared_registry import find_shared_registry
-from ..core.naming import LOOPBACK
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s

@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
-from .docker_daemon import push_messages
 from ..core.image_ref import ImageRef
 from ..core.naming import REGISTRY_DATA_PATH
+from .docker_daemon import push_messages
 from .docker_lookup import docker_client, inspect_container
 from .registry_version import DistributionVersion, config_path, container_version
 

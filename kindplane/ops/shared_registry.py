@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..core.naming import REGISTRY_CONTAINER_PORT
-from .docker_lookup import AdoptionError, docker_client, inspect_container, is_kindplane_registry, owner_of, port_bindings
+from .docker_lookup import (
+    AdoptionError,
+    docker_client,
+    inspect_container,
+    is_kindplane_registry,
+    owner_of,
+    port_bindings,
+)
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig, RegistryConfig

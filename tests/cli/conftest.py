@@ -4,14 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import path_without_tools, write_exe  # noqa: F401  (used by fixtures below)
+from harness.fixtures import *  # noqa: F401,F403  (docker_ready, cluster_factory, registry_factory, …)
+from recording_engine import RecordingEngine
 from typer.testing import CliRunner
 
-from harness.fixtures import *  # noqa: F401,F403  (docker_ready, cluster_factory, registry_factory, …)
 from kindplane.cli.app import app
 from kindplane.cli.context import CliContext
-
-from cli_support import path_without_tools, write_exe  # noqa: F401  (used by fixtures below)
-from recording_engine import RecordingEngine
 
 
 @pytest.fixture

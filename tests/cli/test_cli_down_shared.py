@@ -8,8 +8,8 @@ here the CLI's decision and words are checked with that look-up replaced.
 from __future__ import annotations
 
 import pytest
-
 from harness.names import unique_name
+
 from kindplane.cli.engine import RegistryFate
 from kindplane.ops import registry_users
 

@@ -11,12 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from cli_support import write_exe
 
 from kindplane.cli.engine import NoSuchStack, PulumiEngine, StackBusy
 from kindplane.cli.workspace import StackTarget
-
-from cli_support import write_exe
 
 STUB = """#!{python}
 import json, os, sys

@@ -9,10 +9,9 @@ import threading
 import time
 
 import pytest
+from cli_support import write_exe
 
 from kindplane.cli.interrupts import Interrupted, pulumi_children, run_interruptibly
-
-from cli_support import write_exe
 
 # A stand-in `pulumi` that takes its time to cancel, like the real one finishing an operation.
 FAKE_PULUMI = """#!{python}

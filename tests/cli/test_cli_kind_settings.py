@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from harness.names import free_port, unique_name
 from recording_engine import step
 

@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 import os
-
 import socket
 
 import pytest
-
-from support.pulumi_mocks import MOCK_OWNER
-
+from cli_support import write_exe
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
-from kindplane.ops import preflight
-from kindplane.core.config import parse_config
+from support.pulumi_mocks import MOCK_OWNER
 
-from cli_support import write_exe
+from kindplane.core.config import parse_config
+from kindplane.ops import preflight
 
 
 def config_for(registry: str, port: int, persistent: bool = False):

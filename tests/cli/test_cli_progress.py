@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import io
 
+from recording_engine import step
 from rich.console import Console
 
 from kindplane.cli.progress import Progress
-from recording_engine import step
 
 
 def run(steps, live=False, everything=False) -> str:

@@ -10,11 +10,10 @@ import json
 import sys
 
 import pytest
+from cli_support import write_exe
 from pulumi.automation import CommandError, PulumiCommand
 
 from kindplane.cli.pulumi_run import plain_outputs, run_operation
-
-from cli_support import write_exe
 
 STACK_URN = "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev"
 EVENTS = [

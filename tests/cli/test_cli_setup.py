@@ -9,11 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from cli_support import write_exe
 
 from kindplane.ops.setup_tools import SetupError, install_kind, kind_asset
 from kindplane.ops.tools import KIND_VERSION
-
-from cli_support import write_exe
 
 FAKE_KIND = f"#!/bin/sh\necho 'kind {KIND_VERSION} go1.24.2 linux/amd64'\n".encode()
 

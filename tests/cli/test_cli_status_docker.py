@@ -7,7 +7,6 @@ import json
 
 import pytest
 import yaml
-
 from harness.docker_env import docker
 from harness.fixtures import push_to
 from harness.names import unique_name
@@ -109,7 +108,7 @@ def test_a_missing_hosts_toml_fails_and_says_what_to_run(cli, environment):
     assert result.exit_code == 1
     out = lines(result)
     failed = out.index(f"✗ {node}: hosts.toml: {missing} missing")
-    assert out[failed + 1].startswith(f"    fix: printf '%s\\n' ") and node in out[failed + 1]
+    assert out[failed + 1].startswith("    fix: printf '%s\\n' ") and node in out[failed + 1]
     assert out[-1] == "1 of 15 checks failed"
 
 

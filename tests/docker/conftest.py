@@ -4,7 +4,6 @@ With CI=true a Docker test may not skip: a skip there means the harness is broke
 turned into a failure by tests/conftest.py (require_docker already fails instead of skipping in CI).
 """
 import pytest
-
 from harness.fixtures import *  # noqa: F401,F403
 
 

@@ -12,16 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import program_commands
 from harness.registry import remove_container, run_registry
 from harness.shell import run_program_command, run_shell
+from support.guide import commands
+
 from kindplane.core.config import load_config
 from kindplane.core.render.containerd import hosts_toml
-from support.guide import commands
 
 pytestmark = pytest.mark.docker
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import program_commands
 from harness.shell import run_program_command
+
 from kindplane.core.naming import CERTS_DIR
 
 pytestmark = pytest.mark.docker

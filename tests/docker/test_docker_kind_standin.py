@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from harness.cluster import cluster_containers, node_roles
 from harness.docker_env import docker
 from harness.names import unique_name

@@ -7,17 +7,16 @@ The tests run in file order: the last one stops the upstream.
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 
 import pytest
-
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.mirrors import MirrorProgram, Upstream, mirror_blobs, mirror_program, run_mirror, start_upstream
 from harness.names import unique_name
 from harness.registry import remove_container, remove_volume
 from harness.shell import run_program_command, run_shell
+
 from kindplane.core.naming import CERTS_DIR
 from kindplane.core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
 from kindplane.ops.docker_lookup import docker_client

@@ -4,7 +4,6 @@ code through `pulumi up` / `kindplane up`."""
 from __future__ import annotations
 
 import pytest
-
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import config_text, program_commands
@@ -19,11 +18,12 @@ from harness.registry import (
     run_registry,
     wait_for_registry,
 )
+from support.pulumi_mocks import MOCK_OWNER
+
 from kindplane.core.config import parse_config
 from kindplane.ops.docker_lookup import AdoptionError, docker_client
 from kindplane.ops.keeper import carry_out, look, remove_before_create, wanted_registry
 from kindplane.ops.kept_container import Action
-from support.pulumi_mocks import MOCK_OWNER
 
 
 def _wanted(name: str, port: int, persistent: bool = True, owner: str = MOCK_OWNER):

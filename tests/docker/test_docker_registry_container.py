@@ -5,9 +5,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from harness.docker_env import docker
 from harness.registry import destroy_registry, docker_run_argv, inspect, port_bindings, registry_get
+
 from kindplane.core.naming import LABEL_MANAGED_BY, LABEL_REGISTRY, LABEL_ROLE
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"

@@ -10,19 +10,19 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from harness.docker_env import docker
 from harness.engine import REPO
+from harness.fixtures import push_to
 from harness.names import free_port, unique_name
+from harness.program_commands import program_commands
 from harness.registry import inspect, remove_container, wait_for_registry
 from harness.shell import run_program_command
-from harness.fixtures import push_to
-from harness.program_commands import program_commands
+from support.pulumi_mocks import MOCK_OWNER
+
 from kindplane.core.naming import KIND_NETWORK
 from kindplane.ops import preflight
 from kindplane.ops.registry_users import clusters_using_registry
 from kindplane.ops.shared_registry import find_shared_registry
-from support.pulumi_mocks import MOCK_OWNER
 
 
 @pytest.fixture

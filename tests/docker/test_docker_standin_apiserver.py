@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
 from harness import apiserver
 from harness.names import unique_name
 from harness.shell import run_shell

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-
 from harness.cluster import StandinCluster, node_roles
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import ProgramCommands, config_text, program_commands
 from harness.registry import inspect, registry_get, remove_container, run_registry
 from harness.shell import run_program_command
+
 from kindplane.core.naming import CERTS_DIR, KIND_NETWORK
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 

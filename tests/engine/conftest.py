@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from harness.engine import EngineProject, engine_config, make_project, remove_leftovers, require_engine
 from harness.fixtures import *  # noqa: F401,F403
 from harness.names import free_port, unique_name

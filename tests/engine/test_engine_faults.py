@@ -12,10 +12,9 @@ import time
 from harness import apiserver
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
-from harness.engine import container_id, volume_exists
+from harness.engine import container_id
 from harness.faults import SilencedApiServer, state_file
 from harness.fixtures import push_to
-from harness.kube import KubeClient
 from harness.registry import registry_get
 from harness.shell import run_shell
 

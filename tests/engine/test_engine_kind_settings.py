@@ -12,6 +12,7 @@ from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.engine import container_id
 from harness.fixtures import push_to
+
 from kindplane.core.naming import CERTS_DIR
 
 FRAGMENT = """\

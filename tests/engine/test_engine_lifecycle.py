@@ -12,6 +12,7 @@ from harness.docker_env import docker
 from harness.engine import container_id, volume_exists
 from harness.fixtures import push_to
 from harness.kube import KubeClient
+
 from kindplane.core.config import load_config
 from kindplane.core.naming import CERTS_DIR
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml

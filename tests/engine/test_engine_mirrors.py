@@ -8,7 +8,6 @@ secret in the state and the output, and a rotated token reaches the container.
 from __future__ import annotations
 
 import json
-
 import uuid
 
 from harness.cluster import StandinCluster

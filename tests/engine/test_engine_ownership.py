@@ -62,7 +62,7 @@ def test_a_second_stack_never_adopts_or_deletes_the_first_stacks_registry(new_pr
     refused = second.up(check=False)
     assert refused.returncode != 0
     text = refused.stdout + refused.stderr
-    assert f"belongs to kindplane stack 'kindplane/e2e', not to this stack 'kindplane/other'" in text
+    assert "belongs to kindplane stack 'kindplane/e2e', not to this stack 'kindplane/other'" in text
     assert "`kindplane down -s e2e`" in text
     assert second.managed_resources() == []  # nothing created by the refused run
     second.destroy()

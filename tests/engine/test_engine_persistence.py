@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from harness.docker_env import docker, in_ci
 from harness.engine import REPO
 from harness.fixtures import push_to

@@ -17,6 +17,7 @@ from harness.fixtures import push_to
 from harness.kube import KubeClient
 from harness.names import free_port, unique_name
 from harness.registry import inspect, registry_get, remove_container, wait_for_registry
+
 from kindplane.core.naming import KIND_NETWORK
 
 DOCKER_TYPES = ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/remoteImage:RemoteImage")

@@ -12,8 +12,6 @@ import subprocess
 from typing import Sequence
 
 
-
-
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 

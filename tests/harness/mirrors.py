@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from support.pulumi_mocks import COMMAND, CONTAINER, run_program
+
 from kindplane.core.config import KindplaneConfig, parse_config
 from kindplane.program import build
-from support.pulumi_mocks import COMMAND, CONTAINER, run_program
 
 from .docker_env import docker
 from .fixtures import push_to

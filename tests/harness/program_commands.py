@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from support.pulumi_mocks import COMMAND, CONTAINER, VOLUME, run_program
+
 from kindplane.core.config import KindplaneConfig, parse_config
 from kindplane.program import build
-from support.pulumi_mocks import COMMAND, CONTAINER, VOLUME, run_program
 
 
 @dataclass(frozen=True)

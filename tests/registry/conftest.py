@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from harness.docker_env import in_ci
 from harness.fixtures import *  # noqa: F401,F403  (docker_ready, registry_image, node_image, …)
 from harness.names import free_port

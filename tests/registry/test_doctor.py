@@ -10,14 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
-
-from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import ProgramCommands, config_text, program_commands
 from harness.registry import docker_run_argv, remove_container, run_registry, wait_for_registry
 from harness.shell import run_program_command
+from typer.testing import CliRunner
+
 from kindplane.cli.app import app
 from kindplane.core.naming import KIND_NETWORK
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml

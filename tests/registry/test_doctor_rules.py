@@ -6,9 +6,12 @@ import shlex
 
 import yaml
 
+from kindplane.core.config import parse_config
+from kindplane.core.render.commands import write_hosts_toml
+from kindplane.core.render.containerd import config_path_patch, hosts_toml
+from kindplane.core.render.discovery import CONFIGMAP_KEY, local_registry_hosting
 from kindplane.ops.docker_endpoint import DockerEndpoint
 from kindplane.ops.docker_start import start_hint
-from kindplane.core.config import parse_config
 from kindplane.ops.doctor import (
     _configmap_fix,
     _write_hosts_fix,
@@ -16,9 +19,6 @@ from kindplane.ops.doctor import (
     containerd_config_path,
     run_doctor,
 )
-from kindplane.core.render.commands import write_hosts_toml
-from kindplane.core.render.containerd import config_path_patch, hosts_toml
-from kindplane.core.render.discovery import CONFIGMAP_KEY, local_registry_hosting
 
 CONFIG = parse_config("cluster:\n  name: dev\n  registry:\n    enabled: true\n    port: 5001\n")
 REGISTRY = CONFIG.cluster.registry

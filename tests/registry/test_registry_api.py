@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from registry_fixtures import LocalRegistry
 from harness.names import free_port
+from registry_fixtures import LocalRegistry
+
 from kindplane.ops.registry_api import (
     DOCKER_MANIFEST,
     DeleteDisabled,

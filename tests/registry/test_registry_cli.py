@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from harness.names import free_port
+from registry_fixtures import LocalRegistry
 from typer.testing import CliRunner
 
-from harness.names import free_port
 from kindplane.cli.app import app
 from kindplane.ops.registry_api import RegistryClient
-from registry_fixtures import LocalRegistry
 
 pytestmark = pytest.mark.docker
 

@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 from kindplane.cli.app import app
 from kindplane.ops.docker_lookup import docker_client
-from kindplane.ops.kept_container import Action
 from kindplane.ops.keeper import look, wanted_registry
+from kindplane.ops.kept_container import Action
 from kindplane.ops.registry_ops import registry_container
 
 pytestmark = pytest.mark.docker

@@ -5,8 +5,8 @@ import tomllib
 
 import pytest
 import yaml
-
 from harness.toml_merge import apply_patches
+
 from kindplane.core.config import parse_config
 from kindplane.core.config_warnings import config_warnings
 from kindplane.core.errors import ConfigError

@@ -3,20 +3,27 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from pulumi.runtime import rpc
 import yaml
+from pulumi.runtime import rpc
+from support.pulumi_mocks import (
+    COMMAND,
+    CONFIGMAP,
+    CONTAINER,
+    IMAGE,
+    K8S_PROVIDER,
+    KUBECONFIG_STDOUT,
+    REGISTRY_IMAGE_ID,
+    VOLUME,
+    run_program,
+)
 
 from kindplane.core.config import parse_config
 from kindplane.core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_REGISTRY, LABEL_ROLE
-from kindplane.program import build, main
 from kindplane.core.render import commands
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 from kindplane.core.render.discovery import local_registry_hosting
 from kindplane.core.render.kind_config import kind_config_yaml
-from support.pulumi_mocks import (
-    COMMAND, CONFIGMAP, CONTAINER, IMAGE, K8S_PROVIDER, KUBECONFIG_STDOUT, REGISTRY_IMAGE_ID,
-    VOLUME, run_program,
-)
+from kindplane.program import build, main
 
 OFF = "cluster: {name: dev}"
 ON = "cluster: {name: dev, registry: {enabled: true}}"

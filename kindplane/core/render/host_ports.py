@@ -7,6 +7,7 @@ its container may already be ours under another stack's rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from ..config import INGRESS_PORTS, ClusterConfig
 from ..naming import LOOPBACK
