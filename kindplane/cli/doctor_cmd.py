@@ -8,7 +8,7 @@ import typer
 from . import ui
 from .checks_view import run_checks, show_checks
 from .context import EXIT_USAGE
-from .output import Format, output_option
+from .output import Format, chosen_format, json_alias_option, output_option
 
 
 def register(app) -> None:
@@ -23,7 +23,7 @@ def doctor(
         help="Also check that this image reference resolves to an image in the local registry.",
     ),
     output: Format = output_option(),
-    as_json: bool = typer.Option(False, "--json", help="Same as -o json."),
+    as_json: bool = json_alias_option(),
 ) -> None:
     """Check kind, the Pulumi CLI, Docker, the registry, its network and port, every node's
     containerd and the ConfigMap; each failure comes with the command that fixes it."""
@@ -33,4 +33,4 @@ def doctor(
         ref = parse_image_ref(image) if image is not None else None
     except ImageRefError as exc:
         ui.fail(str(exc), EXIT_USAGE)
-    show_checks(*run_checks(ctx, ref), Format.json if as_json else output, details=True)
+    show_checks(*run_checks(ctx, ref), chosen_format(output, as_json), details=True)

@@ -19,6 +19,15 @@ def output_option() -> Any:
                         case_sensitive=False)
 
 
+def json_alias_option() -> Any:
+    """`--json`, the older spelling of `-o json` (registry and doctor): hidden, kept for one release."""
+    return typer.Option(False, "--json", hidden=True)
+
+
+def chosen_format(output: Format, as_json: bool) -> Format:
+    return Format.json if as_json else output
+
+
 def emit(data: Any, fmt: Format) -> None:
     """Prints `data` to stdout as JSON or YAML (never anything else on stdout)."""
     if fmt is Format.json:

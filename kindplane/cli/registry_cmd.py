@@ -4,7 +4,6 @@ httpx and the docker SDK load inside the commands, so `kindplane --help` stays f
 """
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, NoReturn, Optional
 
 import typer
@@ -12,6 +11,7 @@ import typer
 from ..core.errors import ConfigError
 from . import ui
 from .context import EXIT_USAGE, CliContext
+from .output import Format, chosen_format, emit, json_alias_option, output_option
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
     from ..core.config import KindplaneConfig, RegistryConfig
@@ -21,7 +21,6 @@ registry_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts.")
 
 
 def register(app) -> None:
@@ -65,10 +64,6 @@ def failed(exc: Exception) -> NoReturn:
     ui.fail(str(exc), EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
 
 
-def print_json(value) -> None:
-    typer.echo(json.dumps(value, indent=2))
-
-
 def human_size(size: Optional[int]) -> str:
     from rich.filesize import decimal
 
@@ -87,8 +82,9 @@ def expected_errors() -> tuple[type[Exception], ...]:
 # --- ls ----------------------------------------------------------------------------------------
 
 @registry_app.command("ls")
-def ls(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = json_alias_option()) -> None:
     """Repositories and their tags, with digest and size (catalog + tags/list, every page)."""
+    fmt = chosen_format(output, as_json)
     from ..core.naming import registry_host_address
     from ..ops.registry_api import RegistryClient
 
@@ -102,8 +98,8 @@ def ls(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
             ]
     except expected_errors() as exc:
         failed(exc)
-    if as_json:
-        print_json({"registry": address, "repositories": listing})
+    if fmt is not Format.text:
+        emit({"registry": address, "repositories": listing}, fmt)
         return
     if not listing:
         ui.say(f"{address}: no repositories yet; push one with `kindplane registry push IMAGE:TAG`")
@@ -137,9 +133,11 @@ def _tag_entry(client, repo: str, tag: str) -> dict:
 def push(
     ctx: typer.Context,
     image: str = typer.Argument(..., metavar="IMAGE[:TAG]", help="A local Docker image; no tag means :latest."),
-    as_json: bool = JSON_OPTION,
+    output: Format = output_option(),
+    as_json: bool = json_alias_option(),
 ) -> None:
     """Tag a local image as localhost:<port>/IMAGE:TAG and push it to the registry."""
+    fmt = chosen_format(output, as_json)
     from ..core.image_ref import ImageRefError, parse_image_ref
     from ..core.naming import registry_host_address
     from ..ops.registry_api import RegistryClient
@@ -153,13 +151,13 @@ def push(
             raise ImageRefError(f"{image!r}: push needs a tag to create, not a digest")
         with RegistryClient(address) as client:
             client.ping()  # a clear "not running" before Docker's retry loop
-        if not as_json:
+        if fmt is Format.text:
             ui.say(f"Pushing {ref} as {ref.on(address)}")
         result = push_image(ref, address)
     except expected_errors() as exc:
         failed(exc)
-    if as_json:
-        print_json({"source": result.source, "reference": result.target, "digest": result.digest, "size": result.size})
+    if fmt is not Format.text:
+        emit({"source": result.source, "reference": result.target, "digest": result.digest, "size": result.size}, fmt)
         return
     ui.out.print(ui.Text("✓ ", style="green") + ui.Text(f"pushed {result.target} ({result.digest})"))
     ui.say(f"Use in manifests: image: {result.target}")
@@ -174,9 +172,11 @@ def rm(
     all_tags: bool = typer.Option(
         False, "--all-tags", help="Also delete the other tags that point at the same manifest."
     ),
-    as_json: bool = JSON_OPTION,
+    output: Format = output_option(),
+    as_json: bool = json_alias_option(),
 ) -> None:
     """Delete a tag's manifest by digest (then `registry gc` frees the space)."""
+    fmt = chosen_format(output, as_json)
     from ..core.image_ref import ImageRefError, parse_image_ref
     from ..core.naming import registry_cluster_address, registry_host_address
     from ..ops.registry_api import RegistryClient
@@ -202,14 +202,14 @@ def rm(
             deleted = [{"repository": ref.path, "tag": t, "digest": digest} for t in tags] or [
                 {"repository": ref.path, "tag": None, "digest": digest}
             ]
-            for item in deleted:  # named before anything is deleted, on stderr under --json
+            for item in deleted:  # named before anything is deleted, on stderr under -o json|yaml
                 name = f"{ref.path}:{item['tag']}" if item["tag"] else ref.path
-                (ui.err if as_json else ui.out).print(ui.Text(f"Deleting {name} ({digest})"))
+                (ui.err if fmt is not Format.text else ui.out).print(ui.Text(f"Deleting {name} ({digest})"))
             client.delete(ref.path, digest)
     except expected_errors() as exc:
         failed(exc)
-    if as_json:
-        print_json({"registry": address, "deleted": deleted})
+    if fmt is not Format.text:
+        emit({"registry": address, "deleted": deleted}, fmt)
         return
     ui.out.print(ui.Text("✓ ", style="green") + ui.Text("deleted; `kindplane registry gc` reclaims the space"))
 
@@ -236,9 +236,11 @@ def gc(
         True, "--restart/--no-restart",
         help="Restart the registry afterwards, clearing its cache of deleted blobs.",
     ),
-    as_json: bool = JSON_OPTION,
+    output: Format = output_option(),
+    as_json: bool = json_alias_option(),
 ) -> None:
     """Run the registry's garbage collector inside its container; report the bytes reclaimed."""
+    fmt = chosen_format(output, as_json)
     from ..core.naming import registry_host_address
     from ..ops.registry_ops import collect_garbage, registry_container
 
@@ -253,8 +255,8 @@ def gc(
         failed(exc)
     if restart and not back:
         ui.warn(f"restarted {registry.name}, but it does not answer yet; `kindplane doctor` checks")
-    if as_json:
-        print_json({"before": result.before, "after": result.after, "reclaimed": result.reclaimed, "restarted": restart})
+    if fmt is not Format.text:
+        emit({"before": result.before, "after": result.after, "reclaimed": result.reclaimed, "restarted": restart}, fmt)
         return
     if cli_context(ctx).verbose:
         ui.say(result.output.rstrip(), "dim")

@@ -74,3 +74,17 @@ def test_messages_to_stderr_moves_every_way_of_printing_results(capsys):
     captured = capsys.readouterr()
     assert captured.out == "after\n"
     assert captured.err == "said\nprinted\n"
+
+
+STRUCTURED = [["up"], ["preview"], ["ls"], ["status"], ["doctor"], ["config", "kind"], ["registry", "ls"],
+              ["registry", "push"], ["registry", "rm"], ["registry", "gc"], ["registry", "du"], ["registry", "prune"],
+              ["registry", "export"], ["registry", "import"], ["registry", "preload"]]
+
+
+def test_every_command_with_a_document_takes_o_json_or_yaml_and_no_visible_json_flag(cli):
+    for command in STRUCTURED:
+        shown = cli([*command, "--help"])
+        assert shown.exit_code == 0, (command, shown.output)
+        assert "-o, --output <text|json|yaml>" in shown.stdout, command
+        assert "--json" not in shown.stdout, command
+
