@@ -8,7 +8,7 @@ import typer
 
 from ..core.config_file import DEFAULT_FILE
 from . import config_cmd, doctor_cmd, init_cmd, lifecycle_cmd, ls_cmd, registry_cmd, setup_cmd, status_cmd, validate_cmd
-from .context import CliContext, default_backend
+from .context import cli_of, default_backend
 from .global_options import GlobalOptionsGroup
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ def main(
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show Pulumi's own output too."),
 ) -> None:
     # Tests hand in a CliContext (obj=...) carrying a recording engine; keep it, set the options.
-    cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    cli = cli_of(ctx)
     cli.config_path, cli.stack, cli.backend, cli.verbose = config, stack, backend, verbose
     ctx.obj = cli
 

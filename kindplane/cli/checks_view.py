@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..core.config_file import DEFAULT_FILE
 from ..core.errors import ConfigError
 from . import ui
-from .context import CliContext
+from .context import CliContext, cli_of
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
@@ -20,7 +20,7 @@ MARKS = {"ok": ("✓", "green"), "fail": ("✗", "red"), "skip": ("-", "dim")}
 def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["KindplaneConfig", list["CheckResult"]]:
     from ..ops.doctor import run_doctor
 
-    cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    cli = cli_of(ctx)
     try:
         config = cli.load()
     except ConfigError as exc:

@@ -5,7 +5,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..core.config_file import DEFAULT_FILE
 
@@ -59,3 +59,10 @@ class CliContext:
 
     def can_prompt(self) -> bool:
         return sys.stdin.isatty() if self.interactive is None else self.interactive
+
+
+def cli_of(ctx: Any) -> CliContext:
+    """The run's options: app.py's callback puts them on Typer's context; a sub-app invoked on its
+    own (tests, `typer.testing`) gets the defaults."""
+    obj = getattr(ctx, "obj", None)
+    return obj if isinstance(obj, CliContext) else CliContext()

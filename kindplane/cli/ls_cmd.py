@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
     @app.command("ls")
     def ls(ctx: typer.Context, output: Format = output_option()) -> None:
         """List every stack in the backend: its cluster, registry, mirrors, last update, resources."""
-        from .lifecycle_cmd import engine_errors, require_tools, target
+        from .command_steps import engine_errors, require_tools, target
 
         cli: CliContext = ctx.obj
         stack = target(cli)

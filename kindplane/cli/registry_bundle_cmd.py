@@ -10,7 +10,7 @@ import typer
 
 from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, CliContext
+from .context import EXIT_USAGE, cli_of
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def _store(ctx: typer.Context, name: Optional[str], option: str) -> tuple[KindplaneConfig, Store]:
     from ..ops.registry_stores import stores
 
-    cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    cli = cli_of(ctx)
     try:
         config = cli.load()
     except ConfigError as exc:

@@ -10,7 +10,7 @@ import typer
 
 from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, CliContext
+from .context import EXIT_USAGE, cli_of
 from .output import Format, chosen_format, emit, json_alias_option, output_option
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
@@ -33,13 +33,9 @@ def register(app) -> None:
     app.add_typer(registry_app, name="registry")
 
 
-def cli_context(ctx: typer.Context) -> CliContext:
-    return ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
-
-
 def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
     """The config's registry; exit 2 for an invalid file, 1 when the registry is disabled."""
-    cli = cli_context(ctx)
+    cli = cli_of(ctx)
     try:
         config = cli.load()
     except ConfigError as exc:
@@ -258,7 +254,7 @@ def gc(
     if fmt is not Format.text:
         emit({"before": result.before, "after": result.after, "reclaimed": result.reclaimed, "restarted": restart}, fmt)
         return
-    if cli_context(ctx).verbose:
+    if cli_of(ctx).verbose:
         ui.say(result.output.rstrip(), "dim")
     ui.out.print(
         ui.Text("✓ ", style="green")

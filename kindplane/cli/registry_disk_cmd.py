@@ -12,7 +12,7 @@ import typer
 
 from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, CliContext
+from .context import EXIT_USAGE, cli_of
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
@@ -21,12 +21,8 @@ if TYPE_CHECKING:
     from ..ops.registry_stores import Inspected, PruneResult, Store
 
 
-def _cli(ctx: typer.Context) -> CliContext:
-    return ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
-
-
 def _config(ctx: typer.Context) -> KindplaneConfig:
-    cli = _cli(ctx)
+    cli = cli_of(ctx)
     try:
         return cli.load()
     except ConfigError as exc:
@@ -45,7 +41,7 @@ def _selected(ctx: typer.Context, config: KindplaneConfig, only: Optional[str]) 
     found = stores(config)
     if not found:
         ui.fail(
-            f"{_cli(ctx).config_path} has no local registry (cluster.registry.enabled) and no mirrors (cluster.mirrors)"
+            f"{cli_of(ctx).config_path} has no local registry (cluster.registry.enabled) and no mirrors (cluster.mirrors)"
         )
     if only is None:
         return found

@@ -9,7 +9,7 @@ import typer
 
 from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, CliContext
+from .context import EXIT_USAGE, cli_of
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def preload(
     Blobs a mirror already has are not fetched again: run it again after an interruption and it
     goes on where it stopped. Exit 1 when any image failed (each is named), 2 for a bad list.
     """
-    cli = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    cli = cli_of(ctx)
     try:
         config = cli.load()
     except ConfigError as exc:
