@@ -149,8 +149,8 @@ def build(
         config = with_registry_port(config, shared.port)
     env = Environment(
         "kindplane", config, owner, kept_hooks=lookup(config, owner) or {}, network=network,
-        shared_registry_id=shared.container_id if shared else None, opts=provider_opts(),
-        mirror_credentials=credentials,
+        shared_registry_id=shared.container_id if shared else None, mirror_credentials=credentials,
+        opts=provider_opts(),
     )
     for key, value in env.outputs().items():
         pulumi.export(key, value)

@@ -29,8 +29,8 @@ class Environment(pulumi.ComponentResource):
         kept_hooks: Optional[Mapping[str, pulumi.ResourceHookBinding]] = None,
         network: str = KIND_NETWORK,
         shared_registry_id: Optional[str] = None,
+        mirror_credentials: Optional[Mapping[str, Credentials]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
-        mirror_credentials: Optional[dict[str, Credentials]] = None,
     ):
         """`kept_hooks`: container name → the hooks kindplane.ops.keeper made for it (the registry's
         and each mirror's), which let a kept container be taken back; kindplane.program passes them."""
