@@ -7,7 +7,7 @@ from typing import Callable, Mapping, Optional
 
 import pulumi
 
-from .core.applied_settings import applied_settings, settings_fingerprint
+from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .core.contract import (

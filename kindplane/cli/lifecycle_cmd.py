@@ -275,7 +275,7 @@ def register(app: typer.Typer) -> None:
         require_tools(cli, need_kind=False)
         engine = cli.engine()
         require_stack(engine)
-        from ..core.applied_settings import applied_settings
+        from ..core.render.applied_settings import applied_settings
         from ..core.contract import OUTPUT_APPLIED_SETTINGS
         from .plan_check import plan_losses
         from .progress import shown

@@ -57,7 +57,7 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
 
     Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
     """
-    from ..core.applied_settings import applied_settings
+    from ..core.render.applied_settings import applied_settings
     from ..core.contract import OUTPUT_APPLIED_SETTINGS
     from .plan_check import plan_losses
 
@@ -92,7 +92,7 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
 def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) -> bool:
     """Whether up must read the plan first: something this stack holds could be destroyed, and
     what decides that changed since the last up (or the state does not say)."""
-    from ..core.applied_settings import settings_fingerprint
+    from ..core.render.applied_settings import settings_fingerprint
     from ..core.contract import OUTPUT_FINGERPRINT
     from ..core.naming import BadEnvironment, kind_network
 
@@ -151,7 +151,7 @@ class UpdateWatch:
 def unasked_losses(
     steps: list[ResourceStep], config: KindplaneConfig, replace_cluster: bool, agreed: set[str]
 ) -> list[Loss]:
-    from ..core.applied_settings import applied_settings
+    from ..core.render.applied_settings import applied_settings
     from .plan_check import plan_losses
 
     losses = plan_losses(steps, None, applied_settings(config.cluster), skip_cluster=replace_cluster)

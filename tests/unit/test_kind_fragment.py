@@ -8,10 +8,10 @@ import yaml
 from harness.toml_merge import apply_patches
 
 from kindplane.core.config import parse_config
-from kindplane.core.config_warnings import config_warnings
 from kindplane.core.errors import ConfigError
 from kindplane.core.render import commands
 from kindplane.core.render.kind_config import kind_config_yaml
+from kindplane.core.render.warnings import all_warnings
 
 
 def cluster(text: str):
@@ -23,7 +23,7 @@ def kind_doc(text: str) -> dict:
 
 
 def warnings(text: str) -> list[str]:
-    return [str(w) for w in config_warnings(cluster(text))]
+    return [str(w) for w in all_warnings(cluster(text))]
 
 
 def problems(text: str) -> list[str]:

@@ -1,10 +1,15 @@
-"""The package layout is the design: core ← ops ← program ← cli, and no module import cycle."""
+"""The package layout is the design: core ← ops ← program ← cli, and no module import cycle.
+
+Inside core: config (core.config and the modules at core's root) ← render ← components.
+KINDPLANE_LAYOUT_ROOT points these tests at another tree (the planted-violation test does).
+"""
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "kindplane"
+PACKAGE = Path(os.environ.get("KINDPLANE_LAYOUT_ROOT") or Path(__file__).resolve().parents[2]) / "kindplane"
 
 
 def module_name(path: Path) -> str:
@@ -67,6 +72,33 @@ def test_live_operations_never_import_the_program_or_the_cli():
         for target in targets
         if layer(target) in ("kindplane.cli", "kindplane.program")
     }
+    assert offending == set()
+
+
+def core_level(name: str) -> str:
+    """config, render or components: the order inside core."""
+    for level in ("render", "components"):
+        if name.startswith(f"kindplane.core.{level}"):
+            return level
+    return "config"
+
+
+def test_inside_the_core_config_is_below_render_and_render_below_the_components():
+    order = {"config": 0, "render": 1, "components": 2}
+    offending = {
+        (name, target)
+        for name, targets in GRAPH.items()
+        if layer(name) == "kindplane.core"
+        for target in targets
+        if layer(target) == "kindplane.core" and order[core_level(target)] > order[core_level(name)]
+    }
+    assert offending == set()
+
+
+def test_the_cli_never_imports_the_program():
+    # The CLI runs the program through the Pulumi engine (its own process), never in its own.
+    offending = {(name, target) for name, targets in GRAPH.items() if layer(name) == "kindplane.cli"
+                 for target in targets if target == "kindplane.program"}
     assert offending == set()
 
 

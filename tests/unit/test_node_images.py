@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from kindplane.core.config import parse_config
-from kindplane.core.config_warnings import config_warnings
 from kindplane.core.errors import ConfigError
 from kindplane.core.node_images import node_image_table
 from kindplane.core.render.kind_config import kind_config_yaml
+from kindplane.core.render.warnings import all_warnings
 from kindplane.ops.tools import KIND_VERSION
 
 DIGEST_131 = "kindest/node:v1.31.9@sha256:b94a3a6c06198d17f59cca8c6f486236fa05e2fb359cbd75dabbfc348a10b211"
@@ -24,7 +24,7 @@ def images(text: str) -> set[str]:
 
 
 def warnings(text: str) -> list[str]:
-    return [str(w) for w in config_warnings(parse_config(text).cluster)]
+    return [str(w) for w in all_warnings(parse_config(text).cluster)]
 
 
 def test_the_table_is_for_the_kind_release_kindplane_installs():

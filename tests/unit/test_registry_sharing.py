@@ -8,13 +8,13 @@ from support.pulumi_mocks import COMMAND, CONFIGMAP, CONTAINER, IMAGE, VOLUME, r
 from kindplane.cli.lifecycle_cmd import down_question
 from kindplane.cli.state import RegistryFate, registry_fate_of
 from kindplane.core.config import parse_config
-from kindplane.core.config_warnings import config_warnings
 from kindplane.core.contract import SHARED_REGISTRY_TYPE
 from kindplane.core.errors import ConfigError
 from kindplane.core.naming import registry_labels
 from kindplane.core.render import commands
 from kindplane.core.render.containerd import hosts_toml
 from kindplane.core.render.discovery import CONFIGMAP_KEY
+from kindplane.core.render.warnings import all_warnings
 from kindplane.ops.docker_lookup import AdoptionError
 from kindplane.ops.registry_users import one_node_per_cluster
 from kindplane.ops.shared_registry import SharedRegistryFound, published_host_port, shared_registry_from
@@ -90,7 +90,7 @@ def test_an_external_registry_does_not_reserve_the_default_port_for_port_mapping
 
 def test_validate_warns_only_for_a_registry_bound_beyond_loopback():
     def warnings(text):
-        return [f"k.yaml: {w}" for w in config_warnings(parse_config(text).cluster)]
+        return [f"k.yaml: {w}" for w in all_warnings(parse_config(text).cluster)]
 
     assert warnings("cluster: {name: d, registry: {enabled: true}}") == []
     assert warnings("cluster: {name: d, registry: {enabled: true, listenAddress: '::1'}}") == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kindplane.core.applied_settings import applied_settings, settings_fingerprint
+from kindplane.core.render.applied_settings import applied_settings, settings_fingerprint
 from kindplane.core.config import parse_config
 from kindplane.core.settings_diff import setting_changes
 

@@ -10,8 +10,9 @@ from typing import Any
 import yaml
 
 from ..config import INGRESS_PORTS, ClusterConfig
+from ..config.warnings import ConfigWarning
 from .containerd import config_path_patch
-from .kind_merge import KindWarning, merge_fragment
+from .kind_merge import merge_fragment
 
 INGRESS_LABEL = {"ingress-ready": "true"}  # what kind's ingress guide's controllers select on
 
@@ -20,7 +21,7 @@ def kind_config(cluster: ClusterConfig) -> dict[str, Any]:
     return merge_fragment(kindplane_kind_config(cluster), cluster).doc
 
 
-def kind_config_warnings(cluster: ClusterConfig) -> list[KindWarning]:
+def kind_config_warnings(cluster: ClusterConfig) -> list[ConfigWarning]:
     """Where cluster.kind asks for something kindplane's own settings override (key path, why)."""
     return merge_fragment(kindplane_kind_config(cluster), cluster).warnings
 

@@ -18,25 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import INGRESS_PORTS, ClusterConfig
+from ..config.warnings import ConfigWarning
 from ..kind_fragment import KindFragment, KindNode, tomllib
 from ..naming import CERTS_DIR
 
 KIND_KEY = "cluster.kind"
 
 
-@dataclass(frozen=True)
-class KindWarning:
-    path: str  # "cluster.kind.nodes[0].role"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
 @dataclass
 class Merged:
     doc: dict[str, Any]
-    warnings: list[KindWarning] = field(default_factory=list)
+    warnings: list[ConfigWarning] = field(default_factory=list)
 
 
 def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
@@ -46,13 +38,13 @@ def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
     if fragment.is_empty():
         return out
     if fragment.name is not None and fragment.name != cluster.name:
-        out.warnings.append(KindWarning(f"{KIND_KEY}.name", f"ignored: the cluster is named {cluster.name!r} by cluster.name"))
+        out.warnings.append(ConfigWarning(f"{KIND_KEY}.name", f"ignored: the cluster is named {cluster.name!r} by cluster.name"))
 
     taken = _host_ports(doc, cluster)
     for i, node in enumerate(fragment.nodes):
         path = f"{KIND_KEY}.nodes[{i}]"
         if i >= len(doc["nodes"]):
-            out.warnings.append(KindWarning(path, (
+            out.warnings.append(ConfigWarning(path, (
                 f"ignored: kindplane makes {len(doc['nodes'])} node(s) from cluster.nodes "
                 f"(controlPlane: {cluster.nodes.control_plane}, workers: {cluster.nodes.workers}); raise those to add nodes"
             )))
@@ -82,14 +74,14 @@ def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
     return out
 
 
-def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tuple[int, str], str], warnings: list[KindWarning]) -> None:
+def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tuple[int, str], str], warnings: list[ConfigWarning]) -> None:
     if node.role is not None and node.role != entry["role"]:
-        warnings.append(KindWarning(f"{path}.role", (
+        warnings.append(ConfigWarning(f"{path}.role", (
             f"ignored: this is a {entry['role']} node; roles come from cluster.nodes (control planes first, then workers)"
         )))
     if node.image is not None:
         if "image" in entry and entry["image"] != node.image:
-            warnings.append(KindWarning(f"{path}.image", f"ignored: kindplane uses {entry['image']} (cluster.nodeImage or cluster.kubernetesVersion)"))
+            warnings.append(ConfigWarning(f"{path}.image", f"ignored: kindplane uses {entry['image']} (cluster.nodeImage or cluster.kubernetesVersion)"))
         else:
             entry["image"] = node.image
 
@@ -97,7 +89,7 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
         labels = dict(node.labels)
         for key, value in entry.get("labels", {}).items():
             if key in labels and labels[key] != value:
-                warnings.append(KindWarning(f"{path}.labels.{key}", f"ignored: kindplane sets {key}={value} (cluster.ingress)"))
+                warnings.append(ConfigWarning(f"{path}.labels.{key}", f"ignored: kindplane sets {key}={value} (cluster.ingress)"))
             labels[key] = value
         entry["labels"] = labels
 
@@ -105,7 +97,7 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
     ours = {m["containerPath"] for m in mounts}
     for j, mount in enumerate(node.extra_mounts):
         if mount.container_path in ours:
-            warnings.append(KindWarning(f"{path}.extraMounts[{j}].containerPath", f"ignored: cluster.extraMounts already mounts {mount.container_path} on every node"))
+            warnings.append(ConfigWarning(f"{path}.extraMounts[{j}].containerPath", f"ignored: cluster.extraMounts already mounts {mount.container_path} on every node"))
             continue
         mounts.append({"hostPath": mount.host_path, "containerPath": mount.container_path}
                       | mount.model_dump(by_alias=True, exclude_defaults=True))
@@ -116,7 +108,7 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
     for j, port in enumerate(node.extra_port_mappings):
         owner = taken.get((port.host_port, port.protocol))
         if owner:
-            warnings.append(KindWarning(f"{path}.extraPortMappings[{j}].hostPort", f"ignored: host port {port.host_port}/{port.protocol} is taken by {owner}"))
+            warnings.append(ConfigWarning(f"{path}.extraPortMappings[{j}].hostPort", f"ignored: host port {port.host_port}/{port.protocol} is taken by {owner}"))
             continue
         ports.append(port.model_dump(by_alias=True, exclude_none=True))
     if ports:
@@ -140,12 +132,12 @@ def _host_ports(doc: dict[str, Any], cluster: ClusterConfig) -> dict[tuple[int, 
     return taken
 
 
-def _config_path_overrides(patches: list[str]) -> list[KindWarning]:
+def _config_path_overrides(patches: list[str]) -> list[ConfigWarning]:
     """A fragment patch setting the CRI registry config_path loses to kindplane's (applied last)."""
     found = []
     for i, patch in enumerate(patches):
         if _sets_registry_config_path(tomllib.loads(patch)):
-            found.append(KindWarning(
+            found.append(ConfigWarning(
                 f"{KIND_KEY}.containerdConfigPatches[{i}]",
                 "its registry config_path is overridden: kindplane's patch (applied after it) points "
                 f"containerd at {CERTS_DIR}, where the local registry's hosts.toml lives",

@@ -14,10 +14,10 @@ import hashlib
 import json
 from typing import Any
 
-from .config import ClusterConfig
-from .naming import REGISTRY_ENV, mirror_labels, registry_labels
-from .render.kind_config import kind_config_yaml
-from .render.mirror import MIRROR_DNS_OPTIONS, mirror_entrypoint, mirror_env
+from ..config import ClusterConfig
+from ..naming import REGISTRY_ENV, mirror_labels, registry_labels
+from .kind_config import kind_config_yaml
+from .mirror import MIRROR_DNS_OPTIONS, mirror_entrypoint, mirror_env
 
 
 def applied_settings(cluster: ClusterConfig) -> dict[str, Any]:

@@ -1,30 +1,39 @@
 """Things in a valid kindplane.yaml that will not do what they say, or that are risky: printed by
 validate, config kind and up, which still go on.
 
-Each is a key path and a sentence, like a ConfigProblem, but nothing stops: kindplane's own
-setting wins (cluster.kind), the user asked for an image kind did not build, or the registry is
-reachable from the network.
+Each is a key path and a sentence, like a ConfigProblem, but nothing stops: the user asked for an
+image kind did not build, or the registry is reachable from the network. What the merged kind
+config adds (kindplane's own setting wins over cluster.kind) comes from render:
+kindplane.core.render.warnings.all_warnings gives both.
 """
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
-from .config import ClusterConfig
-from .node_images import resolve_node_image
-from .render.kind_config import kind_config_warnings
-from .render.kind_merge import KindWarning
+from ..node_images import resolve_node_image
+from .models import ClusterConfig
 
 
-def config_warnings(cluster: ClusterConfig) -> list[KindWarning]:
-    found: list[KindWarning] = []
+@dataclass(frozen=True)
+class ConfigWarning:
+    path: str  # "cluster.kind.nodes[0].role"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def config_warnings(cluster: ClusterConfig) -> list[ConfigWarning]:
+    found: list[ConfigWarning] = []
     if cluster.kubernetes_version and not cluster.node_image:
         warning = resolve_node_image(cluster.kubernetes_version).warning
         if warning:
-            found.append(KindWarning("cluster.kubernetesVersion", warning))
-    return found + registry_warnings(cluster) + kind_config_warnings(cluster)
+            found.append(ConfigWarning("cluster.kubernetesVersion", warning))
+    return found + registry_warnings(cluster)
 
 
-def registry_warnings(cluster: ClusterConfig) -> list[KindWarning]:
+def registry_warnings(cluster: ClusterConfig) -> list[ConfigWarning]:
     registry = cluster.registry
     if not registry.enabled or registry.external or registry.loopback_only:
         return []
@@ -37,4 +46,4 @@ def registry_warnings(cluster: ClusterConfig) -> list[KindWarning]:
     if not address.is_unspecified:
         # Docker binds that one address only: localhost:<port>, the registry's host address, misses it.
         warning += f"; pushes to localhost:{registry.port} will not reach it (only {registry.listen_address} is bound)"
-    return [KindWarning("cluster.registry.listenAddress", warning)]
+    return [ConfigWarning("cluster.registry.listenAddress", warning)]
