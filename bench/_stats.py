@@ -1,4 +1,5 @@
 """Shared by the bench scripts: repetition summaries and plain-text tables (no timing in tests)."""
+
 from __future__ import annotations
 
 import statistics

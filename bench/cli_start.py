@@ -9,6 +9,7 @@ of `import pulumi`), `python -X importtime` names the top-level imports that cos
 
     python bench/cli_start.py [--reps 11]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,9 +85,7 @@ def import_costs(argv: list[str], cwd: str) -> list[tuple[str, int, int, str]]:
     while running `argv` under -X importtime."""
     if argv[0] != sys.executable:  # an installed console script: run it with this Python
         argv = [sys.executable, argv[0]] + argv[1:]
-    run = subprocess.run(
-        [argv[0], "-X", "importtime"] + argv[1:], cwd=cwd, env=_env(), capture_output=True, text=True
-    )
+    run = subprocess.run([argv[0], "-X", "importtime"] + argv[1:], cwd=cwd, env=_env(), capture_output=True, text=True)
     lines = [m for m in map(_IMPORT_LINE.match, run.stderr.splitlines()) if m]
     costs, pending = [], []
     # importtime prints children before their parent, indented two spaces per level.
@@ -120,12 +119,13 @@ def culprits(argv: list[str], cwd: str, top: int = 5) -> list[str]:
     modules = sorted(((name, own) for name, own, _, _ in costs), key=lambda item: -item[1])[:top]
     loaded = {c[0] for c in costs}
     return [
-        "own import time by package: " + ", ".join(
+        "own import time by package: "
+        + ", ".join(
             f"{name} {us / 1000:.0f} ms"
             + (f" (first via {firsts[name]})" if firsts.get(name, name).split(".")[0] != name else "")
-            for name, us in packages),
-        "modules by own import time: "
-        + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in modules),
+            for name, us in packages
+        ),
+        "modules by own import time: " + ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in modules),
         f"pulumi imported: {'yes' if 'pulumi' in loaded else 'no'}; "
         f"{sum(c[1] for c in costs) / 1000:.0f} ms of imports beyond `python -c pass` "
         "(importtime itself adds overhead)",
@@ -164,17 +164,37 @@ def measure(reps: int) -> str:
                     missed.append((label, argv))
             if label in failures:
                 verdict += f" (exit {failures[label]})"
-            rows.append([label, s.fmt("ms", 0), f"{s.median / pulumi_ms:.2f}", verdict,
-                         cpu[label].fmt("ms", 0), f"{cpu[label].median / pulumi_cpu:.2f}"])
-        source = subprocess.run([sys.executable, "-c", "import kindplane; print(kindplane.__file__)"],
-                                cwd=cwd, env=_env(), capture_output=True, text=True).stdout.strip()
+            rows.append(
+                [
+                    label,
+                    s.fmt("ms", 0),
+                    f"{s.median / pulumi_ms:.2f}",
+                    verdict,
+                    cpu[label].fmt("ms", 0),
+                    f"{cpu[label].median / pulumi_cpu:.2f}",
+                ]
+            )
+        source = subprocess.run(
+            [sys.executable, "-c", "import kindplane; print(kindplane.__file__)"],
+            cwd=cwd,
+            env=_env(),
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         out = [
-            f"kindplane invoked as: {how}; code imported from {source} "
-            "(this checkout first on PYTHONPATH)",
+            f"kindplane invoked as: {how}; code imported from {source} (this checkout first on PYTHONPATH)",
             "",
-            table(["command (fresh process)", "wall (median, min–max)", "÷ import pulumi",
-                   f"goal: wall < {goal_ms:.0f} ms", "CPU user+sys (median, min–max)",
-                   "CPU ÷ import pulumi"], rows),
+            table(
+                [
+                    "command (fresh process)",
+                    "wall (median, min–max)",
+                    "÷ import pulumi",
+                    f"goal: wall < {goal_ms:.0f} ms",
+                    "CPU user+sys (median, min–max)",
+                    "CPU ÷ import pulumi",
+                ],
+                rows,
+            ),
         ]
         for label, argv in missed:
             out.append(f"\n`{label}` misses the goal; python -X importtime says:")

@@ -23,6 +23,7 @@ boots kubelet and the control plane: tens of seconds that kindplane and the scri
 Needs Docker (bash tests/harness/ensure_docker.sh start) and the real-engine toolchain
 (bash tests/harness/toolchain.sh build).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,7 +68,9 @@ def timed(argv: list[str], env: dict, cwd: Path, stdin: Optional[str] = None) ->
     result = subprocess.run(argv, env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - started
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return elapsed, result.stdout
 
 
@@ -86,12 +89,28 @@ class ScriptPath:
 
     def create(self) -> float:
         started = time.monotonic()
-        docker("run", "-d", "--restart=always", "-p", f"127.0.0.1:{self.port}:5000", "--network", "bridge",
-               "--name", self.registry, "registry:2")
-        timed(["kind", "create", "cluster", "--name", self.cluster, "--config", "-"], self.env, self.workdir,
-              stdin=self.kind_config)
-        script = "; ".join(f"mkdir -p {d} && cat > {d}/hosts.toml" if i == 0 else f"mkdir -p {d} && cp {self.dirs[0]}/hosts.toml {d}/"
-                           for i, d in enumerate(self.dirs))
+        docker(
+            "run",
+            "-d",
+            "--restart=always",
+            "-p",
+            f"127.0.0.1:{self.port}:5000",
+            "--network",
+            "bridge",
+            "--name",
+            self.registry,
+            "registry:2",
+        )
+        timed(
+            ["kind", "create", "cluster", "--name", self.cluster, "--config", "-"],
+            self.env,
+            self.workdir,
+            stdin=self.kind_config,
+        )
+        script = "; ".join(
+            f"mkdir -p {d} && cat > {d}/hosts.toml" if i == 0 else f"mkdir -p {d} && cp {self.dirs[0]}/hosts.toml {d}/"
+            for i, d in enumerate(self.dirs)
+        )
         for node in self.nodes:
             docker("exec", "-i", node, "sh", "-c", script, input=self.hosts_toml)
         docker("network", "connect", "kind", self.registry)
@@ -123,8 +142,9 @@ class BareEngine:
         self.up()  # the first up writes the stack's first checkpoint; untimed
 
     def up(self) -> float:
-        return timed(["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", "bench"],
-                     self.env, self.root)[0]
+        return timed(
+            ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", "bench"], self.env, self.root
+        )[0]
 
 
 def plugin_start(name: str) -> float:
@@ -190,6 +210,7 @@ def main() -> int:
                 for phase, value in kindplane_timings(out).items():
                     breakdown.setdefault(f"{row}: {phase}", []).append(float(value))
                 return seconds
+
             return run
 
         steps += [
@@ -230,8 +251,12 @@ def main() -> int:
     print(table(["what", "time: median (min–max)", "side by side"], rows))
     if breakdown:
         print("\n### Where kindplane's time goes (`kindplane up -o json` timings, medians)\n")
-        print(table(["phase", "time: median (min–max)"],
-                    [[phase, summarize(values).fmt()] for phase, values in breakdown.items() if len(values) >= MIN_REPS]))
+        print(
+            table(
+                ["phase", "time: median (min–max)"],
+                [[phase, summarize(values).fmt()] for phase, values in breakdown.items() if len(values) >= MIN_REPS],
+            )
+        )
     else:
         print("\n(this kindplane reports no timings in `up -o json`: no breakdown)")
     return 0

@@ -24,6 +24,7 @@ emptied nodes (`ctr images rm --sync`), and the two paths alternate which goes f
 
     python bench/image_iteration.py [--reps 5] [--nodes 1 3 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,6 +86,7 @@ def on_all(nodes: list[str], task) -> list:
 @dataclass
 class Images:
     """The ~50 MB image and its changed-top-layer twin, built once (untimed)."""
+
     first: str
     changed: str
     tags: list[str] = field(default_factory=list)
@@ -104,7 +106,7 @@ class Images:
             raise RuntimeError(f"docker import failed: {imported.stderr.decode(errors='replace')}")
         with tempfile.TemporaryDirectory(prefix="kindplane-bench-build-") as ctx:
             Path(ctx, "Dockerfile").write_text(
-                f"FROM {base}\nCOPY middle.bin /middle.bin\nCOPY top.bin /top.bin\nCMD [\"/top.bin\"]\n"
+                f'FROM {base}\nCOPY middle.bin /middle.bin\nCOPY top.bin /top.bin\nCMD ["/top.bin"]\n'
             )
             Path(ctx, "middle.bin").write_bytes(os.urandom(MIDDLE_BYTES))
             for tag in (first, changed):  # same base and middle (build cache), new top
@@ -120,8 +122,9 @@ class Bench:
     def __init__(self, max_nodes: int) -> None:
         name = unique_name("kpbench")
         self.port = free_port()
-        self.program = program_commands(config_text(
-            name, control_planes=1, workers=max_nodes - 1, registry=f"{name}-registry", port=self.port))
+        self.program = program_commands(
+            config_text(name, control_planes=1, workers=max_nodes - 1, registry=f"{name}-registry", port=self.port)
+        )
         self.name = name
         self.registry = self.program.registry_container["name"]
         self.nodes: list[str] = []
@@ -152,11 +155,20 @@ class Bench:
 
     def empty_nodes(self, nodes: list[str]) -> None:
         def wipe(node: str) -> None:
-            sh(["docker", "exec", node, "sh", "-c",
-                "refs=$(ctr -n k8s.io images ls -q); [ -z \"$refs\" ] || ctr -n k8s.io images rm --sync $refs"])
+            sh(
+                [
+                    "docker",
+                    "exec",
+                    node,
+                    "sh",
+                    "-c",
+                    'refs=$(ctr -n k8s.io images ls -q); [ -z "$refs" ] || ctr -n k8s.io images rm --sync $refs',
+                ]
+            )
             left = du(node, CONTENT_DIR)
             if left > MB:
                 raise RuntimeError(f"{node}: {left} bytes left in its content store after emptying")
+
         on_all(nodes, wipe)
 
     # -- the kindplane path ------------------------------------------------------------------
@@ -173,11 +185,17 @@ class Bench:
         start = time.perf_counter()
         pushed = sh(["docker", "push", ref]).stdout
         pushed_at = time.perf_counter()
-        on_all(nodes, lambda n: sh(["docker", "exec", n, "ctr", "-n", "k8s.io", "content", "fetch",
-                                    "--hosts-dir", CERTS_DIR, ref]))
+        on_all(
+            nodes,
+            lambda n: sh(
+                ["docker", "exec", n, "ctr", "-n", "k8s.io", "content", "fetch", "--hosts-dir", CERTS_DIR, ref]
+            ),
+        )
         end = time.perf_counter()
         return {
-            "seconds": end - start, "push": pushed_at - start, "pull": end - pushed_at,
+            "seconds": end - start,
+            "push": pushed_at - start,
+            "pull": end - pushed_at,
             "registry": du(self.registry, REGISTRY_DIR) - reg_before,
             "nodes": sum(on_all(nodes, lambda n: du(n, CONTENT_DIR))) - nodes_before,
             "layers_pushed": len(re.findall(r": Pushed$", pushed, re.M)),
@@ -201,9 +219,25 @@ class Bench:
         def load(node: str) -> None:
             with open(tar, "rb") as stream:
                 done = subprocess.run(
-                    ["docker", "exec", "-i", node, "ctr", "-n", "k8s.io", "images", "import",
-                     "--all-platforms", "--digests", "--no-unpack", "-"],
-                    stdin=stream, capture_output=True, text=True)
+                    [
+                        "docker",
+                        "exec",
+                        "-i",
+                        node,
+                        "ctr",
+                        "-n",
+                        "k8s.io",
+                        "images",
+                        "import",
+                        "--all-platforms",
+                        "--digests",
+                        "--no-unpack",
+                        "-",
+                    ],
+                    stdin=stream,
+                    capture_output=True,
+                    text=True,
+                )
             if done.returncode != 0:
                 raise RuntimeError(f"import on {node} failed: {done.stderr.strip()}")
 
@@ -212,8 +246,11 @@ class Bench:
         size = os.path.getsize(tar)
         os.remove(tar)
         return {
-            "seconds": end - start, "save": saved_at - start, "load": end - saved_at,
-            "tar": size, "stream": size * len(nodes),
+            "seconds": end - start,
+            "save": saved_at - start,
+            "load": end - saved_at,
+            "tar": size,
+            "stream": size * len(nodes),
             "nodes": sum(on_all(nodes, lambda n: du(n, CONTENT_DIR))) - nodes_before,
         }
 
@@ -238,7 +275,7 @@ def repetition(bench: Bench, images: Images, nodes: list[str], kindplane_first: 
         out[("kind", "first")] = bench.kind_load(images.first, nodes)
         out[("kind", "changed")] = bench.kind_load(images.changed, nodes)
 
-    for side in ((kindplane_side, kind_side) if kindplane_first else (kind_side, kindplane_side)):
+    for side in (kindplane_side, kind_side) if kindplane_first else (kind_side, kindplane_side):
         side()
     out["floor"] = bench.exec_floor(nodes)
     return out
@@ -253,35 +290,63 @@ def report(results: dict[int, list[dict]]) -> str:
             kp_s = summarize([r["seconds"] for r in kp])
             push_s = summarize([r["push"] for r in kp])
             pull_s = summarize([r["pull"] for r in kp])
-            kp_bytes = (f"{human_bytes(_median(kp, 'registry'))} + {human_bytes(_median(kp, 'nodes'))}"
-                        f" ({_median(kp, 'layers_pushed'):.0f} pushed, "
-                        f"{_median(kp, 'layers_skipped'):.0f} already there)")
+            kp_bytes = (
+                f"{human_bytes(_median(kp, 'registry'))} + {human_bytes(_median(kp, 'nodes'))}"
+                f" ({_median(kp, 'layers_pushed'):.0f} pushed, "
+                f"{_median(kp, 'layers_skipped'):.0f} already there)"
+            )
             if case == "unchanged":
-                rows.append([n, case, kp_s.fmt(), f"{push_s.median:.2f} + {pull_s.median:.2f}",
-                             "—", "—", "—", kp_bytes, "—"])
+                rows.append(
+                    [n, case, kp_s.fmt(), f"{push_s.median:.2f} + {pull_s.median:.2f}", "—", "—", "—", kp_bytes, "—"]
+                )
                 continue
             kd = [r[("kind", case)] for r in reps]
             kd_s = summarize([r["seconds"] for r in kd])
             save_s = summarize([r["save"] for r in kd])
             load_s = summarize([r["load"] for r in kd])
             speedup = kd_s.median / kp_s.median
-            kd_bytes = (f"{human_bytes(_median(kd, 'tar'))} + {human_bytes(_median(kd, 'stream'))}"
-                        f" (stored {human_bytes(_median(kd, 'nodes'))})")
-            rows.append([n, case, kp_s.fmt(), f"{push_s.median:.2f} + {pull_s.median:.2f}",
-                         kd_s.fmt(), f"{save_s.median:.2f} + {load_s.median:.2f}",
-                         f"{speedup:.2f}×", kp_bytes, kd_bytes])
+            kd_bytes = (
+                f"{human_bytes(_median(kd, 'tar'))} + {human_bytes(_median(kd, 'stream'))}"
+                f" (stored {human_bytes(_median(kd, 'nodes'))})"
+            )
+            rows.append(
+                [
+                    n,
+                    case,
+                    kp_s.fmt(),
+                    f"{push_s.median:.2f} + {pull_s.median:.2f}",
+                    kd_s.fmt(),
+                    f"{save_s.median:.2f} + {load_s.median:.2f}",
+                    f"{speedup:.2f}×",
+                    kp_bytes,
+                    kd_bytes,
+                ]
+            )
             if case == "changed":
-                verdicts.append(f"- N={n}: changed-layer speed-up {speedup:.2f}× "
-                                f"(goal ≥ {n}×: {'met' if speedup >= n else 'MISSED'})")
+                verdicts.append(
+                    f"- N={n}: changed-layer speed-up {speedup:.2f}× "
+                    f"(goal ≥ {n}×: {'met' if speedup >= n else 'MISSED'})"
+                )
         floor = summarize([r["floor"] for r in reps])
-        verdicts.append(f"- N={n}: floor — `docker exec … ctr version` on all {n} node(s) at once "
-                        f"takes {floor.fmt()}, bytes or not")
+        verdicts.append(
+            f"- N={n}: floor — `docker exec … ctr version` on all {n} node(s) at once takes {floor.fmt()}, bytes or not"
+        )
         unchanged = [r[("kindplane", "unchanged")] for r in reps]
-        verdicts.append(f"- N={n}: unchanged re-push moved {human_bytes(_median(unchanged, 'registry'))} "
-                        f"into the registry and {human_bytes(_median(unchanged, 'nodes'))} into the nodes")
-    headers = ["N", "image", "kindplane s (median, min–max)", "push + pull s",
-               "kind load s (median, min–max)", "save + import s", "speed-up",
-               "kindplane bytes: registry + nodes", "kind load bytes: tar + stream"]
+        verdicts.append(
+            f"- N={n}: unchanged re-push moved {human_bytes(_median(unchanged, 'registry'))} "
+            f"into the registry and {human_bytes(_median(unchanged, 'nodes'))} into the nodes"
+        )
+    headers = [
+        "N",
+        "image",
+        "kindplane s (median, min–max)",
+        "push + pull s",
+        "kind load s (median, min–max)",
+        "save + import s",
+        "speed-up",
+        "kindplane bytes: registry + nodes",
+        "kind load bytes: tar + stream",
+    ]
     return table(headers, rows) + "\n\n" + "\n".join(verdicts)
 
 
@@ -303,11 +368,12 @@ def main() -> None:
         results = {}
         for n in args.nodes:
             nodes = bench.nodes[:n]
-            results[n] = [repetition(bench, images, nodes, kindplane_first=i % 2 == 0)
-                          for i in range(args.reps)]
+            results[n] = [repetition(bench, images, nodes, kindplane_first=i % 2 == 0) for i in range(args.reps)]
         print("## Image iteration on stand-in kind nodes\n")
-        print(f"image: {human_bytes(BASE_BYTES + MIDDLE_BYTES + TOP_BYTES)} in 3 layers "
-              f"(changed: new {human_bytes(TOP_BYTES)} top layer); {args.reps} repetitions each\n")
+        print(
+            f"image: {human_bytes(BASE_BYTES + MIDDLE_BYTES + TOP_BYTES)} in 3 layers "
+            f"(changed: new {human_bytes(TOP_BYTES)} top layer); {args.reps} repetitions each\n"
+        )
         print(report(results))
     finally:
         bench.down()

@@ -25,6 +25,7 @@ access log says it sent during the pull: what Docker Hub would bill against its 
 
     python bench/mirror_pull.py [--reps 5] [--images registry:2 registry:3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,14 @@ from kindplane.core.render.mirror import MIRROR_MODE_FILE, MIRROR_PROBE_SECONDS 
 
 IMAGE = "docker.io/library/kpbench:v1"
 DIRECT_HOSTS = "/tmp/kindplane-bench-direct"  # a hosts dir on the node naming only the upstream
-ROWS = ("upstream", "cold mirror", "warm mirror", "upstream down, mirror not yet switched",
-        "upstream down, mirror serving its cache", "upstream down, mirror as before #21")
+ROWS = (
+    "upstream",
+    "cold mirror",
+    "warm mirror",
+    "upstream down, mirror not yet switched",
+    "upstream down, mirror serving its cache",
+    "upstream down, mirror as before #21",
+)
 # registry:2's access log: "GET /v2/… HTTP/1.1" 200 <bytes>
 _SENT = re.compile(r'"GET /v2/\S+ HTTP/[0-9.]+" \d{3} (\d+)')
 
@@ -106,9 +113,21 @@ class Bench:
             _checked(run_program_command(write))
         (self.node,) = StandinCluster(self.name).containerd_nodes()
         # (this containerd refuses a hosts.toml without a host table, so the upstream is named twice)
-        direct = f'server = "{self.upstream.url}"\n\n[host."{self.upstream.url}"]\n  capabilities = ["pull", "resolve"]\n'
-        sh(["docker", "exec", "-i", self.node, "sh", "-c",
-            f"mkdir -p {DIRECT_HOSTS}/docker.io && cat > {DIRECT_HOSTS}/docker.io/hosts.toml"], input=direct)
+        direct = (
+            f'server = "{self.upstream.url}"\n\n[host."{self.upstream.url}"]\n  capabilities = ["pull", "resolve"]\n'
+        )
+        sh(
+            [
+                "docker",
+                "exec",
+                "-i",
+                self.node,
+                "sh",
+                "-c",
+                f"mkdir -p {DIRECT_HOSTS}/docker.io && cat > {DIRECT_HOSTS}/docker.io/hosts.toml",
+            ],
+            input=direct,
+        )
 
     def down(self) -> None:
         if self.program is not None:
@@ -128,7 +147,17 @@ class Bench:
         raise RuntimeError(f"{self.node}: content store not empty")
 
     def empty_mirror(self) -> None:
-        sh(["docker", "exec", self.mirror, "rm", "-rf", "/var/lib/registry/docker", "/var/lib/registry/scheduler-state.json"])
+        sh(
+            [
+                "docker",
+                "exec",
+                self.mirror,
+                "rm",
+                "-rf",
+                "/var/lib/registry/docker",
+                "/var/lib/registry/scheduler-state.json",
+            ]
+        )
         sh(["docker", "restart", "-t", "1", self.mirror])  # drops its in-memory blob descriptors
         run_mirror_ready(self.mirror)
 
@@ -137,7 +166,11 @@ class Bench:
         start = time.perf_counter()
         sh(["docker", "exec", self.node, "ctr", "content", "fetch", "--hosts-dir", hosts_dir, IMAGE])
         seconds = time.perf_counter() - start
-        return {"seconds": seconds, "upstream_bytes": self.upstream_sent(since), "node_bytes": du(self.node, CONTENT_DIR)}
+        return {
+            "seconds": seconds,
+            "upstream_bytes": self.upstream_sent(since),
+            "node_bytes": du(self.node, CONTENT_DIR),
+        }
 
     def upstream_sent(self, since: float) -> int:
         """Bytes of the GET responses in the upstream's access log since `since` (epoch seconds)."""
@@ -163,8 +196,12 @@ class Bench:
 
 def run_mirror_ready(name: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while subprocess.run(["docker", "exec", name, "wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/"],
-                         capture_output=True).returncode != 0:
+    while (
+        subprocess.run(
+            ["docker", "exec", name, "wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/"], capture_output=True
+        ).returncode
+        != 0
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{name} did not answer /v2/")
         time.sleep(0.2)
@@ -192,13 +229,25 @@ def report(reps: list[dict]) -> str:
         if not runs:
             continue
         seconds = summarize([r["seconds"] for r in runs])
-        rows.append([
-            row, seconds.fmt(), f"{upstream / seconds.median:.2f}×",
-            human_bytes(sorted(r["upstream_bytes"] for r in runs)[len(runs) // 2]),
-            human_bytes(sorted(r["node_bytes"] for r in runs)[len(runs) // 2]),
-        ])
-    return table(["first pull on a fresh node via", "seconds (median, min–max)", "vs upstream",
-                  "sent by the upstream (median)", "stored on the node (median)"], rows)
+        rows.append(
+            [
+                row,
+                seconds.fmt(),
+                f"{upstream / seconds.median:.2f}×",
+                human_bytes(sorted(r["upstream_bytes"] for r in runs)[len(runs) // 2]),
+                human_bytes(sorted(r["node_bytes"] for r in runs)[len(runs) // 2]),
+            ]
+        )
+    return table(
+        [
+            "first pull on a fresh node via",
+            "seconds (median, min–max)",
+            "vs upstream",
+            "sent by the upstream (median)",
+            "stored on the node (median)",
+        ],
+        rows,
+    )
 
 
 def run_one(image: str, images: Images, reps: int) -> list[dict]:
@@ -227,8 +276,10 @@ def main() -> None:
             ensure_registry_v3_image()
         images = Images.build(unique_name("kpbench"))
         print("## Pull-through mirror: a fresh cluster's first pull\n")
-        print(f"image: docker.io/library/kpbench:v1, 50.0 MB in 3 layers; upstream: registry:2 on the "
-              f"same host (kind network); {args.reps} repetitions\n")
+        print(
+            f"image: docker.io/library/kpbench:v1, 50.0 MB in 3 layers; upstream: registry:2 on the "
+            f"same host (kind network); {args.reps} repetitions\n"
+        )
         for image in args.images:
             reps = run_one(image, images, args.reps)
             print(f"### mirror image {image}\n")

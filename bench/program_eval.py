@@ -9,6 +9,7 @@ dependency list, i.e. explicit depends_on plus resources reached through inputs,
 
     python bench/program_eval.py [--reps 7] [--warm 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -122,7 +123,10 @@ def measure(reps: int, warm: int) -> list[dict]:
         for _ in range(reps):
             out = subprocess.run(
                 [sys.executable, __file__, "--worker", str(nodes), "--warm", str(warm)],
-                capture_output=True, text=True, check=True, cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=REPO,
                 env={**os.environ, "PYTHONHASHSEED": "0"},
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -143,22 +147,34 @@ def report(results: list[dict]) -> str:
         cold = summarize([r["cold"] * 1000 for r in runs])
         warm = summarize([t * 1000 for r in runs for t in r["warm"]])
         base = base or (cold, warm)
-        rows.append([
-            first["nodes"],
-            f"{first['resources']} ({first['custom_resources']} custom)",
-            cold.fmt("ms", 0), f"{cold.median / base[0].median:.2f}×",
-            warm.fmt("ms", 1), f"{warm.median / base[1].median:.2f}×",
-            first["hosts_writes"],
-            "none" if not first["hosts_writes_chained"] else ", ".join(first["hosts_writes_chained"]),
-            len(first["chain"]),
-        ])
+        rows.append(
+            [
+                first["nodes"],
+                f"{first['resources']} ({first['custom_resources']} custom)",
+                cold.fmt("ms", 0),
+                f"{cold.median / base[0].median:.2f}×",
+                warm.fmt("ms", 1),
+                f"{warm.median / base[1].median:.2f}×",
+                first["hosts_writes"],
+                "none" if not first["hosts_writes_chained"] else ", ".join(first["hosts_writes_chained"]),
+                len(first["chain"]),
+            ]
+        )
         facts.append(
             f"- {first['nodes']} node(s): every hosts.toml write waits only for "
             f"{' + '.join(first['hosts_write_deps'])}; longest chain: {' → '.join(first['chain'])}"
         )
-    headers = ["nodes", "resources", "cold eval (median, min–max)", "vs 1 node",
-               "warm eval (median, min–max)", "vs 1 node", "hosts.toml writes",
-               "write waiting for another write", "longest chain (resources)"]
+    headers = [
+        "nodes",
+        "resources",
+        "cold eval (median, min–max)",
+        "vs 1 node",
+        "warm eval (median, min–max)",
+        "vs 1 node",
+        "hosts.toml writes",
+        "write waiting for another write",
+        "longest chain (resources)",
+    ]
     return table(headers, rows) + "\n\n" + "\n".join(facts)
 
 

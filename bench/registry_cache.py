@@ -16,6 +16,7 @@ and the command's wall time (it also restarts the registry).
 
     python bench/registry_cache.py [--reps 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,11 @@ def preload_reps(images: Images, reps: int, folder: Path) -> list[dict]:
             start = time.perf_counter()
             kindplane(config, "registry", "preload", str(listing))
             seconds = time.perf_counter() - start
-            out["registry preload (the CLI)"] = {"seconds": seconds, "upstream_bytes": bench.upstream_sent(since),
-                                                 "node_bytes": 0}
+            out["registry preload (the CLI)"] = {
+                "seconds": seconds,
+                "upstream_bytes": bench.upstream_sent(since),
+                "node_bytes": 0,
+            }
             bench.new_cluster()
             out["fresh cluster after preload, upstream stopped"] = bench.fetch_offline(switched=True)
             results.append(out)
@@ -113,19 +117,36 @@ def preload_report(reps: list[dict]) -> str:
     rows = []
     for row in reps[0]:
         runs = [r[row] for r in reps]
-        rows.append([row, summarize([r["seconds"] for r in runs]).fmt(),
-                     human_bytes(sorted(r["upstream_bytes"] for r in runs)[len(runs) // 2]),
-                     human_bytes(sorted(r["node_bytes"] for r in runs)[len(runs) // 2])])
-    return table(["step", "seconds (median, min–max)", "sent by the upstream (median)", "stored on the node (median)"],
-                 rows)
+        rows.append(
+            [
+                row,
+                summarize([r["seconds"] for r in runs]).fmt(),
+                human_bytes(sorted(r["upstream_bytes"] for r in runs)[len(runs) // 2]),
+                human_bytes(sorted(r["node_bytes"] for r in runs)[len(runs) // 2]),
+            ]
+        )
+    return table(
+        ["step", "seconds (median, min–max)", "sent by the upstream (median)", "stored on the node (median)"], rows
+    )
 
 
 def prune_report(reps: list[dict]) -> str:
-    return table(["`registry prune --keep 1` of 5 x 10 MB versions", "seconds (median, min–max)",
-                  "storage before (median)", "reclaimed (median)"],
-                 [["registry:3", summarize([r["seconds"] for r in reps]).fmt(),
-                   human_bytes(sorted(r["before"] for r in reps)[len(reps) // 2]),
-                   human_bytes(sorted(r["reclaimed"] for r in reps)[len(reps) // 2])]])
+    return table(
+        [
+            "`registry prune --keep 1` of 5 x 10 MB versions",
+            "seconds (median, min–max)",
+            "storage before (median)",
+            "reclaimed (median)",
+        ],
+        [
+            [
+                "registry:3",
+                summarize([r["seconds"] for r in reps]).fmt(),
+                human_bytes(sorted(r["before"] for r in reps)[len(reps) // 2]),
+                human_bytes(sorted(r["reclaimed"] for r in reps)[len(reps) // 2]),
+            ]
+        ],
+    )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@
 Each part runs in its own process, one after another, so none of them competes with another.
 The load average is printed before and after: numbers taken on a busy machine say so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,8 @@ def _memory() -> str:
 def _docker() -> str:
     result = subprocess.run(
         ["docker", "info", "--format", "{{.ServerVersion}}, storage driver {{.Driver}}"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return result.stdout.strip() if result.returncode == 0 else "not available"
 
@@ -60,14 +62,16 @@ def _load() -> str:
 
 
 def machine() -> str:
-    return "\n".join([
-        "## Machine\n",
-        f"- CPU: {_cpu_model()}, {os.cpu_count()} logical CPUs (nproc)",
-        f"- memory: {_memory()}",
-        f"- OS: {platform.system()} {platform.release()}; Python {platform.python_version()}",
-        f"- Docker: {_docker()}",
-        f"- load average (1, 5, 15 min) at start: {_load()}",
-    ])
+    return "\n".join(
+        [
+            "## Machine\n",
+            f"- CPU: {_cpu_model()}, {os.cpu_count()} logical CPUs (nproc)",
+            f"- memory: {_memory()}",
+            f"- OS: {platform.system()} {platform.release()}; Python {platform.python_version()}",
+            f"- Docker: {_docker()}",
+            f"- load average (1, 5, 15 min) at start: {_load()}",
+        ]
+    )
 
 
 def main() -> int:

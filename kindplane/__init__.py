@@ -3,6 +3,7 @@
 Every public name loads on first use: `kindplane --help` must not pay for pydantic, and
 `kindplane validate` must not pay for Pulumi.
 """
+
 from __future__ import annotations
 
 from importlib import import_module

@@ -1,4 +1,5 @@
 """The Pulumi program: one function shared by `__main__.py` (pulumi up) and the CLI."""
+
 from __future__ import annotations
 
 import os
@@ -80,7 +81,9 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         if not pulumi.runtime.is_dry_run():
             # Without the look-up a kept container would meet its successor's name (Docker 409).
             raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
-        pulumi.log.warn(f"{exc}; cannot look for kept containers, so this preview may show changes that up will not make")
+        pulumi.log.warn(
+            f"{exc}; cannot look for kept containers, so this preview may show changes that up will not make"
+        )
         return {}
     hooks = {}
     for each, decision in zip(wanted, decide_all(client, wanted, StateContainers())):
@@ -140,7 +143,9 @@ def build(
     # Read before any resource exists: a missing variable stops the run with nothing created.
     credentials = {
         name: (pulumi.Output.secret(user), pulumi.Output.secret(password))
-        for name, (user, password) in mirror_credentials(config.cluster, os.environ if environ is None else environ, file).items()
+        for name, (user, password) in mirror_credentials(
+            config.cluster, os.environ if environ is None else environ, file
+        ).items()
     }
     registry = config.cluster.registry
     shared = None
@@ -148,8 +153,13 @@ def build(
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_registry_port(config, shared.port)
     env = Environment(
-        "kindplane", config, owner, kept_hooks=lookup(config, owner) or {}, network=network,
-        shared_registry_id=shared.container_id if shared else None, mirror_credentials=credentials,
+        "kindplane",
+        config,
+        owner,
+        kept_hooks=lookup(config, owner) or {},
+        network=network,
+        shared_registry_id=shared.container_id if shared else None,
+        mirror_credentials=credentials,
         opts=provider_opts(),
     )
     for key, value in env.outputs().items():
@@ -162,7 +172,8 @@ def config_file_from_stack() -> str:
 
 
 def main(
-    lookup: KeptLookup = docker_kept_lookup, shared_lookup: SharedLookup = docker_shared_lookup,
+    lookup: KeptLookup = docker_kept_lookup,
+    shared_lookup: SharedLookup = docker_shared_lookup,
     docker_provider: DockerProvider = endpoint_provider,
 ) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""

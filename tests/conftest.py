@@ -3,6 +3,7 @@
 A skip there means the harness is broken (Docker, the toolchain or an API server missing), so
 it is reported as a failure. Locally such tests skip with the reason.
 """
+
 import pytest
 from harness.docker_env import in_ci
 

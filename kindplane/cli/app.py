@@ -1,4 +1,5 @@
 """The root Typer app: global options, then one module per command (each imports lazily)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,11 +30,16 @@ def main(
     ctx: typer.Context,
     config: Path = typer.Option(Path(DEFAULT_FILE), "-c", "--config", help="Path to kindplane.yaml."),
     stack: Optional[str] = typer.Option(
-        None, "-s", "--stack", help="Pulumi stack name.",
+        None,
+        "-s",
+        "--stack",
+        help="Pulumi stack name.",
         show_default="the project's stack file naming this config, else the config file's name",
     ),
     backend: Optional[str] = typer.Option(
-        None, "--backend", help="Pulumi state backend URL.",
+        None,
+        "--backend",
+        help="Pulumi state backend URL.",
         show_default="$PULUMI_BACKEND_URL or file://~/.kindplane/state",
     ),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show Pulumi's own output too."),

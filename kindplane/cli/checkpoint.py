@@ -7,6 +7,7 @@ and `.pulumi/stacks/<project>/<stack>.json` (or `.json.gz`), holding `{"version"
 newer version) returns None and the caller asks the CLI. Secrets stay as the ciphertext the file
 holds: this is for the plain parts of the state.
 """
+
 from __future__ import annotations
 
 import gzip

@@ -1,4 +1,5 @@
 """How status and doctor show the checks of kindplane.ops.doctor: one code path, one wording."""
+
 from __future__ import annotations
 
 from pathlib import Path

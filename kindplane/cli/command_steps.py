@@ -1,5 +1,6 @@
 """The steps every command that reaches the engine or Docker shares: load the config, check the
 tools and Docker, resolve the stack, turn engine errors into plain lines, show progress."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """`kindplane config kind`: the kind cluster config `up` would use, and nothing else on stdout."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Options shared by every command (-c/-s/--backend/-v), kept on Typer's context object."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`kindplane doctor [IMAGE:TAG]`: the troubleshooting checks, one ✓/✗ line each, with fixes."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -19,7 +20,8 @@ def register(app) -> None:
 def doctor(
     ctx: typer.Context,
     image: Optional[str] = typer.Argument(
-        None, metavar="[IMAGE:TAG]",
+        None,
+        metavar="[IMAGE:TAG]",
         help="Also check that this image reference resolves to an image in the local registry.",
     ),
     output: Format = output_option(),

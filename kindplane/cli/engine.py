@@ -4,6 +4,7 @@ Commands only see `Engine`; `PulumiEngine` is the real implementation and the on
 imports `pulumi.automation` (lazily, so fast commands never load Pulumi). Tests drive the CLI
 with a recording double of `Engine`.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,17 @@ from .workspace import StackTarget
 if TYPE_CHECKING:
     from .pulumi_run import Operation
 
-__all__ = ["StackTarget", "Engine", "EngineError", "StackBusy", "ProgramRefused", "NoSuchStack", "RegistryFate", "RecordedWorld", "ResourceStep"]
+__all__ = [
+    "StackTarget",
+    "Engine",
+    "EngineError",
+    "StackBusy",
+    "ProgramRefused",
+    "NoSuchStack",
+    "RegistryFate",
+    "RecordedWorld",
+    "ResourceStep",
+]
 
 
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
@@ -219,11 +230,15 @@ class PulumiEngine:
         self._prepare_backend()
         name, opts = self.target.stack, self._options()
         try:
-            stack = self._run(lambda: auto.select_stack(stack_name=name, work_dir=str(self.target.project_dir), opts=opts))
+            stack = self._run(
+                lambda: auto.select_stack(stack_name=name, work_dir=str(self.target.project_dir), opts=opts)
+            )
         except NoSuchStack:
             if not create:
                 raise
-            stack = self._run(lambda: auto.create_stack(stack_name=name, work_dir=str(self.target.project_dir), opts=opts))
+            stack = self._run(
+                lambda: auto.create_stack(stack_name=name, work_dir=str(self.target.project_dir), opts=opts)
+            )
         if create:
             current = self._run(lambda: stack.get_all_config()).get(CONFIG_FILE_KEY)
             if current is None or current.value != self.target.config_file:
@@ -248,7 +263,11 @@ class PulumiEngine:
                 self._diagnostics.append(message)
                 if STACK_TYPE in (diag.urn or ""):
                     self._program_errors.append(message)
-            for phase, ev in (("start", event.resource_pre_event), ("done", event.res_outputs_event), ("failed", event.res_op_failed_event)):
+            for phase, ev in (
+                ("start", event.resource_pre_event),
+                ("done", event.res_outputs_event),
+                ("failed", event.res_op_failed_event),
+            ):
                 if ev is not None:
                     on_step(step_of(phase, ev.metadata))
 
@@ -287,7 +306,7 @@ class PulumiEngine:
         lines = [d for d in self._diagnostics if d]
         if not lines:
             text = [line.strip() for line in str(exc).strip().splitlines()]
-            lines = [line[line.find("error:"):] for line in text if "error:" in line] or text[-5:]
+            lines = [line[line.find("error:") :] for line in text if "error:" in line] or text[-5:]
         return "\n".join(dict.fromkeys(lines))
 
     # --- Engine -------------------------------------------------------------------------------
@@ -300,9 +319,9 @@ class PulumiEngine:
         self._deployment_cache = None
         command, env, on_event = self._command(), self._env(), self._on_event(on_step)
         try:
-            return self._run(lambda: run_operation(
-                command, args, self.target.stack, str(self.target.project_dir), env, on_event
-            ))
+            return self._run(
+                lambda: run_operation(command, args, self.target.stack, str(self.target.project_dir), env, on_event)
+            )
         finally:
             self._deployment_cache = None
 
@@ -316,8 +335,13 @@ class PulumiEngine:
         `refresh`: the refresh and the update in one engine run (`pulumi up --refresh`)."""
         stack = self._stack(create=True)
         replace = self._cluster_urns(stack) if replace_cluster else []
-        args = ["up", "--yes", "--skip-preview", *(["--refresh"] if refresh else []),
-                *(arg for urn in replace for arg in ("--replace", urn))]
+        args = [
+            "up",
+            "--yes",
+            "--skip-preview",
+            *(["--refresh"] if refresh else []),
+            *(arg for urn in replace for arg in ("--replace", urn)),
+        ]
         return self._operation(args, on_step).outputs
 
     def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]:
@@ -350,18 +374,24 @@ class PulumiEngine:
 
         self._prepare_backend()
         opts = self._options()
-        workspace = auto.LocalWorkspace(work_dir=opts.work_dir, env_vars=opts.env_vars, pulumi_command=opts.pulumi_command)
+        workspace = auto.LocalWorkspace(
+            work_dir=opts.work_dir, env_vars=opts.env_vars, pulumi_command=opts.pulumi_command
+        )
         found = []
         for summary in self._run(workspace.list_stacks):
             outputs = self._run(lambda: workspace.stack_outputs(summary.name))
-            found.append({
-                "stack": summary.name,
-                # The Automation API parses Pulumi's UTC timestamp without a zone; scripts get ISO 8601 text.
-                "lastUpdate": summary.last_update.replace(tzinfo=timezone.utc).isoformat() if summary.last_update else None,
-                "resourceCount": summary.resource_count,
-                "updateInProgress": summary.update_in_progress,
-                "outputs": {key: out.value for key, out in outputs.items() if not out.secret},
-            })
+            found.append(
+                {
+                    "stack": summary.name,
+                    # The Automation API parses Pulumi's UTC timestamp without a zone; scripts get ISO 8601 text.
+                    "lastUpdate": summary.last_update.replace(tzinfo=timezone.utc).isoformat()
+                    if summary.last_update
+                    else None,
+                    "resourceCount": summary.resource_count,
+                    "updateInProgress": summary.update_in_progress,
+                    "outputs": {key: out.value for key, out in outputs.items() if not out.secret},
+                }
+            )
         return found
 
     def outputs(self) -> dict[str, Any]:
@@ -372,7 +402,9 @@ class PulumiEngine:
         self._stack()
         argv = ["stack", "output", "--json", "--show-secrets", "--stack", self.target.stack]
         command, env = self._command(), self._env()
-        result = self._run(lambda: command.run(argv, str(self.target.project_dir), {"PULUMI_DEBUG_COMMANDS": "true", **env}))
+        result = self._run(
+            lambda: command.run(argv, str(self.target.project_dir), {"PULUMI_DEBUG_COMMANDS": "true", **env})
+        )
         return json.loads(result.stdout or "{}")
 
     def _deployment(self, stack) -> dict:
@@ -408,7 +440,9 @@ class PulumiEngine:
     def managed_clusters(self) -> set[str]:
         """Clusters in the state, counting creates an interrupted run left pending."""
         deployment = self._deployment_or_empty()
-        return {name for r in deployment.get("resources") or [] if (name := kind_cluster_of(r))} | pending_clusters_of(deployment)
+        return {name for r in deployment.get("resources") or [] if (name := kind_cluster_of(r))} | pending_clusters_of(
+            deployment
+        )
 
     def pending_clusters(self) -> set[str]:
         """Clusters whose `kind create` was cut off: kind may have left half-made nodes."""
@@ -448,9 +482,13 @@ def step_of(phase: str, meta: Any) -> ResourceStep:
     """A ResourceStep from the Automation API's StepEventMetadata."""
     old, new = meta.old, meta.new
     return ResourceStep(
-        phase, str(getattr(meta.op, "value", meta.op)), meta.type, resource_name(meta.urn), meta.urn,
-        old_inputs=dict((old.inputs if old else None) or {}), new_inputs=dict((new.inputs if new else None) or {}),
-        retained=bool(old and old.retain_on_delete), keys=tuple(meta.keys or ()),
+        phase,
+        str(getattr(meta.op, "value", meta.op)),
+        meta.type,
+        resource_name(meta.urn),
+        meta.urn,
+        old_inputs=dict((old.inputs if old else None) or {}),
+        new_inputs=dict((new.inputs if new else None) or {}),
+        retained=bool(old and old.retain_on_delete),
+        keys=tuple(meta.keys or ()),
     )
-
-

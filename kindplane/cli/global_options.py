@@ -4,6 +4,7 @@ The root callback declares the options once. Every command below it gets a copy 
 names and help that, when given there, sets the same CliContext field — so `kindplane up -s dev`
 and `kindplane -s dev up` are one command. A value after the command wins over one before it.
 """
+
 from __future__ import annotations
 
 import copy

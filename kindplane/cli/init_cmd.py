@@ -1,4 +1,5 @@
 """`kindplane init [--force] [--registry]`: write a commented starter kindplane.yaml."""
+
 from __future__ import annotations
 
 import typer

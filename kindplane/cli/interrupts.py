@@ -6,6 +6,7 @@ lock and pending operations. So the call runs in a worker thread; the main threa
 one Python delivers SIGINT to, forwards each interrupt to the `pulumi` children (the first asks
 Pulumi to cancel gracefully, a second to stop at once) and keeps waiting until the CLI has exited.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`kindplane up`, `down`, `preview`: validate, preflight, then drive the stack via the Engine."""
+
 from __future__ import annotations
 
 import contextlib
@@ -76,8 +77,16 @@ def down_question(fate: Optional[RegistryFate], cluster: str, persistent_in_conf
     return f"Destroy {what} and DELETE registry {fate.container} with its images{note}?"
 
 
-def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: KindplaneConfig, client: Any,
-             yes: bool = False, delete_shared: bool = False, timings: Optional[Timings] = None) -> dict[str, Any]:
+def converge(
+    cli: CliContext,
+    engine: Engine,
+    stack: StackTarget,
+    config: KindplaneConfig,
+    client: Any,
+    yes: bool = False,
+    delete_shared: bool = False,
+    timings: Optional[Timings] = None,
+) -> dict[str, Any]:
     """up's steps after validation: preflight against the state, refresh, read the plan if it
     changed, up."""
     name = config.cluster.name
@@ -97,14 +106,21 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
     elif name in managed and not half_made:
         # A refresh against a stopped cluster would drop the ConfigMap from the state.
         health = preflight.stopped_nodes_problem(name, nodes) or preflight.api_server_problem(
-            name, engine.outputs().get("kubeconfig"))
+            name, engine.outputs().get("kubeconfig")
+        )
         if health:
             ui.fail(health, EXIT_FAILED)
     unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
     exists = engine.exists()
     timings = timings or Timings()
-    if exists and nodes and not unread and not replace_cluster and not half_made and world_as_recorded(
-            engine.recorded_world(), client, nodes):
+    if (
+        exists
+        and nodes
+        and not unread
+        and not replace_cluster
+        and not half_made
+        and world_as_recorded(engine.recorded_world(), client, nodes)
+    ):
         timings.lap("checks")
         with progress(cli, "Refreshing and updating") as p:
             watch = UpdateWatch(p)
@@ -112,8 +128,20 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
         timings.lap("refresh+update")
     else:
         timings.lap("checks")
-        outputs, watch = refresh_check_and_update(cli, engine, config, client, exists, unread, replace_cluster,
-                                                  half_made, managed | {name}, yes, delete_shared, timings)
+        outputs, watch = refresh_check_and_update(
+            cli,
+            engine,
+            config,
+            client,
+            exists,
+            unread,
+            replace_cluster,
+            half_made,
+            managed | {name},
+            yes,
+            delete_shared,
+            timings,
+        )
     agreed = watch.agreed
     for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
         ui.warn(
@@ -123,9 +151,20 @@ def converge(cli: CliContext, engine: Engine, stack: StackTarget, config: Kindpl
     return outputs
 
 
-def refresh_check_and_update(cli: CliContext, engine: Engine, config: KindplaneConfig, client: Any, exists: bool,
-                             unread: bool, replace_cluster: bool, half_made: bool, clusters: set[str], yes: bool,
-                             delete_shared: bool, timings: Timings) -> tuple[dict[str, Any], UpdateWatch]:
+def refresh_check_and_update(
+    cli: CliContext,
+    engine: Engine,
+    config: KindplaneConfig,
+    client: Any,
+    exists: bool,
+    unread: bool,
+    replace_cluster: bool,
+    half_made: bool,
+    clusters: set[str],
+    yes: bool,
+    delete_shared: bool,
+    timings: Timings,
+) -> tuple[dict[str, Any], UpdateWatch]:
     """Refresh, then the plan when kindplane.yaml changed or the refresh found drift, then up."""
     name = config.cluster.name
     drift = DriftWatch(lambda step: None)
@@ -193,7 +232,9 @@ def register(app: typer.Typer) -> None:
         client = docker(cli)
         engine: Engine = cli.engine()
         with ui.messages_to_stderr(output is not Format.text):
-            ui.say(f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker {preflight.docker_endpoint()}")
+            ui.say(
+                f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker {preflight.docker_endpoint()}"
+            )
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
                 with engine_errors():
@@ -209,8 +250,15 @@ def register(app: typer.Typer) -> None:
         from .summary import summary_data, summary_lines
 
         if output is not Format.text:
-            emit({"stack": stack.stack, "configFile": str(stack.config_path), **summary_data(config, outputs),
-                  "timings": timings.as_dict()}, output)
+            emit(
+                {
+                    "stack": stack.stack,
+                    "configFile": str(stack.config_path),
+                    **summary_data(config, outputs),
+                    "timings": timings.as_dict(),
+                },
+                output,
+            )
             return
         ui.say("")
         for line in summary_lines(config, outputs) + [""] + timings.lines(cli.verbose):
@@ -231,7 +279,10 @@ def register(app: typer.Typer) -> None:
         config = load(cli)
         stack = target(cli)
         if not force and not cli.can_prompt():
-            ui.fail("refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`", EXIT_USAGE)
+            ui.fail(
+                "refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`",
+                EXIT_USAGE,
+            )
         require_tools(cli)
         client = docker(cli)
         engine = cli.engine()
@@ -243,7 +294,9 @@ def register(app: typer.Typer) -> None:
         in_use = [] if delete_shared else shared_in_use(client, deleted_by_down(fate, mirrors), own, "down")
         if in_use:
             ui.fail(in_use, EXIT_FAILED)
-        if not force and not typer.confirm(down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False):
+        if not force and not typer.confirm(
+            down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False
+        ):
             ui.say("Nothing was changed.")
             raise typer.Exit(EXIT_FAILED)
         with engine_errors():
@@ -290,8 +343,14 @@ def register(app: typer.Typer) -> None:
         loss_of = {loss.urn: loss for loss in losses}
         if output is not Format.text:
             steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]
-            emit({"stack": cli.target().stack, "steps": steps,
-                  "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")}}, output)
+            emit(
+                {
+                    "stack": cli.target().stack,
+                    "steps": steps,
+                    "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")},
+                },
+                output,
+            )
             return
         for s in planned:
             ui.say(f"{plan_symbol(s.op)} {s.op:<8} {s.name}  ({s.type})")

@@ -1,4 +1,5 @@
 """`kindplane ls`: every stack in the project's backend with its cluster, registry and mirrors."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,24 +18,31 @@ def stack_rows(stacks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for found in stacks:
         outputs = found.get("outputs") or {}
-        rows.append({
-            "stack": found["stack"],
-            "cluster": outputs.get("clusterName"),
-            "registry": outputs.get("registryHost"),
-            "mirrors": sorted(outputs.get("mirrors") or {}),  # the program exports {host: address}
-            "configFile": outputs.get("configFile"),
-            "lastUpdate": found.get("lastUpdate"),
-            "resourceCount": found.get("resourceCount"),
-            "updateInProgress": bool(found.get("updateInProgress")),
-        })
+        rows.append(
+            {
+                "stack": found["stack"],
+                "cluster": outputs.get("clusterName"),
+                "registry": outputs.get("registryHost"),
+                "mirrors": sorted(outputs.get("mirrors") or {}),  # the program exports {host: address}
+                "configFile": outputs.get("configFile"),
+                "lastUpdate": found.get("lastUpdate"),
+                "resourceCount": found.get("resourceCount"),
+                "updateInProgress": bool(found.get("updateInProgress")),
+            }
+        )
     return rows
 
 
 def table_lines(rows: list[dict[str, Any]]) -> list[str]:
     cells = [COLUMNS] + [
-        (r["stack"], r["cluster"] or "-", r["registry"] or "-", ", ".join(r["mirrors"]) or "-",
-         (r["lastUpdate"] or "never") + (" (updating)" if r["updateInProgress"] else ""),
-         "-" if r["resourceCount"] is None else str(r["resourceCount"]))
+        (
+            r["stack"],
+            r["cluster"] or "-",
+            r["registry"] or "-",
+            ", ".join(r["mirrors"]) or "-",
+            (r["lastUpdate"] or "never") + (" (updating)" if r["updateInProgress"] else ""),
+            "-" if r["resourceCount"] is None else str(r["resourceCount"]),
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
@@ -56,7 +64,9 @@ def register(app: typer.Typer) -> None:
             emit(rows, output)
             return
         if not rows:
-            ui.say(f"No stacks in {stack.backend or 'the project backend'} (project {stack.project_dir}); `kindplane up` creates one.")
+            ui.say(
+                f"No stacks in {stack.backend or 'the project backend'} (project {stack.project_dir}); `kindplane up` creates one."
+            )
             return
         for line in table_lines(rows):
             ui.say(line)

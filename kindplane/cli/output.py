@@ -1,4 +1,5 @@
 """`-o json|yaml`: the same data as the text view, for scripts. Keys are documented in docs/cli.md."""
+
 from __future__ import annotations
 
 import enum
@@ -15,8 +16,7 @@ class Format(str, enum.Enum):
 
 
 def output_option() -> Any:
-    return typer.Option(Format.text, "-o", "--output", help="Output format: text, json or yaml.",
-                        case_sensitive=False)
+    return typer.Option(Format.text, "-o", "--output", help="Output format: text, json or yaml.", case_sensitive=False)
 
 
 def json_alias_option() -> Any:

@@ -5,6 +5,7 @@ sentence: what goes, what is lost with it, and why (the kindplane.yaml keys that
 the last `up`, else what changed in what kindplane renders). A registry or mirror re-created on
 the volume it already uses loses nothing: that is said, never asked.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -123,6 +124,7 @@ def _container(step: ResourceStep, replaced: bool, kept_volumes: set[str], reaso
 
 def _same_volume(step: ResourceStep) -> str | None:
     """The named volume the old container used that the new one mounts again, if any."""
+
     def volumes(inputs: Mapping[str, Any]) -> set[str]:
         named = {v.get("volumeName") for v in inputs.get("volumes") or [] if isinstance(v, Mapping)}
         return named - {None, "", UNKNOWN}

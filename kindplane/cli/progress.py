@@ -3,6 +3,7 @@
 On a terminal a Rich live view lists the operations in flight with their elapsed time; otherwise
 (CI logs, pipes) one line is printed per finished operation.
 """
+
 from __future__ import annotations
 
 import threading
@@ -33,11 +34,7 @@ VERBS = {
 
 
 def shown(step: ResourceStep) -> bool:
-    return (
-        step.op not in _QUIET_OPS
-        and step.type not in _HIDDEN_TYPES
-        and not step.type.startswith(_HIDDEN_PREFIXES)
-    )
+    return step.op not in _QUIET_OPS and step.type not in _HIDDEN_TYPES and not step.type.startswith(_HIDDEN_PREFIXES)
 
 
 def describe(step: ResourceStep, seconds: Optional[float] = None) -> str:
@@ -63,7 +60,9 @@ class Progress:
 
     def __enter__(self) -> "Progress":
         if self.live_enabled:
-            self._live = Live(self._render(), console=self.console, refresh_per_second=4, transient=True, get_renderable=self._render)
+            self._live = Live(
+                self._render(), console=self.console, refresh_per_second=4, transient=True, get_renderable=self._render
+            )
             self._live.__enter__()
         else:
             self.console.print(Text(self.title))

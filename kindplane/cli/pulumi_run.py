@@ -7,6 +7,7 @@ through the same `PulumiCommand`, with the same flags the Automation API passes,
 same engine events (`EngineEvent`) from the event log the CLI writes; the stack's outputs come
 from the engine's last event for the stack resource.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,8 @@ class Operation:
 def plain_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
     """The stack outputs an event carries, without secrets (the engine shows them as ciphertext)."""
     return {
-        key: value for key, value in outputs.items()
+        key: value
+        for key, value in outputs.items()
         if not (isinstance(value, dict) and value.get("ciphertext") == "[secret]")
     }
 

@@ -2,6 +2,7 @@
 
 httpx and the docker SDK load inside the commands, so `kindplane --help` stays fast.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NoReturn, Optional
@@ -20,7 +21,6 @@ registry_app = typer.Typer(
     help="The local registry and mirrors: list, push, delete, gc, du, prune, export, import, preload.",
     no_args_is_help=True,
 )
-
 
 
 def register(app) -> None:
@@ -77,6 +77,7 @@ def expected_errors() -> tuple[type[Exception], ...]:
 
 # --- ls ----------------------------------------------------------------------------------------
 
+
 @registry_app.command("ls")
 def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = json_alias_option()) -> None:
     """Repositories and their tags, with digest and size (catalog + tags/list, every page)."""
@@ -125,6 +126,7 @@ def _tag_entry(client, repo: str, tag: str) -> dict:
 
 # --- push --------------------------------------------------------------------------------------
 
+
 @registry_app.command("push")
 def push(
     ctx: typer.Context,
@@ -160,6 +162,7 @@ def push(
 
 
 # --- rm ----------------------------------------------------------------------------------------
+
 
 @registry_app.command("rm")
 def rm(
@@ -222,6 +225,7 @@ def _digest_of(client, repository: str, tag: str) -> str:
 
 # --- gc ----------------------------------------------------------------------------------------
 
+
 @registry_app.command("gc")
 def gc(
     ctx: typer.Context,
@@ -229,7 +233,8 @@ def gc(
         False, "--delete-untagged", help="Also remove manifests no tag points at (e.g. an old :latest)."
     ),
     restart: bool = typer.Option(
-        True, "--restart/--no-restart",
+        True,
+        "--restart/--no-restart",
         help="Restart the registry afterwards, clearing its cache of deleted blobs.",
     ),
     output: Format = output_option(),
@@ -258,7 +263,9 @@ def gc(
         ui.say(result.output.rstrip(), "dim")
     ui.out.print(
         ui.Text("✓ ", style="green")
-        + ui.Text(f"reclaimed {human_size(result.reclaimed)} ({human_size(result.before)} → {human_size(result.after)})")
+        + ui.Text(
+            f"reclaimed {human_size(result.reclaimed)} ({human_size(result.before)} → {human_size(result.after)})"
+        )
     )
 
 

@@ -1,6 +1,7 @@
 """What up and down check before they destroy anything: the plan, read and asked about; the
 registries and mirrors other clusters pull through; the lock and the `kind` command a killed run
 left behind."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
@@ -51,8 +52,16 @@ def deleted_by_down(fate: Optional[RegistryFate], mirrors: list[RegistryFate]) -
     return [(role, f.container) for role, f in found if not f.kept and not f.external]
 
 
-def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client: Any, replace_cluster: bool,
-               own_clusters: set[str], yes: bool, delete_shared: bool) -> set[str]:
+def check_plan(
+    cli: CliContext,
+    engine: Engine,
+    config: KindplaneConfig,
+    client: Any,
+    replace_cluster: bool,
+    own_clusters: set[str],
+    yes: bool,
+    delete_shared: bool,
+) -> set[str]:
     """Reads the plan; says what it re-creates on kept data, asks before anything is lost.
 
     Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
@@ -65,8 +74,12 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
     ui.say("Reading the plan (kindplane.yaml or what kindplane renders changed since the last up)")
     engine.preview(planned.append, replace_cluster=replace_cluster)
     recorded = engine.recorded_outputs().get(OUTPUT_APPLIED_SETTINGS)
-    losses = plan_losses(planned, recorded if isinstance(recorded, dict) else None,
-                         applied_settings(config.cluster), skip_cluster=replace_cluster)
+    losses = plan_losses(
+        planned,
+        recorded if isinstance(recorded, dict) else None,
+        applied_settings(config.cluster),
+        skip_cluster=replace_cluster,
+    )
     for loss in losses:
         if not loss.lossy:
             ui.say(loss.message)
@@ -81,7 +94,8 @@ def check_plan(cli: CliContext, engine: Engine, config: KindplaneConfig, client:
         if not yes and not cli.can_prompt():
             ui.fail(
                 "up would destroy what is listed above and there is no terminal to ask on; nothing was changed. "
-                "Run `kindplane up --yes` to go ahead, or undo the change in kindplane.yaml", EXIT_FAILED
+                "Run `kindplane up --yes` to go ahead, or undo the change in kindplane.yaml",
+                EXIT_FAILED,
             )
         if not yes and not ui.confirm("Go ahead and lose this?"):
             ui.say("Nothing was changed.")
@@ -169,6 +183,13 @@ def recover_from_killed_run(engine: Engine, clusters: set[str]) -> None:
         ui.warn(f"removed the stale lock of a killed run ({holder} no longer runs)")
     if not removed:
         return
-    still = wait_for_kind(clusters, lambda p: ui.warn(f"waiting for {p.describe()}, which the killed run started, to finish"))
+    still = wait_for_kind(
+        clusters, lambda p: ui.warn(f"waiting for {p.describe()}, which the killed run started, to finish")
+    )
     if still:
-        ui.fail([f"{p.describe()} is still running after 10 minutes; stop it (kill {p.pid}) and run this again" for p in still])
+        ui.fail(
+            [
+                f"{p.describe()} is still running after 10 minutes; stop it (kill {p.pid}) and run this again"
+                for p in still
+            ]
+        )

@@ -1,4 +1,5 @@
 """`kindplane setup`: install what `up` needs and is missing (kind, the Pulumi CLI)."""
+
 from __future__ import annotations
 
 import shutil

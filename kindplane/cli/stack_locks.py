@@ -7,6 +7,7 @@ behind, and Pulumi refuses every later run. A lock whose process no longer runs 
 be held by nobody, so kindplane removes it. A lock from another host, or whose process still
 runs (or cannot be checked), is left alone: that run may be real.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The commented kindplane.yaml `kindplane init` writes (and `kindplane validate` accepts)."""
+
 from __future__ import annotations
 
 STARTER = """\

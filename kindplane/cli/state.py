@@ -3,6 +3,7 @@ resources): which clusters, registries and mirrors a stack holds, their fates on
 outputs the last update wrote. `up`, `down`, `ls`, `status` and the plan check share these; the
 engine driver (engine.py) only fetches the deployment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,7 +68,8 @@ def recorded_world_of(deployment: dict) -> RecordedWorld:
 
 def pending_clusters_of(deployment: dict) -> set[str]:
     return {
-        name for op in deployment.get("pending_operations") or []
+        name
+        for op in deployment.get("pending_operations") or []
         if op.get("type") == "creating" and (name := kind_cluster_of(op.get("resource") or {}))
     }
 
@@ -95,9 +97,13 @@ def registry_fate_of(resources: list[dict]) -> Optional[RegistryFate]:
 def mirror_fates_of(resources: list[dict]) -> list[RegistryFate]:
     """Each mirror container in the state, and whether destroy keeps it (persistent, or read)."""
     return [
-        RegistryFate((r.get("outputs") or {}).get("name") or (r.get("inputs") or {}).get("name") or "?",
-                     bool(r.get("retainOnDelete") or r.get("external")), None)
-        for r in resources if r.get("type") == CONTAINER_TYPE and MIRROR_COMPONENT in (r.get("urn") or "")
+        RegistryFate(
+            (r.get("outputs") or {}).get("name") or (r.get("inputs") or {}).get("name") or "?",
+            bool(r.get("retainOnDelete") or r.get("external")),
+            None,
+        )
+        for r in resources
+        if r.get("type") == CONTAINER_TYPE and MIRROR_COMPONENT in (r.get("urn") or "")
     ]
 
 

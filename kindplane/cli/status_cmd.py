@@ -1,4 +1,5 @@
 """`kindplane status`: a short view over doctor's checks — one line each, a fix under a failure."""
+
 from __future__ import annotations
 
 import typer

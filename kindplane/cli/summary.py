@@ -1,4 +1,5 @@
 """What `kindplane up` prints when it is done: where things are and what to type next."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -29,18 +30,22 @@ def summary_data(config: KindplaneConfig, outputs: dict[str, Any]) -> dict[str, 
     cluster = config.cluster
     name = outputs.get(OUTPUT_CLUSTER_NAME) or cluster.name
     data: dict[str, Any] = {
-        "cluster": {"name": name, "kubeContext": kube_context(name), "nodes": list(outputs.get(OUTPUT_NODE_NAMES) or node_names(cluster))},
+        "cluster": {
+            "name": name,
+            "kubeContext": kube_context(name),
+            "nodes": list(outputs.get(OUTPUT_NODE_NAMES) or node_names(cluster)),
+        },
         "registry": None,
         "mirrors": [
-            {"host": m.host, "name": m.name, "remote": m.remote, "persistent": m.persistent}
-            for m in cluster.mirrors
+            {"host": m.host, "name": m.name, "remote": m.remote, "persistent": m.persistent} for m in cluster.mirrors
         ],
     }
     if cluster.registry.enabled:
         data["registry"] = {
             "name": cluster.registry.name,
             "host": outputs.get(OUTPUT_REGISTRY_HOST) or registry_host_address(cluster.registry),
-            "clusterAddress": outputs.get(OUTPUT_REGISTRY_CLUSTER_ADDRESS) or registry_cluster_address(cluster.registry),
+            "clusterAddress": outputs.get(OUTPUT_REGISTRY_CLUSTER_ADDRESS)
+            or registry_cluster_address(cluster.registry),
             "persistent": cluster.registry.persistent,
             "external": cluster.registry.external,
         }
@@ -83,7 +88,11 @@ def mirror_lines(config: KindplaneConfig) -> list[str]:
     """One line per pull-through mirror: which pulls it serves, from where, and whether it is kept."""
     lines = []
     for mirror in config.cluster.mirrors:
-        kept = "persistent: cache kept on `kindplane down`" if mirror.persistent else "cache removed on `kindplane down`"
+        kept = (
+            "persistent: cache kept on `kindplane down`" if mirror.persistent else "cache removed on `kindplane down`"
+        )
         published = f", also on 127.0.0.1:{mirror.host_port}" if mirror.host_port is not None else ""
-        lines.append(f"Mirror    {mirror.host} pulls via {mirror_cluster_address(mirror)} (cache of {mirror.remote}{published}; {kept})")
+        lines.append(
+            f"Mirror    {mirror.host} pulls via {mirror_cluster_address(mirror)} (cache of {mirror.remote}{published}; {kept})"
+        )
     return lines

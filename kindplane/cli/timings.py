@@ -3,6 +3,7 @@
 The phases are laps of one clock: start-up (the process's age when the command began: Python,
 imports), checks (config, preflight, Docker and state look-ups), then each engine run by name.
 """
+
 from __future__ import annotations
 
 import os

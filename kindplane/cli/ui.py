@@ -1,4 +1,5 @@
 """Console output: results on stdout, problems on stderr, never Rich markup from user data."""
+
 from __future__ import annotations
 
 import contextlib
@@ -42,8 +43,14 @@ def __getattr__(name: str) -> Any:
 # Plain lines go through Click (already loaded with Typer), not Rich: `validate` and `config kind`
 # print a line or two and would pay Rich's ~30 ms import for it. Click prints text as it is (no
 # markup to escape) and drops the colour when the stream is not a terminal.
-_STYLES = {"green": {"fg": "green"}, "yellow": {"fg": "yellow"}, "red": {"fg": "red"}, "cyan": {"fg": "cyan"},
-           "bold": {"bold": True}, "dim": {"dim": True}}
+_STYLES = {
+    "green": {"fg": "green"},
+    "yellow": {"fg": "yellow"},
+    "red": {"fg": "red"},
+    "cyan": {"fg": "cyan"},
+    "bold": {"bold": True},
+    "dim": {"dim": True},
+}
 _stdout_is_stderr = False  # messages_to_stderr: with -o json|yaml stdout carries the document only
 
 

@@ -1,4 +1,5 @@
 """`kindplane validate`: the schema check alone; every problem with its key path, exit 2."""
+
 from __future__ import annotations
 
 import typer
@@ -23,4 +24,6 @@ def register(app: typer.Typer) -> None:
         where = f"registry {registry.name} on localhost:{registry.port}" if registry.enabled else "no registry"
         if registry.enabled and registry.external:
             where = f"external registry {registry.name} (its port is read from Docker at up)"
-        ui.say(f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green")
+        ui.say(
+            f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green"
+        )

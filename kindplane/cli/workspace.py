@@ -11,6 +11,7 @@ silently start a second stack): `-s` wins, then the project's stack file whose
 `kindplane:configFile` names this file, then a name derived from the file:
 `stacks/dev.kindplane.yaml` → `dev`, `~/shop/kindplane.yaml` → `shop`.
 """
+
 from __future__ import annotations
 
 import os
@@ -73,7 +74,7 @@ def file_backend_dir(url: str, base: Optional[Path] = None) -> Optional[Path]:
         return None
     from ..ops.tools import account_home
 
-    path = url[len("file://"):].split("?", 1)[0]
+    path = url[len("file://") :].split("?", 1)[0]
     if path == "~" or path.startswith("~/"):
         return account_home() / path[2:]
     return (base or Path.cwd()) / path
@@ -113,7 +114,7 @@ def configured_file(project_dir: Path, stack: str) -> Optional[Path]:
 
 def stacks_naming(project_dir: Path, config_path: Path) -> list[str]:
     folder = stack_config_dir(project_dir)
-    names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+    names = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
     return [s for s in names if configured_file(project_dir, s) == config_path]
 
 
@@ -190,9 +191,7 @@ def resolve(
     if stack is None:
         naming = [] if own else stacks_naming(project_dir, config_path)
         if len(naming) > 1:
-            raise WorkspaceError(
-                f"stacks {', '.join(naming)} all use {config_path}; choose one with -s"
-            )
+            raise WorkspaceError(f"stacks {', '.join(naming)} all use {config_path}; choose one with -s")
         stack = naming[0] if naming else derived_stack_name(config_path)
     check_stack_name(stack)
     named = configured_file(project_dir, stack)

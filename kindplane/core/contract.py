@@ -3,6 +3,7 @@
 Import-free (the standard library's shlex only): the CLI reads it on paths that never load
 pydantic or Pulumi.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -52,6 +53,7 @@ LABEL_OWNER = "dev.kindplane.owner"
 
 
 # --- the cluster's create command and its parser --------------------------------------------------
+
 
 def kind_create_command(cluster_name: str) -> str:
     """The kind config arrives on stdin (`--config -`), so no temp file is left behind."""

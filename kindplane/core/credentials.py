@@ -3,6 +3,7 @@
 The file holds only variable names, never secrets; a variable that is not set stops `up` before
 anything is created, naming the key that asked for it.
 """
+
 from __future__ import annotations
 
 from typing import Mapping
@@ -22,10 +23,13 @@ def mirror_credentials(cluster: ClusterConfig, environ: Mapping[str, str], file:
         for key, variable in (("usernameEnv", mirror.username_env), ("passwordEnv", mirror.password_env)):
             value = environ.get(variable)
             if not value:
-                problems.append(ConfigProblem(
-                    file, f"cluster.mirrors[{i}].{key}",
-                    f"environment variable {variable} is not set (or empty); export it before `kindplane up`",
-                ))
+                problems.append(
+                    ConfigProblem(
+                        file,
+                        f"cluster.mirrors[{i}].{key}",
+                        f"environment variable {variable} is not set (or empty); export it before `kindplane up`",
+                    )
+                )
             values.append(value or "")
         found[mirror.name] = (values[0], values[1])
     if problems:

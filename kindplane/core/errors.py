@@ -1,4 +1,5 @@
 """The one error type a bad kindplane.yaml produces, carrying every problem at once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

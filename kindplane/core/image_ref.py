@@ -4,6 +4,7 @@ Docker decides that the first path component is a registry host when it contains
 or is `localhost`; otherwise the image lives on Docker Hub. That rule is what makes
 `my-app:latest` in a pod manifest a Docker Hub pull, which `kindplane doctor IMAGE` points out.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,9 @@ from typing import Optional
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$")
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$"
+)
 _NAME_MAX = 255  # the distribution spec's limit for host + path
 
 DEFAULT_TAG = "latest"
@@ -78,9 +81,7 @@ def parse_image_ref(text: str) -> ImageRef:
     for component in text.split("/"):
         if not _COMPONENT.match(component):
             hint = " (repository names are lower-case)" if component.lower() != component else ""
-            raise ImageRefError(
-                f"{original!r}: {component!r} is not a valid repository name component{hint}"
-            )
+            raise ImageRefError(f"{original!r}: {component!r} is not a valid repository name component{hint}")
     if len((host + "/" if host else "") + text) > _NAME_MAX:
         raise ImageRefError(f"{original!r}: the name is longer than {_NAME_MAX} characters")
     return ImageRef(host=host, path=text, tag=tag, digest=digest)

@@ -6,6 +6,7 @@ Field names and allowed values follow kind's types.go and validate.go at the pin
 instead of in `kind create cluster` after Pulumi has started. How the fragment merges (and which
 of kindplane's keys win) is render/kind_merge.py's business.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -31,7 +32,11 @@ class _KindModel(BaseModel):
 
 def _label_key(key: str) -> None:
     prefix, _, name = key.rpartition("/")
-    if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or len(name) > 63 or not _LABEL_NAME.match(name):
+    if (
+        (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)))
+        or len(name) > 63
+        or not _LABEL_NAME.match(name)
+    ):
         raise ValueError(
             f"label key {key!r} is not a Kubernetes label key (optional DNS prefix and '/', then at "
             f"most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"
@@ -44,7 +49,7 @@ def _labels(labels: dict[str, str]) -> dict[str, str]:
         if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
             raise ValueError(
                 f"label {key}={value!r}: a value is at most 63 letters, digits, '-', '_' or '.', "
-                f"starting and ending with a letter or digit (quote it in YAML: \"true\")"
+                f'starting and ending with a letter or digit (quote it in YAML: "true")'
             )
     return labels
 
@@ -63,11 +68,12 @@ def _yaml_patch(patch: str) -> str:
     try:
         docs = [doc for doc in yaml.safe_load_all(patch) if doc is not None]
     except yaml.YAMLError as exc:
-        raise ValueError(f"is not valid YAML ({getattr(exc, 'problem', None) or exc}); kind would fail to patch kubeadm's config") from None
+        raise ValueError(
+            f"is not valid YAML ({getattr(exc, 'problem', None) or exc}); kind would fail to patch kubeadm's config"
+        ) from None
     if not docs or not all(isinstance(doc, dict) for doc in docs):
         raise ValueError("must be a YAML mapping such as `kind: ClusterConfiguration` plus the fields to patch")
     return patch
-
 
 
 def _cidr(value: str) -> str:

@@ -1,4 +1,5 @@
 """Names and addresses derived from the config: node names, labels, registry addresses."""
+
 from __future__ import annotations
 
 import os
@@ -95,6 +96,7 @@ def kube_context(cluster_name: str) -> str:
 
 
 # --- pull-through mirrors --------------------------------------------------------------------
+
 
 def mirror_cluster_address(mirror: "MirrorConfig") -> str:
     """Where node containerd reaches a mirror: its container name on the kind network."""

@@ -7,6 +7,7 @@ written (warned about when the release does not list it). The table lives in
 data/kind_node_images.json with its source; ops.tools.KIND_VERSION must name the same release
 (a unit test checks it).
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,7 @@ class ResolvedImage:
 
 
 def normalize_version(text: str) -> str:
-    """"1.31", "v1.31.4" → "1.31", "1.31.4"; ValueError (a user-facing sentence) otherwise."""
+    """ "1.31", "v1.31.4" → "1.31", "1.31.4"; ValueError (a user-facing sentence) otherwise."""
     found = KUBERNETES_VERSION.match(text)
     if not found:
         raise ValueError(f"must be a Kubernetes version such as 1.31 or 1.31.9, got {text!r}")
@@ -71,7 +72,7 @@ def resolve_node_image(version: str) -> ResolvedImage:
     if published and published.startswith(f"{image}@"):
         return ResolvedImage(image)
     if published:
-        offer = f"it publishes {published.split('@')[0]} for {minor}; use kubernetesVersion \"{minor}\""
+        offer = f'it publishes {published.split("@")[0]} for {minor}; use kubernetesVersion "{minor}"'
     else:
         offer = f"it publishes images for {', '.join(table.minors)} only"
     return ResolvedImage(

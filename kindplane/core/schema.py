@@ -1,4 +1,5 @@
 """JSON Schema of kindplane.yaml, generated from the pydantic model, for editor validation."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@
 are relative to `cluster`, in kindplane.yaml's own spelling; list entries that carry a `name`
 (mirrors) are matched by name, so removing one mirror does not read as every later one changing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -64,8 +65,10 @@ def _list_changes(old: list, new: list, path: str) -> list[SettingChange]:
         pairs = [(f"{path}[{i}]", before.get(name, (i, ABSENT))[1], item) for name, (i, item) in after.items()]
         pairs += [(f"{path}[{i}]", item, ABSENT) for name, (i, item) in before.items() if name not in after]
     else:
-        pairs = [(f"{path}[{i}]", old[i] if i < len(old) else ABSENT, new[i] if i < len(new) else ABSENT)
-                 for i in range(max(len(old), len(new)))]
+        pairs = [
+            (f"{path}[{i}]", old[i] if i < len(old) else ABSENT, new[i] if i < len(new) else ABSENT)
+            for i in range(max(len(old), len(new)))
+        ]
     changes: list[SettingChange] = []
     for at, before_item, after_item in pairs:
         if before_item is ABSENT or after_item is ABSENT:

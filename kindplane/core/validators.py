@@ -1,4 +1,5 @@
 """Value checks shared by kindplane's own schema and the cluster.kind fragment's."""
+
 from __future__ import annotations
 
 import ipaddress

@@ -6,6 +6,7 @@
   (kindplane.ops.keeper removes it right before Pulumi creates its successor).
 - kind < 0.20: see MIN_KIND.
 """
+
 from __future__ import annotations
 
 import re

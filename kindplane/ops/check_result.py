@@ -1,4 +1,5 @@
 """One doctor check's outcome: shared by the registry checks (doctor) and the mirror checks."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -1,4 +1,5 @@
 """The doctor checks every container kindplane keeps gets (the registry, each mirror)."""
+
 from __future__ import annotations
 
 import shlex
@@ -10,8 +11,9 @@ from .docker_lookup import has_kindplane_role
 q = shlex.quote
 
 
-def container_running(title: str, name: str, role: str, attrs: Optional[dict], missing_fix: Optional[str],
-                      detail: str = "") -> CheckResult:
+def container_running(
+    title: str, name: str, role: str, attrs: Optional[dict], missing_fix: Optional[str], detail: str = ""
+) -> CheckResult:
     """Missing or stopped fails with its fix; a running one says since when and whether it is ours."""
     if attrs is None:
         return fail(title, f"no container named {name}", missing_fix)
@@ -26,6 +28,9 @@ def on_network(title: str, name: str, attrs: dict, network: str, address: str) -
     """Nodes reach the container by name only on kind's network."""
     networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
     if network not in networks:
-        return fail(title, f"{name} is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach {address}",
-                    f"docker network connect {q(network)} {q(name)}")
+        return fail(
+            title,
+            f"{name} is on {', '.join(sorted(networks)) or 'no network'}; nodes cannot reach {address}",
+            f"docker network connect {q(network)} {q(name)}",
+        )
     return ok(title, f"nodes reach it as {address}")

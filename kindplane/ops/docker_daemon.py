@@ -4,6 +4,7 @@ kind's nodes and kindplane's registry must be made by one runtime (Docker, or Po
 Docker-compatible API), on this machine (the registry is published on the daemon's loopback), and
 the `docker` CLI that kind and the program's node commands run must reach the same daemon.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,12 +53,20 @@ def daemon_seen_by_cli(endpoint: DockerEndpoint, environ: Optional[Mapping[str, 
     environ = os.environ if environ is None else environ
     path = shutil.which("docker", path=environ.get("PATH"))
     if path is None:
-        return CliDaemon("`docker`", problem="is not installed (kind and kindplane's node commands run it)",
-                         fix="install the docker CLI: https://docs.docker.com/engine/install/")
+        return CliDaemon(
+            "`docker`",
+            problem="is not installed (kind and kindplane's node commands run it)",
+            fix="install the docker CLI: https://docs.docker.com/engine/install/",
+        )
     cli = f"`docker` ({path})"
     try:
-        done = subprocess.run([path, "info", "--format", DAEMON_IDENTITY], capture_output=True, text=True, timeout=30,
-                              env={**environ, **endpoint.environment()})
+        done = subprocess.run(
+            [path, "info", "--format", DAEMON_IDENTITY],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**environ, **endpoint.environment()},
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return CliDaemon(cli, problem=f"did not answer ({exc})")
     daemon_id = done.stdout.strip()
@@ -73,8 +82,9 @@ def is_podman(version: Mapping[str, object]) -> bool:
     return any(isinstance(c, dict) and "podman" in str(c.get("Name", "")).lower() for c in components)
 
 
-def runtime_problem(endpoint: DockerEndpoint, version: Mapping[str, object],
-                    environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+def runtime_problem(
+    endpoint: DockerEndpoint, version: Mapping[str, object], environ: Optional[Mapping[str, str]] = None
+) -> Optional[str]:
     """kind's nodes and kindplane's registry would be made by two different runtimes."""
     environ = os.environ if environ is None else environ
     nodes_by_podman = kind_node_runtime(environ) == PODMAN
@@ -127,8 +137,9 @@ def remote_problem(endpoint: DockerEndpoint) -> Optional[str]:
     )
 
 
-def endpoint_problem(endpoint: DockerEndpoint, version: Mapping[str, object],
-                     environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+def endpoint_problem(
+    endpoint: DockerEndpoint, version: Mapping[str, object], environ: Optional[Mapping[str, str]] = None
+) -> Optional[str]:
     """Why `up` must not start against this daemon (nodes and registry apart, or out of reach)."""
     return runtime_problem(endpoint, version, environ) or remote_problem(endpoint)
 

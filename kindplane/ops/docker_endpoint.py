@@ -12,6 +12,7 @@ context store only beside an existing config.json (`docker context create` in a 
 writes none). The store's layout is small and documented: meta/<sha256(name)>/meta.json and
 tls/<sha256(name)>/docker/{ca,cert,key}.pem under <config dir>/contexts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -86,7 +87,8 @@ class DockerEndpoint:
             files = Path(self.cert_dir)
             tls = docker.tls.TLSConfig(
                 client_cert=(str(files / "cert.pem"), str(files / "key.pem")),
-                ca_cert=str(files / "ca.pem"), verify=self.verify_tls,
+                ca_cert=str(files / "ca.pem"),
+                verify=self.verify_tls,
             )
             return docker.DockerClient(base_url=self.host, tls=tls)
         if self.origin == "DOCKER_HOST":  # DOCKER_TLS_VERIFY and DOCKER_CERT_PATH apply as the CLI reads them
@@ -137,7 +139,10 @@ def context_endpoint(name: str, origin: str, config_dir: Path) -> DockerEndpoint
     tls = config_dir / "contexts" / "tls" / context_id(name) / "docker"
     has_tls = all((tls / f).is_file() for f in ("ca.pem", "cert.pem", "key.pem"))
     return DockerEndpoint(
-        host, origin, context=name, cert_dir=str(tls) if has_tls else None,
+        host,
+        origin,
+        context=name,
+        cert_dir=str(tls) if has_tls else None,
         verify_tls=not docker_endpoint.get("SkipTLSVerify", False),
     )
 

@@ -3,6 +3,7 @@
 What `up` does with a container kindplane keeps is decided in kept_container and carried out in
 keeper; this module only reads.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

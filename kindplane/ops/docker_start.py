@@ -4,6 +4,7 @@
 the runtime apart (Docker Desktop, Colima, OrbStack, Rancher Desktop, rootless Docker, Podman),
 the platform tells how it is started.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,10 @@ def start_hint(endpoint: DockerEndpoint, platform: Optional[Platform] = None) ->
     if platform.system == "darwin" or "/.docker/run/" in path or "/.docker/desktop/" in path:
         return "open -a Docker" if platform.system == "darwin" else "start Docker Desktop"
     if platform.wsl:
-        return ("start Docker Desktop (Settings → Resources → WSL integration), or `sudo service docker start` "
-                "for Docker Engine inside WSL")
+        return (
+            "start Docker Desktop (Settings → Resources → WSL integration), or `sudo service docker start` "
+            "for Docker Engine inside WSL"
+        )
     if platform.systemd:
         return "sudo systemctl start docker"
     return "sudo service docker start" if platform.init_script else "sudo dockerd &"

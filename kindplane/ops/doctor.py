@@ -4,6 +4,7 @@ Each check is a small function returning CheckResult lines: what was checked, wh
 passed, what was found, and for a failure the exact shell command that fixes it. Expected
 values come from the same render functions `kindplane up` uses, so doctor and up never disagree.
 """
+
 from __future__ import annotations
 
 import json
@@ -100,8 +101,11 @@ class Doctor:
         if version is None:
             return fail(title, f"`{path} version` did not answer", f"{self.kindplane} setup")
         if parse_version(version) < MIN_KIND:
-            return fail(title, f"{version} at {path}; kindplane needs >= v{shown(MIN_KIND)} (hosts.toml registry "
-                        f"config)", f"rm {q(path)} && {self.kindplane} setup")
+            return fail(
+                title,
+                f"{version} at {path}; kindplane needs >= v{shown(MIN_KIND)} (hosts.toml registry config)",
+                f"rm {q(path)} && {self.kindplane} setup",
+            )
         return ok(title, f"{version} at {path}")
 
     def check_pulumi(self) -> CheckResult:
@@ -118,8 +122,11 @@ class Doctor:
             return fail(title, f"`{path} version` failed ({exc})", f"{self.kindplane} setup")
         problem = pulumi_cli_problem(text)
         if problem:
-            return fail(title, f"{text or 'unknown version'} at {path}; {problem.split('; ', 1)[-1].split(': run')[0]}",
-                        f"{self.kindplane} setup")
+            return fail(
+                title,
+                f"{text or 'unknown version'} at {path}; {problem.split('; ', 1)[-1].split(': run')[0]}",
+                f"{self.kindplane} setup",
+            )
         return ok(title, f"v{shown(parse_version(text))} at {path}")
 
     # --- Docker and the registry container ------------------------------------------------
@@ -173,8 +180,11 @@ class Doctor:
         title = f"registry container {name} running"
         self.registry_attrs = attrs = inspect_container(self.client, name)
         if attrs is None and self.registry.external:  # this stack never creates it: no command of ours brings it back
-            return fail(title, f"no container named {name}; external: start it where it was made "
-                        f"(the owning stack's `kindplane up`, or kind's registry script)")
+            return fail(
+                title,
+                f"no container named {name}; external: start it where it was made "
+                f"(the owning stack's `kindplane up`, or kind's registry script)",
+            )
         detail = ""
         if attrs is not None and (attrs.get("State") or {}).get("Running"):
             image = (attrs.get("Config") or {}).get("Image", "?")
@@ -234,7 +244,11 @@ class Doctor:
         if published == wanted:
             return ok(title)
         shown = ", ".join(f"[{ip}]:{p}" if ":" in ip else f"{ip}:{p}" for ip, p in published) or "nothing"
-        why = "reachable from other machines" if any(ip not in (LOOPBACK, address) for ip, _ in published) else "not the configured port"
+        why = (
+            "reachable from other machines"
+            if any(ip not in (LOOPBACK, address) for ip, _ in published)
+            else "not the configured port"
+        )
         # `docker rm -f` keeps the volume the images live in: up recreates the container on it.
         return fail(title, f"publishes {shown} ({why})", f"docker rm -f {q(self.registry.name)} && {self.kindplane} up")
 
@@ -246,11 +260,19 @@ class Doctor:
         nodes = node_names(self.config.cluster)
         found = {n: inspect_container(self.client, n) for n in nodes}
         if not any(found.values()):
-            return [fail("kind nodes", f"no node containers for cluster {self.config.cluster.name!r} ({', '.join(nodes)})", f"{self.kindplane} up")]
+            return [
+                fail(
+                    "kind nodes",
+                    f"no node containers for cluster {self.config.cluster.name!r} ({', '.join(nodes)})",
+                    f"{self.kindplane} up",
+                )
+            ]
         results = []
         for node, attrs in found.items():
             if attrs is None:
-                results.append(fail(f"node {node}", "container missing", f"{self.kindplane} down && {self.kindplane} up"))
+                results.append(
+                    fail(f"node {node}", "container missing", f"{self.kindplane} down && {self.kindplane} up")
+                )
             elif not (attrs.get("State") or {}).get("Running"):
                 results.append(fail(f"node {node}", "container not running", f"docker start {q(node)}"))
             else:
@@ -289,7 +311,11 @@ class Doctor:
         if found == CERTS_DIR:
             return ok(title, f"config_path = {CERTS_DIR!r}")
         detail = f"config_path is {found!r}" if found else "config_path not set"
-        return fail(title, f"{detail} in {CONTAINERD_CONFIG}; containerd ignores hosts.toml (kind applies the patch only at create)", recreate)
+        return fail(
+            title,
+            f"{detail} in {CONTAINERD_CONFIG}; containerd ignores hosts.toml (kind applies the patch only at create)",
+            recreate,
+        )
 
     # --- Kubernetes -----------------------------------------------------------------------
 
@@ -300,8 +326,19 @@ class Doctor:
         fix = _configmap_fix(context, expected)
         if shutil.which("kubectl") is None:
             return skip(title, "kubectl not installed")
-        argv = ["kubectl", "--context", context, "--request-timeout=10s", "get", "configmap",
-                CONFIGMAP_NAME, "-n", CONFIGMAP_NAMESPACE, "-o", "json"]
+        argv = [
+            "kubectl",
+            "--context",
+            context,
+            "--request-timeout=10s",
+            "get",
+            "configmap",
+            CONFIGMAP_NAME,
+            "-n",
+            CONFIGMAP_NAMESPACE,
+            "-o",
+            "json",
+        ]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=KUBECTL_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -311,7 +348,7 @@ class Doctor:
             if "NotFound" in done.stderr:
                 return fail(title, "missing", fix)
             return skip(title, f"cluster {context} did not answer: {message}")
-        data = (json.loads(done.stdout).get("data") or {})
+        data = json.loads(done.stdout).get("data") or {}
         return configmap_result(title, data, expected, fix)
 
     # --- one image reference --------------------------------------------------------------
@@ -327,7 +364,10 @@ class Doctor:
         if image.host == host:
             return ok(title, f"pulls from the local registry{implied}")
         if image.host == registry_cluster_address(self.registry):
-            return ok(title, f"pulls from the local registry through the nodes' hosts.toml{implied}; from the host push to {exact}")
+            return ok(
+                title,
+                f"pulls from the local registry through the nodes' hosts.toml{implied}; from the host push to {exact}",
+            )
         if image.host is None:
             where = "Docker Hub (docker.io)"
         elif image.host.split(":")[0] in ("localhost", "127.0.0.1"):
@@ -365,6 +405,7 @@ class Doctor:
 
 
 # --- pure helpers (unit-tested on their own) ---------------------------------------------------
+
 
 def containerd_config_path(text: str) -> Optional[str]:
     """The CRI registry config_path in a containerd config.toml, either version's table."""

@@ -5,6 +5,7 @@ when the container is missing or keeps its data elsewhere). The actions — star
 container, move data into the named volume, remove a container right before Pulumi creates its
 successor — run only outside preview, and never remove a volume.
 """
+
 from __future__ import annotations
 
 import time
@@ -42,13 +43,25 @@ def unknown_state(_name: str) -> InState:
 
 
 def wanted_registry(registry: RegistryConfig, owner: str) -> Wanted:
-    return Wanted("registry", registry.name, registry_volume_name(registry), owner, "cluster.registry.name",
-                  registry_labels(registry, owner))
+    return Wanted(
+        "registry",
+        registry.name,
+        registry_volume_name(registry),
+        owner,
+        "cluster.registry.name",
+        registry_labels(registry, owner),
+    )
 
 
 def wanted_mirror(mirror: MirrorConfig, index: int, owner: str) -> Wanted:
-    return Wanted("mirror", mirror.name, mirror_volume_name(mirror), owner, f"cluster.mirrors[{index}].name",
-                  mirror_labels(mirror, owner))
+    return Wanted(
+        "mirror",
+        mirror.name,
+        mirror_volume_name(mirror),
+        owner,
+        f"cluster.mirrors[{index}].name",
+        mirror_labels(mirror, owner),
+    )
 
 
 def wanted_containers(cluster: ClusterConfig, owner: str) -> list[Wanted]:
@@ -96,7 +109,9 @@ def move_data(client: Any, wanted: Wanted, container_id: str) -> None:
     _remove_helper(client, helper_name)  # left over by an interrupted earlier move
     image = client.api.inspect_container(container_id)["Image"]  # present: the container runs it
     helper = client.api.create_container(
-        image, name=helper_name, labels={LABEL_MANAGED_BY: "kindplane"},
+        image,
+        name=helper_name,
+        labels={LABEL_MANAGED_BY: "kindplane"},
         host_config=client.api.create_host_config(binds={wanted.volume: {"bind": REGISTRY_DATA_PATH, "mode": "rw"}}),
     )
     try:
@@ -117,8 +132,9 @@ def _remove_helper(client: Any, name: str) -> None:
         pass
 
 
-def remove_before_create(wanted: Wanted, container_id: str,
-                         client_factory: Callable[[], Any] = docker_client) -> Callable[[object], None]:
+def remove_before_create(
+    wanted: Wanted, container_id: str, client_factory: Callable[[], Any] = docker_client
+) -> Callable[[object], None]:
     """The step that lets Pulumi create a container of a name a container of ours still holds:
     removes exactly the container `decide` cleared (not its volume) if it is still there."""
 
@@ -141,8 +157,9 @@ def remove_before_create(wanted: Wanted, container_id: str,
 SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://localhost:{REGISTRY_CONTAINER_PORT}/v2/"]
 
 
-def wait_until_serving(wanted: Wanted, client_factory: Callable[[], Any] = docker_client,
-                       timeout: float = 30.0) -> Callable[[object], None]:
+def wait_until_serving(
+    wanted: Wanted, client_factory: Callable[[], Any] = docker_client, timeout: float = 30.0
+) -> Callable[[object], None]:
     """The step after Pulumi created the container: `up` ends only once it answers GET /v2/, so a
     push or a node's pull right after `up` never meets a registry that is still starting. A
     container that exits instead (registry:2 refuses to start a proxy with credentials whose
@@ -180,8 +197,10 @@ def _answer(client: Any, name: str) -> bool | None:
 
 
 def _fail(client: Any, wanted: Wanted, what: str) -> None:
-    raise AdoptionError(f"the {wanted.role} container {wanted.name!r} {what}{_last_words(client, wanted.name)}; "
-                        f"see `docker logs {wanted.name}`")
+    raise AdoptionError(
+        f"the {wanted.role} container {wanted.name!r} {what}{_last_words(client, wanted.name)}; "
+        f"see `docker logs {wanted.name}`"
+    )
 
 
 def _last_words(client: Any, name: str) -> str:

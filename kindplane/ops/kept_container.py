@@ -14,6 +14,7 @@ The model the decision rests on:
   is removed right before that create — never its volume — and Pulumi makes a managed one on the
   same data. Whether that create happens is the engine's plan; kindplane only arms the removal.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -96,8 +97,12 @@ class Decision:
     data: Optional[DataMount] = None  # MOVE_DATA: where the data is now
 
 
-def decide(wanted: Wanted, container: Optional[SeenContainer], volume: Optional[SeenVolume],
-           in_state: InState = InState.UNKNOWN) -> Decision:
+def decide(
+    wanted: Wanted,
+    container: Optional[SeenContainer],
+    volume: Optional[SeenVolume],
+    in_state: InState = InState.UNKNOWN,
+) -> Decision:
     """The action for one kept container. `volume` None: no such volume (or not looked at, which
     the caller does only when the container itself shows the data in its volume)."""
     if container is not None:
@@ -119,6 +124,7 @@ def decide(wanted: Wanted, container: Optional[SeenContainer], volume: Optional[
 
 
 # --- reading inspect data (pure: the dicts the Docker API returns) ------------------------------
+
 
 def seen_container(attrs: dict) -> SeenContainer:
     labels = (attrs.get("Config") or {}).get("Labels") or {}
@@ -153,6 +159,7 @@ def data_mount(attrs: dict) -> DataMount:
 
 
 # --- refusals: what was found, what kindplane will not do, the one command that fixes it -------
+
 
 def _what(wanted: Wanted) -> str:
     return "registry" if wanted.role == "registry" else "mirror"
@@ -219,7 +226,9 @@ def _other_stack(wanted: Wanted, what: str, name: str, owner: str) -> str:
 
 def _gone_from_docker(wanted: Wanted, volume_exists: bool) -> str:
     stack = wanted.owner.split("/", 1)[-1]
-    data = f"its data is still in volume {wanted.volume!r}" if volume_exists else f"volume {wanted.volume!r} is gone too"
+    data = (
+        f"its data is still in volume {wanted.volume!r}" if volume_exists else f"volume {wanted.volume!r} is gone too"
+    )
     return (
         f"the {_what(wanted)} container {wanted.name!r} is in stack {stack!r}'s state but not in Docker "
         f"(removed by hand?); {data}. Pulumi would not create it again without a refresh: run "

@@ -6,6 +6,7 @@ notice a dead engine only at their next health check, minutes later. A `kind cre
 the provider started runs on, and on failure kind deletes every node of that cluster name, the
 next run's included. So the run after a killed one waits for it first.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ def kind_cluster_processes(clusters: Collection[str]) -> list[KindProcess]:
     return found
 
 
-def wait_for_kind(clusters: Collection[str], on_wait: Callable[[KindProcess], None], timeout: float = 600.0,
-                  interval: float = 0.5) -> list[KindProcess]:
+def wait_for_kind(
+    clusters: Collection[str], on_wait: Callable[[KindProcess], None], timeout: float = 600.0, interval: float = 0.5
+) -> list[KindProcess]:
     """Waits until no kind command for `clusters` runs; calls `on_wait` once per process found.
     Returns those still running after `timeout` (empty when all finished)."""
     seen: set[int] = set()
@@ -59,7 +61,7 @@ def _kind_cluster_command(argv: list[str]) -> tuple[str, str] | None:
     """(verb, cluster) of `kind create|delete cluster … --name <c>`: kind itself, or kind run by
     an interpreter (`python3 …/kind create cluster …`)."""
     for i, word in enumerate(argv[:2]):
-        rest = argv[i + 1:]
+        rest = argv[i + 1 :]
         if Path(word).name == "kind" and rest[:1] and rest[0] in KIND_VERBS and rest[1:2] == ["cluster"]:
             flags = rest[2:]
             if "--name" in flags[:-1]:

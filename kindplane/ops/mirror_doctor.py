@@ -3,6 +3,7 @@
 The mirror publishes no host port by default, so its API and its upstream are probed from inside
 the container with the `wget` the official registry:2 and registry:3 images and Debian's build carry.
 """
+
 from __future__ import annotations
 
 import re
@@ -74,14 +75,24 @@ class _MirrorChecks:
             return []
         title = f"mirror {self.mirror.name}: ttl {self.mirror.ttl}"
         if self.version is not None and not self.version.proxy_ttl:
-            return [fail(title, f"distribution {self.version} has no proxy ttl (it always keeps 7 days): set "
-                                f"{self.key}.image: registry:3, then `docker rm -f {q(self.mirror.name)}` and "
-                                f"`{self.kindplane} up` (the cache volume stays)")]
+            return [
+                fail(
+                    title,
+                    f"distribution {self.version} has no proxy ttl (it always keeps 7 days): set "
+                    f"{self.key}.image: registry:3, then `docker rm -f {q(self.mirror.name)}` and "
+                    f"`{self.kindplane} up` (the cache volume stays)",
+                )
+            ]
         env = (attrs.get("Config") or {}).get("Env") or []
         wanted = next(e for e in mirror_env(self.mirror) if e.startswith(f"{PROXY_TTL}="))
         if wanted not in env:
-            return [fail(title, f"the container runs without {wanted} (created before ttl was set)",
-                         f"docker rm -f {q(self.mirror.name)} && {self.kindplane} up")]
+            return [
+                fail(
+                    title,
+                    f"the container runs without {wanted} (created before ttl was set)",
+                    f"docker rm -f {q(self.mirror.name)} && {self.kindplane} up",
+                )
+            ]
         return [ok(title, f"{wanted} ({describe(self.version)})")]
 
     def _exec(self, argv: list[str]) -> tuple[int, str]:
@@ -92,8 +103,11 @@ class _MirrorChecks:
         title = f"mirror {self.mirror.name}: GET /v2/"
         code, output = self._exec(["wget", "-q", "-O", "-", "http://localhost:5000/v2/"])
         if code != 0:
-            return fail(title, f"the registry inside does not answer: {output.strip() or f'exit {code}'}",
-                        f"docker restart {q(self.mirror.name)}")
+            return fail(
+                title,
+                f"the registry inside does not answer: {output.strip() or f'exit {code}'}",
+                f"docker restart {q(self.mirror.name)}",
+            )
         return ok(title, "HTTP 200")
 
     def check_network(self, attrs: dict) -> CheckResult:

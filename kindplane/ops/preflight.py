@@ -3,6 +3,7 @@
 They look at the machine only (PATH, Docker, a port, kind's node containers) and never change
 anything; the CLI prints every problem found and exits 1.
 """
+
 from __future__ import annotations
 
 import errno
@@ -42,7 +43,9 @@ def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]
     if need_kind and find_kind() is None:
         problems.append(f"kind is not installed (not on PATH nor in {bin_dir()}): run `kindplane setup`")
     if need_pulumi and find_pulumi() is None:
-        problems.append("the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)")
+        problems.append(
+            "the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)"
+        )
     return problems
 
 
@@ -120,8 +123,13 @@ def delete_kind_cluster(name: str) -> None:
     from .tools import find_kind, search_path
 
     kind = find_kind() or "kind"
-    subprocess.run([kind, "delete", "cluster", "--name", name], check=True, capture_output=True,
-                   env={**os.environ, **current_endpoint().environment(), "PATH": search_path()}, timeout=300)
+    subprocess.run(
+        [kind, "delete", "cluster", "--name", name],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **current_endpoint().environment(), "PATH": search_path()},
+        timeout=300,
+    )
 
 
 def port_is_free(port: int, host: str = LOOPBACK, protocol: str = "TCP") -> bool:
@@ -177,7 +185,11 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
     ours = inspect_container(client, registry.name)
     if ours is not None and is_kindplane_registry(ours) and _publishes(ours, registry.port):
         return []  # our own registry already serves it: up converges onto it
-    holders = [c["Names"][0].lstrip("/") for c in client.api.containers(filters={"publish": str(registry.port)}) if c.get("Names")]
+    holders = [
+        c["Names"][0].lstrip("/")
+        for c in client.api.containers(filters={"publish": str(registry.port)})
+        if c.get("Names")
+    ]
     who = f" by container {', '.join(holders)}" if holders else " by another program"
     return [
         f"port {registry.port} on {registry.listen_address} is already in use{who}; stop it or set "
@@ -244,7 +256,8 @@ def _held_by_ours(client: Any, cluster: ClusterConfig, wanted: HostPort) -> bool
     if wanted.mirror is None:
         return any(
             p.get("PublicPort") == wanted.port and p.get("Type") == wanted.protocol.lower()
-            for node in kind_node_containers(client, cluster.name) for p in node.get("Ports") or []
+            for node in kind_node_containers(client, cluster.name)
+            for p in node.get("Ports") or []
         )
     attrs = inspect_container(client, wanted.mirror)
     return attrs is not None and is_kindplane_mirror(attrs) and _publishes(attrs, wanted.port)
@@ -262,7 +275,8 @@ def shared_registry_problems(config: KindplaneConfig, client: Any, owner: str) -
     return [
         f"portMappings[{i}].hostPort: {m.host_port} is the port the external registry {registry.name} "
         f"publishes; pick another hostPort in kindplane.yaml"
-        for i, m in enumerate(config.cluster.port_mappings) if m.host_port == port and m.protocol == "TCP"
+        for i, m in enumerate(config.cluster.port_mappings)
+        if m.host_port == port and m.protocol == "TCP"
     ]
 
 

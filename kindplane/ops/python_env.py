@@ -12,6 +12,7 @@ So kindplane hands the host the pip its interpreter already bundles: ensurepip's
 PYTHONPATH (pip runs from its wheel; that is how ensurepip itself bootstraps). Only when the
 interpreter bundles none does preflight refuse, with the one command that installs pip.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -71,6 +72,6 @@ def pip_problem() -> Optional[str]:
     return (
         f"kindplane runs under {sys.executable}, which has no pip and bundles none; Pulumi's Python language "
         f"host lists the program's packages with `python -m pip list`, so `up` would stop with \"failed to "
-        f"discover package requirements\": install pip there with "
+        f'discover package requirements": install pip there with '
         f"`{install_pip_command(sys.executable, made_by_uv(Path(sys.prefix)))}`"
     )

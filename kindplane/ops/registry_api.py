@@ -4,6 +4,7 @@ Only what the CLI needs: list repositories and tags (following `Link` pagination
 manifest's digest and size, delete a manifest by digest. Every failure becomes a RegistryError
 subclass whose message is one line a user can act on.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -101,15 +102,11 @@ class RegistryClient:
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         """The manifest a tag (or digest) points to, with its digest and total blob size."""
-        response = self._request(
-            "GET", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT}
-        )
+        response = self._request("GET", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
         self._raise_for_status(response, repository, reference)
         body = response.content
         # The header is the digest the registry stores; hashing the body is the spec's fallback.
-        digest = response.headers.get("Docker-Content-Digest") or (
-            "sha256:" + hashlib.sha256(body).hexdigest()
-        )
+        digest = response.headers.get("Docker-Content-Digest") or ("sha256:" + hashlib.sha256(body).hexdigest())
         try:
             document = json.loads(body)
         except ValueError:
@@ -142,9 +139,7 @@ class RegistryClient:
         if response.status_code == 202:
             return
         self._raise_for_status(response, repository, digest)
-        raise RegistryError(
-            f"deleting {repository}@{digest}: unexpected HTTP {response.status_code}"
-        )
+        raise RegistryError(f"deleting {repository}@{digest}: unexpected HTTP {response.status_code}")
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -161,9 +156,7 @@ class RegistryClient:
         except httpx.HTTPError as exc:
             raise RegistryUnreachable(f"cannot talk to {self.address}: {exc}") from None
 
-    def _paged(
-        self, path: str, key: str, page_size: Optional[int], repository: str = ""
-    ) -> Iterator[str]:
+    def _paged(self, path: str, key: str, page_size: Optional[int], repository: str = "") -> Iterator[str]:
         # The registry pages with `n`/`last` and announces the next page in a Link header
         # (`</v2/_catalog?last=x&n=100>; rel="next"`), relative to the registry's root.
         url: Optional[str] = path
@@ -176,9 +169,7 @@ class RegistryClient:
             params = None  # the Link URL carries n and last itself
 
     def _head_digest(self, repository: str, reference: str) -> str:
-        response = self._request(
-            "HEAD", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT}
-        )
+        response = self._request("HEAD", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
         self._raise_for_status(response, repository, reference)
         digest = response.headers.get("Docker-Content-Digest")
         return digest if digest else self.manifest(repository, reference).digest
@@ -190,10 +181,13 @@ class RegistryClient:
             platform = entry.get("platform") or {}
             if platform.get("os"):
                 platforms.append(
-                    "/".join(p for p in (platform.get("os"), platform.get("architecture"), platform.get("variant")) if p)
+                    "/".join(
+                        p for p in (platform.get("os"), platform.get("architecture"), platform.get("variant")) if p
+                    )
                 )
             response = self._request(
-                "GET", f"/v2/{repository}/manifests/{entry['digest']}",
+                "GET",
+                f"/v2/{repository}/manifests/{entry['digest']}",
                 headers={"Accept": MANIFEST_ACCEPT},
             )
             if response.status_code != 200:
@@ -208,8 +202,10 @@ class RegistryClient:
         if response.status_code < 400:
             return
         codes = _error_codes(response)
-        where = f"{repository}:{reference}" if reference and not reference.startswith("sha256:") else (
-            f"{repository}@{reference}" if reference else repository
+        where = (
+            f"{repository}:{reference}"
+            if reference and not reference.startswith("sha256:")
+            else (f"{repository}@{reference}" if reference else repository)
         )
         if response.status_code == 405 or "UNSUPPORTED" in codes:
             raise DeleteDisabled(
@@ -222,7 +218,9 @@ class RegistryClient:
             raise TagNotFound(f"{where} not found in {self.address}")
         if "NAME_INVALID" in codes or "TAG_INVALID" in codes:
             raise RegistryError(f"{where}: the registry says the name is invalid")
-        raise RegistryError(f"{self.address}: HTTP {response.status_code} for {response.request.method} {response.request.url.path}")
+        raise RegistryError(
+            f"{self.address}: HTTP {response.status_code} for {response.request.method} {response.request.url.path}"
+        )
 
 
 def _error_codes(response: httpx.Response) -> set[str]:

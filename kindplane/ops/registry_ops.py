@@ -2,6 +2,7 @@
 
 The docker SDK is imported lazily (through docker_lookup) so the CLI's help never loads it.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -24,6 +25,7 @@ class OpsError(RuntimeError):
 
 # --- push --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PushResult:
     source: str  # the local image as the user named it
@@ -42,8 +44,7 @@ def push_image(ref: ImageRef, host_address: str, client: Any = None) -> PushResu
         image = client.images.get(source)
     except docker.errors.ImageNotFound:
         raise OpsError(
-            f"no local image {source!r}; build or pull it first "
-            f"(docker build -t {shlex.quote(source)} .)"
+            f"no local image {source!r}; build or pull it first (docker build -t {shlex.quote(source)} .)"
         ) from None
     except docker.errors.APIError as exc:
         raise OpsError(f"cannot read local image {source!r}: {exc.explanation or exc}") from None
@@ -76,9 +77,7 @@ class GcResult:
         return max(self.before - self.after, 0)
 
 
-def collect_garbage(
-    run: Runner, config_path: str, storage_root: str, delete_untagged: bool = False
-) -> GcResult:
+def collect_garbage(run: Runner, config_path: str, storage_root: str, delete_untagged: bool = False) -> GcResult:
     """`registry garbage-collect CONFIG`, measuring the storage root with `du` around it."""
     before = disk_usage(run, storage_root)
     argv = ["registry", "garbage-collect"]

@@ -6,6 +6,7 @@ what kind's registry script and ctlptl write. Only running clusters can be asked
 is not counted. The caller names the clusters that are its own (every cluster its state
 records, an old name after a rename included): those are never "other users".
 """
+
 from __future__ import annotations
 
 from typing import Any, Collection

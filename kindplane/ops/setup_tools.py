@@ -4,6 +4,7 @@ kind is downloaded to a temporary file beside its destination, checked against t
 the `.sha256sum` file the release publishes next to the binary, and only then made executable
 and moved into place in one rename: a failed or refused download never leaves a `kind` behind.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ The registry may be another kindplane stack's, or one made by kind's registry sc
 registry:2`). Its host port is read from Docker, so hosts.toml and the ConfigMap always name the
 port the registry really publishes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ Tools installed by `kindplane setup` live under ~/.kindplane (KINDPLANE_HOME ove
 nothing needs root and nothing outside that folder changes. Ours are looked up before $PATH so
 that the pinned versions win once installed.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Helpers shared by the CLI tests (a module of its own: several test folders have a conftest)."""
+
 from __future__ import annotations
 
 import os

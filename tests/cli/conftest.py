@@ -1,4 +1,5 @@
 """CLI tests: run the real Typer app in-process (CliRunner) with a recording Engine."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """A test double of kindplane.cli.engine.Engine that records every call the CLI makes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

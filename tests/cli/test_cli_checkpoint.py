@@ -1,4 +1,5 @@
 """checkpoint.read_deployment: the state of a file backend, read as Pulumi's DIY backend lays it out."""
+
 from __future__ import annotations
 
 import gzip
@@ -8,8 +9,16 @@ import pytest
 
 from kindplane.cli.checkpoint import NotReadable, read_deployment
 
-DEPLOYMENT = {"manifest": {}, "resources": [{"urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev",
-                                             "type": "pulumi:pulumi:Stack", "outputs": {"clusterName": "shop"}}]}
+DEPLOYMENT = {
+    "manifest": {},
+    "resources": [
+        {
+            "urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev",
+            "type": "pulumi:pulumi:Stack",
+            "outputs": {"clusterName": "shop"},
+        }
+    ],
+}
 
 
 def backend(tmp_path, document, name="dev.json", layout="version: 1\n"):
@@ -17,7 +26,8 @@ def backend(tmp_path, document, name="dev.json", layout="version: 1\n"):
     (tmp_path / ".pulumi" / "meta.yaml").write_text(layout)
     data = json.dumps(document).encode()
     (tmp_path / ".pulumi" / "stacks" / "kindplane" / name).write_bytes(
-        gzip.compress(data) if name.endswith(".gz") else data)
+        gzip.compress(data) if name.endswith(".gz") else data
+    )
     return tmp_path
 
 
@@ -34,11 +44,14 @@ def test_a_stack_never_updated_has_an_empty_deployment_and_a_missing_one_none(tm
     assert read_deployment(folder, "kindplane", "prod") is None
 
 
-@pytest.mark.parametrize("document,layout", [
-    ({"version": 5, "checkpoint": {}}, "version: 1\n"),  # a newer checkpoint format
-    ({"version": 3, "checkpoint": {}}, "version: 0\n"),  # the legacy layout
-    ("not a checkpoint", "version: 1\n"),
-])
+@pytest.mark.parametrize(
+    "document,layout",
+    [
+        ({"version": 5, "checkpoint": {}}, "version: 1\n"),  # a newer checkpoint format
+        ({"version": 3, "checkpoint": {}}, "version: 0\n"),  # the legacy layout
+        ("not a checkpoint", "version: 1\n"),
+    ],
+)
 def test_any_other_format_is_left_to_the_cli(tmp_path, document, layout):
     folder = backend(tmp_path, document, layout=layout)
     with pytest.raises(NotReadable):

@@ -1,4 +1,5 @@
 """validate, init, config kind: real files, real parsing, exit codes a script can rely on."""
+
 from __future__ import annotations
 
 import yaml
@@ -17,7 +18,9 @@ def test_validate_accepts_a_good_file_and_says_what_it_describes(cli, write_conf
 
 
 def test_validate_prints_every_problem_with_its_key_path_and_exits_2(cli, write_config):
-    path = write_config("cluster:\n  name: Bad_Name\n  registry: {enabled: yes-please, port: 70000, persistant: true}\n")
+    path = write_config(
+        "cluster:\n  name: Bad_Name\n  registry: {enabled: yes-please, port: 70000, persistant: true}\n"
+    )
     result = cli(["-c", str(path), "validate"])
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
@@ -75,7 +78,9 @@ def test_init_registry_enables_the_registry(cli, tmp_path):
     # New files follow kind's local-registry script (registry:3); the schema's default stays registry:2
     # so existing files keep the registry they run.
     assert config.cluster.registry.image == "registry:3"
-    assert parse_config("cluster: {name: x, registry: {enabled: true}}", "t.yaml").cluster.registry.image == "registry:2"
+    assert (
+        parse_config("cluster: {name: x, registry: {enabled: true}}", "t.yaml").cluster.registry.image == "registry:2"
+    )
 
 
 def test_init_refuses_to_overwrite_without_force(cli, tmp_path):

@@ -5,6 +5,7 @@ registry alone.
 The users are found by ops.registry_users (real-Docker test: tests/docker/test_docker_shared_registry.py);
 here the CLI's decision and words are checked with that look-up replaced.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,9 @@ def owner_config(write_config, name: str):
 
 
 @docker
-def test_a_non_persistent_owner_refuses_while_another_cluster_pulls_through_its_registry(cli, engine, tools, write_config, docker_ready, users):
+def test_a_non_persistent_owner_refuses_while_another_cluster_pulls_through_its_registry(
+    cli, engine, tools, write_config, docker_ready, users
+):
     found, asked = users
     found.append("e2e")
     name = unique_name("kpt-cli")
@@ -48,11 +51,18 @@ def test_a_non_persistent_owner_refuses_while_another_cluster_pulls_through_its_
         "to delete it anyway"
     )
     assert asked == [(f"{name}-reg", {name})]
-    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters"]  # never refreshed nor destroyed
+    assert engine.names == [
+        "exists",
+        "registry_fate",
+        "mirror_fates",
+        "managed_clusters",
+    ]  # never refreshed nor destroyed
 
 
 @docker
-def test_force_only_skips_the_question_deleting_a_registry_in_use_needs_delete_shared(cli, engine, tools, write_config, docker_ready, users):
+def test_force_only_skips_the_question_deleting_a_registry_in_use_needs_delete_shared(
+    cli, engine, tools, write_config, docker_ready, users
+):
     found, asked = users
     found.append("e2e")
     name = unique_name("kpt-cli")
@@ -66,13 +76,23 @@ def test_force_only_skips_the_question_deleting_a_registry_in_use_needs_delete_s
     asked.clear()
     result = cli(["-c", str(path), "down", "--force", "--delete-shared"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
+    assert engine.names == [
+        "exists",
+        "registry_fate",
+        "mirror_fates",
+        "managed_clusters",
+        "clear_stale_locks",
+        "refresh",
+        "destroy",
+    ]
     assert f"Registry {name}-reg and its images were deleted." in result.stdout
     assert asked == []  # not even looked for
 
 
 @docker
-def test_the_stacks_own_cluster_under_its_old_name_is_not_another_user(cli, engine, tools, write_config, docker_ready, users):
+def test_the_stacks_own_cluster_under_its_old_name_is_not_another_user(
+    cli, engine, tools, write_config, docker_ready, users
+):
     # kindplane.yaml renamed the cluster but no up ran since: the state still holds the old one.
     found, asked = users
     name = unique_name("kpt-cli")
@@ -84,17 +104,26 @@ def test_the_stacks_own_cluster_under_its_old_name_is_not_another_user(cli, engi
 
 
 @docker
-def test_a_non_persistent_mirror_others_pull_through_is_checked_too(cli, engine, tools, write_config, docker_ready, users):
+def test_a_non_persistent_mirror_others_pull_through_is_checked_too(
+    cli, engine, tools, write_config, docker_ready, users
+):
     found, asked = users
     found.append("e2e")
     name = unique_name("kpt-cli")
-    engine.mirrors = [RegistryFate("kindplane-mirror-ghcr-io", False, None), RegistryFate("kindplane-mirror-docker-io", True, None)]
+    engine.mirrors = [
+        RegistryFate("kindplane-mirror-ghcr-io", False, None),
+        RegistryFate("kindplane-mirror-docker-io", True, None),
+    ]
     result = cli(["-c", str(owner_config(write_config, name)), "down", "--force"])
     assert result.exit_code == 1
     assert asked == [("kindplane-mirror-ghcr-io", {name})]  # the kept one is never asked about
-    assert result.stderr.strip().replace("\n", " ").startswith(
-        "error: mirror kindplane-mirror-ghcr-io is also used by cluster e2e (its nodes' hosts.toml pulls through "
-        "it); down would delete it and its cache under them."
+    assert (
+        result.stderr.strip()
+        .replace("\n", " ")
+        .startswith(
+            "error: mirror kindplane-mirror-ghcr-io is also used by cluster e2e (its nodes' hosts.toml pulls through "
+            "it); down would delete it and its cache under them."
+        )
     )
 
 
@@ -111,11 +140,21 @@ def test_a_persistent_owner_and_an_unused_registry_go_ahead(cli, engine, tools, 
     engine.calls.clear()
     result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
+    assert engine.names == [
+        "exists",
+        "registry_fate",
+        "mirror_fates",
+        "managed_clusters",
+        "clear_stale_locks",
+        "refresh",
+        "destroy",
+    ]
 
 
 @docker
-def test_an_external_stacks_down_says_the_registry_is_left_running(cli, engine, tools, write_config, docker_ready, users):
+def test_an_external_stacks_down_says_the_registry_is_left_running(
+    cli, engine, tools, write_config, docker_ready, users
+):
     name = unique_name("kpt-cli")
     path = write_config(f"cluster:\n  name: {name}\n  registry: {{enabled: true, external: true}}\n")
     engine.fate = RegistryFate("kind-registry", True, None, external=True)

@@ -1,4 +1,5 @@
 """PulumiEngine's own logic with the real Automation API types (no Pulumi CLI is run here)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,7 +48,9 @@ def test_the_lock_error_is_translated_into_plain_words_with_the_lock_path():
 
 def test_the_lock_hint_for_other_backends_is_pulumi_cancel():
     with pytest.raises(StackBusy, match=r"pulumi cancel --stack dev"):
-        engine_for(backend="s3://bucket")._run(failing("error: [409] Conflict: Another update is currently in progress."))
+        engine_for(backend="s3://bucket")._run(
+            failing("error: [409] Conflict: Another update is currently in progress.")
+        )
 
 
 def test_resource_errors_come_from_diagnostics_not_the_whole_transcript():
@@ -56,9 +59,13 @@ def test_resource_errors_come_from_diagnostics_not_the_whole_transcript():
     engine._diagnostics.clear()
 
     def call():
-        on_event(EngineEvent.from_json({"diagnosticEvent": {"message": "  kind: command not found\n", "severity": "error"}}))
+        on_event(
+            EngineEvent.from_json({"diagnosticEvent": {"message": "  kind: command not found\n", "severity": "error"}})
+        )
         on_event(EngineEvent.from_json({"diagnosticEvent": {"message": "just info", "severity": "info"}}))
-        raise errors.create_command_error(CommandResult(stdout="Updating (dev)\n... 300 lines ...", stderr="", code=255))
+        raise errors.create_command_error(
+            CommandResult(stdout="Updating (dev)\n... 300 lines ...", stderr="", code=255)
+        )
 
     with pytest.raises(EngineError) as info:
         engine._run(call)
@@ -77,10 +84,18 @@ def test_an_error_the_program_reports_on_the_stack_is_the_one_line_shown():
     message = "a container named 'kind-registry' exists but was not created by kindplane"
 
     def call():
-        handle(EngineEvent.from_json({"diagnosticEvent": {
-            "urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev",
-            "message": message + "\n", "color": "never", "severity": "error",
-        }}))
+        handle(
+            EngineEvent.from_json(
+                {
+                    "diagnosticEvent": {
+                        "urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev",
+                        "message": message + "\n",
+                        "color": "never",
+                        "severity": "error",
+                    }
+                }
+            )
+        )
         raise errors.create_command_error(CommandResult(stdout="", stderr="error: update failed", code=255))
 
     with pytest.raises(ProgramRefused) as info:

@@ -4,6 +4,7 @@ A stub executable stands in for the CLI: it logs each invocation (argv, working 
 environment) and answers like the CLI for the few commands used. This checks what kindplane asks
 of the CLI quickly and without Docker; tests/engine runs the real CLI end to end.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,11 +42,19 @@ elif args[:1] in (["refresh"], ["destroy"]) and os.environ.get("STUB_LOCKED"):
     sys.exit(255)
 """
 
-STATE = {"version": 3, "deployment": {"resources": [
-    {"urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev", "type": "pulumi:pulumi:Stack"},
-    {"urn": "urn:pulumi:dev::kindplane::command:local:Command::kindplane-cluster-kind",
-     "type": "command:local:Command", "inputs": {"create": "kind create cluster --name shop --config -"}},
-]}}
+STATE = {
+    "version": 3,
+    "deployment": {
+        "resources": [
+            {"urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev", "type": "pulumi:pulumi:Stack"},
+            {
+                "urn": "urn:pulumi:dev::kindplane::command:local:Command::kindplane-cluster-kind",
+                "type": "command:local:Command",
+                "inputs": {"create": "kind create cluster --name shop --config -"},
+            },
+        ]
+    },
+}
 
 
 @pytest.fixture
@@ -107,6 +116,8 @@ def test_runs_the_projects_program_in_its_folder_with_backend_passphrase_python_
     assert last["env"]["PULUMI_PYTHON_CMD"] == sys.executable
     # kind from `kindplane setup` is found by the command provider before any other kind.
     assert set(last["env"]["PATH"].split(":")[:2]) == {str(home / "bin"), str(home / "pulumi" / "bin")}
+
+
 def test_a_locked_stack_from_the_cli_becomes_stack_busy(stub, tmp_path, monkeypatch):
     monkeypatch.setenv("STUB_LOCKED", "1")
     with pytest.raises(StackBusy, match=r"another kindplane run is updating stack 'dev'"):

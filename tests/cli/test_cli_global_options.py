@@ -1,4 +1,5 @@
 """-c/-s/--backend/-v work before or after the command, with the same help, for every command."""
+
 from __future__ import annotations
 
 import re
@@ -99,10 +100,14 @@ def test_setup_accepts_the_global_options_after_the_command(cli, tools):
     assert "already installed" in after.stdout
 
 
-@pytest.mark.parametrize("command", [
-    ["preview"],
-    pytest.param(["down", "--force"], marks=pytest.mark.docker),  # down checks Docker before the engine
-], ids=" ".join)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["preview"],
+        pytest.param(["down", "--force"], marks=pytest.mark.docker),  # down checks Docker before the engine
+    ],
+    ids=" ".join,
+)
 def test_stack_and_backend_after_the_command_reach_the_engine(cli, engine, tools, write_config, command):
     path = write_config("cluster: {name: where-am-i}\n")
     engine.stack_exists = False  # the engine is asked which stack, then nothing else happens

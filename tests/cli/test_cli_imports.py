@@ -1,4 +1,5 @@
 """The everyday commands must not pay for importing Pulumi, the providers, docker or httpx."""
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,14 @@ sys.__stderr__.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}) + 
 def probe(args: list[str], cwd: Path) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
-        cwd=cwd, capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
     )
     line = [l for l in result.stderr.splitlines() if l.startswith("PROBE ")]
     assert line, result.stderr
-    return json.loads(line[-1][len("PROBE "):])
+    return json.loads(line[-1][len("PROBE ") :])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["validate"], ["config", "kind"], ["up", "--help"]])

@@ -1,4 +1,5 @@
 """Ctrl-C while Pulumi runs: the CLI child is told, allowed to finish cancelling, then we stop."""
+
 from __future__ import annotations
 
 import os

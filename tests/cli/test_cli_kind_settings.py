@@ -1,4 +1,5 @@
 """cluster.kind / ingress / kubernetesVersion as users meet them: validate, config kind, up."""
+
 from __future__ import annotations
 
 import pytest

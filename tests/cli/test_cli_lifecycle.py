@@ -2,6 +2,7 @@
 
 Tests that go through Docker preflight use the real engine of this machine (marked `docker`).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,24 @@ def fresh(write_config):
 
 # --- up --------------------------------------------------------------------------------------
 
+
 @docker
 def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli, engine, tools, fresh, docker_ready):
     name, port, path = fresh
     engine.steps = [step("start", "create", f"{name}-kind"), step("done", "create", f"{name}-kind")]
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["last_config_file", "managed_clusters", "clear_stale_locks", "pending_clusters", "exists",
-                            "has_resources", "exists", "refresh", "up"]  # a new stack: no plan to read
+    assert engine.names == [
+        "last_config_file",
+        "managed_clusters",
+        "clear_stale_locks",
+        "pending_clusters",
+        "exists",
+        "has_resources",
+        "exists",
+        "refresh",
+        "up",
+    ]  # a new stack: no plan to read
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
     assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's
@@ -50,7 +61,9 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
     assert target.config_path == path and target.own_project
     out = result.stdout
     docker = resolve_endpoint().describe()  # resolution itself: tests/unit/test_docker_endpoint.py
-    assert out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'} · Docker {docker}"
+    assert (
+        out.splitlines()[0] == f"Stack {target.stack} · config {path} · project {tools / 'project'} · Docker {docker}"
+    )
     assert f"created {name}-kind" in out  # progress line per finished resource
     assert f"Cluster   {name} (kubectl context kind-{name})" in out
     assert f"Nodes     {name}-control-plane, {name}-worker" in out
@@ -108,7 +121,9 @@ def test_up_recreates_a_cluster_the_stack_owns_but_whose_nodes_are_gone(cli, eng
 
 
 @docker
-def test_up_after_an_interrupted_create_removes_the_half_made_nodes_then_creates(cli, engine, tools, write_config, cluster_factory, monkeypatch):
+def test_up_after_an_interrupted_create_removes_the_half_made_nodes_then_creates(
+    cli, engine, tools, write_config, cluster_factory, monkeypatch
+):
     from harness.shell import BIN_DIR
 
     from kindplane.core.render.kind_config import kind_config_yaml
@@ -135,8 +150,16 @@ def test_up_refuses_a_kind_cluster_the_stack_does_not_own(cli, engine, tools, wr
     cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
-    assert f"a kind cluster named '{config.cluster.name}' already exists and stack '{path.parent.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`" in result.stderr
-    assert engine.names == ["last_config_file", "managed_clusters", "clear_stale_locks", "pending_clusters"]  # nothing refreshed, nothing created
+    assert (
+        f"a kind cluster named '{config.cluster.name}' already exists and stack '{path.parent.name}' did not create it; delete it with `kind delete cluster --name {config.cluster.name}`"
+        in result.stderr
+    )
+    assert engine.names == [
+        "last_config_file",
+        "managed_clusters",
+        "clear_stale_locks",
+        "pending_clusters",
+    ]  # nothing refreshed, nothing created
     engine.managed = {config.cluster.name}
     engine.calls.clear()
     assert cli(["-c", str(path), "up"]).exit_code == 0  # its own cluster: converge
@@ -153,7 +176,10 @@ def test_up_refuses_a_registry_port_held_by_another_program(cli, engine, tools, 
         holder.listen()
         result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
-    assert f"port {port} on 127.0.0.1 is already in use by another program; stop it or set cluster.registry.port" in result.stderr
+    assert (
+        f"port {port} on 127.0.0.1 is already in use by another program; stop it or set cluster.registry.port"
+        in result.stderr
+    )
     assert "refresh" not in engine.names
 
 
@@ -226,6 +252,7 @@ def test_up_without_docker_says_so_and_exits_1(cli, engine, tools, write_config,
 
 # --- down ------------------------------------------------------------------------------------
 
+
 def test_down_without_a_terminal_and_without_force_refuses(cli, engine, tools, write_config):
     path = write_config("cluster: {name: keep-me}\n")
     result = cli(["-c", str(path), "down"])
@@ -247,7 +274,9 @@ def test_down_asks_with_what_the_state_will_do_and_a_no_changes_nothing(cli, eng
 
 
 @docker
-def test_down_after_persistent_was_turned_on_but_not_applied_says_the_registry_is_deleted(cli, engine, tools, write_config, docker_ready):
+def test_down_after_persistent_was_turned_on_but_not_applied_says_the_registry_is_deleted(
+    cli, engine, tools, write_config, docker_ready
+):
     from kindplane.cli.state import RegistryFate
 
     path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true, persistent: true}\n")
@@ -264,18 +293,25 @@ def test_down_after_persistent_was_turned_on_but_not_applied_says_the_registry_i
 
 
 @docker
-def test_down_after_persistent_was_turned_off_but_not_applied_says_the_registry_is_kept(cli, engine, tools, write_config, docker_ready):
+def test_down_after_persistent_was_turned_off_but_not_applied_says_the_registry_is_kept(
+    cli, engine, tools, write_config, docker_ready
+):
     from kindplane.cli.state import RegistryFate
 
     path = write_config("cluster:\n  name: keep-me\n  registry: {enabled: true, persistent: false}\n")
     engine.fate = RegistryFate("kind-registry", True, "kind-registry-data")  # still retained in state
     result = cli(["-c", str(path), "down", "--force"])
     assert result.exit_code == 0, result.output
-    assert "Local registry preserved (persistent mode): container kind-registry, images in volume kind-registry-data" in result.stdout
+    assert (
+        "Local registry preserved (persistent mode): container kind-registry, images in volume kind-registry-data"
+        in result.stdout
+    )
 
 
 @docker
-def test_down_of_a_stack_that_does_not_exist_creates_nothing_and_says_so(cli, engine, tools, write_config, docker_ready):
+def test_down_of_a_stack_that_does_not_exist_creates_nothing_and_says_so(
+    cli, engine, tools, write_config, docker_ready
+):
     path = write_config("cluster: {name: typo}\n")
     engine.stack_exists = False
     result = cli(["-c", str(path), "-s", "tpyo", "down", "--force"])
@@ -290,7 +326,15 @@ def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docke
     name, _, path = fresh
     result = cli(["-c", str(path), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
+    assert engine.names == [
+        "exists",
+        "registry_fate",
+        "mirror_fates",
+        "managed_clusters",
+        "clear_stale_locks",
+        "refresh",
+        "destroy",
+    ]
     stack = engine.targets[0].stack
     assert f"Destroyed stack {stack} (cluster {name})." in result.stdout
     assert "preserved" not in result.stdout
@@ -305,11 +349,23 @@ def test_down_force_with_a_persistent_registry_says_it_is_kept(cli, engine, tool
     engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
     result = cli(["-c", str(path), "down", "--force"])
     assert result.exit_code == 0, result.output
-    assert engine.names == ["exists", "registry_fate", "mirror_fates", "managed_clusters", "clear_stale_locks", "refresh", "destroy"]
-    assert f"Local registry preserved (persistent mode): container {name}-reg, images in volume {name}-reg-data" in result.stdout
+    assert engine.names == [
+        "exists",
+        "registry_fate",
+        "mirror_fates",
+        "managed_clusters",
+        "clear_stale_locks",
+        "refresh",
+        "destroy",
+    ]
+    assert (
+        f"Local registry preserved (persistent mode): container {name}-reg, images in volume {name}-reg-data"
+        in result.stdout
+    )
 
 
 # --- preview ---------------------------------------------------------------------------------
+
 
 def test_preview_lists_the_plan_without_changing_anything(cli, engine, tools, write_config):
     path = write_config("cluster: {name: plan}\n")
@@ -340,7 +396,9 @@ def test_preview_needs_only_the_pulumi_cli(cli, engine, home, write_config):
 
 
 @docker
-def test_up_refuses_to_refresh_a_stopped_cluster_and_names_docker_start(cli, engine, tools, write_config, cluster_factory):
+def test_up_refuses_to_refresh_a_stopped_cluster_and_names_docker_start(
+    cli, engine, tools, write_config, cluster_factory
+):
     from harness.docker_env import docker as run_docker
 
     from kindplane.core.render.kind_config import kind_config_yaml
@@ -369,14 +427,19 @@ def test_up_refuses_to_refresh_while_the_api_server_does_not_answer(cli, engine,
     cluster_factory(kind_config_yaml(config.cluster), name=config.cluster.name)
     engine.managed = {config.cluster.name}
     silent = free_port()
-    engine.outputs_value = {"kubeconfig": (
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{silent}'}}}}]\n"
-        "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\n"
-    )}
+    engine.outputs_value = {
+        "kubeconfig": (
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+            f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{silent}'}}}}]\n"
+            "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\n"
+        )
+    }
     result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
-    assert f"error: the API server of cluster {config.cluster.name} does not answer at https://127.0.0.1:{silent}" in result.stderr
+    assert (
+        f"error: the API server of cluster {config.cluster.name} does not answer at https://127.0.0.1:{silent}"
+        in result.stderr
+    )
     assert "and run up again" in result.stderr
     assert "refresh" not in engine.names and "up" not in engine.names
 
@@ -403,7 +466,9 @@ MIRROR_WITH_CREDENTIALS = (
 
 
 @pytest.mark.parametrize("command", ["up", "preview"])
-def test_an_unset_mirror_credential_stops_before_the_engine_with_the_key(cli, engine, tools, write_config, monkeypatch, command):
+def test_an_unset_mirror_credential_stops_before_the_engine_with_the_key(
+    cli, engine, tools, write_config, monkeypatch, command
+):
     monkeypatch.delenv("KPT_UNSET_USER", raising=False)
     monkeypatch.setenv("KPT_UNSET_TOKEN", "s3cret")
     path = write_config(MIRROR_WITH_CREDENTIALS)

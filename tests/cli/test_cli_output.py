@@ -1,4 +1,5 @@
 """`-o json|yaml`: documents with stable keys on stdout, nothing else there; `kindplane ls`."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,18 @@ def test_preview_as_json_lists_the_planned_steps_and_every_count(cli, engine, to
 
 
 LISTED = [
-    {"stack": "dev", "lastUpdate": "2026-11-27T03:10:00.000Z", "resourceCount": 9, "updateInProgress": False,
-     "outputs": {"clusterName": "dev", "registryHost": "localhost:5001", "configFile": "/p/stacks/dev.kindplane.yaml",
-                 "mirrors": {"ghcr.io": "kindplane-mirror-ghcr-io:5000", "docker.io": "kindplane-mirror-docker-io:5000"}}},
+    {
+        "stack": "dev",
+        "lastUpdate": "2026-11-27T03:10:00.000Z",
+        "resourceCount": 9,
+        "updateInProgress": False,
+        "outputs": {
+            "clusterName": "dev",
+            "registryHost": "localhost:5001",
+            "configFile": "/p/stacks/dev.kindplane.yaml",
+            "mirrors": {"ghcr.io": "kindplane-mirror-ghcr-io:5000", "docker.io": "kindplane-mirror-docker-io:5000"},
+        },
+    },
     {"stack": "e2e", "lastUpdate": None, "resourceCount": None, "updateInProgress": False, "outputs": {}},
 ]
 
@@ -52,9 +62,18 @@ def test_ls_as_json_has_one_object_per_stack_with_stable_keys(cli, engine, tools
     engine.stacks = LISTED
     result = cli(["ls", "-o", "json", "-c", str(write_config("cluster: {name: any}\n"))])
     rows = json.loads(result.stdout)
-    assert [list(row) for row in rows] == [[
-        "stack", "cluster", "registry", "mirrors", "configFile", "lastUpdate", "resourceCount", "updateInProgress",
-    ]] * 2
+    assert [list(row) for row in rows] == [
+        [
+            "stack",
+            "cluster",
+            "registry",
+            "mirrors",
+            "configFile",
+            "lastUpdate",
+            "resourceCount",
+            "updateInProgress",
+        ]
+    ] * 2
     assert rows[0]["mirrors"] == ["docker.io", "ghcr.io"] and rows[1]["cluster"] is None
 
 
@@ -76,9 +95,23 @@ def test_messages_to_stderr_moves_every_way_of_printing_results(capsys):
     assert captured.err == "said\nprinted\n"
 
 
-STRUCTURED = [["up"], ["preview"], ["ls"], ["status"], ["doctor"], ["config", "kind"], ["registry", "ls"],
-              ["registry", "push"], ["registry", "rm"], ["registry", "gc"], ["registry", "du"], ["registry", "prune"],
-              ["registry", "export"], ["registry", "import"], ["registry", "preload"]]
+STRUCTURED = [
+    ["up"],
+    ["preview"],
+    ["ls"],
+    ["status"],
+    ["doctor"],
+    ["config", "kind"],
+    ["registry", "ls"],
+    ["registry", "push"],
+    ["registry", "rm"],
+    ["registry", "gc"],
+    ["registry", "du"],
+    ["registry", "prune"],
+    ["registry", "export"],
+    ["registry", "import"],
+    ["registry", "preload"],
+]
 
 
 def test_every_command_with_a_document_takes_o_json_or_yaml_and_no_visible_json_flag(cli):
@@ -87,4 +120,3 @@ def test_every_command_with_a_document_takes_o_json_or_yaml_and_no_visible_json_
         assert shown.exit_code == 0, (command, shown.output)
         assert "-o, --output <text|json|yaml>" in shown.stdout, command
         assert "--json" not in shown.stdout, command
-

@@ -105,8 +105,7 @@ def test_a_registry_re_created_on_its_kept_volume_loses_nothing_and_one_without_
     [kept] = plan_losses(steps, settings(old), settings(new))
     assert not kept.lossy
     assert (
-        kept.message
-        == "registry dev-reg will be re-created on its volume dev-reg-data: no image is lost "
+        kept.message == "registry dev-reg will be re-created on its volume dev-reg-data: no image is lost "
         "(reason: registry.port 5999 → 5998)"
     )
     lost = plan_losses(container_replaced(REGISTRY_URN, "dev-reg", None, None, keys=("image",)), None, settings(new))
@@ -245,8 +244,7 @@ def test_a_registry_re_created_on_its_volume_is_said_in_one_line_and_never_asked
     assert result.exit_code == 0, result.output
     assert (
         f"registry {name}-reg will be re-created on its volume {name}-reg-data: no image is lost "
-        "(reason: registry.persistent false → true)"
-        in result.stdout
+        "(reason: registry.persistent false → true)" in result.stdout
     )
     assert "warning" not in result.stderr
     assert no_users == []  # nothing is lost, so nobody else's pulls are at stake

@@ -1,4 +1,5 @@
 """Preflight and status look-ups that need no cluster: ports, registry ownership, kubectl's verdict."""
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,9 @@ def test_cluster_owner_problem_only_for_clusters_the_stack_did_not_create():
     nodes = [{"Names": ["/demo-control-plane"]}]
     assert preflight.cluster_owner_problem("demo", [], set(), "demo") is None
     assert preflight.cluster_owner_problem("demo", nodes, {"demo"}, "demo") is None
-    assert "already exists and stack 'dev' did not create it" in preflight.cluster_owner_problem("demo", nodes, set(), "dev")
+    assert "already exists and stack 'dev' did not create it" in preflight.cluster_owner_problem(
+        "demo", nodes, set(), "dev"
+    )
 
 
 @pytest.mark.docker
@@ -70,7 +73,9 @@ def test_a_foreign_container_with_the_registry_name_is_refused(registry_image, d
     name = unique_name("kpt-foreign")
     docker("create", "--name", name, registry_image)
     try:
-        problems = preflight.conflicts(config_for(name, free_port()), preflight.connect_docker(), set(), "s", "kindplane/s")
+        problems = preflight.conflicts(
+            config_for(name, free_port()), preflight.connect_docker(), set(), "s", "kindplane/s"
+        )
     finally:
         docker("rm", "-f", name, check=False)
     assert len(problems) == 1
@@ -88,13 +93,19 @@ def _doctor_with_kubectl(tmp_path, monkeypatch, script: str):
 
 
 def test_configmap_missing_fails_with_the_apply_command(tmp_path, monkeypatch):
-    result = _doctor_with_kubectl(tmp_path, monkeypatch, "#!/bin/sh\necho 'Error from server (NotFound): configmaps \"local-registry-hosting\" not found' >&2\nexit 1\n")
+    result = _doctor_with_kubectl(
+        tmp_path,
+        monkeypatch,
+        "#!/bin/sh\necho 'Error from server (NotFound): configmaps \"local-registry-hosting\" not found' >&2\nexit 1\n",
+    )
     assert (result.status, result.detail) == ("fail", "missing")
     assert result.fix.startswith("kubectl --context kind-demo -n kube-public create configmap local-registry-hosting ")
 
 
 def test_configmap_of_a_silent_cluster_is_skipped_not_failed(tmp_path, monkeypatch):
-    result = _doctor_with_kubectl(tmp_path, monkeypatch, "#!/bin/sh\necho 'The connection to the server 127.0.0.1:6443 was refused' >&2\nexit 1\n")
+    result = _doctor_with_kubectl(
+        tmp_path, monkeypatch, "#!/bin/sh\necho 'The connection to the server 127.0.0.1:6443 was refused' >&2\nexit 1\n"
+    )
     assert result.status == "skip"
     assert "did not answer" in result.detail
 
@@ -103,8 +114,16 @@ def test_configmap_check_asks_the_kind_context(tmp_path, monkeypatch):
     record = tmp_path / "argv"
     _doctor_with_kubectl(tmp_path, monkeypatch, f'#!/bin/sh\necho "$@" > {record}\necho "{{}}"\n')
     assert record.read_text().split() == [
-        "--context", "kind-demo", "--request-timeout=10s", "get", "configmap",
-        "local-registry-hosting", "-n", "kube-public", "-o", "json",
+        "--context",
+        "kind-demo",
+        "--request-timeout=10s",
+        "get",
+        "configmap",
+        "local-registry-hosting",
+        "-n",
+        "kube-public",
+        "-o",
+        "json",
     ]
 
 
@@ -161,8 +180,14 @@ def test_a_mirror_hostport_our_own_mirror_publishes_is_no_conflict(registry_imag
     from kindplane.core.naming import mirror_labels
 
     port, name = free_port(), unique_name("kpt-mir")
-    config = parse_config(f"cluster:\n  name: {unique_name('kpt-pf')}\n  mirrors: [{{remote: 'https://ghcr.io', name: {name}, hostPort: {port}}}]\n")
-    labels = [arg for k, v in mirror_labels(config.cluster.mirrors[0], "kindplane/s").items() for arg in ("--label", f"{k}={v}")]
+    config = parse_config(
+        f"cluster:\n  name: {unique_name('kpt-pf')}\n  mirrors: [{{remote: 'https://ghcr.io', name: {name}, hostPort: {port}}}]\n"
+    )
+    labels = [
+        arg
+        for k, v in mirror_labels(config.cluster.mirrors[0], "kindplane/s").items()
+        for arg in ("--label", f"{k}={v}")
+    ]
     docker("run", "-d", "--name", name, *labels, "-p", f"127.0.0.1:{port}:5000", registry_image)
     try:
         client = preflight.connect_docker()

@@ -1,4 +1,5 @@
 """What the progress display prints for Pulumi's resource steps."""
+
 from __future__ import annotations
 
 import io

@@ -4,6 +4,7 @@ A stub executable plays the CLI: it writes engine events (the JSON the real CLI 
 --event-log file, slowly and with a line split in two, then exits with the code asked for.
 tests/engine runs the real CLI.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,43 @@ from kindplane.cli.pulumi_run import plain_outputs, run_operation
 STACK_URN = "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev"
 EVENTS = [
     {"sequence": 0, "timestamp": 1, "preludeEvent": {"config": {}}},
-    {"sequence": 1, "timestamp": 1, "resourcePreEvent": {"metadata": {
-        "op": "same", "urn": STACK_URN, "type": "pulumi:pulumi:Stack", "provider": ""}}},
-    {"sequence": 2, "timestamp": 2, "resOutputsEvent": {"metadata": {
-        "op": "same", "urn": STACK_URN, "type": "pulumi:pulumi:Stack", "provider": "",
-        "new": {"type": "pulumi:pulumi:Stack", "urn": STACK_URN, "outputs": {
-            "clusterName": "shop", "kubeconfig": {"4dabf18193072939515e22adb298388d": "x", "ciphertext": "[secret]"},
-        }}}}},
-    {"sequence": 3, "timestamp": 3, "summaryEvent": {"maybeCorrupt": False, "durationSeconds": 1,
-                                                     "resourceChanges": {"same": 13, "update": 1}, "PolicyPacks": {}}},
+    {
+        "sequence": 1,
+        "timestamp": 1,
+        "resourcePreEvent": {
+            "metadata": {"op": "same", "urn": STACK_URN, "type": "pulumi:pulumi:Stack", "provider": ""}
+        },
+    },
+    {
+        "sequence": 2,
+        "timestamp": 2,
+        "resOutputsEvent": {
+            "metadata": {
+                "op": "same",
+                "urn": STACK_URN,
+                "type": "pulumi:pulumi:Stack",
+                "provider": "",
+                "new": {
+                    "type": "pulumi:pulumi:Stack",
+                    "urn": STACK_URN,
+                    "outputs": {
+                        "clusterName": "shop",
+                        "kubeconfig": {"4dabf18193072939515e22adb298388d": "x", "ciphertext": "[secret]"},
+                    },
+                },
+            }
+        },
+    },
+    {
+        "sequence": 3,
+        "timestamp": 3,
+        "summaryEvent": {
+            "maybeCorrupt": False,
+            "durationSeconds": 1,
+            "resourceChanges": {"same": 13, "update": 1},
+            "PolicyPacks": {},
+        },
+    },
     {"sequence": 4, "timestamp": 3, "cancelEvent": {}},
 ]
 
@@ -64,8 +93,7 @@ def pulumi(tmp_path, monkeypatch):
 def test_one_process_with_the_automation_api_flags_and_every_event_in_order(pulumi, tmp_path):
     command, calls = pulumi
     seen = []
-    done = run_operation(command, ["up", "--yes", "--skip-preview", "--refresh"], "dev", str(tmp_path), {},
-                         seen.append)
+    done = run_operation(command, ["up", "--yes", "--skip-preview", "--refresh"], "dev", str(tmp_path), {}, seen.append)
     (call,) = calls()  # nothing before (stack select) and nothing after (outputs, history)
     argv = call["argv"]
     assert argv[:5] == ["--non-interactive", "up", "--yes", "--skip-preview", "--refresh"]

@@ -1,11 +1,13 @@
 """A kindplane without pip (and none bundled) is refused before the engine starts, with the fix."""
+
 from __future__ import annotations
 
 from kindplane.ops import python_env
 
 
 def test_up_and_preview_refuse_an_interpreter_that_cannot_give_the_language_host_pip(
-        cli, engine, tools, write_config, monkeypatch):
+    cli, engine, tools, write_config, monkeypatch
+):
     monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
     monkeypatch.setattr(python_env, "has_pip", lambda: False)
     monkeypatch.setattr(python_env, "bundled_pip_wheel", lambda: None)

@@ -3,6 +3,7 @@
 The Docker tests run these commands on real registries; here the seams are the cluster's pods
 and the registry containers, so each refusal is checked to happen before any of them is read.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,10 @@ def test_prune_refuses_when_the_cluster_exists_but_its_pods_cannot_be_read(confi
     monkeypatch.setattr(cluster_images, "read_pods", unknown)
     result = run("-c", str(config), "registry", "prune", "--keep", "3")
     assert result.exit_code == 1
-    assert ("error: cannot tell which images pods use: the API server of dev did not answer: connection refused. "
-            "Start the cluster, or prune anyway with --force") in result.stderr
+    assert (
+        "error: cannot tell which images pods use: the API server of dev did not answer: connection refused. "
+        "Start the cluster, or prune anyway with --force"
+    ) in result.stderr
 
 
 def test_prune_without_a_rule_or_with_a_bad_one_is_a_usage_error(config, untouched):

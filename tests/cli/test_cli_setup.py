@@ -1,4 +1,5 @@
 """`kindplane setup`: kind from a (loopback) release server, checked against its .sha256sum."""
+
 from __future__ import annotations
 
 import hashlib

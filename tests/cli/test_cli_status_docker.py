@@ -1,6 +1,7 @@
 """`kindplane status` against a real Docker engine: stand-in kind nodes and a real registry:2.
 
 status is a short view of doctor's checks: the same names and fixes, one line per check."""
+
 from __future__ import annotations
 
 import json
@@ -135,4 +136,7 @@ def test_a_missing_cluster_and_registry_fail(cli, write_config, docker_ready):
     out = lines(result)
     assert f"✗ registry container {name}-reg running: no container named {name}-reg" in out
     assert f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)" in out
-    assert out[out.index(f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)") + 1] == f"    fix: kindplane -c {path} up"
+    assert (
+        out[out.index(f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)") + 1]
+        == f"    fix: kindplane -c {path} up"
+    )

@@ -1,4 +1,5 @@
 """Which project, stack and backend a kindplane.yaml belongs to (real files, no Pulumi run)."""
+
 from __future__ import annotations
 
 import os
@@ -49,12 +50,15 @@ def test_the_stack_does_not_follow_the_cluster_name(tmp_path):
     assert resolve(path, None, None, tmp_path, DEFAULT).stack == before.stack == "shop"
 
 
-@pytest.mark.parametrize(("file", "stack"), [
-    ("stacks/dev.kindplane.yaml", "dev"),
-    ("shop/kindplane.yaml", "shop"),
-    ("team env/kindplane.yaml", "team-env"),
-    ("e2e.yaml", "e2e"),
-])
+@pytest.mark.parametrize(
+    ("file", "stack"),
+    [
+        ("stacks/dev.kindplane.yaml", "dev"),
+        ("shop/kindplane.yaml", "shop"),
+        ("team env/kindplane.yaml", "team-env"),
+        ("e2e.yaml", "e2e"),
+    ],
+)
 def test_stack_names_derived_from_the_file(tmp_path, file, stack):
     assert derived_stack_name(tmp_path / file) == stack
 

@@ -5,6 +5,7 @@ the Docker daemon is shared; nothing else in a command changes. Left out: `docke
 user's Dockerfile), `kubectl` (no API server behind the stand-in) and `kindplane up` (the engine
 tests run it).
 """
+
 from __future__ import annotations
 
 import shlex
@@ -39,8 +40,10 @@ def example(registry_image, node_image, kind_network, app_image, tmp_path_factor
     name, registry, port, app = unique_name("kpt"), unique_name("kpt-reg"), free_port(), unique_name("kpt-app")
     swap = {example.name: name, example.registry.name: registry, str(example.registry.port): str(port), "my-app": app}
     config = tmp_path_factory.mktemp("guide") / "kindplane.yaml"
-    config.write_text((ROOT / "kindplane.yaml").read_text().replace(example.name, name)
-                      .replace("port: 5001", f"port: {port}") + f"    name: {registry}\n")
+    config.write_text(
+        (ROOT / "kindplane.yaml").read_text().replace(example.name, name).replace("port: 5001", f"port: {port}")
+        + f"    name: {registry}\n"
+    )
     commands = program_commands(config.read_text())
     try:
         run_registry(commands.registry_container)
@@ -59,8 +62,10 @@ def example(registry_image, node_image, kind_network, app_image, tmp_path_factor
 def localized(command: str, swap: dict[str, str], config: Path) -> str:
     for old, new in swap.items():
         command = command.replace(old, new)
-    kindplane = f"PYTHONPATH={shlex.quote(str(ROOT))} {shlex.quote(sys.executable)} -m kindplane -c {shlex.quote(str(config))}"
-    return f"{kindplane} {command[len('kindplane '):]}" if command.startswith("kindplane ") else command
+    kindplane = (
+        f"PYTHONPATH={shlex.quote(str(ROOT))} {shlex.quote(sys.executable)} -m kindplane -c {shlex.quote(str(config))}"
+    )
+    return f"{kindplane} {command[len('kindplane ') :]}" if command.startswith("kindplane ") else command
 
 
 def test_every_runnable_command_of_the_guide_succeeds_in_order(example):
@@ -77,6 +82,8 @@ def test_every_runnable_command_of_the_guide_succeeds_in_order(example):
     assert ran["docker ps --filter label=io.x-k8s.kind.cluster=kindplane-dev --format '{{.Names}}'"].split() == [
         f"{cluster.name}-control-plane"
     ]
-    assert ran["docker exec kindplane-dev-control-plane cat /etc/containerd/certs.d/localhost:5001/hosts.toml"] == hosts_toml(registry)
+    assert ran[
+        "docker exec kindplane-dev-control-plane cat /etc/containerd/certs.d/localhost:5001/hosts.toml"
+    ] == hosts_toml(registry)
     assert "reclaimed" in ran["kindplane registry gc"]
     assert len(ran) >= 10

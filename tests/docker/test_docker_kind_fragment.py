@@ -4,6 +4,7 @@ The user's containerd patches reach the node's containerd, yet the registry's co
 containerd's CRI plugin starts with is still kindplane's (its patch is applied last); ingress
 binds host ports 80 and 443 on loopback to the first control plane only.
 """
+
 from __future__ import annotations
 
 import tomllib

@@ -1,4 +1,5 @@
 """The `kind` stand-in behaves like kind: names, exit codes, strict config, the program's commands."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,16 +17,19 @@ def kind_yaml(body: str) -> str:
     return "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n" + body
 
 
-@pytest.mark.parametrize("text, message", [
-    ("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n", "unknown apiVersion"),
-    ("kind: Clusterz\napiVersion: kind.x-k8s.io/v1alpha4\n", 'unknown kind "Clusterz"'),
-    (kind_yaml("nodez: []\n"), 'unknown field "nodez"'),
-    (kind_yaml("nodes:\n- role: control-plane\n  imagez: x\n"), 'unknown field "imagez"'),
-    (kind_yaml("nodes:\n- role: master\n"), "'master' is not a valid node role"),
-    (kind_yaml("nodes:\n- role: worker\n"), "at least one node with role control-plane"),
-    (kind_yaml("name: a\nname: b\n"), 'mapping key "name" already defined'),
-    (kind_yaml("containerdConfigPatches:\n- '[plugins'\n"), "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n", "unknown apiVersion"),
+        ("kind: Clusterz\napiVersion: kind.x-k8s.io/v1alpha4\n", 'unknown kind "Clusterz"'),
+        (kind_yaml("nodez: []\n"), 'unknown field "nodez"'),
+        (kind_yaml("nodes:\n- role: control-plane\n  imagez: x\n"), 'unknown field "imagez"'),
+        (kind_yaml("nodes:\n- role: master\n"), "'master' is not a valid node role"),
+        (kind_yaml("nodes:\n- role: worker\n"), "at least one node with role control-plane"),
+        (kind_yaml("name: a\nname: b\n"), 'mapping key "name" already defined'),
+        (kind_yaml("containerdConfigPatches:\n- '[plugins'\n"), "invalid TOML"),
+    ],
+)
 def test_a_config_kind_would_reject_is_rejected_and_nothing_is_created(text, message):
     name = unique_name("kpt")
     result = run_shell(f"kind create cluster --name {name} --config -", text)
@@ -77,9 +81,12 @@ def test_the_programs_create_and_delete_commands_make_and_remove_exactly_its_nod
     created = run_program_command(commands.kind, "create")
     assert created.returncode == 0, created.stderr
     assert node_roles(name) == {
-        f"{name}-control-plane": "control-plane", f"{name}-control-plane2": "control-plane",
+        f"{name}-control-plane": "control-plane",
+        f"{name}-control-plane2": "control-plane",
         f"{name}-external-load-balancer": "external-load-balancer",
-        f"{name}-worker": "worker", f"{name}-worker2": "worker", f"{name}-worker3": "worker",
+        f"{name}-worker": "worker",
+        f"{name}-worker2": "worker",
+        f"{name}-worker3": "worker",
     }
     config = run_shell(f"docker exec {name}-worker3 cat /etc/containerd/config.toml").stdout
     assert 'config_path = "/etc/containerd/certs.d"' in config
@@ -96,8 +103,12 @@ def test_the_programs_create_and_delete_commands_make_and_remove_exactly_its_nod
 def test_patch_is_what_makes_containerd_use_config_path(cluster_factory):
     """Without kind's containerdConfigPatches the node's containerd has no config_path."""
     plain = cluster_factory(kind_yaml("nodes:\n- role: control-plane\n"))
-    patched = cluster_factory(kind_yaml("nodes:\n- role: control-plane\ncontainerdConfigPatches:\n- |\n"
-                                        + "".join(f"  {line}\n" for line in PATCH.splitlines())))
+    patched = cluster_factory(
+        kind_yaml(
+            "nodes:\n- role: control-plane\ncontainerdConfigPatches:\n- |\n"
+            + "".join(f"  {line}\n" for line in PATCH.splitlines())
+        )
+    )
     assert plain.cri_registry_config_path(plain.nodes()[0]) == ""
     assert patched.cri_registry_config_path(patched.nodes()[0]) == "/etc/containerd/certs.d"
 
@@ -107,8 +118,10 @@ def test_a_failed_create_removes_its_nodes_and_leaves_foreign_containers(node_im
     squatter = f"{name}-worker"  # a container that is not a kind node holds a node's name
     docker("run", "-d", "--name", squatter, "--entrypoint", "/bin/sleep", node_image, "300")
     try:
-        result = run_shell(f"kind create cluster --name {name} --config -",
-                           kind_yaml("nodes:\n- role: control-plane\n- role: worker\n"))
+        result = run_shell(
+            f"kind create cluster --name {name} --config -",
+            kind_yaml("nodes:\n- role: control-plane\n- role: worker\n"),
+        )
         assert result.returncode == 1
         assert result.stderr.splitlines()[-1].startswith("ERROR: failed to create cluster: ")
         assert squatter in result.stderr

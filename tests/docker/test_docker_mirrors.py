@@ -5,6 +5,7 @@ The mirror is started from the program's own Container inputs and the per-node h
 are the program's commands; nodes fetch `docker.io/library/<img>:<tag>`, the name users write.
 The tests run in file order: the last one stops the upstream.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ def test_hosts_toml_on_every_containerd_node_and_not_the_load_balancer(env):
     nodes = env.cluster.containerd_nodes()
     assert sorted(node for _, node in env.program.hosts_toml) == nodes and len(nodes) == 3
     for node in nodes:
-        assert env.cluster.read_file(node, f"{mirror_hosts_dir(env.spec)}/hosts.toml").decode() == mirror_hosts_toml(env.spec)
+        assert env.cluster.read_file(node, f"{mirror_hosts_dir(env.spec)}/hosts.toml").decode() == mirror_hosts_toml(
+            env.spec
+        )
     balancer = f"{env.cluster.name}-external-load-balancer"
     assert env.cluster.exec(balancer, ["find", CERTS_DIR, "-name", "hosts.toml"]).stdout.strip() == ""
 
@@ -123,7 +126,9 @@ def test_doctor_finds_a_missing_hosts_toml_and_its_fix_restores_it(env):
     result = broken[f"{node}: {mirror_hosts_dir(env.spec)}/hosts.toml"]
     assert (result.status, result.detail) == ("fail", "missing")
     assert run_shell(result.fix).returncode == 0
-    assert env.cluster.read_file(node, f"{mirror_hosts_dir(env.spec)}/hosts.toml").decode() == mirror_hosts_toml(env.spec)
+    assert env.cluster.read_file(node, f"{mirror_hosts_dir(env.spec)}/hosts.toml").decode() == mirror_hosts_toml(
+        env.spec
+    )
 
 
 def test_with_the_upstream_stopped_nodes_still_fetch_from_the_cache_and_doctor_says_so(env):

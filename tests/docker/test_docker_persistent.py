@@ -1,6 +1,7 @@
 """The keeper against a real Docker: what it finds, and its actions (start, move data, remove
 before create) on real registry containers with pushed images. The engine tests run the same
 code through `pulumi up` / `kindplane up`."""
+
 from __future__ import annotations
 
 import pytest
@@ -142,7 +143,9 @@ def test_another_stacks_kept_registry_is_refused_and_left_running(registry_facto
     )
     remove_container(started.name)
     decision = look(docker_client(), _wanted(started.name, started.port, owner="kindplane/e2e"))
-    assert decision.refusal.startswith(f"the registry volume '{started.name}-data' belongs to kindplane stack '{MOCK_OWNER}'")
+    assert decision.refusal.startswith(
+        f"the registry volume '{started.name}-data' belongs to kindplane stack '{MOCK_OWNER}'"
+    )
 
 
 def test_nothing_of_that_name_means_create():
@@ -168,7 +171,9 @@ def test_after_a_create_up_waits_until_the_registry_answers(registry_factory):
 
     docker("pause", started.name)  # running, but answering nobody
     try:
-        with pytest.raises(AdoptionError, match=f"the registry container '{started.name}' does not answer GET /v2/ 1 s"):
+        with pytest.raises(
+            AdoptionError, match=f"the registry container '{started.name}' does not answer GET /v2/ 1 s"
+        ):
             wait_until_serving(wanted, timeout=1.0)()
     finally:
         docker("unpause", started.name)
@@ -179,11 +184,26 @@ def test_a_mirror_that_cannot_start_fails_up_at_once_with_the_registrys_own_word
     from kindplane.ops.keeper import wait_until_serving, wanted_mirror
 
     name = unique_name("kpt-mirror")
-    mirror = parse_config(f"cluster: {{name: d, mirrors: [{{remote: 'http://{name}-gone:5000', name: {name}}}]}}").cluster.mirrors[0]
+    mirror = parse_config(
+        f"cluster: {{name: d, mirrors: [{{remote: 'http://{name}-gone:5000', name: {name}}}]}}"
+    ).cluster.mirrors[0]
     try:
         # Nothing listens on port 1: the upstream refuses at once.
-        docker("run", "-d", "--name", name, "--restart", "always", "-e", "REGISTRY_PROXY_REMOTEURL=http://127.0.0.1:1",
-               "-e", "REGISTRY_PROXY_USERNAME=robot", "-e", "REGISTRY_PROXY_PASSWORD=t", registry_image)
+        docker(
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--restart",
+            "always",
+            "-e",
+            "REGISTRY_PROXY_REMOTEURL=http://127.0.0.1:1",
+            "-e",
+            "REGISTRY_PROXY_USERNAME=robot",
+            "-e",
+            "REGISTRY_PROXY_PASSWORD=t",
+            registry_image,
+        )
         with pytest.raises(AdoptionError) as caught:
             wait_until_serving(wanted_mirror(mirror, 0, MOCK_OWNER), timeout=20.0)()
         message = str(caught.value)

@@ -1,4 +1,5 @@
 """The registry container exactly as the program specifies it, run on a real engine."""
+
 from __future__ import annotations
 
 import urllib.error
@@ -49,9 +50,7 @@ def test_catalog_answers_on_the_host_port(module_registry):
 
 def test_push_from_the_host_shows_in_tags_list(module_registry, app_image):
     module_registry.push(app_image, "my-app:latest")
-    assert registry_get(module_registry.port, "/v2/my-app/tags/list")[1] == {
-        "name": "my-app", "tags": ["latest"]
-    }
+    assert registry_get(module_registry.port, "/v2/my-app/tags/list")[1] == {"name": "my-app", "tags": ["latest"]}
     assert "my-app" in registry_get(module_registry.port, "/v2/_catalog")[1]["repositories"]
 
 

@@ -5,6 +5,7 @@ of kind-registry and 5001, so parallel runs never clash); the program looks it u
 and its own network-join and hosts.toml commands run against stand-in kind nodes, which then
 fetch through hosts.toml. The same nodes are what `down` finds as the registry's users.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,18 @@ from kindplane.ops.shared_registry import find_shared_registry
 def script_registry(registry_image):
     """kind's script: docker run -d --restart=always -p "127.0.0.1:5001:5000" --network bridge --name kind-registry registry:2"""
     name, port = unique_name("kind-registry"), free_port()
-    docker("run", "-d", "--restart=always", "-p", f"127.0.0.1:{port}:5000", "--network", "bridge",
-           "--name", name, "registry:2")
+    docker(
+        "run",
+        "-d",
+        "--restart=always",
+        "-p",
+        f"127.0.0.1:{port}:5000",
+        "--network",
+        "bridge",
+        "--name",
+        name,
+        "registry:2",
+    )
     try:
         wait_for_registry(port)
         yield name, port
@@ -39,15 +50,19 @@ def script_registry(registry_image):
 
 
 def external_config(cluster: str, registry: str, workers: int = 1) -> str:
-    return (f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: 1, workers: {workers}}}\n"
-            f"  registry: {{enabled: true, external: true, name: {registry}}}\n")
+    return (
+        f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: 1, workers: {workers}}}\n"
+        f"  registry: {{enabled: true, external: true, name: {registry}}}\n"
+    )
 
 
 def test_a_cluster_with_external_true_pulls_from_kinds_script_registry(script_registry, cluster_factory, app_image):
     registry, port = script_registry
     ref = push_to(f"localhost:{port}", app_image, "shared/app:v1")
     client = preflight.connect_docker()
-    found = find_shared_registry(program_commands(external_config("x", registry)).config.cluster.registry, MOCK_OWNER, client)
+    found = find_shared_registry(
+        program_commands(external_config("x", registry)).config.cluster.registry, MOCK_OWNER, client
+    )
     assert (found.port, found.owner) == (port, None)  # its own port, read from Docker
 
     commands = program_commands(external_config(unique_name("kpt-ext"), registry))
@@ -88,8 +103,10 @@ def test_a_stopped_or_missing_external_registry_is_refused_before_anything(scrip
 
 def test_a_port_mapping_on_the_external_registrys_port_is_refused(script_registry, node_image):
     registry, port = script_registry
-    text = (f"cluster:\n  name: {unique_name('kpt-ext')}\n  portMappings: [{{containerPort: 80, hostPort: {port}}}]\n"
-            f"  registry: {{enabled: true, external: true, name: {registry}}}\n")
+    text = (
+        f"cluster:\n  name: {unique_name('kpt-ext')}\n  portMappings: [{{containerPort: 80, hostPort: {port}}}]\n"
+        f"  registry: {{enabled: true, external: true, name: {registry}}}\n"
+    )
     config = program_commands(text).config
     assert preflight.conflicts(config, preflight.connect_docker(), set(), "test", MOCK_OWNER) == [
         f"portMappings[0].hostPort: {port} is the port the external registry {registry} publishes; "
@@ -111,8 +128,14 @@ def test_registry_and_doctor_commands_use_the_external_registrys_live_port(scrip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
     def kindplane(*args):
-        return subprocess.run([sys.executable, "-m", "kindplane", "-c", str(path), *args],
-                              capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "kindplane", "-c", str(path), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env=env,
+        )
 
     listed = kindplane("registry", "ls", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -131,11 +154,13 @@ def test_registry_and_doctor_commands_use_the_external_registrys_live_port(scrip
     assert stopped.returncode == 1
     assert f"the external registry container {registry!r} is exited, not running" in stopped.stderr
     container = {c["name"]: c for c in json.loads(kindplane("doctor", "-o", "json").stdout)["checks"]}[
-        f"registry container {registry} running"]
+        f"registry container {registry} running"
+    ]
     assert (container["status"], container["fix"]) == ("fail", f"docker start {registry}")
 
     docker("rm", "-f", registry)
     gone = {c["name"]: c for c in json.loads(kindplane("doctor", "-o", "json").stdout)["checks"]}[
-        f"registry container {registry} running"]
+        f"registry container {registry} running"
+    ]
     assert gone["status"] == "fail" and gone["fix"] is None  # never `kindplane up`: this stack cannot make it
     assert "external: start it where it was made" in gone["detail"]

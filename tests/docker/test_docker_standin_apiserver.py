@@ -4,6 +4,7 @@
 `kind delete cluster` stops them. Without the binaries the test skips locally; with CI=true
 the conftest turns that skip into a failure.
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,7 +40,9 @@ def apiserver_binaries(monkeypatch, tmp_path):
     monkeypatch.setenv(apiserver.STATE_ENV, str(tmp_path / "state"))
 
 
-def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers(cluster_factory, apiserver_binaries, tmp_path):
+def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers(
+    cluster_factory, apiserver_binaries, tmp_path
+):
     name = unique_name("kpt")
     cluster_factory.names.append(name)  # deleted in teardown even if an assertion fails
     created = run_shell(f"kind create cluster --name {name}", timeout=300)
@@ -62,8 +65,9 @@ def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers
     assert sorted(user["user"]) == ["client-certificate-data", "client-key-data"]
     for field, file in (("client-certificate-data", "admin.crt"), ("client-key-data", "admin.key")):
         (tmp_path / file).write_bytes(base64.b64decode(user["user"][field]))
-    subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "admin.crt")],
-                             capture_output=True, text=True).stdout
+    subject = subprocess.run(
+        ["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "admin.crt")], capture_output=True, text=True
+    ).stdout
     assert "CN = kubernetes-admin" in subject and "O = kubeadm:cluster-admins" in subject
     verify.load_cert_chain(tmp_path / "admin.crt", tmp_path / "admin.key")
 
@@ -71,11 +75,15 @@ def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers
     with httpx.Client(base_url=server, verify=verify, trust_env=False, timeout=30) as client:
         assert client.get("/api/v1/namespaces/kube-public").status_code == 200  # authenticated by the certificate
         assert client.get("/version").json()["gitVersion"] == f"v{pinned('KUBERNETES_VERSION')}"
-        made = client.post("/api/v1/namespaces/kube-public/configmaps", json={
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": configmap, "namespace": "kube-public"},
-            "data": {"registry": "localhost:5001"},
-        })
+        made = client.post(
+            "/api/v1/namespaces/kube-public/configmaps",
+            json={
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": configmap, "namespace": "kube-public"},
+                "data": {"registry": "localhost:5001"},
+            },
+        )
         assert made.status_code == 201, made.text
         read = client.get(f"/api/v1/namespaces/kube-public/configmaps/{configmap}")
         assert read.status_code == 200, read.text

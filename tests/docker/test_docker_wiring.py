@@ -4,6 +4,7 @@ One module-scoped environment per topology (1 control plane + 2 workers, and 3 c
 registry started from the program's Container inputs, image pushed from the host, then the
 program's `kind create`, network join and per-node hosts.toml commands run with `sh -c`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -126,8 +127,12 @@ def test_hosts_toml_delete_command_removes_the_files_and_create_restores_them(wi
 def test_second_registry_with_custom_name_and_port_works_beside_the_first(wired, registry_factory, app_image):
     """A `ci-registry`-style second registry on another port, wired into the same nodes."""
     nodes = wired.commands.config.cluster.nodes
-    second = registry_factory(name=unique_name("ci-registry"), cluster=wired.cluster.name,
-                              control_planes=nodes.control_plane, workers=nodes.workers)
+    second = registry_factory(
+        name=unique_name("ci-registry"),
+        cluster=wired.cluster.name,
+        control_planes=nodes.control_plane,
+        workers=nodes.workers,
+    )
     assert sorted(second.commands.hosts_toml) == wired.cluster.containerd_nodes()
     assert second.port != wired.port
     second.push(app_image, "other-app:v2")
@@ -138,8 +143,11 @@ def test_second_registry_with_custom_name_and_port_works_beside_the_first(wired,
     assert registry_get(second.port, "/v2/other-app/tags/list")[1]["tags"] == ["v2"]
     assert "other-app" not in registry_get(wired.port, "/v2/_catalog")[1]["repositories"]
     for node in wired.cluster.containerd_nodes():
-        for ref in (f"localhost:{wired.port}/my-app:latest", f"{second.name}:5000/other-app:v2",
-                    f"localhost:{second.port}/other-app:v2"):
+        for ref in (
+            f"localhost:{wired.port}/my-app:latest",
+            f"{second.name}:5000/other-app:v2",
+            f"localhost:{second.port}/other-app:v2",
+        ):
             result = wired.cluster.ctr_fetch(node, ref)
             assert result.returncode == 0, (node, ref, result.stderr)
     # Leave the module's nodes as they were for the tests that follow.

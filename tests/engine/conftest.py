@@ -3,6 +3,7 @@
 Every test here is marked `engine` (and `docker`). With CI=true a missing toolchain, Docker or
 API server fails the test instead of skipping it: .ci/run builds or reuses the toolchain first.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,9 +32,16 @@ class ProjectFactory:
         self.tmp_path = tmp_path
         self.made: list[tuple[EngineProject, str, str]] = []
 
-    def __call__(self, persistent: bool = False, control_planes: int = 1, workers: int = 1,
-                 stack: str = "e2e", cluster: str | None = None, registry: str | None = None,
-                 port: int | None = None) -> EngineProject:
+    def __call__(
+        self,
+        persistent: bool = False,
+        control_planes: int = 1,
+        workers: int = 1,
+        stack: str = "e2e",
+        cluster: str | None = None,
+        registry: str | None = None,
+        port: int | None = None,
+    ) -> EngineProject:
         cluster = cluster or unique_name("kpe")
         registry = registry or unique_name("kpe-reg")
         port = port or free_port()

@@ -5,6 +5,7 @@ A `pulumi` first on PATH records every call, then runs the real one: the way a u
 would find it. What must not happen: the Automation API's bookkeeping after each operation
 (`stack output` twice, `stack history`) and a second `pulumi version`.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The command line as scripts use it, with the real engine: options after the command, and
 `-o json` documents from up, preview, ls and status."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,11 @@ def test_up_preview_ls_and_status_print_documents_scripts_can_read(new_project):
     made = json.loads(up.stdout)  # stdout holds the document only; progress went to stderr
     assert f"Stack {project.stack} · config {config}" in up.stderr
     assert made["stack"] == project.stack and made["configFile"] == config
-    assert made["cluster"] == {"name": project.cluster, "kubeContext": f"kind-{project.cluster}",
-                               "nodes": [f"{project.cluster}-control-plane"]}
+    assert made["cluster"] == {
+        "name": project.cluster,
+        "kubeContext": f"kind-{project.cluster}",
+        "nodes": [f"{project.cluster}-control-plane"],
+    }
     assert made["registry"]["name"] == project.registry
     assert made["registry"]["clusterAddress"] == f"{project.registry}:5000"
     assert (made["registry"]["external"], made["mirrors"]) == (False, [])
@@ -25,19 +29,31 @@ def test_up_preview_ls_and_status_print_documents_scripts_can_read(new_project):
     status = json.loads(project.kindplane("status", "-o", "json", "-c", config).stdout)  # exit 0: all pass
     assert (status["cluster"], status["ok"]) == (project.cluster, True)
     found = {c["name"]: c["status"] for c in status["checks"]}
-    assert found["kind installed"] == found["Pulumi CLI installed"] == found[f"node {project.cluster}-control-plane"] == "ok"
+    assert (
+        found["kind installed"]
+        == found["Pulumi CLI installed"]
+        == found[f"node {project.cluster}-control-plane"]
+        == "ok"
+    )
 
     plan = json.loads(project.kindplane("preview", "-c", config, "-o", "json").stdout)
     assert plan["stack"] == project.stack
     assert {op: n for op, n in plan["counts"].items() if op != "same"} == {
-        "create": 0, "update": 0, "replace": 0, "delete": 0}
+        "create": 0,
+        "update": 0,
+        "replace": 0,
+        "delete": 0,
+    }
     assert plan["counts"]["same"] > 0
 
     listed = yaml.safe_load(project.kindplane("ls", "-c", config, "-o", "yaml").stdout)
     assert [row["stack"] for row in listed] == [project.stack]
     row = listed[0]
     assert (row["cluster"], row["registry"], row["configFile"]) == (
-        project.cluster, made["registry"]["host"], str(project.config_path.resolve()))
+        project.cluster,
+        made["registry"]["host"],
+        str(project.config_path.resolve()),
+    )
     assert row["resourceCount"] == len(project.export()["deployment"]["resources"])
     assert row["updateInProgress"] is False
     updated = datetime.fromisoformat(row["lastUpdate"])  # text, not a YAML timestamp

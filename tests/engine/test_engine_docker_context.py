@@ -5,6 +5,7 @@ private DOCKER_CONFIG (DOCKER_HOST unset): every step of both doors acts on that
 harness's default daemon never sees the cluster, the registry or an image of it. And the explicit
 pulumi-docker provider this needs replaces nothing in a stack made with the default provider.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,10 +38,12 @@ def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_dae
 
     up = project.kindplane("-c", config, "up", **env)
     first = up.stdout.splitlines()[0]
-    assert first.endswith(f" · Docker {daemon.host} (docker context {daemon.context} (current in "
-                          f"{daemon.docker_config}/config.json))"), first
-    nodes = daemon.cli("ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}",
-                       "--format", "{{.Names}}").stdout.split()
+    assert first.endswith(
+        f" · Docker {daemon.host} (docker context {daemon.context} (current in {daemon.docker_config}/config.json))"
+    ), first
+    nodes = daemon.cli(
+        "ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}", "--format", "{{.Names}}"
+    ).stdout.split()
     assert sorted(nodes) == [f"{project.cluster}-control-plane", f"{project.cluster}-worker"]
     registry = json.loads(daemon.cli("inspect", project.registry).stdout)[0]
     assert registry["State"]["Running"] and "kind" in registry["NetworkSettings"]["Networks"]
@@ -55,8 +58,9 @@ def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_dae
 
     doctor = project.kindplane("-c", config, "doctor", "--json", **env, check=False)
     checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
-    assert checks["Docker daemon reachable"]["detail"].endswith(f" at {daemon.host} (docker context {daemon.context} "
-                                                                 f"(current in {daemon.docker_config}/config.json))")
+    assert checks["Docker daemon reachable"]["detail"].endswith(
+        f" at {daemon.host} (docker context {daemon.context} (current in {daemon.docker_config}/config.json))"
+    )
     assert checks["docker CLI on the same daemon"]["status"] == "ok"
     assert checks[f"registry container {project.registry} running"]["status"] == "ok"
     assert checks[f"{project.cluster}-worker: hosts.toml"]["status"] == "ok"
@@ -76,7 +80,8 @@ def test_moving_a_stack_to_the_explicit_provider_or_another_host_string_replaces
     project.init_stack()
     # A stack as a kindplane without the explicit provider made it: the default docker provider.
     (project.root / "__main__.py").write_text(
-        "from kindplane.program import main\n\nmain(docker_provider=lambda: None)\n")
+        "from kindplane.program import main\n\nmain(docker_provider=lambda: None)\n"
+    )
     project.up()
     before = container_id(project.registry)
     providers = [r["urn"] for r in project.resources() if r["type"] == "pulumi:providers:docker"]

@@ -1,5 +1,6 @@
 """The fault table (docs/reliability.md), each row run for real: what happens, what the user
 sees, and that nothing is lost. Plus the four defects of the faults issue."""
+
 from __future__ import annotations
 
 import base64
@@ -103,8 +104,7 @@ def test_a_changed_non_trigger_input_of_the_cluster_command_reruns_harmlessly(ne
     main.write_text(
         "from kindplane.core.render import commands\n"
         "_delete = commands.kind_delete\n"
-        "commands.kind_delete = lambda cluster: _delete(cluster) + ' --verbosity 0'\n"
-        + main.read_text()
+        "commands.kind_delete = lambda cluster: _delete(cluster) + ' --verbosity 0'\n" + main.read_text()
     )
     updated = project.up()
     assert "updated" in updated.stdout or "update" in updated.stdout

@@ -1,6 +1,7 @@
 """One state whatever the home: a project pinning `file://~/…` is one folder for kindplane and for
 the Pulumi CLI when $HOME is not the account's home (sudo without -H, some CI and container
 set-ups): Pulumi reads `~` from the OS account, and so does kindplane."""
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,10 @@ def test_kindplane_and_the_pulumi_cli_share_the_state_when_home_points_elsewhere
         doctor = project.kindplane("-c", config, "doctor", "--json", HOME=str(other_home), check=False)
         checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
         assert checks["Pulumi state"] == {
-            "name": "Pulumi state", "status": "ok", "detail": f"stack home in {state}", "fix": None}
+            "name": "Pulumi state",
+            "status": "ok",
+            "detail": f"stack home in {state}",
+            "fix": None,
+        }
     finally:
         shutil.rmtree(account_home() / folder, ignore_errors=True)

@@ -4,6 +4,7 @@ What a user sees (warnings on stderr, the stack converged), what the nodes run (
 containerd patch with kindplane's registry config_path still in force, pulls through hosts.toml),
 that a second run changes nothing, and that a bad fragment stops `up` before anything exists.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,7 @@ def test_kindplane_up_merges_the_fragment_warns_about_overrides_and_a_rerun_chan
     assert ports["443/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "443"}]
     ref = push_to(f"localhost:{project.port}", app_image, "merged/app:v1")
     for node in (first, worker):
-        assert "level = \"debug\"" in cluster.exec(node, ["cat", "/etc/containerd/config.toml"]).stdout
+        assert 'level = "debug"' in cluster.exec(node, ["cat", "/etc/containerd/config.toml"]).stdout
         assert cluster.cri_registry_config_path(node) == CERTS_DIR, node
         fetched = cluster.ctr_fetch(node, ref)
         assert fetched.returncode == 0, f"{node}: {fetched.stderr}"

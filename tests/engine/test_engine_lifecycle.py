@@ -4,6 +4,7 @@ Each test starts from an empty state in a copy of the project (its own backend f
 the real Docker engine, the `kind` stand-in (nodes running containerd, plus etcd and
 kube-apiserver) and the provider plugins built by tests/harness/toolchain.sh.
 """
+
 from __future__ import annotations
 
 from harness import apiserver
@@ -121,7 +122,9 @@ def test_a_relative_extra_mount_is_the_config_folders_not_the_engines(new_projec
     project = new_project(workers=0)
     (project.config_path.parent / "data").mkdir()
     (project.config_path.parent / "data" / "hello.txt").write_text("from the config's folder\n")
-    project.write_config(project.config_path.read_text() + "  extraMounts:\n    - {hostPath: data, containerPath: /data}\n")
+    project.write_config(
+        project.config_path.read_text() + "  extraMounts:\n    - {hostPath: data, containerPath: /data}\n"
+    )
     project.init_stack()
     project.up()
     node = StandinCluster(project.cluster).containerd_nodes()[0]

@@ -5,6 +5,7 @@ A registry:2 container on the kind network plays docker.io. The persistent mirro
 cache), and serve the nodes of the new cluster with the upstream stopped; its credentials stay
 secret in the state and the output, and a rotated token reaches the container.
 """
+
 from __future__ import annotations
 
 import json
@@ -164,7 +165,8 @@ def test_a_non_persistent_mirror_beside_the_registry_goes_with_down(new_project,
     try:
         upstream.push(app_image, "library/kpe-hello:v1")
         project.write_config(
-            registry_part + f"  mirrors:\n    - {{remote: '{upstream.url}', host: docker.io, name: {mirror}, persistent: false}}\n"
+            registry_part
+            + f"  mirrors:\n    - {{remote: '{upstream.url}', host: docker.io, name: {mirror}, persistent: false}}\n"
         )
         project.kindplane("-c", str(project.config_path), "up")
         cluster = StandinCluster(project.cluster)
@@ -177,7 +179,9 @@ def test_a_non_persistent_mirror_beside_the_registry_goes_with_down(new_project,
         # Scripts see the mirror too: `ls` lists the host it serves, `status` checks it.
         listed = json.loads(project.kindplane("ls", "-o", "json", "-c", str(project.config_path)).stdout)
         assert [row["mirrors"] for row in listed] == [["docker.io"]]
-        checks = json.loads(project.kindplane("status", "-o", "json", "-c", str(project.config_path), check=False).stdout)
+        checks = json.loads(
+            project.kindplane("status", "-o", "json", "-c", str(project.config_path), check=False).stdout
+        )
         assert any(mirror in c["name"] and c["status"] == "ok" for c in checks["checks"]), checks
 
         down = project.kindplane("-c", str(project.config_path), "down", "--force")

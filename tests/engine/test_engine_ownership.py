@@ -1,4 +1,5 @@
 """Who owns what, under the real engine: stack identity, registry ownership, persistent toggles."""
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ listed by the registry and fetched by every node, and `pulumi preview` must show
 toggles run through both doors (`kindplane up`, and `pulumi up -s <stack>`). The issue's three
 sequences are tests of their own, exactly as written.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,10 @@ PREVIOUS_KINDPLANE = "5ead826"
 def ledger():
     """The closing note's figures (shown with `pytest -s`): images pushed, checked, lost."""
     yield LEDGER
-    print(f"\npersistence table: {LEDGER.pushed} images pushed, {LEDGER.checks} image checks "
-          f"(listed + fetched on every node), {LEDGER.lost} lost")
+    print(
+        f"\npersistence table: {LEDGER.pushed} images pushed, {LEDGER.checks} image checks "
+        f"(listed + fetched on every node), {LEDGER.lost} lost"
+    )
 
 
 @pytest.fixture
@@ -39,8 +42,10 @@ def walks(new_project):
 
     def start(persistent: bool = False, workers: int = 1, **settings) -> Walk:
         project = new_project(persistent=persistent, workers=workers)
-        walk = Walk(project, RegistrySettings(project.cluster, project.registry, project.port, persistent,
-                                              workers=workers, **settings))
+        walk = Walk(
+            project,
+            RegistrySettings(project.cluster, project.registry, project.port, persistent, workers=workers, **settings),
+        )
         made.append(walk)
         return walk
 
@@ -60,8 +65,13 @@ def unpulled_registry_image(registry_image):
     built = f"kpe-built/{source}:v1"
     try:
         wait_for_registry(port)
-        subprocess.run(["docker", "build", "-q", "-t", built, "-"], input=f"FROM registry:2\nLABEL kpe.build={source}\n",
-                       text=True, capture_output=True, check=True)
+        subprocess.run(
+            ["docker", "build", "-q", "-t", built, "-"],
+            input=f"FROM registry:2\nLABEL kpe.build={source}\n",
+            text=True,
+            capture_output=True,
+            check=True,
+        )
         ref = push_to(f"localhost:{port}", built, f"lib/registry:{source}")
         docker("rmi", built)
         assert docker("image", "inspect", ref, check=False).returncode != 0  # not local: up must pull it
@@ -100,8 +110,13 @@ def test_every_edit_of_a_managed_registry_converges_in_one_up(walks, app_image, 
             assert (walk.container_id(), retained(walk)) == (before, persistent)
             walk.assert_converged()
 
-        for change in ({"port": free_port()}, {"image": unpulled_registry_image}, {"listen": "0.0.0.0"},
-                       {"cluster": unique_name("kpe")}, {"network": network}):
+        for change in (
+            {"port": free_port()},
+            {"image": unpulled_registry_image},
+            {"listen": "0.0.0.0"},
+            {"cluster": unique_name("kpe")},
+            {"network": network},
+        ):
             walk.push(app_image)
             if "network" in change:
                 walk.env["KIND_EXPERIMENTAL_DOCKER_NETWORK"] = change.pop("network")
@@ -128,8 +143,14 @@ def test_every_edit_of_a_kept_registry_converges_in_one_up(walks, app_image, reg
     network = unique_name("kpe-net")
     try:
         # "none" is test_engine_lifecycle's test_persistent_registry_is_kept_on_destroy_and_taken_back_….
-        for change in ({"port": free_port()}, {"image": mirror_image}, {"listen": "0.0.0.0"},
-                       {"cluster": unique_name("kpe")}, {"network": network}, {"persistent": False}):
+        for change in (
+            {"port": free_port()},
+            {"image": mirror_image},
+            {"listen": "0.0.0.0"},
+            {"cluster": unique_name("kpe")},
+            {"network": network},
+            {"persistent": False},
+        ):
             down = walk.down()
             assert f"Local registry preserved (persistent mode): container {walk.settings.name}" in down.stdout
             walk.push(app_image)  # the kept registry still serves pushes
@@ -142,7 +163,8 @@ def test_every_edit_of_a_kept_registry_converges_in_one_up(walks, app_image, reg
                 assert inspect(walk.settings.name)["Image"] == inspect(mirror_image)["Id"]
             if "listen" in change:  # and published where it says, on all addresses here
                 assert port_bindings(walk.settings.name) == {
-                    "5000/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(walk.settings.port)}]}
+                    "5000/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(walk.settings.port)}]
+                }
         networks = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", walk.settings.name).stdout)
         assert network in networks
         down = walk.down()  # now not persistent: the state deletes it with its images, as asked
@@ -179,6 +201,7 @@ def test_toggles_of_a_kept_registry_through_pulumi(walks, app_image):
 
 
 # --- the issue's three sequences, exactly as written ---------------------------------------------
+
 
 def test_turning_persistence_on_keeps_the_images(walks, app_image):
     walk = walks(persistent=False, workers=0)
@@ -218,6 +241,7 @@ def test_a_kept_registry_stopped_by_hand_is_started_by_up(walks, app_image):
 
 # --- removed or stopped by hand, through the Pulumi door -------------------------------------------
 
+
 def test_removed_by_hand_pulumi_up_says_refresh_first_and_converges_after_it(walks, app_image):
     walk = walks(persistent=True, workers=0)
     walk.up(PULUMI)
@@ -225,8 +249,10 @@ def test_removed_by_hand_pulumi_up_says_refresh_first_and_converges_after_it(wal
     docker("rm", "-f", walk.settings.name)
     refused = walk.up(PULUMI, check=False)
     assert refused.returncode != 0
-    assert (f"the registry container '{walk.settings.name}' is in stack 'e2e''s state but not in Docker "
-            f"(removed by hand?); its data is still in volume '{walk.settings.name}-data'") in refused.stdout + refused.stderr
+    assert (
+        f"the registry container '{walk.settings.name}' is in stack 'e2e''s state but not in Docker "
+        f"(removed by hand?); its data is still in volume '{walk.settings.name}-data'"
+    ) in refused.stdout + refused.stderr
     assert "run `pulumi refresh -s e2e --yes` and then up again" in refused.stdout + refused.stderr
     walk.project.pulumi("refresh", "--yes", "--skip-preview")
     walk.up(PULUMI)
@@ -244,11 +270,11 @@ def test_stopped_by_hand_pulumi_up_without_refresh_starts_it(walks, app_image):
 
 # --- an upgrade from the previous kindplane --------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def previous_kindplane(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("previous-kindplane")
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", PREVIOUS_KINDPLANE, "kindplane"],
-                             capture_output=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", PREVIOUS_KINDPLANE, "kindplane"], capture_output=True)
     if archive.returncode != 0:
         message = f"commit {PREVIOUS_KINDPLANE} is not in this checkout: {archive.stderr.decode().strip()}"
         pytest.fail(message) if in_ci() else pytest.skip(message)

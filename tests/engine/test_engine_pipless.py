@@ -4,6 +4,7 @@ Pulumi's Python host lists the program's packages with `python -m pip list` on t
 kindplane names; the harness's host does the same (tests/harness/toolchain/pulumi), so without
 kindplane handing it a pip this `up` stops with "failed to discover package requirements".
 """
+
 from __future__ import annotations
 
 import os

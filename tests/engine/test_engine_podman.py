@@ -4,6 +4,7 @@ Docker-compatible API, so the nodes reach it; Docker and Podman mixed is refused
 Podman is Debian's (rootful here), private to the test (tests/harness/podman.py); the kind
 stand-in makes the nodes with `podman`, as kind's podman provider does.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,24 +35,32 @@ def podman(engine_ready):
 def test_kind_on_podman_gets_its_registry_in_podman_and_mixing_runtimes_is_refused(new_project, podman):
     project = new_project(workers=1)
     config = str(project.config_path)
-    env = {"KIND_EXPERIMENTAL_PROVIDER": "podman", "CONTAINER_HOST": podman.host, "DOCKER_HOST": "",
-           **podman.environment()}
+    env = {
+        "KIND_EXPERIMENTAL_PROVIDER": "podman",
+        "CONTAINER_HOST": podman.host,
+        "DOCKER_HOST": "",
+        **podman.environment(),
+    }
     with podman.selected():
         app = ensure_app_image(f"kpt-pod-app-{project.port}:v1")
 
     # Nodes by Podman, registry by the harness's Docker: refused, nothing made anywhere.
     mixed = project.kindplane("-c", config, "up", check=False, **{**env, "DOCKER_HOST": "unix:///var/run/docker.sock"})
     assert mixed.returncode == 1
-    assert mixed.stderr.startswith("error: kind makes the nodes with Podman (KIND_EXPERIMENTAL_PROVIDER=podman), but "
-                                   "kindplane would make the registry in Docker "), mixed.stderr
+    assert mixed.stderr.startswith(
+        "error: kind makes the nodes with Podman (KIND_EXPERIMENTAL_PROVIDER=podman), but "
+        "kindplane would make the registry in Docker "
+    ), mixed.stderr
     assert podman.podman("ps", "-aq").stdout.split() == []
     assert on_default_daemon(project.cluster, project.registry) == []
 
     up = project.kindplane("-c", config, "up", **env)
     assert up.stdout.splitlines()[0].endswith(
-        f" · Docker {podman.host} (Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman)")
-    nodes = podman.podman("ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}",
-                          "--format", "{{.Names}}").stdout.split()
+        f" · Docker {podman.host} (Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman)"
+    )
+    nodes = podman.podman(
+        "ps", "--filter", f"label={CLUSTER_LABEL}={project.cluster}", "--format", "{{.Names}}"
+    ).stdout.split()
     assert sorted(nodes) == [f"{project.cluster}-control-plane", f"{project.cluster}-worker"]
     registry = json.loads(podman.podman("inspect", project.registry).stdout)[0]
     assert registry["State"]["Running"] and "kind" in registry["NetworkSettings"]["Networks"]

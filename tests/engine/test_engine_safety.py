@@ -1,6 +1,7 @@
 """Safety rails under the real engine: a run killed outright is recovered from by the next one,
 a plan that destroys the cluster is asked about, and a shared registry is only deleted on
 request. Each test walks several rows of docs/reliability.md on one setup."""
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,13 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     project = new_project(workers=1)
     running = project.spawn_kindplane("-c", str(project.config_path), "up", KINDPLANE_HARNESS_CREATE_DELAY="15")
     # The registry container (made beside the cluster) is recorded; kind create is under way.
-    wait_for(lambda: recorded(project, CONTAINER) and kind_running("create", project.cluster)
-             and StandinCluster(project.cluster).nodes())
+    wait_for(
+        lambda: (
+            recorded(project, CONTAINER)
+            and kind_running("create", project.cluster)
+            and StandinCluster(project.cluster).nodes()
+        )
+    )
     kill_group(running)
     pid = lock_pid(project)  # the killed run left its lock: the fault is real
 
@@ -93,8 +99,9 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     assert locks(project) == []
     project.pulumi("preview", "--expect-no-changes")
 
-    running = project.spawn_kindplane("-c", str(project.config_path), "down", "--force",
-                                      KINDPLANE_HARNESS_DELETE_DELAY="15")
+    running = project.spawn_kindplane(
+        "-c", str(project.config_path), "down", "--force", KINDPLANE_HARNESS_DELETE_DELAY="15"
+    )
     wait_for(lambda: kind_running("delete", project.cluster))
     kill_group(running)
     pid = lock_pid(project)

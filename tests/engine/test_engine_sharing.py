@@ -3,6 +3,7 @@ another stack (or kind's script) made, never create or delete it; a non-persiste
 refuses while another cluster still pulls through its registry (--force only skips the question),
 and deletes it with --delete-shared.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,24 +21,39 @@ from harness.registry import inspect, registry_get, remove_container, wait_for_r
 
 from kindplane.core.naming import KIND_NETWORK
 
-DOCKER_TYPES = ("docker:index/container:Container", "docker:index/volume:Volume", "docker:index/remoteImage:RemoteImage")
+DOCKER_TYPES = (
+    "docker:index/container:Container",
+    "docker:index/volume:Volume",
+    "docker:index/remoteImage:RemoteImage",
+)
 
 
 def external_config(cluster: str, registry: str) -> str:
-    return (f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: 1, workers: 1}}\n"
-            f"  registry: {{enabled: true, external: true, name: {registry}}}\n")
+    return (
+        f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: 1, workers: 1}}\n"
+        f"  registry: {{enabled: true, external: true, name: {registry}}}\n"
+    )
 
 
 def on_a_terminal(project: EngineProject, *args: str) -> subprocess.CompletedProcess:
     """`kindplane ARGS` with a terminal on stdin, as a user runs it (output still captured)."""
     master, slave = pty.openpty()
     try:
-        result = subprocess.run([sys.executable, "-m", "kindplane", *args], cwd=project.root, env=project.env(),
-                                stdin=slave, capture_output=True, text=True, timeout=TIMEOUT)
+        result = subprocess.run(
+            [sys.executable, "-m", "kindplane", *args],
+            cwd=project.root,
+            env=project.env(),
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
     finally:
         os.close(slave)
         os.close(master)
-    project.log.append(f"$ kindplane {' '.join(args)} (terminal)\n[exit {result.returncode}]\n{result.stdout}\n{result.stderr}")
+    project.log.append(
+        f"$ kindplane {' '.join(args)} (terminal)\n[exit {result.returncode}]\n{result.stdout}\n{result.stderr}"
+    )
     return result
 
 
@@ -58,7 +74,10 @@ def test_dev_owns_the_registry_e2e_shares_it_and_dev_deletes_it_only_with_delete
     e2e = new_project(workers=1, stack="e2e", registry=dev.registry, port=dev.port)
     e2e.write_config(external_config(e2e.cluster, dev.registry))
     up = e2e.kindplane("-c", str(e2e.config_path), "up")
-    assert f"Registry  localhost:{dev.port} from the host and in pod specs, {dev.registry}:5000 from code inside pods (external: shared, never deleted by this stack)" in up.stdout
+    assert (
+        f"Registry  localhost:{dev.port} from the host and in pod specs, {dev.registry}:5000 from code inside pods (external: shared, never deleted by this stack)"
+        in up.stdout
+    )
     assert container_id(dev.registry) == owner_id  # used as it runs, not recreated
     assert not [r for r in e2e.managed_resources() if r["type"] in DOCKER_TYPES]
     outputs = e2e.outputs()
@@ -101,8 +120,18 @@ def test_dev_owns_the_registry_e2e_shares_it_and_dev_deletes_it_only_with_delete
 def test_a_registry_made_by_kinds_script_is_shared_and_left_running_by_down(new_project, app_image):
     registry, port = unique_name("kind-registry"), free_port()
     # The guide's command (kind's script), with a unique name and port instead of kind-registry:5001.
-    docker("run", "-d", "--restart=always", "-p", f"127.0.0.1:{port}:5000", "--network", "bridge",
-           "--name", registry, "registry:2")
+    docker(
+        "run",
+        "-d",
+        "--restart=always",
+        "-p",
+        f"127.0.0.1:{port}:5000",
+        "--network",
+        "bridge",
+        "--name",
+        registry,
+        "registry:2",
+    )
     try:
         wait_for_registry(port)
         script_id = container_id(registry)

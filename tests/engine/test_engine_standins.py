@@ -4,6 +4,7 @@ language host, the command provider): each checks a documented behaviour of the 
 They run with the Go module cache the toolchain build filled (GOPROXY=off: nothing is downloaded),
 so they belong to the engine tests; with CI=true a missing Go or module is a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,16 @@ def test_the_standins_go_tests_pass(name):
         if in_ci():
             pytest.fail("CI=true but Go is not installed (the toolchain build needs it too)", pytrace=False)
         pytest.skip("Go is not installed")
-    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false -mod=readonly", "GOPROXY": "off",
-           "CGO_ENABLED": "0"}
-    done = subprocess.run(["go", "test", "-count=1", package], cwd=module, env=env, capture_output=True,
-                          text=True, timeout=1800)
+    env = {
+        **os.environ,
+        "GOTOOLCHAIN": "local",
+        "GOFLAGS": "-buildvcs=false -mod=readonly",
+        "GOPROXY": "off",
+        "CGO_ENABLED": "0",
+    }
+    done = subprocess.run(
+        ["go", "test", "-count=1", package], cwd=module, env=env, capture_output=True, text=True, timeout=1800
+    )
     output = done.stdout + done.stderr
     if done.returncode != 0 and "module lookup disabled by GOPROXY=off" in output and not in_ci():
         pytest.skip(f"the Go module cache lacks what {name}'s tests import (bash tests/harness/toolchain.sh build)")

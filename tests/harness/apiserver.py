@@ -11,6 +11,7 @@ Users authenticate as kind's do, with the admin client certificate in the kubeco
 own readiness probes use a static bearer token. Authorization is AlwaysAllow: tests want a working
 API, not RBAC. Every certificate is signed by a per-cluster CA made with `openssl`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -95,22 +96,69 @@ def _openssl(*args: str, cwd: Path) -> None:
 def _make_pki(directory: Path, name: str) -> None:
     """CA, serving cert (127.0.0.1, localhost, the node name kind's cert has), SA key pair."""
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30"]
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt",
-             "-subj", f"/CN=kindplane-harness-ca-{name}",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=directory)
-    _openssl("req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", *ec,
-             "-keyout", "apiserver.key", "-out", "apiserver.crt", "-subj", "/CN=kube-apiserver",
-             "-addext", f"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:{name}-control-plane",
-             "-addext", "basicConstraints=critical,CA:FALSE",
-             "-addext", "keyUsage=critical,digitalSignature",
-             "-addext", "extendedKeyUsage=serverAuth", cwd=directory)
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        f"/CN=kindplane-harness-ca-{name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=directory,
+    )
+    _openssl(
+        "req",
+        "-x509",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        *ec,
+        "-keyout",
+        "apiserver.key",
+        "-out",
+        "apiserver.crt",
+        "-subj",
+        "/CN=kube-apiserver",
+        "-addext",
+        f"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:{name}-control-plane",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "keyUsage=critical,digitalSignature",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+        cwd=directory,
+    )
     # The admin's client certificate, as kubeadm makes it for kind's kubeconfig.
-    _openssl("req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", *ec,
-             "-keyout", "admin.key", "-out", "admin.crt", "-subj", "/O=kubeadm:cluster-admins/CN=kubernetes-admin",
-             "-addext", "basicConstraints=critical,CA:FALSE",
-             "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
-             "-addext", "extendedKeyUsage=clientAuth", cwd=directory)
+    _openssl(
+        "req",
+        "-x509",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        *ec,
+        "-keyout",
+        "admin.key",
+        "-out",
+        "admin.crt",
+        "-subj",
+        "/O=kubeadm:cluster-admins/CN=kubernetes-admin",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        "-addext",
+        "extendedKeyUsage=clientAuth",
+        cwd=directory,
+    )
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "sa.key", cwd=directory)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
 
@@ -119,8 +167,14 @@ def _spawn(directory: Path, binary: str, argv: list[str]) -> None:
     """Detached: own session (no SIGHUP/Ctrl-C from the caller's group), output to a log file
     (never to the caller's pipes, or `kind`'s caller would wait for EOF forever)."""
     with open(directory / f"{binary}.log", "ab") as log:
-        proc = subprocess.Popen([binary, *argv], cwd=directory, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [binary, *argv],
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     (directory / f"{binary}.pid").write_text(f"{proc.pid}\n")
 
 
@@ -135,29 +189,49 @@ def start(name: str) -> None:
     client, peer, secure = free_port(), free_port(), free_port()
     etcd_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
     started = time.time()
-    _spawn(directory, "etcd", [
-        "--name", name, "--data-dir", str(directory / "etcd"),
-        "--listen-client-urls", etcd_url, "--advertise-client-urls", etcd_url,
-        "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-        "--initial-cluster", f"{name}={peer_url}",
-        "--unsafe-no-fsync",  # throw-away test data: fsync only slows the shared disk down
-    ])
-    _spawn(directory, "kube-apiserver", [
-        f"--etcd-servers={etcd_url}",
-        "--bind-address=127.0.0.1", f"--secure-port={secure}", "--advertise-address=127.0.0.1",
-        f"--cert-dir={directory / 'certs'}",
-        f"--tls-cert-file={directory / 'apiserver.crt'}",
-        f"--tls-private-key-file={directory / 'apiserver.key'}",
-        f"--token-auth-file={directory / 'tokens.csv'}",  # the harness's own probes
-        f"--client-ca-file={directory / 'ca.crt'}",  # the kubeconfig's client certificate
-        "--authorization-mode=AlwaysAllow",
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        f"--service-account-key-file={directory / 'sa.pub'}",
-        f"--service-account-signing-key-file={directory / 'sa.key'}",
-        "--service-cluster-ip-range=10.96.0.0/16",  # kind's default
-        # The `kubernetes` Endpoints may not hold a loopback address: don't reconcile them.
-        "--endpoint-reconciler-type=none",
-    ])
+    _spawn(
+        directory,
+        "etcd",
+        [
+            "--name",
+            name,
+            "--data-dir",
+            str(directory / "etcd"),
+            "--listen-client-urls",
+            etcd_url,
+            "--advertise-client-urls",
+            etcd_url,
+            "--listen-peer-urls",
+            peer_url,
+            "--initial-advertise-peer-urls",
+            peer_url,
+            "--initial-cluster",
+            f"{name}={peer_url}",
+            "--unsafe-no-fsync",  # throw-away test data: fsync only slows the shared disk down
+        ],
+    )
+    _spawn(
+        directory,
+        "kube-apiserver",
+        [
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={secure}",
+            "--advertise-address=127.0.0.1",
+            f"--cert-dir={directory / 'certs'}",
+            f"--tls-cert-file={directory / 'apiserver.crt'}",
+            f"--tls-private-key-file={directory / 'apiserver.key'}",
+            f"--token-auth-file={directory / 'tokens.csv'}",  # the harness's own probes
+            f"--client-ca-file={directory / 'ca.crt'}",  # the kubeconfig's client certificate
+            "--authorization-mode=AlwaysAllow",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={directory / 'sa.pub'}",
+            f"--service-account-signing-key-file={directory / 'sa.key'}",
+            "--service-cluster-ip-range=10.96.0.0/16",  # kind's default
+            # The `kubernetes` Endpoints may not hold a loopback address: don't reconcile them.
+            "--endpoint-reconciler-type=none",
+        ],
+    )
     server = f"https://127.0.0.1:{secure}"
     info = {"server": server, "token": token, "started": started}
     (directory / "endpoint.json").write_text(json.dumps(info) + "\n")
@@ -165,8 +239,7 @@ def start(name: str) -> None:
 
 def _get(url: str, token: str, context: ssl.SSLContext) -> int:
     # No proxies: the server is on loopback whatever HTTPS_PROXY says.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                         urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with opener.open(request, timeout=5) as response:
@@ -201,8 +274,9 @@ def wait_ready(name: str, timeout: float = READY_TIMEOUT) -> float:
             except (OSError, urllib.error.URLError):
                 pass  # not listening yet
             if time.monotonic() > deadline:
-                raise ApiServerError(f"{path} not ready after {timeout:.0f} s:\n"
-                                     f"{_log_tail(directory, 'kube-apiserver')}")
+                raise ApiServerError(
+                    f"{path} not ready after {timeout:.0f} s:\n{_log_tail(directory, 'kube-apiserver')}"
+                )
             time.sleep(0.25)
     return time.time() - info["started"]
 

@@ -1,4 +1,5 @@
 """Stand-in kind clusters: create/delete through the `kind` stand-in, then look inside nodes."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,9 @@ class StandinCluster:
             raise StandinError(f"cannot read {path} on {node}: {result.stderr.decode(errors='replace')}")
         return result.stdout
 
-    def ctr_fetch(self, node: str, ref: str, hosts_dir: Optional[str] = "/etc/containerd/certs.d") -> subprocess.CompletedProcess:
+    def ctr_fetch(
+        self, node: str, ref: str, hosts_dir: Optional[str] = "/etc/containerd/certs.d"
+    ) -> subprocess.CompletedProcess:
         """`ctr content fetch [--hosts-dir DIR] REF` inside the node (what a pull's resolve+fetch does)."""
         argv = ["ctr", "content", "fetch"] + (["--hosts-dir", hosts_dir] if hosts_dir else []) + [ref]
         return self.exec(node, argv)
@@ -64,8 +67,14 @@ def cluster_containers(name: str) -> list[str]:
 
 
 def node_roles(name: str) -> dict[str, str]:
-    out = docker("ps", "-a", "--filter", f"label={CLUSTER_LABEL}={name}", "--format",
-                 f'{{{{.Names}}}} {{{{.Label "{ROLE_LABEL}"}}}}').stdout
+    out = docker(
+        "ps",
+        "-a",
+        "--filter",
+        f"label={CLUSTER_LABEL}={name}",
+        "--format",
+        f'{{{{.Names}}}} {{{{.Label "{ROLE_LABEL}"}}}}',
+    ).stdout
     return dict(line.split() for line in out.splitlines() if line.strip())
 
 

@@ -4,6 +4,7 @@
 engine is a failure (CI's `.ci/run` starts one, so its absence is a broken harness); on a
 developer machine without Docker the tests are skipped with the reason.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def docker_problem() -> str | None:
     if shutil.which("docker") is None:
         return "the docker CLI is not installed (run tests/harness/ensure_docker.sh start)"
     try:
-        result = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=30
+        )
     except subprocess.TimeoutExpired:
         return "`docker info` did not answer within 30 s"
     if result.returncode != 0:
@@ -42,17 +44,22 @@ def require_docker() -> None:
     pytest.skip(f"Docker is unusable: {problem}")
 
 
-def docker(*args: str, input: bytes | str | None = None, check: bool = True,
-           timeout: float = 300) -> subprocess.CompletedProcess:
+def docker(
+    *args: str, input: bytes | str | None = None, check: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Runs `docker ARGS…` (argv, no shell); raises with stderr when it fails and check is set."""
     return run(["docker", *args], input=input, check=check, timeout=timeout)
 
 
-def run(argv: Sequence[str], input: bytes | str | None = None, check: bool = True,
-        timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+def run(
+    argv: Sequence[str],
+    input: bytes | str | None = None,
+    check: bool = True,
+    timeout: float = 300,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     text = not isinstance(input, bytes)
-    result = subprocess.run(list(argv), input=input, capture_output=True, text=text,
-                            timeout=timeout, env=env)
+    result = subprocess.run(list(argv), input=input, capture_output=True, text=text, timeout=timeout, env=env)
     if check and result.returncode != 0:
         raise CommandFailed(list(argv), result)
     return result
@@ -61,9 +68,7 @@ def run(argv: Sequence[str], input: bytes | str | None = None, check: bool = Tru
 class CommandFailed(RuntimeError):
     def __init__(self, argv: list[str], result: subprocess.CompletedProcess):
         self.argv, self.result = argv, result
-        super().__init__(
-            f"{argv!r} exited {result.returncode}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}"
-        )
+        super().__init__(f"{argv!r} exited {result.returncode}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}")
 
 
 def image_exists(ref: str) -> bool:

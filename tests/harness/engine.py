@@ -5,6 +5,7 @@ pointed at a folder of the test's own), one stack file under stacks/ naming one 
 Tests run `pulumi up/preview/destroy` and `kindplane up/down` in it as subprocesses, with the
 toolchain from tests/harness/toolchain.sh first on PATH and the `kind` stand-in before it.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,15 +27,25 @@ TOOLCHAIN = REPO / "tests" / "harness" / "toolchain.sh"
 ENGINE_BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec", "etcd", "kube-apiserver")
 VERSIONS = REPO / "tests" / "harness" / "toolchain" / "versions.env"
 # The providers live in PULUMI_HOME's plugin cache (toolchain.sh install_plugins), not on PATH.
-PROVIDER_VERSIONS = {"command": "PULUMI_COMMAND_VERSION", "docker": "PULUMI_DOCKER_VERSION",
-                     "kubernetes": "PULUMI_KUBERNETES_VERSION"}
+PROVIDER_VERSIONS = {
+    "command": "PULUMI_COMMAND_VERSION",
+    "docker": "PULUMI_DOCKER_VERSION",
+    "kubernetes": "PULUMI_KUBERNETES_VERSION",
+}
 
 
 def missing_plugins() -> list[str]:
-    pinned = dict(line.split("=", 1) for line in VERSIONS.read_text().splitlines() if line[:1].isupper() and "=" in line)
+    pinned = dict(
+        line.split("=", 1) for line in VERSIONS.read_text().splitlines() if line[:1].isupper() and "=" in line
+    )
     home = Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi")
-    return [f"{name} {pinned[var]}" for name, var in PROVIDER_VERSIONS.items()
-            if not (home / "plugins" / f"resource-{name}-v{pinned[var]}").is_dir()]
+    return [
+        f"{name} {pinned[var]}"
+        for name, var in PROVIDER_VERSIONS.items()
+        if not (home / "plugins" / f"resource-{name}-v{pinned[var]}").is_dir()
+    ]
+
+
 TIMEOUT = 600
 
 
@@ -80,26 +91,30 @@ class EngineProject:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "PATH": f"{BIN_DIR}{os.pathsep}{env['PATH']}",  # the kind stand-in wins over any kind
-            "PULUMI_CONFIG_PASSPHRASE": "",
-            "PULUMI_PYTHON_CMD": sys.executable,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "KINDPLANE_HOME": str(self.kindplane_home),
-            "NO_COLOR": "1",
-            # The program and `python -m kindplane` import this checkout's package, never whatever
-            # checkout an editable install last pointed at (worktrees, CI clones).
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-        })
+        env.update(
+            {
+                "PATH": f"{BIN_DIR}{os.pathsep}{env['PATH']}",  # the kind stand-in wins over any kind
+                "PULUMI_CONFIG_PASSPHRASE": "",
+                "PULUMI_PYTHON_CMD": sys.executable,
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+                "KINDPLANE_HOME": str(self.kindplane_home),
+                "NO_COLOR": "1",
+                # The program and `python -m kindplane` import this checkout's package, never whatever
+                # checkout an editable install last pointed at (worktrees, CI clones).
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+            }
+        )
         env.pop("PULUMI_BACKEND_URL", None)
         env.update(extra)
         return env
 
-    def run(self, argv: list[str], check: bool = True, env: Optional[dict] = None,
-            input: Optional[str] = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(argv, cwd=self.root, env=env or self.env(), capture_output=True,
-                                text=True, timeout=TIMEOUT, input=input)
+    def run(
+        self, argv: list[str], check: bool = True, env: Optional[dict] = None, input: Optional[str] = None
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            argv, cwd=self.root, env=env or self.env(), capture_output=True, text=True, timeout=TIMEOUT, input=input
+        )
         self.log.append(f"$ {' '.join(argv)}\n[exit {result.returncode}]\n{result.stdout}\n{result.stderr}")
         if check and result.returncode != 0:
             raise AssertionError(
@@ -109,13 +124,16 @@ class EngineProject:
         return result
 
     def pulumi(self, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
-        return self.run(["pulumi", *args, "--stack", self.stack, "--non-interactive", "--color", "never"],
-                        check=check, env=self.env(**extra))
+        return self.run(
+            ["pulumi", *args, "--stack", self.stack, "--non-interactive", "--color", "never"],
+            check=check,
+            env=self.env(**extra),
+        )
 
-    def kindplane(self, *args: str, check: bool = True, input: Optional[str] = None,
-                  **extra: str) -> subprocess.CompletedProcess:
-        return self.run([sys.executable, "-m", "kindplane", *args], check=check, input=input,
-                        env=self.env(**extra))
+    def kindplane(
+        self, *args: str, check: bool = True, input: Optional[str] = None, **extra: str
+    ) -> subprocess.CompletedProcess:
+        return self.run([sys.executable, "-m", "kindplane", *args], check=check, input=input, env=self.env(**extra))
 
     def up(self, *args: str, **kw) -> subprocess.CompletedProcess:
         return self.pulumi("up", "--yes", "--skip-preview", *args, **kw)
@@ -137,8 +155,11 @@ class EngineProject:
 
     def managed_resources(self) -> list[dict]:
         """What `pulumi stack` counts as the stack's resources (no root stack, no providers)."""
-        return [r for r in self.resources()
-                if r["type"] != "pulumi:pulumi:Stack" and not r["type"].startswith("pulumi:providers:")]
+        return [
+            r
+            for r in self.resources()
+            if r["type"] != "pulumi:pulumi:Stack" and not r["type"].startswith("pulumi:providers:")
+        ]
 
     def outputs(self) -> dict:
         out = self.run(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", self.stack]).stdout
@@ -154,9 +175,15 @@ class EngineProject:
 
     def spawn_kindplane(self, *args: str, **extra: str) -> subprocess.Popen:
         """`kindplane ARGS` in the background (its own session, so a signal reaches it alone)."""
-        return subprocess.Popen([sys.executable, "-m", "kindplane", *args], cwd=self.root,
-                                env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "kindplane", *args],
+            cwd=self.root,
+            env=self.env(**extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def make_project(tmp: Path, stack: str, config_text: str) -> EngineProject:
@@ -176,8 +203,9 @@ def make_project(tmp: Path, stack: str, config_text: str) -> EngineProject:
     return EngineProject(root, stack, config_path, tmp / "kindplane-home")
 
 
-def engine_config(cluster: str, registry: str, port: int, persistent: bool = False,
-                  control_planes: int = 1, workers: int = 1) -> str:
+def engine_config(
+    cluster: str, registry: str, port: int, persistent: bool = False, control_planes: int = 1, workers: int = 1
+) -> str:
     return (
         f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: {control_planes}, workers: {workers}}}\n"
         f"  registry: {{enabled: true, name: {registry}, port: {port}, persistent: {str(persistent).lower()}}}\n"
@@ -186,8 +214,11 @@ def engine_config(cluster: str, registry: str, port: int, persistent: bool = Fal
 
 def remove_leftovers(cluster: str, registry: str) -> None:
     """Whatever a failed test left behind: nodes (and API server) via the stand-in, registry."""
-    subprocess.run(["sh", "-c", f"kind delete cluster --name {cluster}"], capture_output=True,
-                   env={**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}"})
+    subprocess.run(
+        ["sh", "-c", f"kind delete cluster --name {cluster}"],
+        capture_output=True,
+        env={**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}"},
+    )
     docker("rm", "-f", registry, check=False)
     docker("volume", "rm", f"{registry}-data", check=False)
 
@@ -204,5 +235,7 @@ def volume_exists(name: str) -> bool:
 def on_default_daemon(cluster: str, registry: str) -> list[str]:
     """The cluster's nodes and the registry, if the harness's own daemon has them (tests that run
     kindplane against another daemon: a Docker context, Podman)."""
-    found = docker("ps", "-a", "--filter", f"label=io.x-k8s.kind.cluster={cluster}", "--format", "{{.Names}}").stdout.split()
+    found = docker(
+        "ps", "-a", "--filter", f"label=io.x-k8s.kind.cluster={cluster}", "--format", "{{.Names}}"
+    ).stdout.split()
     return found + ([registry] if container_id(registry) else [])

@@ -1,4 +1,5 @@
 """Faults the engine tests inject: a silent API server, a corrupt state file, a second run."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,14 @@ class SilencedApiServer:
 
     def restore(self) -> float:
         with open(self.directory / "kube-apiserver.log", "ab") as log:
-            proc = subprocess.Popen(self.argv, cwd=self.directory, stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                self.argv,
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         (self.directory / "kube-apiserver.pid").write_text(f"{proc.pid}\n")
         return apiserver.wait_ready(self.cluster)
 
@@ -56,8 +63,11 @@ def restart_docker_daemon(timeout: float = 120.0) -> None:
     for pid in pids:
         os.kill(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while any(Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-              for pid in pids if Path(f"/proc/{pid}/stat").exists()):
+    while any(
+        Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        for pid in pids
+        if Path(f"/proc/{pid}/stat").exists()
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError("dockerd did not stop")
         time.sleep(0.2)

@@ -4,6 +4,7 @@
 Everything a fixture creates has a unique name and is removed at teardown, even when the test
 failed; the shared `kind` network is created when missing and never removed.
 """
+
 from __future__ import annotations
 
 import os
@@ -102,9 +103,16 @@ class RegistryFactory:
         self.containers: list[str] = []
         self.volumes: list[str] = []
 
-    def __call__(self, name: Optional[str] = None, port: Optional[int] = None,
-                 persistent: bool = False, cluster: Optional[str] = None,
-                 control_planes: int = 1, workers: int = 0, image: Optional[str] = None) -> StartedRegistry:
+    def __call__(
+        self,
+        name: Optional[str] = None,
+        port: Optional[int] = None,
+        persistent: bool = False,
+        cluster: Optional[str] = None,
+        control_planes: int = 1,
+        workers: int = 0,
+        image: Optional[str] = None,
+    ) -> StartedRegistry:
         """Starts the registry of a program whose config has these values; `cluster` and the
         node counts only shape the returned commands (hosts.toml writes per node). `image`
         (e.g. "registry:3", see images.ensure_registry_v3_image) goes into the config too."""
@@ -189,9 +197,20 @@ def module_cluster_factory(node_image, kind_network) -> Iterator[ClusterFactory]
 
 
 __all__ = [
-    "docker_ready", "registry_image", "registry_v3_image", "node_image", "kind_network", "app_image",
-    "registry_factory", "fake_tools", "module_registry", "cluster_factory", "module_cluster_factory",
-    "StartedRegistry", "RegistryFactory", "ClusterFactory",
+    "docker_ready",
+    "registry_image",
+    "registry_v3_image",
+    "node_image",
+    "kind_network",
+    "app_image",
+    "registry_factory",
+    "fake_tools",
+    "module_registry",
+    "cluster_factory",
+    "module_cluster_factory",
+    "StartedRegistry",
+    "RegistryFactory",
+    "ClusterFactory",
 ]
 
 
@@ -200,8 +219,10 @@ def fake_tools(tmp_path, monkeypatch) -> Path:
     """kind and the Pulumi CLI where `kindplane setup` puts them, answering `version` only:
     doctor's tool checks pass without the real tools (their own tests fake other versions)."""
     home = tmp_path / "fake-tools-home"
-    for path, text in ((home / "bin" / "kind", "echo 'kind v0.29.0 go1.24.2 linux/amd64'"),
-                       (home / "pulumi" / "bin" / "pulumi", "echo v3.272.0")):
+    for path, text in (
+        (home / "bin" / "kind", "echo 'kind v0.29.0 go1.24.2 linux/amd64'"),
+        (home / "pulumi" / "bin" / "pulumi", "echo v3.272.0"),
+    ):
         path.parent.mkdir(parents=True)
         path.write_text(f"#!/bin/sh\n{text}\n")
         path.chmod(0o755)

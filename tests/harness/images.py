@@ -18,6 +18,7 @@ The tag carries a hash of every build input, so a second run finds the image and
   mounts) and carries `ctr` and a busybox shell, so node-level commands (`docker exec … sh -c`,
   `ctr content fetch --hosts-dir …`) run for real.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -259,10 +260,10 @@ def ensure_registry_image() -> str:
         "registry",
         registry_rootfs(),
         [
-            "VOLUME [\"/var/lib/registry\"]",
+            'VOLUME ["/var/lib/registry"]',
             "EXPOSE 5000",
-            "ENTRYPOINT [\"/entrypoint.sh\"]",
-            "CMD [\"/etc/docker/registry/config.yml\"]",
+            'ENTRYPOINT ["/entrypoint.sh"]',
+            'CMD ["/etc/docker/registry/config.yml"]',
         ],
     )
     _name_locally(REGISTRY_TAG, tag)
@@ -279,15 +280,28 @@ def registry_v3_binary() -> Path:
             return out
         gobin = out.parent / "gobin.tmp"
         gobin.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "GOBIN": str(gobin), "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false",
-               "CGO_ENABLED": "0"}
+        env = {
+            **os.environ,
+            "GOBIN": str(gobin),
+            "GOTOOLCHAIN": "local",
+            "GOFLAGS": "-buildvcs=false",
+            "CGO_ENABLED": "0",
+        }
         started = time.monotonic()
         # `registry --version` must say the release, as the official binary does.
         ldflags = f"-s -w -X {DISTRIBUTION_V3_MODULE}/version.version={DISTRIBUTION_V3_VERSION}"
         result = subprocess.run(
-            ["go", "install", "-trimpath", "-ldflags", ldflags,
-             f"{DISTRIBUTION_V3_MODULE}/cmd/registry@{DISTRIBUTION_V3_VERSION}"],
-            env=env, capture_output=True, text=True,
+            [
+                "go",
+                "install",
+                "-trimpath",
+                "-ldflags",
+                ldflags,
+                f"{DISTRIBUTION_V3_MODULE}/cmd/registry@{DISTRIBUTION_V3_VERSION}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise RuntimeError(f"building distribution {DISTRIBUTION_V3_VERSION} failed: {result.stderr[-3000:]}")
@@ -314,10 +328,10 @@ def ensure_registry_v3_image() -> str:
         registry_v3_rootfs(),
         [
             "ENV OTEL_TRACES_EXPORTER=none",
-            "VOLUME [\"/var/lib/registry\"]",
+            'VOLUME ["/var/lib/registry"]',
             "EXPOSE 5000",
-            "ENTRYPOINT [\"/entrypoint.sh\"]",
-            "CMD [\"/etc/distribution/config.yml\"]",
+            'ENTRYPOINT ["/entrypoint.sh"]',
+            'CMD ["/etc/distribution/config.yml"]',
         ],
     )
     _name_locally(REGISTRY_V3_TAG, tag)
@@ -351,7 +365,7 @@ def ensure_node_image() -> str:
         node_rootfs(),
         [
             "ENV PATH=/usr/local/bin:/bin",
-            "ENTRYPOINT [\"/usr/local/bin/standin-node\"]",
+            'ENTRYPOINT ["/usr/local/bin/standin-node"]',
         ],
     )
 
@@ -360,7 +374,7 @@ def ensure_app_image(tag: str) -> str:
     """A tiny image (one file) to push: tags it `tag` locally and returns `tag`."""
     fs = _Rootfs()
     fs.add_file("/hello.txt", b"hello from kindplane's test harness\n")
-    base = _ensure("app", fs, ["CMD [\"/hello.txt\"]"])
+    base = _ensure("app", fs, ['CMD ["/hello.txt"]'])
     docker("tag", base, tag)
     return tag
 
@@ -372,11 +386,19 @@ def _image_id(ref: str) -> str | None:
 
 def _is_harness_image(ref: str) -> bool:
     result = subprocess.run(
-        ["docker", "image", "inspect", "-f", "{{index .Config.Labels \"" + HARNESS_LABEL + "\"}}", ref],
-        capture_output=True, text=True,
+        ["docker", "image", "inspect", "-f", '{{index .Config.Labels "' + HARNESS_LABEL + '"}}', ref],
+        capture_output=True,
+        text=True,
     )
     return result.returncode == 0 and result.stdout.strip() not in ("", "<no value>")
 
 
-__all__ = ["ensure_registry_image", "ensure_registry_v3_image", "ensure_node_image", "ensure_app_image",
-           "REGISTRY_TAG", "REGISTRY_V3_TAG", "HARNESS_LABEL"]
+__all__ = [
+    "ensure_registry_image",
+    "ensure_registry_v3_image",
+    "ensure_node_image",
+    "ensure_app_image",
+    "REGISTRY_TAG",
+    "REGISTRY_V3_TAG",
+    "HARNESS_LABEL",
+]

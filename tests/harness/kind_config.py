@@ -4,6 +4,7 @@ kind decodes strictly: unknown fields and duplicate keys are errors, apiVersion 
 kind.x-k8s.io/v1alpha4 and kind `Cluster`, roles are `control-plane` or `worker`, and there must
 be at least one control plane. No nodes at all means kind's default: one control plane.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,12 +18,25 @@ ROLES = ("control-plane", "worker")
 CLUSTER_NAME = re.compile(r"^[a-z0-9.-]+$")  # kind's validate: `^[a-z0-9.-]+$`
 
 CLUSTER_FIELDS = {
-    "kind", "apiVersion", "name", "nodes", "networking", "featureGates", "runtimeConfig",
-    "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902", "containerdConfigPatches",
+    "kind",
+    "apiVersion",
+    "name",
+    "nodes",
+    "networking",
+    "featureGates",
+    "runtimeConfig",
+    "kubeadmConfigPatches",
+    "kubeadmConfigPatchesJSON6902",
+    "containerdConfigPatches",
     "containerdConfigPatchesJSON6902",
 }
 NODE_FIELDS = {
-    "role", "image", "labels", "extraMounts", "extraPortMappings", "kubeadmConfigPatches",
+    "role",
+    "image",
+    "labels",
+    "extraMounts",
+    "extraPortMappings",
+    "kubeadmConfigPatches",
     "kubeadmConfigPatchesJSON6902",
 }
 MOUNT_FIELDS = {"hostPath", "containerPath", "readOnly", "selinuxRelabel", "propagation"}
@@ -77,7 +91,9 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def _unknown(where: str, data: dict, allowed: set[str]) -> None:
     for key in data:
         if key not in allowed:
-            raise KindConfigError(f'error unmarshaling JSON: while decoding JSON: json: unknown field "{key}" ({where})')
+            raise KindConfigError(
+                f'error unmarshaling JSON: while decoding JSON: json: unknown field "{key}" ({where})'
+            )
 
 
 def _list(value: Any, where: str) -> list:
@@ -98,7 +114,7 @@ def parse(text: str) -> Cluster:
     if data.get("kind") != "Cluster":
         raise KindConfigError(f'unknown kind "{data.get("kind", "")}" for apiVersion "{data.get("apiVersion", "")}"')
     if data.get("apiVersion") != API_VERSION:
-        raise KindConfigError(f'unknown apiVersion: {data.get("apiVersion", "")}')
+        raise KindConfigError(f"unknown apiVersion: {data.get('apiVersion', '')}")
     _unknown("Cluster", data, CLUSTER_FIELDS)
     name = data.get("name")
     if name is not None and not isinstance(name, str):

@@ -1,4 +1,5 @@
 """Talk to a stand-in cluster's real API server with nothing but its kubeconfig (as kubectl would)."""
+
 from __future__ import annotations
 
 import base64

@@ -3,6 +3,7 @@
 No public registry is reachable here, so an ordinary registry:2 container on the kind network plays
 the upstream (docker.io): images pushed into it are what the mirror proxies and caches.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,7 +38,9 @@ def mirror_program(text: str, environ: dict | None = None) -> MirrorProgram:
     hosts = {}
     for mirror in config.cluster.mirrors:
         prefix = f"kindplane-mirror-{mirror.name}-hosts-"
-        hosts.update({(mirror.name, n[len(prefix):]): _command(r) for n, r in commands.items() if n.startswith(prefix)})
+        hosts.update(
+            {(mirror.name, n[len(prefix) :]): _command(r) for n, r in commands.items() if n.startswith(prefix)}
+        )
     return MirrorProgram(
         config=config,
         kind=_command(commands["kindplane-cluster-kind"]),
@@ -51,8 +54,12 @@ def run_mirror(inputs: dict, timeout: float = 30, image: str = REGISTRY_TAG) -> 
     real one, e.g. "registry:3"); returns its ID once /v2/ answers inside."""
     container_id = docker(*docker_run_argv(inputs, image)[1:]).stdout.strip()
     deadline = time.monotonic() + timeout
-    while docker("exec", inputs["name"], "wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/",
-                 check=False).returncode != 0:
+    while (
+        docker(
+            "exec", inputs["name"], "wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/", check=False
+        ).returncode
+        != 0
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"mirror {inputs['name']} did not answer /v2/")
         time.sleep(0.2)
@@ -89,6 +96,7 @@ def start_upstream(name: str, network: str = "kind", image: str = REGISTRY_TAG) 
 
 def mirror_blobs(name: str) -> set[str]:
     """The sha256 digests a registry container holds on disk (what its cache keeps)."""
-    out = docker("exec", name, "find", "/var/lib/registry/docker/registry/v2/blobs", "-name", "data",
-                 check=False).stdout
+    out = docker(
+        "exec", name, "find", "/var/lib/registry/docker/registry/v2/blobs", "-name", "data", check=False
+    ).stdout
     return {"sha256:" + line.split("/")[-2] for line in out.split()}

@@ -1,4 +1,5 @@
 """Unique names and free ports, so parallel runs and a developer's own kind/registry never clash."""
+
 from __future__ import annotations
 
 import socket

@@ -5,6 +5,7 @@ either door, pushes one image before every edit and, after it, checks that every
 far is still served and that every node fetches it, then that `pulumi preview` shows no change.
 `LEDGER` counts images pushed and lost across the whole run, for the closing note.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,14 +45,20 @@ class RegistrySettings:
     mirrors: str = ""  # the `  mirrors:` block, already indented
 
     def yaml(self) -> str:
-        keys = ["enabled: true", f"name: {self.name}", f"port: {self.port}",
-                f"persistent: {str(self.persistent).lower()}"]
+        keys = [
+            "enabled: true",
+            f"name: {self.name}",
+            f"port: {self.port}",
+            f"persistent: {str(self.persistent).lower()}",
+        ]
         if self.listen:
             keys.append(f"listenAddress: {self.listen}")
         if self.image:
             keys.append(f"image: '{self.image}'")
-        return (f"cluster:\n  name: {self.cluster}\n  nodes: {{controlPlane: 1, workers: {self.workers}}}\n"
-                f"  registry: {{{', '.join(keys)}}}\n{self.mirrors}")
+        return (
+            f"cluster:\n  name: {self.cluster}\n  nodes: {{controlPlane: 1, workers: {self.workers}}}\n"
+            f"  registry: {{{', '.join(keys)}}}\n{self.mirrors}"
+        )
 
 
 @dataclass

@@ -7,6 +7,7 @@ harness's dockerd are touched. `default_ulimits = []`: a rootful Podman would ot
 for RLIMIT_NOFILE/NPROC values this sandbox refuses to set. Stopping removes every container,
 network and file it made.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,8 +46,9 @@ class PodmanService:
         }
 
     def podman(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=300,
-                              env={**os.environ, **self.environment()})
+        done = subprocess.run(
+            ["podman", *args], capture_output=True, text=True, timeout=300, env={**os.environ, **self.environment()}
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"podman {' '.join(args)}: {done.stderr}")
         return done
@@ -72,18 +74,25 @@ def podman_service() -> Iterator[PodmanService]:
     root = Path(tempfile.mkdtemp(prefix="kppod-", dir="/tmp"))
     service = PodmanService(root)
     (root / "storage.conf").write_text(
-        f'[storage]\ndriver = "vfs"\ngraphroot = "{root}/storage"\nrunroot = "{root}/run"\n')
+        f'[storage]\ndriver = "vfs"\ngraphroot = "{root}/storage"\nrunroot = "{root}/run"\n'
+    )
     (root / "containers.conf").write_text(
         "[containers]\ndefault_ulimits = []\n"
         f'[network]\nnetwork_config_dir = "{root}/networks"\n'
         f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "{root}/events.log"\n'
-        f'tmp_dir = "{root}/tmp"\n')
+        f'tmp_dir = "{root}/tmp"\n'
+    )
     process = None
     try:
         with open(root / "service.log", "wb") as log:
-            process = subprocess.Popen(["podman", "system", "service", "--time=0", service.host],
-                                       env={**os.environ, **service.environment()}, stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                ["podman", "system", "service", "--time=0", service.host],
+                env={**os.environ, **service.environment()},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + START_TIMEOUT
         env = {**os.environ, "DOCKER_HOST": service.host}
         while subprocess.run(["docker", "version"], env=env, capture_output=True).returncode != 0:

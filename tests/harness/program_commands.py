@@ -5,6 +5,7 @@ and picks out what the Docker tests execute for real: the kind create/delete com
 kind config as stdin), every per-node hosts.toml write/remove, the network join, and the
 registry Container/Volume inputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,10 +51,7 @@ def program_commands(config: KindplaneConfig | str) -> ProgramCommands:
         config = parse_config(config, "test.yaml")
     run = run_program(lambda: build(config, lambda c, owner: {}))
     commands = {r.name: r for r in run.of_type(COMMAND)}
-    hosts = {
-        name.split("-hosts-", 1)[1]: _command(res)
-        for name, res in commands.items() if "-wiring-hosts-" in name
-    }
+    hosts = {name.split("-hosts-", 1)[1]: _command(res) for name, res in commands.items() if "-wiring-hosts-" in name}
     network = [res for name, res in commands.items() if name.endswith("-wiring-network")]
     containers, volumes = run.of_type(CONTAINER), run.of_type(VOLUME)
     return ProgramCommands(
@@ -69,13 +67,22 @@ def program_commands(config: KindplaneConfig | str) -> ProgramCommands:
     )
 
 
-def config_text(cluster: str, control_planes: int = 1, workers: int = 0, registry: str | None = None,
-                port: int | None = None, persistent: bool = False, image: str | None = None) -> str:
+def config_text(
+    cluster: str,
+    control_planes: int = 1,
+    workers: int = 0,
+    registry: str | None = None,
+    port: int | None = None,
+    persistent: bool = False,
+    image: str | None = None,
+) -> str:
     """A kindplane.yaml with the registry enabled when `registry` is given."""
     text = f"cluster:\n  name: {cluster}\n  nodes:\n    controlPlane: {control_planes}\n    workers: {workers}\n"
     if registry is not None:
-        text += (f"  registry:\n    enabled: true\n    name: {registry}\n    port: {port}\n"
-                 f"    persistent: {'true' if persistent else 'false'}\n")
+        text += (
+            f"  registry:\n    enabled: true\n    name: {registry}\n    port: {port}\n"
+            f"    persistent: {'true' if persistent else 'false'}\n"
+        )
         if image is not None:
             text += f"    image: '{image}'\n"
     return text

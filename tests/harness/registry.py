@@ -5,6 +5,7 @@ real image is `registry:2` built by images.ensure_registry_image(). Everything e
 ports (with ip), restart, envs, labels, volumes, network_mode — comes from the inputs as the
 docker provider would apply them.
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ iptables, vfs storage, as the harness's own daemon runs. A private DOCKER_CONFIG
 so `docker context use` never changes the machine's default for anyone else. The harness images
 are built inside it (images cannot be pulled). Stopping it removes the bridge and every file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -74,10 +75,27 @@ def second_dockerd(context: str = "kpctx") -> Iterator[SecondDaemon]:
         _ip("link", "set", BRIDGE, "up")
         with open(root / "dockerd.log", "wb") as log:
             process = subprocess.Popen(
-                ["dockerd", "--host", daemon.host, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-                 "--pidfile", str(root / "docker.pid"), "--iptables=false", "--storage-driver=vfs",
-                 f"--bridge={BRIDGE}", "--default-address-pool", ADDRESS_POOL],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                [
+                    "dockerd",
+                    "--host",
+                    daemon.host,
+                    "--data-root",
+                    str(root / "data"),
+                    "--exec-root",
+                    str(root / "exec"),
+                    "--pidfile",
+                    str(root / "docker.pid"),
+                    "--iptables=false",
+                    "--storage-driver=vfs",
+                    f"--bridge={BRIDGE}",
+                    "--default-address-pool",
+                    ADDRESS_POOL,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while daemon.cli("info", check=False).returncode != 0:
             if process.poll() is not None or time.monotonic() > deadline:

@@ -1,4 +1,5 @@
 """Running the program's command strings for real: `sh -c`, stdin, the `kind` stand-in first on PATH."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ def standin_env(base: Optional[dict] = None) -> dict:
 
 def run_shell(command: str, stdin: Optional[str] = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """`sh -c COMMAND` as command.local.Command runs it; never raises on a non-zero exit."""
-    return subprocess.run(["sh", "-c", command], input=stdin or "", capture_output=True, text=True,
-                          timeout=timeout, env=standin_env())
+    return subprocess.run(
+        ["sh", "-c", command], input=stdin or "", capture_output=True, text=True, timeout=timeout, env=standin_env()
+    )
 
 
 def run_program_command(cmd, which: str = "create") -> subprocess.CompletedProcess:

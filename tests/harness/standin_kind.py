@@ -11,6 +11,7 @@ When `etcd` and `kube-apiserver` are on PATH, each cluster also gets a real API 
 `get kubeconfig` prints a kubeconfig whose server nothing listens on. What it cannot do: run
 kubelet (pods never start), or run nodes privileged. It never writes ~/.kube/config.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,6 +33,8 @@ NETWORK = "kind"  # kind's default; KIND_EXPERIMENTAL_DOCKER_NETWORK overrides i
 
 def network() -> str:
     return os.environ.get("KIND_EXPERIMENTAL_DOCKER_NETWORK") or NETWORK
+
+
 NODE_IMAGE_ENV = "KINDPLANE_HARNESS_NODE_IMAGE"
 CREATE_DELAY_ENV = "KINDPLANE_HARNESS_CREATE_DELAY"  # seconds `create cluster` waits after the nodes
 DELETE_DELAY_ENV = "KINDPLANE_HARNESS_DELETE_DELAY"  # seconds `delete cluster` waits before removing them
@@ -57,7 +60,7 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     binary = runtime()
     result = subprocess.run([binary, *args], capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise Failure(f"command \"{binary} {' '.join(args)}\" failed with error: {result.stderr.strip()}")
+        raise Failure(f'command "{binary} {" ".join(args)}" failed with error: {result.stderr.strip()}')
     return result
 
 
@@ -93,8 +96,14 @@ def node_plan(name: str, cluster: kind_config.Cluster) -> list[tuple[str, str, k
 
 
 def _labels(name: str, role: str) -> list[str]:
-    return ["--label", f"{CLUSTER_LABEL}={name}", "--label", f"{ROLE_LABEL}={role}",
-            "--label", f"{HARNESS_LABEL}=standin-node"]
+    return [
+        "--label",
+        f"{CLUSTER_LABEL}={name}",
+        "--label",
+        f"{ROLE_LABEL}={role}",
+        "--label",
+        f"{HARNESS_LABEL}=standin-node",
+    ]
 
 
 def _node_args(node: kind_config.Node) -> list[str]:
@@ -108,10 +117,21 @@ def _node_args(node: kind_config.Node) -> list[str]:
     return args
 
 
-def start_node(container: str, role: str, cluster_name: str, node: kind_config.Node,
-               image: str, containerd_config: str) -> None:
-    docker("create", "--name", container, "--hostname", container, "--network", network(),
-           *_labels(cluster_name, role), *_node_args(node), image)
+def start_node(
+    container: str, role: str, cluster_name: str, node: kind_config.Node, image: str, containerd_config: str
+) -> None:
+    docker(
+        "create",
+        "--name",
+        container,
+        "--hostname",
+        container,
+        "--network",
+        network(),
+        *_labels(cluster_name, role),
+        *_node_args(node),
+        image,
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".toml") as handle:
         handle.write(containerd_config)
         handle.flush()
@@ -122,10 +142,22 @@ def start_node(container: str, role: str, cluster_name: str, node: kind_config.N
 
 def start_load_balancer(cluster_name: str, image: str) -> None:
     # kind runs haproxy here; the stand-in only needs the container (no containerd, no hosts.toml).
-    docker("run", "-d", "--name", f"{cluster_name}-external-load-balancer",
-           "--hostname", f"{cluster_name}-external-load-balancer", "--network", network(),
-           *_labels(cluster_name, "external-load-balancer"), "--entrypoint", "/bin/sh", image,
-           "-c", "trap 'exit 0' TERM; while :; do sleep 1; done")
+    docker(
+        "run",
+        "-d",
+        "--name",
+        f"{cluster_name}-external-load-balancer",
+        "--hostname",
+        f"{cluster_name}-external-load-balancer",
+        "--network",
+        network(),
+        *_labels(cluster_name, "external-load-balancer"),
+        "--entrypoint",
+        "/bin/sh",
+        image,
+        "-c",
+        "trap 'exit 0' TERM; while :; do sleep 1; done",
+    )
 
 
 def wait_ready(containers: list[str]) -> None:
@@ -140,7 +172,9 @@ def wait_ready(containers: list[str]) -> None:
 
 def create(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.config == "-" else open(args.config).read() if args.config else ""
-    cluster = kind_config.parse(text) if text.strip() else kind_config.Cluster(None, [kind_config.Node("control-plane")], [])
+    cluster = (
+        kind_config.parse(text) if text.strip() else kind_config.Cluster(None, [kind_config.Node("control-plane")], [])
+    )
     # kind: the --name flag overrides the config's name; then KIND_CLUSTER_NAME; then "kind".
     name = args.name or cluster.name or default_name()
     kind_config.validate_name(name)
@@ -227,8 +261,10 @@ def get_clusters(args: argparse.Namespace) -> int:
 def get_kubeconfig(args: argparse.Namespace) -> int:
     name = args.name or default_name()
     if not cluster_nodes(name):
-        raise Failure(f'could not locate any control plane nodes for cluster named \'{name}\'. '
-                      f'Use the --name option to select a different cluster')
+        raise Failure(
+            f"could not locate any control plane nodes for cluster named '{name}'. "
+            f"Use the --name option to select a different cluster"
+        )
     plane = apiserver.endpoint(name)
     if args.internal:
         server = f"https://{name}-control-plane:6443"
@@ -237,10 +273,14 @@ def get_kubeconfig(args: argparse.Namespace) -> int:
     ca = f"\n    certificate-authority-data: {base64.b64encode(plane['ca'].encode()).decode()}" if plane else ""
     b64 = lambda pem: base64.b64encode(pem.encode()).decode()  # noqa: E731
     # kind's kubeconfig: the admin's client certificate and key, no token.
-    user = (f"\n    client-certificate-data: {b64(plane['client_cert'])}\n    client-key-data: {b64(plane['client_key'])}"
-            if plane else " {}")
+    user = (
+        f"\n    client-certificate-data: {b64(plane['client_cert'])}\n    client-key-data: {b64(plane['client_key'])}"
+        if plane
+        else " {}"
+    )
     ctx = f"kind-{name}"
-    print(f"""apiVersion: v1
+    print(
+        f"""apiVersion: v1
 clusters:
 - cluster:{ca}
     server: {server}
@@ -256,7 +296,9 @@ preferences: {{}}
 users:
 - name: {ctx}
   user:{user}
-""", end="")
+""",
+        end="",
+    )
     return 0
 
 
@@ -304,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (Failure, kind_config.KindConfigError, apiserver.ApiServerError, OSError) as exc:
         what = f"{args.verb} {getattr(args, 'what', '')}".strip()
-        verb = {"create cluster": "failed to create cluster", "delete cluster": "failed to delete cluster"}.get(what, f"failed to {what}")
+        verb = {"create cluster": "failed to create cluster", "delete cluster": "failed to delete cluster"}.get(
+            what, f"failed to {what}"
+        )
         print(f"ERROR: {verb}: {exc}", file=sys.stderr)
         return 1

@@ -5,6 +5,7 @@ kind parses the node's config.toml and each patch as TOML and merges the patch t
 tomllib reads; the small writer below covers what containerd configs use (tables, strings,
 booleans, numbers, arrays of scalars).
 """
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ serving a temp directory on a free loopback port; dockerd runs on this host, so
 `docker push localhost:<port>/…` reaches it (Docker trusts loopback registries over HTTP).
 The doctor tests use the harness's registry container and stand-in kind nodes instead.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Helpers for the registry tests: a docker-registry process and tiny `docker import` images."""
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,9 @@ class LocalRegistry:
             + f"http:\n  addr: 127.0.0.1:{port}\n"
         )
         self.log = open(root / "registry.log", "wb")
-        self.process = subprocess.Popen([REGISTRY_BIN, "serve", str(self.config)],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [REGISTRY_BIN, "serve", str(self.config)], stdout=self.log, stderr=subprocess.STDOUT
+        )
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:
@@ -77,8 +79,7 @@ class Images:
             info = tarfile.TarInfo("payload")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-        subprocess.run(["docker", "import", "-", reference], input=buffer.getvalue(),
-                       check=True, capture_output=True)
+        subprocess.run(["docker", "import", "-", reference], input=buffer.getvalue(), check=True, capture_output=True)
         self.made.append(reference)
         return reference
 
@@ -96,5 +97,3 @@ class Images:
     def cleanup(self) -> None:
         if self.made:
             subprocess.run(["docker", "rmi", "-f", *set(self.made)], capture_output=True)
-
-

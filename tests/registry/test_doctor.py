@@ -1,6 +1,7 @@
 """`kindplane doctor` on a real setup: the harness's registry:2 container and stand-in kind
 nodes, wired by the program's own commands. Each test breaks one piece, checks the ✗ line and
 its fix, runs that exact fix with `sh -c`, and checks that doctor is green again."""
+
 from __future__ import annotations
 
 import json
@@ -104,8 +105,7 @@ def test_healthy_setup_passes_every_check(setup):
     assert list(checks) == expected
     # No API server here: the ConfigMap line is skipped, not failed; everything else passes.
     assert [c["status"] for c in checks.values()] == ["ok"] * (len(expected) - 1) + ["skip"]
-    assert checks[f"{setup.nodes[0]}: containerd config_path"]["detail"] == (
-        "config_path = '/etc/containerd/certs.d'")
+    assert checks[f"{setup.nodes[0]}: containerd config_path"]["detail"] == ("config_path = '/etc/containerd/certs.d'")
     assert checks["kind installed"]["detail"].startswith("v0.29.0 at ")
     assert checks["Pulumi CLI installed"]["detail"].startswith("v3.272.0 at ")
     assert checks[f"GET http://localhost:{setup.port}/v2/"]["detail"].startswith("HTTP 200, ")
@@ -122,8 +122,7 @@ def test_stopped_registry_fails_with_docker_start(setup):
     docker("stop", setup.registry)
     try:
         failed = setup.failing()
-        assert set(failed) == {f"registry container {setup.registry} running",
-                               f"GET http://localhost:{setup.port}/v2/"}
+        assert set(failed) == {f"registry container {setup.registry} running", f"GET http://localhost:{setup.port}/v2/"}
         assert failed[f"registry container {setup.registry} running"]["detail"] == "container is exited"
         assert {c["fix"] for c in failed.values()} == {f"docker start {setup.registry}"}
         run_fix(f"docker start {setup.registry}")
@@ -174,8 +173,15 @@ def test_registry_off_the_kind_network_fails_with_network_connect(setup):
 def test_containerd_without_config_path_fails_with_recreate(setup):
     node = setup.nodes[0]
     original = docker("exec", node, "cat", "/etc/containerd/config.toml").stdout
-    docker("exec", "-i", node, "sh", "-c", "cat > /etc/containerd/config.toml",
-           input='version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "x"\n')
+    docker(
+        "exec",
+        "-i",
+        node,
+        "sh",
+        "-c",
+        "cat > /etc/containerd/config.toml",
+        input='version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "x"\n',
+    )
     try:
         check = setup.failing()[f"{node}: containerd config_path"]
         assert check["detail"].startswith("config_path not set in /etc/containerd/config.toml")
@@ -221,11 +227,13 @@ def test_image_reference_checks_say_the_exact_reference(setup, app_image):
 
     failed = setup.failing(f"{repo}:latest")
     assert failed[f"reference {repo}:latest"]["detail"] == (
-        f"nodes would pull this from Docker Hub (docker.io); use exactly {exact}")
+        f"nodes would pull this from Docker Hub (docker.io); use exactly {exact}"
+    )
 
     wrong_port = f"localhost:{setup.port + 1}/{repo}:latest"
     assert setup.failing(wrong_port)[f"reference {wrong_port}"]["detail"].endswith(
-        f"which is not the registry (it serves localhost:{setup.port}); use exactly {exact}")
+        f"which is not the registry (it serves localhost:{setup.port}); use exactly {exact}"
+    )
 
     missing = setup.failing(f"localhost:{setup.port}/{repo}:v9")
     check = missing[f"{repo}:v9 in the registry"]
@@ -237,17 +245,18 @@ def test_bad_image_reference_is_a_usage_error(setup):
     result = CliRunner().invoke(app, ["-c", str(setup.config_file), "doctor", "My-App:1"])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "error: 'My-App:1': 'My-App' is not a valid repository name component "
-        "(repository names are lower-case)")
+        "error: 'My-App:1': 'My-App' is not a valid repository name component (repository names are lower-case)"
+    )
 
 
 def test_gc_in_the_container_reclaims_a_deleted_image_and_repush_works(setup, images):
     ref = images.make(f"localhost:{setup.port}/big:v1", size=400_000)
     images.push(ref)
     kp = ["-c", str(setup.config_file), "registry"]
-    layer = httpx.get(f"http://localhost:{setup.port}/v2/big/manifests/v1",
-                      headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"}
-                      ).json()["layers"][0]
+    layer = httpx.get(
+        f"http://localhost:{setup.port}/v2/big/manifests/v1",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    ).json()["layers"][0]
     assert CliRunner().invoke(app, kp + ["rm", "big:v1"]).exit_code == 0
 
     result = CliRunner().invoke(app, kp + ["gc", "--json"])
@@ -271,8 +280,7 @@ def test_gc_without_the_registry_container_says_how_to_create_it(docker_ready, t
     config.write_text(config_text(unique_name("kpt"), registry=name, port=free_port()))
     result = CliRunner().invoke(app, ["-c", str(config), "registry", "gc"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (
-        f"error: no container named '{name}'; create the registry with `kindplane up`")
+    assert result.stderr.strip() == (f"error: no container named '{name}'; create the registry with `kindplane up`")
 
 
 def test_doctor_with_the_registry_disabled_checks_tools_docker_and_nodes(docker_ready, tmp_path):

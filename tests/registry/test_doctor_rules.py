@@ -1,4 +1,5 @@
 """Doctor rules that need no Docker: containerd TOML forms, ConfigMap comparison, fix commands."""
+
 from __future__ import annotations
 
 import json
@@ -42,17 +43,28 @@ def test_configmap_matching_and_differing():
     stale = {CONFIGMAP_KEY: expected[CONFIGMAP_KEY].replace("5001", "5002")}
     result = configmap_result("cm", stale, expected, "fix")
     assert (result.status, result.detail, result.fix) == (
-        "fail", f"differs from what kindplane writes in: {CONFIGMAP_KEY}", "fix")
+        "fail",
+        f"differs from what kindplane writes in: {CONFIGMAP_KEY}",
+        "fix",
+    )
 
 
 def test_configmap_fix_carries_the_exact_data_through_the_shell():
     fix = _configmap_fix("kind-dev", local_registry_hosting(REGISTRY))
     create, apply = fix.split(" | ")
     argv = shlex.split(create)
-    assert argv[:8] == ["kubectl", "--context", "kind-dev", "-n", "kube-public", "create",
-                        "configmap", "local-registry-hosting"]
+    assert argv[:8] == [
+        "kubectl",
+        "--context",
+        "kind-dev",
+        "-n",
+        "kube-public",
+        "create",
+        "configmap",
+        "local-registry-hosting",
+    ]
     literal = next(a for a in argv if a.startswith("--from-literal="))
-    key, value = literal[len("--from-literal="):].split("=", 1)
+    key, value = literal[len("--from-literal=") :].split("=", 1)
     assert {key: value} == local_registry_hosting(REGISTRY)
     assert yaml.safe_load(value)["host"] == "localhost:5001"
     assert shlex.split(apply) == ["kubectl", "--context", "kind-dev", "apply", "-f", "-"]
@@ -71,15 +83,21 @@ def test_no_docker_daemon_fails_after_the_tools_and_skips_the_rest(monkeypatch, 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     results = run_doctor(CONFIG, kindplane=["kindplane", "-c", "my dir/k.yaml"])
     assert [(r.name, r.status) for r in results] == [
-        ("kind installed", "ok"), ("Pulumi CLI installed", "ok"),
-        ("Docker daemon reachable", "fail"), ("remaining checks", "skip")]
-    assert results[2].detail.startswith("Docker daemon not reachable at unix:///nonexistent/docker.sock (DOCKER_HOST): ")
+        ("kind installed", "ok"),
+        ("Pulumi CLI installed", "ok"),
+        ("Docker daemon reachable", "fail"),
+        ("remaining checks", "skip"),
+    ]
+    assert results[2].detail.startswith(
+        "Docker daemon not reachable at unix:///nonexistent/docker.sock (DOCKER_HOST): "
+    )
     # How this machine starts that daemon (every runtime's fix: tests/unit/test_docker_start.py).
     assert results[2].fix == start_hint(DockerEndpoint("unix:///nonexistent/docker.sock", "DOCKER_HOST"))
     assert json.loads(json.dumps([r.as_dict() for r in results]))[2]["status"] == "fail"
 
 
 # --- the tools `up` drives: found where kindplane looks, with the version they print ------------
+
 
 def _tool_doctor(tmp_path, monkeypatch, kind: str | None, pulumi: str | None):
     from kindplane.core.config import parse_config
@@ -99,7 +117,10 @@ def _tool_doctor(tmp_path, monkeypatch, kind: str | None, pulumi: str | None):
 def test_tools_found_say_which_versions(tmp_path, monkeypatch):
     doctor, home = _tool_doctor(tmp_path, monkeypatch, "kind v0.29.0 go1.24.2 linux/amd64", "v3.272.0")
     assert (doctor.check_kind().status, doctor.check_kind().detail) == ("ok", f"v0.29.0 at {home}/bin/kind")
-    assert (doctor.check_pulumi().status, doctor.check_pulumi().detail) == ("ok", f"v3.272.0 at {home}/pulumi/bin/pulumi")
+    assert (doctor.check_pulumi().status, doctor.check_pulumi().detail) == (
+        "ok",
+        f"v3.272.0 at {home}/pulumi/bin/pulumi",
+    )
 
 
 def test_tools_too_old_fail_with_the_floor_and_a_fix(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """IMAGE[:TAG] parsing: Docker's host rule, default tag, and clear refusals."""
+
 from __future__ import annotations
 
 import pytest

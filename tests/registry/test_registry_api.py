@@ -1,4 +1,5 @@
 """The registry API client against a real registry (Debian's docker-registry on loopback)."""
+
 from __future__ import annotations
 
 import httpx
@@ -45,8 +46,7 @@ def test_tags_follow_pagination_and_manifest_gives_digest_and_size(local_registr
         assert client.tags("team/web", page_size=2) == ["a", "b", "c"]
         manifest = client.manifest("team/web", "b")
     # Read the same manifest by hand: digest header and config + layer sizes must agree.
-    raw = httpx.get(f"http://{local_registry.address}/v2/team/web/manifests/b",
-                    headers={"Accept": DOCKER_MANIFEST})
+    raw = httpx.get(f"http://{local_registry.address}/v2/team/web/manifests/b", headers={"Accept": DOCKER_MANIFEST})
     document = raw.json()
     assert manifest.digest == raw.headers["Docker-Content-Digest"]
     assert manifest.media_type == DOCKER_MANIFEST

@@ -1,4 +1,5 @@
 """`kindplane registry ls|push|rm` through the real Typer app against a real registry."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,7 @@ pytestmark = pytest.mark.docker
 def kindplane_yaml(tmp_path, port: int, enabled: bool = True):
     path = tmp_path / "kindplane.yaml"
     path.write_text(
-        "cluster:\n  name: kpt-cli\n  registry:\n"
-        f"    enabled: {'true' if enabled else 'false'}\n    port: {port}\n"
+        f"cluster:\n  name: kpt-cli\n  registry:\n    enabled: {'true' if enabled else 'false'}\n    port: {port}\n"
     )
     return path
 

@@ -1,4 +1,5 @@
 """push (docker SDK → real registry) and gc (the registry's own collector, measured with du)."""
+
 from __future__ import annotations
 
 import httpx
@@ -35,12 +36,12 @@ def test_gc_after_delete_reclaims_the_layer_bytes(local_registry, images):
     images.push(keep)
     with RegistryClient(local_registry.address) as client:
         manifest = client.manifest("big", "v1")
-        layer = httpx.get(f"http://{local_registry.address}/v2/big/manifests/v1",
-                          headers={"Accept": manifest.media_type}).json()["layers"][0]
+        layer = httpx.get(
+            f"http://{local_registry.address}/v2/big/manifests/v1", headers={"Accept": manifest.media_type}
+        ).json()["layers"][0]
         client.delete("big", manifest.digest)
 
-    result = collect_garbage(local_registry.host_runner, str(local_registry.config),
-                             str(local_registry.storage))
+    result = collect_garbage(local_registry.host_runner, str(local_registry.config), str(local_registry.storage))
     # The random 300 kB layer cannot compress: the bytes reclaimed must cover it.
     assert layer["size"] >= 300_000
     assert result.reclaimed >= layer["size"]
@@ -54,6 +55,5 @@ def test_gc_after_delete_reclaims_the_layer_bytes(local_registry, images):
 
 def test_gc_with_nothing_to_collect_reclaims_nothing(local_registry, images):
     images.push(images.make(f"{local_registry.address}/app:v1"))
-    result = collect_garbage(local_registry.host_runner, str(local_registry.config),
-                             str(local_registry.storage))
+    result = collect_garbage(local_registry.host_runner, str(local_registry.config), str(local_registry.storage))
     assert result.reclaimed == 0 and result.before == result.after > 0

@@ -1,4 +1,5 @@
 """docs/local-registry-guide.md read the way a user reads it: fenced blocks and shell commands."""
+
 from __future__ import annotations
 
 import re

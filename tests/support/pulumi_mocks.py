@@ -3,6 +3,7 @@
 Inputs come from the mock monitor (what the engine would receive); resource options come from
 a stack transformation (the only place options such as retain_on_delete are observable).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,8 +41,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["stdout"] = KUBECONFIG_STDOUT if args.name.endswith("-kubeconfig") else ""
         if args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = REGISTRY_IMAGE_ID
-        self.resources[args.name] = Registered(args.typ, args.name, dict(args.inputs), args.provider,
-                                               given_id=args.resource_id or None)
+        self.resources[args.name] = Registered(
+            args.typ, args.name, dict(args.inputs), args.provider, given_id=args.resource_id or None
+        )
         return [args.resource_id or f"{args.name}-id", outputs]
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -1,4 +1,5 @@
 """The suite's CI rule (tests/conftest.py): a docker or engine test that skips fails in CI."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """kindplane.yaml: defaults from the spec table, every rule's message, all errors at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,14 +20,15 @@ def problems(text: str, file: str = "kindplane.yaml") -> list[str]:
 def test_registry_defaults_match_the_spec_table():
     registry = parse_config("cluster: {name: dev}").cluster.registry
     assert (registry.enabled, registry.port, registry.persistent, registry.name) == (
-        False, 5001, False, "kind-registry",
+        False,
+        5001,
+        False,
+        "kind-registry",
     )
 
 
 def test_spec_example_enables_registry_on_5001():
-    config = parse_config(
-        "cluster:\n  name: kindplane-dev\n  registry:\n    enabled: true\n    port: 5001\n"
-    )
+    config = parse_config("cluster:\n  name: kindplane-dev\n  registry:\n    enabled: true\n    port: 5001\n")
     assert config.cluster.name == "kindplane-dev"
     assert config.cluster.registry.enabled and config.cluster.registry.port == 5001
 
@@ -55,39 +57,68 @@ def test_port_mapping_defaults():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("cluster: {name: d, registry: {port: 70000}}",
-         "kindplane.yaml: cluster.registry.port: must be between 1 and 65535, got 70000"),
-        ("cluster: {name: d, registry: {port: 0}}",
-         "kindplane.yaml: cluster.registry.port: must be between 1 and 65535, got 0"),
-        ("cluster: {name: d, registry: {port: '5001'}}",
-         "kindplane.yaml: cluster.registry.port: must be an integer, got '5001'"),
-        ("cluster: {name: d, registry: {enabled: 'yes please'}}",
-         "kindplane.yaml: cluster.registry.enabled: must be true or false, got 'yes please'"),
-        ("cluster: {name: d, registry: {persistant: true}}",
-         "kindplane.yaml: cluster.registry.persistant: unknown key 'persistant'; did you mean 'persistent'?"),
-        ("cluster: {name: d, nodes: {controlPlane: 0}}",
-         "kindplane.yaml: cluster.nodes.controlPlane: must be between 1 and 50, got 0"),
-        ("cluster: {name: d, nodes: {workers: -1}}",
-         "kindplane.yaml: cluster.nodes.workers: must be between 0 and 50, got -1"),
-        ("cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 80, protocol: tcp}]}",
-         "kindplane.yaml: cluster.portMappings[0].protocol: must be one of 'TCP', 'UDP' or 'SCTP', got 'tcp'"),
-        ("cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 80, listenAddress: everywhere}]}",
-         "kindplane.yaml: cluster.portMappings[0].listenAddress: must be an IP address such as 127.0.0.1, got 'everywhere'"),
-        ("cluster: {name: d, portMappings: [{hostPort: 80}]}",
-         "kindplane.yaml: cluster.portMappings[0].containerPort: is required"),
-        ("cluster: {name: d, extraMounts: [{hostPath: /src, containerPath: src}]}",
-         "kindplane.yaml: cluster.extraMounts[0].containerPath: must be an absolute path inside the node, got 'src'"),
-        ("cluster: {name: d, kubernetesVersion: latest}",
-         "kindplane.yaml: cluster.kubernetesVersion: must be a Kubernetes version such as 1.31 or 1.31.9, got 'latest'"),
-        ("cluster: {name: d, nodeImage: 'x y'}",
-         "kindplane.yaml: cluster.nodeImage: must be an image reference such as kindest/node:v1.31.0, got 'x y'"),
+        (
+            "cluster: {name: d, registry: {port: 70000}}",
+            "kindplane.yaml: cluster.registry.port: must be between 1 and 65535, got 70000",
+        ),
+        (
+            "cluster: {name: d, registry: {port: 0}}",
+            "kindplane.yaml: cluster.registry.port: must be between 1 and 65535, got 0",
+        ),
+        (
+            "cluster: {name: d, registry: {port: '5001'}}",
+            "kindplane.yaml: cluster.registry.port: must be an integer, got '5001'",
+        ),
+        (
+            "cluster: {name: d, registry: {enabled: 'yes please'}}",
+            "kindplane.yaml: cluster.registry.enabled: must be true or false, got 'yes please'",
+        ),
+        (
+            "cluster: {name: d, registry: {persistant: true}}",
+            "kindplane.yaml: cluster.registry.persistant: unknown key 'persistant'; did you mean 'persistent'?",
+        ),
+        (
+            "cluster: {name: d, nodes: {controlPlane: 0}}",
+            "kindplane.yaml: cluster.nodes.controlPlane: must be between 1 and 50, got 0",
+        ),
+        (
+            "cluster: {name: d, nodes: {workers: -1}}",
+            "kindplane.yaml: cluster.nodes.workers: must be between 0 and 50, got -1",
+        ),
+        (
+            "cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 80, protocol: tcp}]}",
+            "kindplane.yaml: cluster.portMappings[0].protocol: must be one of 'TCP', 'UDP' or 'SCTP', got 'tcp'",
+        ),
+        (
+            "cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 80, listenAddress: everywhere}]}",
+            "kindplane.yaml: cluster.portMappings[0].listenAddress: must be an IP address such as 127.0.0.1, got 'everywhere'",
+        ),
+        (
+            "cluster: {name: d, portMappings: [{hostPort: 80}]}",
+            "kindplane.yaml: cluster.portMappings[0].containerPort: is required",
+        ),
+        (
+            "cluster: {name: d, extraMounts: [{hostPath: /src, containerPath: src}]}",
+            "kindplane.yaml: cluster.extraMounts[0].containerPath: must be an absolute path inside the node, got 'src'",
+        ),
+        (
+            "cluster: {name: d, kubernetesVersion: latest}",
+            "kindplane.yaml: cluster.kubernetesVersion: must be a Kubernetes version such as 1.31 or 1.31.9, got 'latest'",
+        ),
+        (
+            "cluster: {name: d, nodeImage: 'x y'}",
+            "kindplane.yaml: cluster.nodeImage: must be an image reference such as kindest/node:v1.31.0, got 'x y'",
+        ),
         ("cluster: {}", "kindplane.yaml: cluster.name: is required"),
-        ("cluster: {name: d, registry: {enabled: true, port: 8080}, portMappings: [{containerPort: 80, hostPort: 8080}]}",
-         "kindplane.yaml: cluster.portMappings[0].hostPort: 8080 is the registry port (cluster.registry.port); pick another hostPort"),
-        ("cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 80}, {containerPort: 81, hostPort: 80}]}",
-         "kindplane.yaml: cluster.portMappings[1].hostPort: 80/TCP is already mapped by portMappings[0]"),
-        ("cluster: {name: d, registry: true}",
-         "kindplane.yaml: cluster.registry: must be a mapping, got True"),
+        (
+            "cluster: {name: d, registry: {enabled: true, port: 8080}, portMappings: [{containerPort: 80, hostPort: 8080}]}",
+            "kindplane.yaml: cluster.portMappings[0].hostPort: 8080 is the registry port (cluster.registry.port); pick another hostPort",
+        ),
+        (
+            "cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 80}, {containerPort: 81, hostPort: 80}]}",
+            "kindplane.yaml: cluster.portMappings[1].hostPort: 80/TCP is already mapped by portMappings[0]",
+        ),
+        ("cluster: {name: d, registry: true}", "kindplane.yaml: cluster.registry: must be a mapping, got True"),
         ("- cluster", "kindplane.yaml: must be a mapping with a `cluster` key, got a list"),
         ("", "kindplane.yaml: is empty; it needs at least `cluster: {name: ...}`"),
     ],
@@ -174,14 +205,38 @@ def test_stack_configs_in_the_repo_are_valid_and_can_live_side_by_side():
 
 
 yaml_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
-    st.text(max_size=12), st.sampled_from(["dev", "kind-registry", "TCP", "127.0.0.1", "/x"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["dev", "kind-registry", "TCP", "127.0.0.1", "/x"]),
 )
-keys = st.sampled_from([
-    "cluster", "name", "registry", "enabled", "port", "persistent", "nodes", "controlPlane",
-    "workers", "portMappings", "containerPort", "hostPort", "protocol", "listenAddress",
-    "extraMounts", "hostPath", "containerPath", "readOnly", "kubernetesVersion", "nodeImage", "x",
-])
+keys = st.sampled_from(
+    [
+        "cluster",
+        "name",
+        "registry",
+        "enabled",
+        "port",
+        "persistent",
+        "nodes",
+        "controlPlane",
+        "workers",
+        "portMappings",
+        "containerPort",
+        "hostPort",
+        "protocol",
+        "listenAddress",
+        "extraMounts",
+        "hostPath",
+        "containerPath",
+        "readOnly",
+        "kubernetesVersion",
+        "nodeImage",
+        "x",
+    ]
+)
 documents = st.recursive(
     yaml_scalars,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=6)),
@@ -222,6 +277,7 @@ def test_relative_extra_mount_host_paths_are_resolved_against_the_config_files_f
     )
     mounts = load_config(path).cluster.extra_mounts
     assert [m.host_path for m in mounts] == [
-        str(folder / "data"), str(tmp_path / "shared"), "/abs/path",
+        str(folder / "data"),
+        str(tmp_path / "shared"),
+        "/abs/path",
     ]
-

@@ -4,6 +4,7 @@ The contexts are made by the real docker CLI (`docker context create/use` in a p
 DOCKER_CONFIG), and every resolution is compared with what `docker context inspect` itself says.
 No daemon is needed.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -109,21 +110,49 @@ def test_the_config_folder_is_home_dot_docker_without_docker_config(docker_cli, 
 
 def test_a_context_with_tls_files_passes_them_to_the_cli_the_provider_and_the_sdk(contexts, tmp_path):
     # The CLI checks that the files are PEM: one self-signed certificate serves as CA and client.
-    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                           "-nodes", "-days", "1", "-subj", "/CN=kindplane-test", "-keyout", "key.pem",
-                           "-out", "cert.pem"], cwd=tmp_path, capture_output=True, text=True)
+    made = subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=kindplane-test",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert made.returncode == 0, made.stderr
     shutil.copy(tmp_path / "cert.pem", tmp_path / "ca.pem")
-    created = cli(contexts, "context", "create", "secure", "--docker",
-                  f"host=tcp://10.9.9.9:2376,ca={tmp_path}/ca.pem,cert={tmp_path}/cert.pem,key={tmp_path}/key.pem")
+    created = cli(
+        contexts,
+        "context",
+        "create",
+        "secure",
+        "--docker",
+        f"host=tcp://10.9.9.9:2376,ca={tmp_path}/ca.pem,cert={tmp_path}/cert.pem,key={tmp_path}/key.pem",
+    )
     assert created.returncode == 0, created.stderr
     endpoint = resolve_endpoint({**contexts, "DOCKER_CONTEXT": "secure"})
     tls_dir = Path(contexts["DOCKER_CONFIG"]) / "contexts" / "tls" / docker_endpoint.context_id("secure") / "docker"
     assert endpoint.cert_dir == str(tls_dir) and endpoint.verify_tls
     assert sorted(p.name for p in tls_dir.iterdir()) == ["ca.pem", "cert.pem", "key.pem"]
     assert endpoint.environment() == {
-        "DOCKER_HOST": "tcp://10.9.9.9:2376", "DOCKER_CONTEXT": "",
-        "DOCKER_CERT_PATH": str(tls_dir), "DOCKER_TLS_VERIFY": "1",
+        "DOCKER_HOST": "tcp://10.9.9.9:2376",
+        "DOCKER_CONTEXT": "",
+        "DOCKER_CERT_PATH": str(tls_dir),
+        "DOCKER_TLS_VERIFY": "1",
     }
     assert endpoint.provider_args() == {"host": "tcp://10.9.9.9:2376", "cert_path": str(tls_dir)}
 
@@ -135,14 +164,17 @@ def test_the_environment_handed_on_empties_docker_context():
     assert endpoint.provider_args() == {"host": "unix:///tmp/ctx.sock"}
 
 
-@pytest.mark.parametrize("host, remote", [
-    ("unix:///var/run/docker.sock", None),
-    ("tcp://127.0.0.1:2375", None),
-    ("tcp://localhost:2375", None),
-    ("tcp://build-box.lan:2376", "build-box.lan"),
-    ("ssh://me@10.0.0.7", "10.0.0.7"),
-    ("npipe:////./pipe/docker_engine", None),
-])
+@pytest.mark.parametrize(
+    "host, remote",
+    [
+        ("unix:///var/run/docker.sock", None),
+        ("tcp://127.0.0.1:2375", None),
+        ("tcp://localhost:2375", None),
+        ("tcp://build-box.lan:2376", "build-box.lan"),
+        ("ssh://me@10.0.0.7", "10.0.0.7"),
+        ("npipe:////./pipe/docker_engine", None),
+    ],
+)
 def test_remote_host_is_the_daemons_machine_when_it_is_not_this_one(host, remote):
     assert DockerEndpoint(host, "DOCKER_HOST").remote_host == remote
 
@@ -186,9 +218,10 @@ def test_the_cli_daemon_is_read_with_the_runs_environment(tmp_path):
 
 def test_a_docker_cli_that_is_not_dockers_is_reported(tmp_path):
     # podman-docker's `docker` is podman: its `info` has no .ID field.
-    env = fake_docker(tmp_path / "bin",
-                      'echo "Error: template: info:1:2: executing \\"info\\" at <.ID>: can\'t evaluate field ID" >&2\n'
-                      'exit 125\n')
+    env = fake_docker(
+        tmp_path / "bin",
+        'echo "Error: template: info:1:2: executing \\"info\\" at <.ID>: can\'t evaluate field ID" >&2\nexit 125\n',
+    )
     seen = docker_daemon.daemon_seen_by_cli(DockerEndpoint(DEFAULT_HOST, "default socket"), env)
     assert seen.daemon_id == ""
     assert seen.problem.startswith("cannot tell its daemon: `docker info` says 'Error: template: info:1:2:")
@@ -213,7 +246,8 @@ def test_with_kind_on_podman_the_endpoint_is_podmans_api_socket(tmp_path, monkey
     env = {"KIND_EXPERIMENTAL_PROVIDER": "podman", "HOME": str(tmp_path)}
     monkeypatch.setattr(docker_endpoint.os, "getuid", lambda: 1000)
     assert resolve_endpoint({**env, "XDG_RUNTIME_DIR": "/run/user/1000"}) == DockerEndpoint(
-        "unix:///run/user/1000/podman/podman.sock", "Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman")
+        "unix:///run/user/1000/podman/podman.sock", "Podman's API socket, for KIND_EXPERIMENTAL_PROVIDER=podman"
+    )
     assert resolve_endpoint({**env, "CONTAINER_HOST": "unix:///tmp/p.sock"}).host == "unix:///tmp/p.sock"
     by_host = resolve_endpoint({**env, "DOCKER_HOST": "unix:///tmp/d.sock"})
     assert by_host == DockerEndpoint("unix:///tmp/d.sock", "DOCKER_HOST")

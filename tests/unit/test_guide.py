@@ -5,6 +5,7 @@ kindplane.yaml: node names, registry name and port, hosts.toml paths, the Config
 node label, and kindplane's own CLI (each `kindplane …` line must parse with its options).
 tests/docker/test_docker_guide.py runs the ones that can run against stand-in nodes.
 """
+
 from __future__ import annotations
 
 import re

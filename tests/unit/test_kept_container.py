@@ -5,6 +5,7 @@ another stack's, this stack's with its data in the volume / elsewhere, running /
 Columns: the volume `<name>-data` (none, this stack's, an older kindplane's, another stack's, one
 kindplane did not make) and, when Docker has no container, whether the stack's state holds one.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -173,9 +174,14 @@ def test_a_container_gone_from_docker_but_in_the_state_asks_for_the_refresh_pulu
 
 # --- what one inspect shows ------------------------------------------------------------------
 
+
 def inspected(labels, mounts, running=True):
-    return {"Id": ID, "State": {"Running": running, "Status": "running" if running else "exited"},
-            "Config": {"Labels": labels}, "Mounts": mounts}
+    return {
+        "Id": ID,
+        "State": {"Running": running, "Status": "running" if running else "exited"},
+        "Config": {"Labels": labels},
+        "Mounts": mounts,
+    }
 
 
 def test_inspect_data_is_read_into_the_facts_the_decision_needs():
@@ -193,7 +199,9 @@ def test_where_the_data_is():
     def at(mount):
         return data_mount({"Mounts": [mount, {"Type": "volume", "Name": "x", "Destination": "/elsewhere"}]})
 
-    assert at({"Type": "volume", "Name": ANONYMOUS, "Destination": "/var/lib/registry"}) == DataMount("anonymous", ANONYMOUS)
+    assert at({"Type": "volume", "Name": ANONYMOUS, "Destination": "/var/lib/registry"}) == DataMount(
+        "anonymous", ANONYMOUS
+    )
     assert at({"Type": "volume", "Name": "kind-registry-data", "Destination": "/var/lib/registry"}) == IN_VOLUME
     assert at({"Type": "bind", "Source": "/srv/r", "Destination": "/var/lib/registry"}) == DataMount("bind", "/srv/r")
     assert data_mount({"Mounts": None}) == DataMount("layer")

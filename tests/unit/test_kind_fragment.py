@@ -1,4 +1,5 @@
 """cluster.kind and cluster.ingress: validation against kind's field names, the merge, warnings."""
+
 from __future__ import annotations
 
 import tomllib
@@ -34,20 +35,54 @@ def problems(text: str) -> list[str]:
 
 # --- validation ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "kind, expected",
     [
-        ("{containerdConfigPatch: []}", "kp.yaml: cluster.kind.containerdConfigPatch: unknown key 'containerdConfigPatch'; did you mean 'containerdConfigPatches'?"),
-        ("{nodes: [{lables: {a: b}}]}", "kp.yaml: cluster.kind.nodes[0].lables: unknown key 'lables'; did you mean 'labels'?"),
-        ("{networking: {podSubnet: 10.0.0.0/8, kubeProxyMod: ipvs}}", "kp.yaml: cluster.kind.networking.kubeProxyMod: unknown key 'kubeProxyMod'; did you mean 'kubeProxyMode'?"),
-        ("{networking: {kubeProxyMode: userspace}}", "kp.yaml: cluster.kind.networking.kubeProxyMode: must be one of 'iptables', 'ipvs', 'nftables' or 'none', got 'userspace'"),
-        ("{networking: {podSubnet: 10.0.0/33}}", "kp.yaml: cluster.kind.networking.podSubnet: must be a CIDR such as 10.244.0.0/16, got '10.0.0/33'"),
-        ("{apiVersion: kind.x-k8s.io/v1alpha3}", "kp.yaml: cluster.kind.apiVersion: must be one of 'kind.x-k8s.io/v1alpha4', got 'kind.x-k8s.io/v1alpha3'"),
-        ("{featureGates: {SomeGate: 'yes'}}", "kp.yaml: cluster.kind.featureGates.SomeGate: must be true or false, got 'yes'"),
-        ("{nodes: [{labels: {ingress-ready: true}}]}", "kp.yaml: cluster.kind.nodes[0].labels.ingress-ready: must be a string, got True"),
-        ("{nodes: [{role: master}]}", "kp.yaml: cluster.kind.nodes[0].role: must be one of 'control-plane' or 'worker', got 'master'"),
-        ("{nodes: [{extraMounts: [{hostPath: data, containerPath: /data}]}]}", "kp.yaml: cluster.kind.nodes[0].extraMounts[0].hostPath: must be an absolute path on one line, got 'data' (cluster.extraMounts resolves paths relative to kindplane.yaml)"),
-        ("{nodes: [{extraPortMappings: [{containerPort: 80, hostPort: 70000}]}]}", "kp.yaml: cluster.kind.nodes[0].extraPortMappings[0].hostPort: must be between 0 and 65535, got 70000"),
+        (
+            "{containerdConfigPatch: []}",
+            "kp.yaml: cluster.kind.containerdConfigPatch: unknown key 'containerdConfigPatch'; did you mean 'containerdConfigPatches'?",
+        ),
+        (
+            "{nodes: [{lables: {a: b}}]}",
+            "kp.yaml: cluster.kind.nodes[0].lables: unknown key 'lables'; did you mean 'labels'?",
+        ),
+        (
+            "{networking: {podSubnet: 10.0.0.0/8, kubeProxyMod: ipvs}}",
+            "kp.yaml: cluster.kind.networking.kubeProxyMod: unknown key 'kubeProxyMod'; did you mean 'kubeProxyMode'?",
+        ),
+        (
+            "{networking: {kubeProxyMode: userspace}}",
+            "kp.yaml: cluster.kind.networking.kubeProxyMode: must be one of 'iptables', 'ipvs', 'nftables' or 'none', got 'userspace'",
+        ),
+        (
+            "{networking: {podSubnet: 10.0.0/33}}",
+            "kp.yaml: cluster.kind.networking.podSubnet: must be a CIDR such as 10.244.0.0/16, got '10.0.0/33'",
+        ),
+        (
+            "{apiVersion: kind.x-k8s.io/v1alpha3}",
+            "kp.yaml: cluster.kind.apiVersion: must be one of 'kind.x-k8s.io/v1alpha4', got 'kind.x-k8s.io/v1alpha3'",
+        ),
+        (
+            "{featureGates: {SomeGate: 'yes'}}",
+            "kp.yaml: cluster.kind.featureGates.SomeGate: must be true or false, got 'yes'",
+        ),
+        (
+            "{nodes: [{labels: {ingress-ready: true}}]}",
+            "kp.yaml: cluster.kind.nodes[0].labels.ingress-ready: must be a string, got True",
+        ),
+        (
+            "{nodes: [{role: master}]}",
+            "kp.yaml: cluster.kind.nodes[0].role: must be one of 'control-plane' or 'worker', got 'master'",
+        ),
+        (
+            "{nodes: [{extraMounts: [{hostPath: data, containerPath: /data}]}]}",
+            "kp.yaml: cluster.kind.nodes[0].extraMounts[0].hostPath: must be an absolute path on one line, got 'data' (cluster.extraMounts resolves paths relative to kindplane.yaml)",
+        ),
+        (
+            "{nodes: [{extraPortMappings: [{containerPort: 80, hostPort: 70000}]}]}",
+            "kp.yaml: cluster.kind.nodes[0].extraPortMappings[0].hostPort: must be between 0 and 65535, got 70000",
+        ),
     ],
 )
 def test_the_fragment_is_checked_against_kinds_field_names_and_values(kind, expected):
@@ -86,11 +121,14 @@ def test_labels_follow_kubernetes_label_syntax(labels, path):
 def test_every_problem_is_reported_at_once():
     text = "cluster:\n  name: dev\n  kind: {nodes: [{role: boss}], networking: {ipFamily: ipv5}, name: 3}\n"
     assert [p.split(": ")[1] for p in problems(text)] == [
-        "cluster.kind.name", "cluster.kind.networking.ipFamily", "cluster.kind.nodes[0].role",
+        "cluster.kind.name",
+        "cluster.kind.networking.ipFamily",
+        "cluster.kind.nodes[0].role",
     ]
 
 
 # --- merge -----------------------------------------------------------------------------------
+
 
 def test_an_empty_fragment_changes_nothing():
     assert kind_doc("cluster: {name: dev, kind: {}}") == kind_doc("cluster: {name: dev}")
@@ -105,10 +143,17 @@ def test_fields_kindplane_does_not_set_are_copied_as_written():
         "    kubeadmConfigPatches:\n"
         "      - |\n        kind: ClusterConfiguration\n        apiServer:\n          extraArgs: {v: '4'}\n"
     )
-    assert doc["networking"] == {"ipFamily": "dual", "podSubnet": "10.244.0.0/16,fd00:10:244::/56", "disableDefaultCNI": True}
+    assert doc["networking"] == {
+        "ipFamily": "dual",
+        "podSubnet": "10.244.0.0/16,fd00:10:244::/56",
+        "disableDefaultCNI": True,
+    }
     assert doc["featureGates"] == {"InPlacePodVerticalScaling": True}
     assert doc["runtimeConfig"] == {"api/alpha": "false"}
-    assert yaml.safe_load(doc["kubeadmConfigPatches"][0]) == {"kind": "ClusterConfiguration", "apiServer": {"extraArgs": {"v": "4"}}}
+    assert yaml.safe_load(doc["kubeadmConfigPatches"][0]) == {
+        "kind": "ClusterConfiguration",
+        "apiServer": {"extraArgs": {"v": "4"}},
+    }
     assert doc["nodes"] == [{"role": "control-plane"}]
 
 
@@ -130,7 +175,10 @@ def test_node_entries_merge_by_position_control_planes_first():
         {"hostPath": "/dev/shm", "containerPath": "/dev/shm", "propagation": "HostToContainer"},
     ]
     assert gpu["kubeadmConfigPatches"] == ["{kind: JoinConfiguration, nodeRegistration: {name: x}}"]
-    assert plain == {"role": "worker", "extraMounts": [{"hostPath": "/src", "containerPath": "/src", "readOnly": False}]}
+    assert plain == {
+        "role": "worker",
+        "extraMounts": [{"hostPath": "/src", "containerPath": "/src", "readOnly": False}],
+    }
 
 
 def test_a_node_image_in_the_fragment_is_used_when_kindplane_sets_none():
@@ -161,7 +209,9 @@ def test_kindplanes_keys_win_and_each_override_is_a_warning_with_its_key_path():
     assert first["labels"] == {"ingress-ready": "true", "team": "a"}
     assert first["extraMounts"] == [{"hostPath": "/a", "containerPath": "/data", "readOnly": False}]
     assert [(p["hostPort"], p.get("listenAddress")) for p in first["extraPortMappings"]] == [
-        (80, "127.0.0.1"), (443, "127.0.0.1"), (9000, "0.0.0.0"),
+        (80, "127.0.0.1"),
+        (443, "127.0.0.1"),
+        (9000, "0.0.0.0"),
     ]
     assert worker["role"] == "worker"
     assert warnings(text) == [
@@ -182,14 +232,16 @@ def test_a_port_taken_by_portmappings_on_another_node_is_refused_too():
         "  kind: {nodes: [{}, {extraPortMappings: [{containerPort: 80, hostPort: 8080}]}]}\n"
     )
     assert "extraPortMappings" not in kind_doc(text)["nodes"][1]
-    assert warnings(text) == ["cluster.kind.nodes[1].extraPortMappings[0].hostPort: ignored: host port 8080/TCP is taken by cluster.portMappings"]
+    assert warnings(text) == [
+        "cluster.kind.nodes[1].extraPortMappings[0].hostPort: ignored: host port 8080/TCP is taken by cluster.portMappings"
+    ]
 
 
 def test_containerd_patches_apply_before_kindplanes_so_the_registry_config_path_survives():
     text = (
         "cluster:\n  name: dev\n  registry: {enabled: true}\n  kind:\n    containerdConfigPatches:\n"
-        "      - |\n        [plugins.\"io.containerd.grpc.v1.cri\".registry]\n          config_path = \"/etc/other\"\n"
-        "      - |\n        [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n          snapshotter = \"native\"\n"
+        '      - |\n        [plugins."io.containerd.grpc.v1.cri".registry]\n          config_path = "/etc/other"\n'
+        '      - |\n        [plugins."io.containerd.grpc.v1.cri".containerd]\n          snapshotter = "native"\n'
     )
     patches = kind_doc(text)["containerdConfigPatches"]
     assert len(patches) == 3
@@ -208,7 +260,7 @@ def test_containerd_patches_apply_before_kindplanes_so_the_registry_config_path_
 def test_without_the_registry_a_users_config_path_is_theirs():
     text = (
         "cluster:\n  name: dev\n  kind:\n    containerdConfigPatches:\n"
-        "      - |\n        [plugins.\"io.containerd.grpc.v1.cri\".registry]\n          config_path = \"/etc/other\"\n"
+        '      - |\n        [plugins."io.containerd.grpc.v1.cri".registry]\n          config_path = "/etc/other"\n'
     )
     [patch] = kind_doc(text)["containerdConfigPatches"]
     assert tomllib.loads(patch)["plugins"]["io.containerd.grpc.v1.cri"]["registry"]["config_path"] == "/etc/other"
@@ -218,8 +270,8 @@ def test_without_the_registry_a_users_config_path_is_theirs():
 def test_fragment_values_reach_kind_through_its_config_file_never_the_command_line():
     text = (
         "cluster:\n  name: dev\n  kind:\n"
-        "    kubeadmConfigPatches: [\"{kind: ClusterConfiguration, x: \\\"'; rm -rf / #\\\"}\"]\n"
-        "    featureGates: {\"$(id)\": true}\n"
+        '    kubeadmConfigPatches: ["{kind: ClusterConfiguration, x: \\"\'; rm -rf / #\\"}"]\n'
+        '    featureGates: {"$(id)": true}\n'
     )
     parsed = cluster(text)
     assert commands.kind_create(parsed) == "kind create cluster --name dev --config -"
@@ -229,6 +281,7 @@ def test_fragment_values_reach_kind_through_its_config_file_never_the_command_li
 
 
 # --- ingress ---------------------------------------------------------------------------------
+
 
 def test_ingress_labels_the_first_control_plane_and_forwards_80_and_443_on_loopback():
     doc = kind_doc(
@@ -261,4 +314,6 @@ def test_ingress_ports_clash_with_port_mappings_and_the_registry_port_as_errors(
 
 
 def test_ingress_must_be_a_boolean():
-    assert problems("cluster: {name: dev, ingress: 'yes'}") == ["kp.yaml: cluster.ingress: must be true or false, got 'yes'"]
+    assert problems("cluster: {name: dev, ingress: 'yes'}") == [
+        "kp.yaml: cluster.ingress: must be true or false, got 'yes'"
+    ]

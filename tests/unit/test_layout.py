@@ -3,6 +3,7 @@
 Inside core: config (core.config and the modules at core's root) ← render ← components.
 KINDPLANE_LAYOUT_ROOT points these tests at another tree (the planted-violation test does).
 """
+
 from __future__ import annotations
 
 import ast
@@ -97,8 +98,13 @@ def test_inside_the_core_config_is_below_render_and_render_below_the_components(
 
 def test_the_cli_never_imports_the_program():
     # The CLI runs the program through the Pulumi engine (its own process), never in its own.
-    offending = {(name, target) for name, targets in GRAPH.items() if layer(name) == "kindplane.cli"
-                 for target in targets if target == "kindplane.program"}
+    offending = {
+        (name, target)
+        for name, targets in GRAPH.items()
+        if layer(name) == "kindplane.cli"
+        for target in targets
+        if target == "kindplane.program"
+    }
     assert offending == set()
 
 
@@ -108,7 +114,7 @@ def test_no_module_imports_itself_back_through_others():
     def visit(name: str, path: list[str], on_path: set[str], done: set[str]) -> None:
         for target in sorted(GRAPH[name]):
             if target in on_path:
-                cycles.append(path[path.index(target):] + [target])
+                cycles.append(path[path.index(target) :] + [target])
             elif target not in done:
                 on_path.add(target)
                 visit(target, path + [target], on_path, done)

@@ -1,5 +1,6 @@
 """test_layout.py fails on a planted violation of each of its rules (pytester runs it over a small
 tree of its own through KINDPLANE_LAYOUT_ROOT)."""
+
 from __future__ import annotations
 
 from pathlib import Path

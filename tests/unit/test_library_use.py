@@ -1,4 +1,5 @@
 """The components work from someone else's Pulumi program, as the README shows."""
+
 from __future__ import annotations
 
 import re

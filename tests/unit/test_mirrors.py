@@ -1,4 +1,5 @@
 """Pull-through mirrors (issue #12): config rules, renderings, the program's resources."""
+
 from __future__ import annotations
 
 import tomllib
@@ -34,30 +35,41 @@ def problems(text: str) -> dict[str, str]:
 
 # --- config ---------------------------------------------------------------------------------
 
+
 def test_docker_hub_defaults_to_host_docker_io_and_a_derived_persistent_name():
     mirror = parse_config(HUB).cluster.mirrors[0]
     assert (mirror.host, mirror.name, mirror.persistent, mirror.host_port) == (
-        "docker.io", "kindplane-mirror-docker-io", True, None)
+        "docker.io",
+        "kindplane-mirror-docker-io",
+        True,
+        None,
+    )
 
 
-@pytest.mark.parametrize("remote, host, name", [
-    ("https://ghcr.io", "ghcr.io", "kindplane-mirror-ghcr-io"),
-    ("https://quay.io/", "quay.io", "kindplane-mirror-quay-io"),
-    ("http://upstream:5000", "upstream:5000", "kindplane-mirror-upstream-5000"),
-])
+@pytest.mark.parametrize(
+    "remote, host, name",
+    [
+        ("https://ghcr.io", "ghcr.io", "kindplane-mirror-ghcr-io"),
+        ("https://quay.io/", "quay.io", "kindplane-mirror-quay-io"),
+        ("http://upstream:5000", "upstream:5000", "kindplane-mirror-upstream-5000"),
+    ],
+)
 def test_host_and_name_derive_from_the_remote(remote, host, name):
     mirror = parse_config(f"cluster: {{name: dev, mirrors: [{{remote: '{remote}'}}]}}").cluster.mirrors[0]
     assert (mirror.remote, mirror.host, mirror.name) == (remote.rstrip("/"), host, name)
 
 
-@pytest.mark.parametrize("remote, message", [
-    ("ftp://x.io", "must be an http or https URL"),
-    ("docker.io", "must be an http or https URL"),
-    ("https://u:p@x.io", "must not contain credentials"),
-    ("https://x.io/v2/library", "must be only scheme, host and optional port"),
-    ("https://x.io/;rm -rf /", "must be an http or https URL"),
-    ('https://x.io"]', "must be an http or https URL"),
-])
+@pytest.mark.parametrize(
+    "remote, message",
+    [
+        ("ftp://x.io", "must be an http or https URL"),
+        ("docker.io", "must be an http or https URL"),
+        ("https://u:p@x.io", "must not contain credentials"),
+        ("https://x.io/v2/library", "must be only scheme, host and optional port"),
+        ("https://x.io/;rm -rf /", "must be an http or https URL"),
+        ('https://x.io"]', "must be an http or https URL"),
+    ],
+)
 def test_bad_remote_is_refused_at_its_key(remote, message):
     found = problems(f"cluster: {{name: dev, mirrors: [{{remote: '{remote}'}}]}}")
     assert list(found) == ["cluster.mirrors[0].remote"]
@@ -86,8 +98,11 @@ def test_clashes_with_the_registry_and_between_mirrors_name_both_keys():
 
 def test_credentials_need_both_variable_names_and_only_names():
     assert problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', usernameEnv: U}]}") == {
-        "cluster.mirrors[0].passwordEnv": "is required when the other credentials variable is set (registry:2 needs both)"}
-    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', usernameEnv: U, passwordEnv: 'hunter 2'}]}")
+        "cluster.mirrors[0].passwordEnv": "is required when the other credentials variable is set (registry:2 needs both)"
+    }
+    found = problems(
+        "cluster: {name: dev, mirrors: [{remote: 'https://x.io', usernameEnv: U, passwordEnv: 'hunter 2'}]}"
+    )
     assert "never put the secret itself here" in found["cluster.mirrors[0].passwordEnv"]
 
 
@@ -97,11 +112,13 @@ def test_unset_credentials_variable_names_the_key_and_the_variable():
         mirror_credentials(cluster, {"CORP_USER": "robot"}, "k.yaml")
     assert str(caught.value) == (
         "k.yaml: cluster.mirrors[1].passwordEnv: environment variable CORP_TOKEN is not set (or empty); "
-        "export it before `kindplane up`")
+        "export it before `kindplane up`"
+    )
     assert mirror_credentials(cluster, CREDS, "k.yaml") == {"corp-cache": ("robot", "s3cr3t-token")}
 
 
 # --- renderings ------------------------------------------------------------------------------
+
 
 def test_hosts_toml_sends_pulls_to_the_mirror_and_falls_back_to_the_remote():
     mirror = parse_config(HUB).cluster.mirrors[0]
@@ -115,10 +132,12 @@ def test_hosts_toml_sends_pulls_to_the_mirror_and_falls_back_to_the_remote():
 def test_kind_config_enables_hosts_toml_for_mirrors_without_the_registry():
     doc = yaml.safe_load(kind_config_yaml(parse_config(HUB).cluster))
     assert doc["containerdConfigPatches"] == [
-        '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n']
+        '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n'
+    ]
 
 
 # --- the program under mocks -----------------------------------------------------------------
+
 
 def run(text, lookup=lambda c, o: {}, environ=CREDS):
     config = parse_config(text)
@@ -137,12 +156,15 @@ def test_a_persistent_mirror_is_a_retained_proxy_on_the_kind_network_without_hos
     assert container.inputs.get("ports", []) == []
     assert container.inputs["restart"] == "always"
     assert {(l["label"], l["value"]) for l in container.inputs["labels"]} == set(
-        mirror_labels(config.cluster.mirrors[0], MOCK_OWNER).items())
+        mirror_labels(config.cluster.mirrors[0], MOCK_OWNER).items()
+    )
     assert container.opts.retain_on_delete is True
     assert container.depends_on_names() == ["kindplane-cluster-kind"]  # the kind network exists by then
     volume = result.one(VOLUME)
     assert volume.inputs["name"] == "kindplane-mirror-docker-io-data" and volume.opts.retain_on_delete
-    assert container.inputs["volumes"] == [{"volumeName": "kindplane-mirror-docker-io-data", "containerPath": "/var/lib/registry"}]
+    assert container.inputs["volumes"] == [
+        {"volumeName": "kindplane-mirror-docker-io-data", "containerPath": "/var/lib/registry"}
+    ]
     assert result.outputs["mirrors"] == {"docker.io": "kindplane-mirror-docker-io:5000"}
     assert "mirrors" not in result.secret_outputs
 
@@ -156,7 +178,8 @@ def test_every_containerd_node_gets_each_mirrors_hosts_toml_and_the_balancer_non
             cmd = writes.pop(f"kindplane-mirror-{mirror.name}-hosts-{node}")
             directory = mirror_hosts_dir(mirror)
             assert cmd.inputs["create"] == (
-                f"docker exec -i {node} sh -c 'set -e; mkdir -p {directory}; cat > {directory}/hosts.toml'")
+                f"docker exec -i {node} sh -c 'set -e; mkdir -p {directory}; cat > {directory}/hosts.toml'"
+            )
             assert cmd.inputs["delete"] == f"docker exec {node} sh -c 'rm -rf {directory}' 2>/dev/null || true"
             assert cmd.inputs["stdin"] == mirror_hosts_toml(mirror)
             assert cmd.depends_on_names() == ["kindplane-cluster-kind", f"kindplane-mirror-{mirror.name}-container"]
@@ -168,8 +191,11 @@ def test_credentials_reach_the_container_only_as_a_secret():
     container = mirror_container(result, "corp-cache")
     assert container.inputs["envs"] == {
         rpc._special_sig_key: rpc._special_secret_sig,
-        "value": ["REGISTRY_PROXY_REMOTEURL=http://cache.corp:5000", "REGISTRY_PROXY_USERNAME=robot",
-                  "REGISTRY_PROXY_PASSWORD=s3cr3t-token"],
+        "value": [
+            "REGISTRY_PROXY_REMOTEURL=http://cache.corp:5000",
+            "REGISTRY_PROXY_USERNAME=robot",
+            "REGISTRY_PROXY_PASSWORD=s3cr3t-token",
+        ],
     }
     assert container.opts.additional_secret_outputs == ["envs"]
     assert container.inputs["ports"] == [{"internal": 5000, "external": 5100, "ip": "127.0.0.1"}]
@@ -193,6 +219,7 @@ def test_missing_credentials_variable_stops_the_program_before_any_resource():
 
 # --- what `kindplane up` prints --------------------------------------------------------------
 
+
 def test_up_summary_lists_each_mirror_after_the_nodes():
     from kindplane.cli.summary import summary_lines
 
@@ -212,8 +239,18 @@ def test_what_down_says_of_the_registry_never_describes_a_mirror():
     mirror = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:PullThroughMirror$"
     registry = "urn:pulumi:dev::kindplane::kindplane:index:Environment$kindplane:index:LocalRegistry$"
     resources = [
-        {"urn": mirror + CONTAINER + "::m", "type": CONTAINER, "retainOnDelete": True, "outputs": {"name": "kindplane-mirror-docker-io"}},
-        {"urn": mirror + VOLUME + "::v", "type": VOLUME, "retainOnDelete": True, "outputs": {"name": "kindplane-mirror-docker-io-data"}},
+        {
+            "urn": mirror + CONTAINER + "::m",
+            "type": CONTAINER,
+            "retainOnDelete": True,
+            "outputs": {"name": "kindplane-mirror-docker-io"},
+        },
+        {
+            "urn": mirror + VOLUME + "::v",
+            "type": VOLUME,
+            "retainOnDelete": True,
+            "outputs": {"name": "kindplane-mirror-docker-io-data"},
+        },
     ]
     assert registry_fate_of(resources) is None  # mirrors only: no registry to describe
     resources.append({"urn": registry + CONTAINER + "::r", "type": CONTAINER, "outputs": {"name": "kind-registry"}})
@@ -247,8 +284,10 @@ def test_a_non_persistent_mirror_caches_in_its_named_volume_which_down_deletes()
 
 # --- distribution version, ttl, offline wait (issue #21) --------------------------------------
 
-V3_TTL = ("cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io', image: 'registry:3', "
-          "ttl: 36h, maxSize: 10GB}]}")
+V3_TTL = (
+    "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io', image: 'registry:3', "
+    "ttl: 36h, maxSize: 10GB}]}"
+)
 
 
 def test_a_mirror_runs_its_own_image_with_ttl_and_a_short_dns_wait():
@@ -256,8 +295,10 @@ def test_a_mirror_runs_its_own_image_with_ttl_and_a_short_dns_wait():
     container = mirror_container(result, "kindplane-mirror-docker-io")
     image = next(r for r in result.of_type(IMAGE) if r.name.startswith("kindplane-mirror-"))
     assert image.inputs["name"] == "registry:3"
-    assert container.inputs["envs"] == ["REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
-                                        "REGISTRY_PROXY_TTL=129600s"]
+    assert container.inputs["envs"] == [
+        "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
+        "REGISTRY_PROXY_TTL=129600s",
+    ]
     assert container.inputs["dnsOpts"] == ["timeout:1", "attempts:1"]
     # the loop that serves the cache alone while the upstream does not answer (tested in Docker)
     assert container.inputs["entrypoints"] == ["/bin/sh", "-c", MIRROR_SUPERVISOR, "kindplane-mirror"]
@@ -266,13 +307,23 @@ def test_a_mirror_runs_its_own_image_with_ttl_and_a_short_dns_wait():
     assert config.cluster.mirrors[0].max_size_bytes == 10**10
     _, default = run(HUB)
     assert mirror_container(default, "kindplane-mirror-docker-io").inputs["envs"] == [
-        "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io"]
-    assert next(r for r in default.of_type(IMAGE) if r.name.startswith("kindplane-mirror-")).inputs["name"] == "registry:2"
+        "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io"
+    ]
+    assert (
+        next(r for r in default.of_type(IMAGE) if r.name.startswith("kindplane-mirror-")).inputs["name"] == "registry:2"
+    )
 
 
 def test_mirror_ttl_and_max_size_are_checked_at_their_keys():
-    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 7, maxSize: lots, image: 'Bad Image'}]}")
+    found = problems(
+        "cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 7, maxSize: lots, image: 'Bad Image'}]}"
+    )
     assert found["cluster.mirrors[0].ttl"] == "must be a duration with a unit such as 36h or 7d (or 0), got 7"
     assert found["cluster.mirrors[0].maxSize"] == "must be a size such as 500MB, 10GB or 8GiB, got 'lots'"
     assert "cluster.mirrors[0].image" in found
-    assert parse_config("cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 0}]}").cluster.mirrors[0].ttl_seconds == 0
+    assert (
+        parse_config("cluster: {name: dev, mirrors: [{remote: 'https://ghcr.io', ttl: 0}]}")
+        .cluster.mirrors[0]
+        .ttl_seconds
+        == 0
+    )

@@ -1,4 +1,5 @@
 """kubernetesVersion → node image: minors from the pinned kind's table, with digests; warnings."""
+
 from __future__ import annotations
 
 import json
@@ -94,7 +95,7 @@ def test_an_unquoted_minor_is_a_yaml_number_and_the_error_says_to_quote_it():
     with pytest.raises(ConfigError) as caught:
         parse_config("cluster: {name: dev, kubernetesVersion: 1.30}")
     assert [str(p) for p in caught.value.problems] == [
-        'kindplane.yaml: cluster.kubernetesVersion: must be a string, got the number 1.3; write it in '
+        "kindplane.yaml: cluster.kubernetesVersion: must be a string, got the number 1.3; write it in "
         'quotes, e.g. "1.31" (unquoted, YAML reads 1.30 as 1.3)'
     ]
 

@@ -1,4 +1,5 @@
 """The Pulumi program under Pulumi's mocks: resources, inputs, options, outputs, secrecy."""
+
 from __future__ import annotations
 
 import pulumi
@@ -71,7 +72,9 @@ def test_registry_container_is_loopback_only_registry_2_with_labels(text):
     assert "REGISTRY_STORAGE_DELETE_ENABLED=true" in container.inputs["envs"]
     labels = {item["label"]: item["value"] for item in container.inputs["labels"]}
     assert labels == {
-        LABEL_MANAGED_BY: "kindplane", LABEL_ROLE: "registry", LABEL_REGISTRY: spec.name,
+        LABEL_MANAGED_BY: "kindplane",
+        LABEL_ROLE: "registry",
+        LABEL_REGISTRY: spec.name,
         LABEL_OWNER: "kindplane/test",
     }
     assert container.opts.delete_before_replace is True
@@ -138,7 +141,11 @@ def test_one_hosts_toml_write_per_node_after_cluster_and_registry(text):
 def test_ha_cluster_has_five_writes_named_like_kind_nodes():
     _, result = run(HA)
     assert result.outputs["nodeNames"] == [
-        "ha-control-plane", "ha-control-plane2", "ha-control-plane3", "ha-worker", "ha-worker2",
+        "ha-control-plane",
+        "ha-control-plane2",
+        "ha-control-plane3",
+        "ha-worker",
+        "ha-worker2",
     ]
     assert len(hosts_writes(result)) == 5
 
@@ -156,12 +163,14 @@ def test_configmap_uses_a_provider_built_from_the_clusters_kubeconfig():
     provider = result.one(K8S_PROVIDER)
     # The kubeconfig reaches the provider still wrapped as a secret.
     assert provider.inputs["kubeconfig"] == {
-        rpc._special_sig_key: rpc._special_secret_sig, "value": KUBECONFIG_STDOUT,
+        rpc._special_sig_key: rpc._special_secret_sig,
+        "value": KUBECONFIG_STDOUT,
     }
     assert provider.inputs["deleteUnreachable"] == "true"
     configmap = result.one(CONFIGMAP)
     assert configmap.inputs["metadata"] == {
-        "name": "local-registry-hosting", "namespace": "kube-public",
+        "name": "local-registry-hosting",
+        "namespace": "kube-public",
         "annotations": {"pulumi.com/deletionPropagationPolicy": "background"},
     }
     assert configmap.inputs["data"] == local_registry_hosting(config.cluster.registry)

@@ -1,4 +1,5 @@
 """The Pulumi project and its stacks point at valid kindplane configs."""
+
 from __future__ import annotations
 
 from pathlib import Path

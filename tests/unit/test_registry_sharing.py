@@ -1,4 +1,5 @@
 """external: true (one registry, several clusters), listenAddress and image: schema, program, look-up."""
+
 from __future__ import annotations
 
 import pulumi
@@ -51,6 +52,7 @@ def found_on(port: int, container_id: str = SCRIPT_ID):
 
 # --- schema ------------------------------------------------------------------------------------
 
+
 def test_new_registry_keys_default_to_loopback_registry_2_and_owned():
     registry = parse_config("cluster: {name: dev, registry: {enabled: true}}").cluster.registry
     assert (registry.external, registry.listen_address, registry.image) == (False, "127.0.0.1", "registry:2")
@@ -64,8 +66,13 @@ def test_listen_address_and_image_are_validated_with_their_key_paths():
     assert problems("cluster: {name: d, registry: {enabled: true, listenAddress: '$(id)'}}") == [
         "k.yaml: cluster.registry.listenAddress: must be an IP address such as 127.0.0.1, got '$(id)'",
     ]
-    ok = parse_config("cluster: {name: d, registry: {enabled: true, listenAddress: '::1', image: 'mirror.example:5000/lib/registry:2.8'}}")
-    assert (ok.cluster.registry.listen_address, ok.cluster.registry.image) == ("::1", "mirror.example:5000/lib/registry:2.8")
+    ok = parse_config(
+        "cluster: {name: d, registry: {enabled: true, listenAddress: '::1', image: 'mirror.example:5000/lib/registry:2.8'}}"
+    )
+    assert (ok.cluster.registry.listen_address, ok.cluster.registry.image) == (
+        "::1",
+        "mirror.example:5000/lib/registry:2.8",
+    )
 
 
 def test_external_refuses_the_owners_settings_and_a_disabled_registry():
@@ -85,7 +92,9 @@ def test_external_refuses_the_owners_settings_and_a_disabled_registry():
 
 def test_an_external_registry_does_not_reserve_the_default_port_for_port_mappings():
     # Its real port is only known at up (preflight checks it there).
-    parse_config("cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 5001}], registry: {enabled: true, external: true}}")
+    parse_config(
+        "cluster: {name: d, portMappings: [{containerPort: 80, hostPort: 5001}], registry: {enabled: true, external: true}}"
+    )
 
 
 def test_validate_warns_only_for_a_registry_bound_beyond_loopback():
@@ -106,8 +115,11 @@ def test_validate_warns_only_for_a_registry_bound_beyond_loopback():
 
 # --- the program -------------------------------------------------------------------------------
 
+
 def test_listen_address_and_image_reach_the_container_and_its_image():
-    config = parse_config("cluster: {name: d, registry: {enabled: true, listenAddress: 0.0.0.0, image: 'mirror.example/registry:2'}}")
+    config = parse_config(
+        "cluster: {name: d, registry: {enabled: true, listenAddress: 0.0.0.0, image: 'mirror.example/registry:2'}}"
+    )
     result = run_program(lambda: build(config, lambda c, o: None))
     assert result.one(CONTAINER).inputs["ports"] == [{"internal": 5000, "external": 5001, "ip": "0.0.0.0"}]
     assert result.one(IMAGE).inputs == {"name": "mirror.example/registry:2", "keepLocally": True}
@@ -134,7 +146,10 @@ def test_an_external_registry_is_wired_on_its_real_port_and_never_created():
     assert join.inputs["triggers"] == [SCRIPT_ID]  # the owner recreating it → joined again
     data = result.one(CONFIGMAP).inputs["data"][CONFIGMAP_KEY]
     assert 'host: "localhost:5001"' in data and 'hostFromClusterNetwork: "kind-registry:5000"' in data
-    assert (result.outputs["registryHost"], result.outputs["registryClusterAddress"]) == ("localhost:5001", "kind-registry:5000")
+    assert (result.outputs["registryHost"], result.outputs["registryClusterAddress"]) == (
+        "localhost:5001",
+        "kind-registry:5000",
+    )
 
 
 def test_the_port_comes_from_docker_not_from_the_default():
@@ -165,6 +180,7 @@ def test_a_missing_external_registry_stops_the_program_before_any_resource(tmp_p
 
 
 # --- finding the running registry --------------------------------------------------------------
+
 
 def script_registry(status: str = "running", live_port: str | None = "5001", created_port: str = "5001") -> dict:
     """`docker inspect` of kind's script registry: -p "127.0.0.1:5001:5000", no labels."""
@@ -209,6 +225,7 @@ def test_a_stopped_or_unpublished_external_registry_is_refused_with_the_fix():
 
 # --- down: what it does to a shared registry ---------------------------------------------------
 
+
 def test_the_state_of_an_external_stack_says_its_registry_is_left_alone():
     resources = [
         {"type": "pulumi:pulumi:Stack", "urn": "s"},
@@ -216,12 +233,19 @@ def test_the_state_of_an_external_stack_says_its_registry_is_left_alone():
     ]
     fate = registry_fate_of(resources)
     assert fate == RegistryFate("kind-registry", True, None, external=True)
-    assert down_question(fate, "e2e", False) == "Destroy kind cluster e2e? (registry kind-registry is external: shared, left running)"
+    assert (
+        down_question(fate, "e2e", False)
+        == "Destroy kind cluster e2e? (registry kind-registry is external: shared, left running)"
+    )
 
 
 def test_users_are_looked_for_on_one_containerd_node_of_each_other_cluster():
     def node(name, cluster, role):
-        return {"Id": f"id-{name}", "Names": [f"/{name}"], "Labels": {"io.x-k8s.kind.cluster": cluster, "io.x-k8s.kind.role": role}}
+        return {
+            "Id": f"id-{name}",
+            "Names": [f"/{name}"],
+            "Labels": {"io.x-k8s.kind.cluster": cluster, "io.x-k8s.kind.role": role},
+        }
 
     containers = [
         node("ha-external-load-balancer", "ha", "external-load-balancer"),
@@ -263,9 +287,16 @@ def test_doctor_checks_the_published_address_against_listen_address():
 
     def published(text, host_ip):
         doctor = Doctor(parse_config(text))
-        doctor.registry_attrs = script_registry() | {"NetworkSettings": {"Ports": {"5000/tcp": [{"HostIp": host_ip, "HostPort": "5001"}]}}}
+        doctor.registry_attrs = script_registry() | {
+            "NetworkSettings": {"Ports": {"5000/tcp": [{"HostIp": host_ip, "HostPort": "5001"}]}}
+        }
         return doctor.check_loopback_only()
 
     everywhere = "cluster: {name: d, registry: {enabled: true, listenAddress: 0.0.0.0}}"
-    assert (published(everywhere, "0.0.0.0").name, published(everywhere, "0.0.0.0").status) == ("registry published on 0.0.0.0:5001 only", "ok")
-    assert published("cluster: {name: d, registry: {enabled: true}}", "0.0.0.0").detail.startswith("publishes 0.0.0.0:5001 (reachable from other machines)")
+    assert (published(everywhere, "0.0.0.0").name, published(everywhere, "0.0.0.0").status) == (
+        "registry published on 0.0.0.0:5001 only",
+        "ok",
+    )
+    assert published("cluster: {name: d, registry: {enabled: true}}", "0.0.0.0").detail.startswith(
+        "publishes 0.0.0.0:5001 (reachable from other machines)"
+    )

@@ -1,4 +1,5 @@
 """Renderings parsed back: kind config (YAML), hosts.toml (TOML), ConfigMap data, commands."""
+
 from __future__ import annotations
 
 import shlex
@@ -62,7 +63,9 @@ cluster:
     roles = [n["role"] for n in doc["nodes"]]
     assert roles == ["control-plane"] * 3 + ["worker"] * 2
     assert {n["image"] for n in doc["nodes"]} == {"kindest/node:v1.31.0"}
-    assert all(n["extraMounts"] == [{"hostPath": "./src", "containerPath": "/src", "readOnly": True}] for n in doc["nodes"])
+    assert all(
+        n["extraMounts"] == [{"hostPath": "./src", "containerPath": "/src", "readOnly": True}] for n in doc["nodes"]
+    )
     assert doc["nodes"][0]["extraPortMappings"] == [
         {"containerPort": 80, "hostPort": 8080, "listenAddress": "127.0.0.1", "protocol": "TCP"},
         {"containerPort": 53, "hostPort": 5353, "listenAddress": "0.0.0.0", "protocol": "UDP"},
@@ -134,7 +137,7 @@ def test_hosts_toml_command_writes_both_directories_from_stdin():
 def test_network_join_is_guarded_so_rerunning_is_harmless():
     registry = cluster("cluster: {name: dev, registry: {enabled: true, name: my-reg}}").registry
     assert commands.join_kind_network(registry, "kind") == (
-        "if [ \"$(docker inspect -f '{{json (index .NetworkSettings.Networks \"kind\")}}' my-reg)\" = null ]; "
+        'if [ "$(docker inspect -f \'{{json (index .NetworkSettings.Networks "kind")}}\' my-reg)" = null ]; '
         "then docker network connect kind my-reg; fi"
     )
 

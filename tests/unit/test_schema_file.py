@@ -1,4 +1,5 @@
 """The shipped kindplane.schema.json is the model's schema and agrees with the validator."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,13 @@ def test_schema_forbids_unknown_keys_and_knows_the_spec_defaults():
     registry = schema["$defs"]["RegistryConfig"]
     assert registry["additionalProperties"] is False
     assert {k: v.get("default") for k, v in registry["properties"].items()} == {
-        "enabled": False, "port": 5001, "persistent": False, "name": "kind-registry",
-        "external": False, "listenAddress": "127.0.0.1", "image": "registry:2",
+        "enabled": False,
+        "port": 5001,
+        "persistent": False,
+        "name": "kind-registry",
+        "external": False,
+        "listenAddress": "127.0.0.1",
+        "image": "registry:2",
     }
     assert schema["required"] == ["cluster"]
     assert schema["$defs"]["ClusterConfig"]["required"] == ["name"]

@@ -1,4 +1,5 @@
 """The test toolchain's provider plugins are the versions the installed SDKs ask for."""
+
 from __future__ import annotations
 
 import importlib.resources
@@ -17,11 +18,14 @@ def pinned() -> dict[str, str]:
     return {key: value.strip() for key, value in pairs}
 
 
-@pytest.mark.parametrize(("package", "variable", "requirement"), [
-    ("pulumi_command", "PULUMI_COMMAND_VERSION", "pulumi-command"),
-    ("pulumi_docker", "PULUMI_DOCKER_VERSION", "pulumi-docker"),
-    ("pulumi_kubernetes", "PULUMI_KUBERNETES_VERSION", "pulumi-kubernetes"),
-])
+@pytest.mark.parametrize(
+    ("package", "variable", "requirement"),
+    [
+        ("pulumi_command", "PULUMI_COMMAND_VERSION", "pulumi-command"),
+        ("pulumi_docker", "PULUMI_DOCKER_VERSION", "pulumi-docker"),
+        ("pulumi_kubernetes", "PULUMI_KUBERNETES_VERSION", "pulumi-kubernetes"),
+    ],
+)
 def test_each_provider_plugin_is_built_at_the_version_its_sdk_asks_for(package, variable, requirement):
     asked = json.loads(importlib.resources.files(package).joinpath("pulumi-plugin.json").read_text())["version"]
     assert pinned()[variable] == asked

@@ -1,4 +1,5 @@
 """Version floors: the parsing and the words users see."""
+
 from __future__ import annotations
 
 from importlib import metadata
@@ -8,9 +9,15 @@ import pytest
 from kindplane.core import versions
 
 
-@pytest.mark.parametrize(("text", "parsed"), [
-    ("v3.272.0", (3, 272, 0)), ("3.174.0-alpha.1\n", (3, 174, 0)), ("5.1", (5, 1, 0)), ("", ()),
-])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("v3.272.0", (3, 272, 0)),
+        ("3.174.0-alpha.1\n", (3, 174, 0)),
+        ("5.1", (5, 1, 0)),
+        ("", ()),
+    ],
+)
 def test_versions_are_read_from_what_the_tools_print(text, parsed):
     assert versions.parse_version(text) == parsed
 

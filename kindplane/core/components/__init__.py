@@ -1,4 +1,5 @@
 """Pulumi ComponentResources. They only wire resources; every string comes from `render`."""
+
 from .cluster import KindCluster
 from .environment import Environment
 from .mirror import PullThroughMirror

@@ -1,4 +1,5 @@
 """KindCluster: `kind create cluster` / `kind delete cluster` as one command resource."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -20,7 +21,10 @@ class KindCluster(pulumi.ComponentResource):
     node_names: list[str]
 
     def __init__(
-        self, name: str, cluster: ClusterConfig, network: str = KIND_NETWORK,
+        self,
+        name: str,
+        cluster: ClusterConfig,
+        network: str = KIND_NETWORK,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         super().__init__(CLUSTER_TYPE, name, None, opts)
@@ -48,13 +52,9 @@ class KindCluster(pulumi.ComponentResource):
             triggers=[self.cluster.id],
             # pulumi-command logs stdout by default: that would print the admin client key.
             logging=command.local.Logging.NONE,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.cluster], additional_secret_outputs=["stdout"]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster], additional_secret_outputs=["stdout"]),
         )
         self.kubeconfig = pulumi.Output.secret(reader.stdout)
         self.cluster_name = cluster.name
         self.node_names = node_names(cluster)
-        self.register_outputs(
-            {"name": cluster.name, "nodeNames": self.node_names, "kubeconfig": self.kubeconfig}
-        )
+        self.register_outputs({"name": cluster.name, "nodeNames": self.node_names, "kubeconfig": self.kubeconfig})

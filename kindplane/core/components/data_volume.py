@@ -1,4 +1,5 @@
 """The named volume every kept container (the registry, each mirror) keeps its data in."""
+
 from __future__ import annotations
 
 from typing import Mapping
@@ -7,8 +8,9 @@ import pulumi
 import pulumi_docker as docker
 
 
-def data_volume(resource_name: str, volume_name: str, labels: Mapping[str, str], persistent: bool,
-                parent: pulumi.Resource) -> docker.Volume:
+def data_volume(
+    resource_name: str, volume_name: str, labels: Mapping[str, str], persistent: bool, parent: pulumi.Resource
+) -> docker.Volume:
     """The named volume a kept container's data lives in, persistent or not.
 
     Kept on `down` when persistent. `docker volume create` of an existing name returns it, so a

@@ -1,4 +1,5 @@
 """Environment: the whole resource graph for one kindplane.yaml."""
+
 from __future__ import annotations
 
 from typing import Mapping, Optional
@@ -56,14 +57,18 @@ class Environment(pulumi.ComponentResource):
             )
         self.cluster = KindCluster(f"{name}-cluster", spec, network, opts=child)
         if self.registry is not None:
-            self.wiring = RegistryWiring(
-                f"{name}-wiring", spec, self.cluster, self.registry, network, opts=child
-            )
+            self.wiring = RegistryWiring(f"{name}-wiring", spec, self.cluster, self.registry, network, opts=child)
         owner = owner or stack_owner(pulumi.get_project(), pulumi.get_stack())
         self.mirrors = [
             PullThroughMirror(
-                f"{name}-mirror-{mirror.name}", mirror, self.cluster, owner, network,
-                (mirror_credentials or {}).get(mirror.name), hooks.get(mirror.name), opts=child,
+                f"{name}-mirror-{mirror.name}",
+                mirror,
+                self.cluster,
+                owner,
+                network,
+                (mirror_credentials or {}).get(mirror.name),
+                hooks.get(mirror.name),
+                opts=child,
             )
             for mirror in spec.mirrors
         ]

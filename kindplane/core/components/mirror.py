@@ -1,5 +1,6 @@
 """PullThroughMirror: a registry proxy cache (`registry:2` by default) on the kind network (its cache in
 the named volume `<name>-data`), and every node's hosts.toml sending pulls of its host through it."""
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -76,9 +77,9 @@ class PullThroughMirror(pulumi.ComponentResource):
             # Straight onto kind's network (it exists once the cluster does): nodes reach the
             # mirror by name; no host port unless the config asks for one.
             network_mode=network,
-            ports=[
-                docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
-            ] if mirror.host_port is not None else [],
+            ports=[docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)]
+            if mirror.host_port is not None
+            else [],
             # A rotated token is a changed env: a new container on the same cache.
             envs=_envs(mirror, credentials),
             dns_opts=MIRROR_DNS_OPTIONS,

@@ -1,5 +1,6 @@
 """LocalRegistry: the registry container (`registry:2` by default) on <listenAddress>:<port>, its images in
 the named volume `<name>-data`; both kept on destroy when persistent."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -47,9 +48,7 @@ class LocalRegistry(pulumi.ComponentResource):
         labels = registry_labels(registry, owner or stack_owner(pulumi.get_project(), pulumi.get_stack()))
 
         # Looks for a local image first; keep_locally so destroy never removes a shared image.
-        image = docker.RemoteImage(
-            f"{name}-image", name=registry.image, keep_locally=True, opts=child
-        )
+        image = docker.RemoteImage(f"{name}-image", name=registry.image, keep_locally=True, opts=child)
         self.volume = data_volume(f"{name}-data", registry_volume_name(registry), labels, registry.persistent, self)
         self.container = docker.Container(
             f"{name}-container",
@@ -85,4 +84,3 @@ class LocalRegistry(pulumi.ComponentResource):
                 "clusterAddress": self.cluster_address,
             }
         )
-

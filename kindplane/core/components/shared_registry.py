@@ -3,6 +3,7 @@
 No Docker resource at all: nothing in this stack's state can delete the container, whoever made
 it. Its ID (found by the program) re-triggers the network join when the owner recreates it.
 """
+
 from __future__ import annotations
 
 from typing import Optional

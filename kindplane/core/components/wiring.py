@@ -1,4 +1,5 @@
 """RegistryWiring: what makes the nodes use the registry — hosts.toml, network, discovery."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -59,9 +60,7 @@ class RegistryWiring(pulumi.ComponentResource):
                 # (registry port or name changed) replace the write, so the old delete removes the
                 # old directories first instead of leaving a stale mirror behind.
                 triggers=[cluster.cluster.id, *hosts_dirs(spec)],
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=after_both, delete_before_replace=True
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after_both, delete_before_replace=True),
             )
             for node in cluster.node_names
         ]

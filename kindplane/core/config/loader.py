@@ -1,4 +1,5 @@
 """kindplane.yaml loaded: YAML → models, every problem as a ConfigError naming the file and key path."""
+
 from __future__ import annotations
 
 import difflib
@@ -13,6 +14,7 @@ from ..errors import ConfigError, ConfigProblem
 from .models import ClusterConfig, KindplaneConfig, _KeyedProblems
 
 # --- loading ---------------------------------------------------------------------------------
+
 
 def load_config(path: str | Path = DEFAULT_FILE) -> KindplaneConfig:
     """Read and validate a kindplane.yaml; raises ConfigError naming the file and key paths."""
@@ -37,7 +39,8 @@ def resolve_host_paths(config: KindplaneConfig, base: Path) -> KindplaneConfig:
     if all(Path(m.host_path).is_absolute() for m in mounts):
         return config
     resolved = [
-        m if Path(m.host_path).is_absolute()
+        m
+        if Path(m.host_path).is_absolute()
         else m.model_copy(update={"host_path": str((base / m.host_path).resolve())})
         for m in mounts
     ]
@@ -102,7 +105,7 @@ def _message(err: dict, loc: list, data: Any) -> str:
         return f"must be true or false, got {_show(value)}"
     if kind == "string_type":
         if isinstance(value, float):  # YAML read `1.30` as the number 1.3: only quotes keep it
-            return f"must be a string, got the number {value!r}; write it in quotes, e.g. \"1.31\" (unquoted, YAML reads 1.30 as 1.3)"
+            return f'must be a string, got the number {value!r}; write it in quotes, e.g. "1.31" (unquoted, YAML reads 1.30 as 1.3)'
         return f"must be a string, got {_show(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a mapping, got {_show(value)}"
@@ -142,7 +145,9 @@ def _join(base: str, key: str) -> str:
 
 
 def _kind_of(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(type(value), type(value).__name__)
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _show(value: Any) -> str:

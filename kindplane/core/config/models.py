@@ -4,6 +4,7 @@ Every rule that protects a shell command lives here, so that nothing downstream 
 name it would have to escape creatively. Rendering still shlex-quotes everything (defence in
 depth), but a hostile name never gets that far.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -55,7 +56,6 @@ def _port(value: int) -> int:
     if not 1 <= value <= 65535:
         raise ValueError(f"must be between 1 and 65535, got {value}")
     return value
-
 
 
 def _plain_path(value: str) -> str:
@@ -114,7 +114,8 @@ class RegistryConfig(_Model):
         "ctlptl's); this stack never creates or deletes it and reads its port from Docker",
     )
     listen_address: Annotated[str, AfterValidator(ip_address)] = Field(
-        "127.0.0.1", alias="listenAddress",
+        "127.0.0.1",
+        alias="listenAddress",
         description="Host address the registry port is bound to; anything but loopback exposes it to the network",
     )
     image: Annotated[str, AfterValidator(_image_ref)] = Field(
@@ -128,9 +129,14 @@ class RegistryConfig(_Model):
         problems = [("enabled", "must be true when external is true")] if not self.enabled else []
         set_here = {(f.alias or n) for n, f in type(self).model_fields.items() if n in self.model_fields_set}
         problems += [
-            (key, "is read from the running registry container when external is true; remove it" if key == "port"
-             else "is the registry owner's setting; a stack with external: true never creates the registry; remove it")
-            for key in OWNER_ONLY_KEYS if key in set_here
+            (
+                key,
+                "is read from the running registry container when external is true; remove it"
+                if key == "port"
+                else "is the registry owner's setting; a stack with external: true never creates the registry; remove it",
+            )
+            for key in OWNER_ONLY_KEYS
+            if key in set_here
         ]
         if problems:
             raise _KeyedProblems(problems)
@@ -143,12 +149,12 @@ class RegistryConfig(_Model):
 
 class NodesConfig(_Model):
     control_plane: int = Field(
-        1, alias="controlPlane", description="Control-plane nodes",
+        1,
+        alias="controlPlane",
+        description="Control-plane nodes",
         json_schema_extra={"minimum": 1, "maximum": _MAX_NODES},
     )
-    workers: int = Field(
-        0, description="Worker nodes", json_schema_extra={"minimum": 0, "maximum": _MAX_NODES}
-    )
+    workers: int = Field(0, description="Worker nodes", json_schema_extra={"minimum": 0, "maximum": _MAX_NODES})
 
     @model_validator(mode="after")
     def _counts(self) -> "NodesConfig":
@@ -198,9 +204,13 @@ def _remote_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"must be {hint}, got {value!r}")
     if parts.username or parts.password:
-        raise ValueError("must not contain credentials; name environment variables in usernameEnv and passwordEnv instead")
+        raise ValueError(
+            "must not contain credentials; name environment variables in usernameEnv and passwordEnv instead"
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"must be only scheme, host and optional port (registry:2 proxies the whole registry), got {value!r}")
+        raise ValueError(
+            f"must be only scheme, host and optional port (registry:2 proxies the whole registry), got {value!r}"
+        )
     try:
         parts.port
     except ValueError:
@@ -212,13 +222,17 @@ def _remote_url(value: str) -> str:
 
 def _registry_host(value: str) -> str:
     if not _REGISTRY_HOST.match(value):
-        raise ValueError(f"must be a registry host name such as docker.io or ghcr.io (lower-case, optional :port), got {value!r}")
+        raise ValueError(
+            f"must be a registry host name such as docker.io or ghcr.io (lower-case, optional :port), got {value!r}"
+        )
     return value
 
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
-        raise ValueError(f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put the secret itself here")
+        raise ValueError(
+            f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put the secret itself here"
+        )
     return value
 
 
@@ -261,22 +275,25 @@ class MirrorConfig(_Model):
         json_schema_extra={"pattern": "^https?://"},
     )
     host: Optional[Annotated[str, AfterValidator(_registry_host)]] = Field(
-        None, description="Registry name nodes pull by; default: the remote's host (registry-1.docker.io → docker.io)",
+        None,
+        description="Registry name nodes pull by; default: the remote's host (registry-1.docker.io → docker.io)",
         json_schema_extra={"pattern": _REGISTRY_HOST.pattern},
     )
-    name: Optional[DnsLabel] = Field(
-        None, description="Mirror container name; default kindplane-mirror-<host>"
-    )
+    name: Optional[DnsLabel] = Field(None, description="Mirror container name; default kindplane-mirror-<host>")
     persistent: bool = Field(True, description="Keep the mirror and its cache on `kindplane down`")
     host_port: Optional[Port] = Field(
         None, alias="hostPort", description="Also publish the mirror on 127.0.0.1:<hostPort> (none by default)"
     )
     username_env: Optional[Annotated[str, AfterValidator(_env_name)]] = Field(
-        None, alias="usernameEnv", description="Environment variable holding the upstream user name",
+        None,
+        alias="usernameEnv",
+        description="Environment variable holding the upstream user name",
         json_schema_extra={"pattern": _ENV_NAME.pattern},
     )
     password_env: Optional[Annotated[str, AfterValidator(_env_name)]] = Field(
-        None, alias="passwordEnv", description="Environment variable holding the upstream password or token",
+        None,
+        alias="passwordEnv",
+        description="Environment variable holding the upstream password or token",
         json_schema_extra={"pattern": _ENV_NAME.pattern},
     )
     image: Annotated[str, AfterValidator(_image_ref)] = Field(
@@ -291,7 +308,8 @@ class MirrorConfig(_Model):
         json_schema_extra={"pattern": DURATION_PATTERN},
     )
     max_size: Optional[Annotated[Union[int, str], AfterValidator(_size)]] = Field(
-        None, alias="maxSize",
+        None,
+        alias="maxSize",
         description="Cache size cap (10GB, 8GiB or bytes): `kindplane up` and `kindplane registry prune` "
         "remove the least recently used images beyond it",
         json_schema_extra={"pattern": SIZE_PATTERN},
@@ -311,7 +329,9 @@ class MirrorConfig(_Model):
     def _defaults(self) -> "MirrorConfig":
         if (self.username_env is None) != (self.password_env is None):
             missing = "passwordEnv" if self.password_env is None else "usernameEnv"
-            raise _KeyedProblems([(missing, "is required when the other credentials variable is set (registry:2 needs both)")])
+            raise _KeyedProblems(
+                [(missing, "is required when the other credentials variable is set (registry:2 needs both)")]
+            )
         host = self.host or default_mirror_host(self.remote)
         if self.host is None and not _REGISTRY_HOST.match(host):
             raise _KeyedProblems([("host", f"cannot be derived from remote {self.remote!r}; set it")])
@@ -332,20 +352,34 @@ def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
     if cluster.registry.enabled:
         for address in (f"localhost:{cluster.registry.port}", f"{cluster.registry.name}:{REGISTRY_CONTAINER_PORT}"):
             hosts[address] = "the local registry"
-    ports: dict[int, str] = {m.host_port: f"cluster.portMappings[{i}]" for i, m in enumerate(cluster.port_mappings) if m.protocol == "TCP"}
+    ports: dict[int, str] = {
+        m.host_port: f"cluster.portMappings[{i}]" for i, m in enumerate(cluster.port_mappings) if m.protocol == "TCP"
+    }
     if cluster.registry.enabled:
         ports[cluster.registry.port] = "cluster.registry.port"
     for i, mirror in enumerate(cluster.mirrors):
         key = f"mirrors[{i}]"  # relative to cluster; messages name the full path
         if mirror.name in names:
-            problems.append((f"{key}.name", f"{mirror.name!r} is already used by {names[mirror.name]}; give this mirror another name"))
+            problems.append(
+                (
+                    f"{key}.name",
+                    f"{mirror.name!r} is already used by {names[mirror.name]}; give this mirror another name",
+                )
+            )
         names.setdefault(mirror.name, f"cluster.{key}.name")
         if mirror.host in hosts:
-            problems.append((f"{key}.host", f"{mirror.host!r} is already served by {hosts[mirror.host]}; one host has one mirror"))
+            problems.append(
+                (f"{key}.host", f"{mirror.host!r} is already served by {hosts[mirror.host]}; one host has one mirror")
+            )
         hosts.setdefault(mirror.host, f"cluster.{key}")
         if mirror.host_port is not None:
             if mirror.host_port in ports:
-                problems.append((f"{key}.hostPort", f"{mirror.host_port} is already used by {ports[mirror.host_port]}; pick another port"))
+                problems.append(
+                    (
+                        f"{key}.hostPort",
+                        f"{mirror.host_port} is already used by {ports[mirror.host_port]}; pick another port",
+                    )
+                )
             ports.setdefault(mirror.host_port, f"cluster.{key}.hostPort")
     return problems
 
@@ -365,9 +399,10 @@ def _no_kind_fragment() -> "KindFragment":
 class ClusterConfig(_Model):
     name: DnsLabel = Field(description="Kind cluster name (a DNS-1123 label)")
     kubernetes_version: Optional[Annotated[str, AfterValidator(_version)]] = Field(
-        None, alias="kubernetesVersion",
+        None,
+        alias="kubernetesVersion",
         description=(
-            "Kubernetes version: a minor such as \"1.31\" uses the node image (with digest) that the "
+            'Kubernetes version: a minor such as "1.31" uses the node image (with digest) that the '
             "pinned kind release publishes for it; a full version uses kindest/node:v<version>. "
             "Ignored when nodeImage is set"
         ),
@@ -379,7 +414,8 @@ class ClusterConfig(_Model):
     nodes: NodesConfig = NodesConfig()
     registry: RegistryConfig = RegistryConfig()
     port_mappings: list[PortMapping] = Field(
-        default_factory=list, alias="portMappings",
+        default_factory=list,
+        alias="portMappings",
         description="Host ports forwarded to the first control-plane node",
     )
     extra_mounts: list[ExtraMount] = Field(
@@ -407,26 +443,50 @@ class ClusterConfig(_Model):
         problems = []
         longest = longest_node_name(self.name, self.nodes.control_plane, self.nodes.workers)
         if len(self.name) > KIND_CLUSTER_NAME_MAX:
-            problems.append(("name", f"must be at most {KIND_CLUSTER_NAME_MAX} characters (kind's limit), got {len(self.name)}"))
+            problems.append(
+                ("name", f"must be at most {KIND_CLUSTER_NAME_MAX} characters (kind's limit), got {len(self.name)}")
+            )
         elif len(longest) > HOSTNAME_MAX:
-            problems.append((
-                "name",
-                f"is too long for this many nodes: node name {longest!r} has {len(longest)} "
-                f"characters, the limit is {HOSTNAME_MAX}; shorten the name",
-            ))
+            problems.append(
+                (
+                    "name",
+                    f"is too long for this many nodes: node name {longest!r} has {len(longest)} "
+                    f"characters, the limit is {HOSTNAME_MAX}; shorten the name",
+                )
+            )
         seen: dict[tuple[int, str, str], int] = {}
         for i, mapping in enumerate(self.port_mappings):
             key = (mapping.host_port, mapping.protocol, mapping.listen_address)
             if key in seen:
-                problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port}/{mapping.protocol} is already mapped by portMappings[{seen[key]}]"))
+                problems.append(
+                    (
+                        f"portMappings[{i}].hostPort",
+                        f"{mapping.host_port}/{mapping.protocol} is already mapped by portMappings[{seen[key]}]",
+                    )
+                )
             seen.setdefault(key, i)
             owns_port = self.registry.enabled and not self.registry.external
             if owns_port and mapping.host_port == self.registry.port and mapping.protocol == "TCP":
-                problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is the registry port (cluster.registry.port); pick another hostPort"))
+                problems.append(
+                    (
+                        f"portMappings[{i}].hostPort",
+                        f"{mapping.host_port} is the registry port (cluster.registry.port); pick another hostPort",
+                    )
+                )
             if self.ingress and mapping.host_port in INGRESS_PORTS and mapping.protocol == "TCP":
-                problems.append((f"portMappings[{i}].hostPort", f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another hostPort or drop ingress"))
+                problems.append(
+                    (
+                        f"portMappings[{i}].hostPort",
+                        f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another hostPort or drop ingress",
+                    )
+                )
         if self.ingress and self.registry.enabled and self.registry.port in INGRESS_PORTS:
-            problems.append(("registry.port", f"{self.registry.port} is forwarded by cluster.ingress (80 and 443); pick another registry port"))
+            problems.append(
+                (
+                    "registry.port",
+                    f"{self.registry.port} is forwarded by cluster.ingress (80 and 443); pick another registry port",
+                )
+            )
         problems += mirror_problems(self)
         if problems:
             raise _KeyedProblems(problems)

@@ -6,6 +6,7 @@ image kind did not build, or the registry is reachable from the network. What th
 config adds (kindplane's own setting wins over cluster.kind) comes from render:
 kindplane.core.render.warnings.all_warnings gives both.
 """
+
 from __future__ import annotations
 
 import ipaddress

@@ -8,6 +8,7 @@
   network. While it matches, no plan needs reading (a no-op `up` runs the engine once); when it
   differs, `up` previews first and asks before anything is lost.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,9 +32,7 @@ def settings_fingerprint(cluster: ClusterConfig, owner: str, network: str) -> st
         "kindConfig": kind_config_yaml(cluster),
         "network": network,
         "registry": {"env": REGISTRY_ENV, "labels": registry_labels(cluster.registry, owner)},
-        "mirrors": [
-            {"env": mirror_env(m), "labels": mirror_labels(m, owner)} for m in cluster.mirrors
-        ],
+        "mirrors": [{"env": mirror_env(m), "labels": mirror_labels(m, owner)} for m in cluster.mirrors],
         # A new kindplane's mirror entrypoint or DNS options replace every mirror container.
         "mirrorRuntime": {"entrypoint": mirror_entrypoint(), "dns": MIRROR_DNS_OPTIONS},
     }

@@ -2,6 +2,7 @@
 
 The config schema already restricts names to DNS labels; quoting here is the second wall.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -22,8 +23,7 @@ def kind_create_if_missing(cluster: ClusterConfig) -> str:
     """Creates the cluster only when kind lists no node of it (stdin is drained either way)."""
     name = q(cluster.name)
     return (
-        f"if [ -n \"$(kind get nodes --name {name} 2>/dev/null)\" ]; then cat >/dev/null; "
-        f"else {kind_create(cluster)}; fi"
+        f'if [ -n "$(kind get nodes --name {name} 2>/dev/null)" ]; then cat >/dev/null; else {kind_create(cluster)}; fi'
     )
 
 
@@ -43,7 +43,8 @@ def write_hosts_toml(node: str, registry: RegistryConfig) -> str:
 def write_hosts_files(node: str, dirs: list[str]) -> str:
     """Writes hosts.toml (read from stdin) into each of `dirs` on one node."""
     script = "set -e; " + "; ".join(
-        f"mkdir -p {q(d)}; cat > {q(d + '/hosts.toml')}" if i == 0
+        f"mkdir -p {q(d)}; cat > {q(d + '/hosts.toml')}"
+        if i == 0
         else f"mkdir -p {q(d)}; cp {q(dirs[0] + '/hosts.toml')} {q(d + '/hosts.toml')}"
         for i, d in enumerate(dirs)
     )

@@ -1,4 +1,5 @@
 """containerd registry configuration: the config_path patch and hosts.toml."""
+
 from __future__ import annotations
 
 from ..config import RegistryConfig

@@ -1,4 +1,5 @@
 """KEP-1755 `local-registry-hosting` ConfigMap: how tools discover the local registry."""
+
 from __future__ import annotations
 
 import json

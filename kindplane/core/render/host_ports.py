@@ -4,6 +4,7 @@ Read from the kind config kindplane renders (so a fragment port the merge drops 
 plus the mirrors' hostPorts. The registry's port is checked on its own (preflight.registry_problems):
 its container may already be ours under another stack's rules.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ def cluster_host_ports(cluster: ClusterConfig) -> list[HostPort]:
         found.append(HostPort("cluster.kind.networking.apiServerPort", address, networking.api_server_port, "TCP"))
     found += [
         HostPort(f"cluster.mirrors[{i}].hostPort", LOOPBACK, m.host_port, "TCP", m.name)
-        for i, m in enumerate(cluster.mirrors) if m.host_port is not None
+        for i, m in enumerate(cluster.mirrors)
+        if m.host_port is not None
     ]
     return found
 
@@ -52,11 +54,12 @@ def _node_ports(cluster: ClusterConfig, index: int, rendered: list[dict]) -> lis
     fragment = cluster.kind.nodes[index].extra_port_mappings if index < len(cluster.kind.nodes) else []
     written: list[dict | None] = [p.model_dump(by_alias=True, exclude_none=True) for p in fragment]
     keys = list(ours)
-    for entry in rendered[len(ours):]:
+    for entry in rendered[len(ours) :]:
         j = written.index(entry)
         written[j] = None  # a duplicate entry maps to the next one
         keys.append(f"cluster.kind.nodes[{index}].extraPortMappings[{j}].hostPort")
     return [
         HostPort(key, e.get("listenAddress") or KIND_DEFAULT_LISTEN, e["hostPort"], e.get("protocol") or "TCP")
-        for key, e in zip(keys, rendered, strict=True) if e["hostPort"]  # hostPort 0: Docker picks one
+        for key, e in zip(keys, rendered, strict=True)
+        if e["hostPort"]  # hostPort 0: Docker picks one
     ]

@@ -3,6 +3,7 @@
 kindplane's own settings first (kindplane_kind_config), then the user's `cluster.kind` fragment
 merged over them (kind_merge), kindplane winning where both set the same thing.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ Rules, each chosen so that what kindplane manages keeps working:
 - Everything kindplane does not set (networking, featureGates, runtimeConfig, kubeadm patches)
   is copied as written.
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,16 +39,23 @@ def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
     if fragment.is_empty():
         return out
     if fragment.name is not None and fragment.name != cluster.name:
-        out.warnings.append(ConfigWarning(f"{KIND_KEY}.name", f"ignored: the cluster is named {cluster.name!r} by cluster.name"))
+        out.warnings.append(
+            ConfigWarning(f"{KIND_KEY}.name", f"ignored: the cluster is named {cluster.name!r} by cluster.name")
+        )
 
     taken = _host_ports(doc, cluster)
     for i, node in enumerate(fragment.nodes):
         path = f"{KIND_KEY}.nodes[{i}]"
         if i >= len(doc["nodes"]):
-            out.warnings.append(ConfigWarning(path, (
-                f"ignored: kindplane makes {len(doc['nodes'])} node(s) from cluster.nodes "
-                f"(controlPlane: {cluster.nodes.control_plane}, workers: {cluster.nodes.workers}); raise those to add nodes"
-            )))
+            out.warnings.append(
+                ConfigWarning(
+                    path,
+                    (
+                        f"ignored: kindplane makes {len(doc['nodes'])} node(s) from cluster.nodes "
+                        f"(controlPlane: {cluster.nodes.control_plane}, workers: {cluster.nodes.workers}); raise those to add nodes"
+                    ),
+                )
+            )
             continue
         _merge_node(doc["nodes"][i], node, path, taken, out.warnings)
 
@@ -61,7 +69,9 @@ def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
     if fragment.kubeadm_config_patches:
         extra["kubeadmConfigPatches"] = list(fragment.kubeadm_config_patches)
     if fragment.kubeadm_config_patches_json6902:
-        extra["kubeadmConfigPatchesJSON6902"] = [p.model_dump(by_alias=True) for p in fragment.kubeadm_config_patches_json6902]
+        extra["kubeadmConfigPatchesJSON6902"] = [
+            p.model_dump(by_alias=True) for p in fragment.kubeadm_config_patches_json6902
+        ]
     ours = doc.pop("containerdConfigPatches", [])
     patches = list(fragment.containerd_config_patches) + ours
     if ours:
@@ -74,14 +84,26 @@ def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
     return out
 
 
-def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tuple[int, str], str], warnings: list[ConfigWarning]) -> None:
+def _merge_node(
+    entry: dict[str, Any], node: KindNode, path: str, taken: dict[tuple[int, str], str], warnings: list[ConfigWarning]
+) -> None:
     if node.role is not None and node.role != entry["role"]:
-        warnings.append(ConfigWarning(f"{path}.role", (
-            f"ignored: this is a {entry['role']} node; roles come from cluster.nodes (control planes first, then workers)"
-        )))
+        warnings.append(
+            ConfigWarning(
+                f"{path}.role",
+                (
+                    f"ignored: this is a {entry['role']} node; roles come from cluster.nodes (control planes first, then workers)"
+                ),
+            )
+        )
     if node.image is not None:
         if "image" in entry and entry["image"] != node.image:
-            warnings.append(ConfigWarning(f"{path}.image", f"ignored: kindplane uses {entry['image']} (cluster.nodeImage or cluster.kubernetesVersion)"))
+            warnings.append(
+                ConfigWarning(
+                    f"{path}.image",
+                    f"ignored: kindplane uses {entry['image']} (cluster.nodeImage or cluster.kubernetesVersion)",
+                )
+            )
         else:
             entry["image"] = node.image
 
@@ -89,7 +111,9 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
         labels = dict(node.labels)
         for key, value in entry.get("labels", {}).items():
             if key in labels and labels[key] != value:
-                warnings.append(ConfigWarning(f"{path}.labels.{key}", f"ignored: kindplane sets {key}={value} (cluster.ingress)"))
+                warnings.append(
+                    ConfigWarning(f"{path}.labels.{key}", f"ignored: kindplane sets {key}={value} (cluster.ingress)")
+                )
             labels[key] = value
         entry["labels"] = labels
 
@@ -97,10 +121,17 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
     ours = {m["containerPath"] for m in mounts}
     for j, mount in enumerate(node.extra_mounts):
         if mount.container_path in ours:
-            warnings.append(ConfigWarning(f"{path}.extraMounts[{j}].containerPath", f"ignored: cluster.extraMounts already mounts {mount.container_path} on every node"))
+            warnings.append(
+                ConfigWarning(
+                    f"{path}.extraMounts[{j}].containerPath",
+                    f"ignored: cluster.extraMounts already mounts {mount.container_path} on every node",
+                )
+            )
             continue
-        mounts.append({"hostPath": mount.host_path, "containerPath": mount.container_path}
-                      | mount.model_dump(by_alias=True, exclude_defaults=True))
+        mounts.append(
+            {"hostPath": mount.host_path, "containerPath": mount.container_path}
+            | mount.model_dump(by_alias=True, exclude_defaults=True)
+        )
     if mounts:
         entry["extraMounts"] = mounts
 
@@ -108,7 +139,12 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
     for j, port in enumerate(node.extra_port_mappings):
         owner = taken.get((port.host_port, port.protocol))
         if owner:
-            warnings.append(ConfigWarning(f"{path}.extraPortMappings[{j}].hostPort", f"ignored: host port {port.host_port}/{port.protocol} is taken by {owner}"))
+            warnings.append(
+                ConfigWarning(
+                    f"{path}.extraPortMappings[{j}].hostPort",
+                    f"ignored: host port {port.host_port}/{port.protocol} is taken by {owner}",
+                )
+            )
             continue
         ports.append(port.model_dump(by_alias=True, exclude_none=True))
     if ports:
@@ -117,7 +153,9 @@ def _merge_node(entry: dict[str, Any], node: KindNode, path: str, taken: dict[tu
     if node.kubeadm_config_patches:
         entry["kubeadmConfigPatches"] = list(node.kubeadm_config_patches)
     if node.kubeadm_config_patches_json6902:
-        entry["kubeadmConfigPatchesJSON6902"] = [p.model_dump(by_alias=True) for p in node.kubeadm_config_patches_json6902]
+        entry["kubeadmConfigPatchesJSON6902"] = [
+            p.model_dump(by_alias=True) for p in node.kubeadm_config_patches_json6902
+        ]
 
 
 def _host_ports(doc: dict[str, Any], cluster: ClusterConfig) -> dict[tuple[int, str], str]:
@@ -127,7 +165,11 @@ def _host_ports(doc: dict[str, Any], cluster: ClusterConfig) -> dict[tuple[int, 
         taken[(cluster.registry.port, "TCP")] = "cluster.registry.port"
     for node in doc["nodes"]:
         for port in node.get("extraPortMappings", []):
-            owner = "cluster.ingress" if cluster.ingress and port["hostPort"] in INGRESS_PORTS and port["protocol"] == "TCP" else "cluster.portMappings"
+            owner = (
+                "cluster.ingress"
+                if cluster.ingress and port["hostPort"] in INGRESS_PORTS and port["protocol"] == "TCP"
+                else "cluster.portMappings"
+            )
             taken.setdefault((port["hostPort"], port["protocol"]), owner)
     return taken
 
@@ -137,11 +179,13 @@ def _config_path_overrides(patches: list[str]) -> list[ConfigWarning]:
     found = []
     for i, patch in enumerate(patches):
         if _sets_registry_config_path(tomllib.loads(patch)):
-            found.append(ConfigWarning(
-                f"{KIND_KEY}.containerdConfigPatches[{i}]",
-                "its registry config_path is overridden: kindplane's patch (applied after it) points "
-                f"containerd at {CERTS_DIR}, where the local registry's hosts.toml lives",
-            ))
+            found.append(
+                ConfigWarning(
+                    f"{KIND_KEY}.containerdConfigPatches[{i}]",
+                    "its registry config_path is overridden: kindplane's patch (applied after it) points "
+                    f"containerd at {CERTS_DIR}, where the local registry's hosts.toml lives",
+                )
+            )
     return found
 
 

@@ -1,4 +1,5 @@
 """A pull-through mirror's renderings: its hosts.toml on the nodes and its proxy settings."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Everything a valid kindplane.yaml warns about: the config's own warnings and what merging
 cluster.kind into kind's config ignores."""
+
 from __future__ import annotations
 
 from ..config import ClusterConfig
