@@ -8,7 +8,6 @@ from typing import Callable, Mapping, Optional
 
 import pulumi
 
-from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .core.contract import (
@@ -22,6 +21,7 @@ from .core.contract import (
 from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
+from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_lookup import AdoptionError, DockerUnavailable

@@ -233,7 +233,8 @@ def register(app: typer.Typer) -> None:
         engine: Engine = cli.engine()
         with ui.messages_to_stderr(output is not Format.text):
             ui.say(
-                f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker {preflight.docker_endpoint()}"
+                f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker "
+                f"{preflight.docker_endpoint()}"
             )
             had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
             try:
@@ -280,7 +281,8 @@ def register(app: typer.Typer) -> None:
         stack = target(cli)
         if not force and not cli.can_prompt():
             ui.fail(
-                "refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`",
+                "refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane "
+                "down --force`",
                 EXIT_USAGE,
             )
         require_tools(cli)
@@ -328,8 +330,8 @@ def register(app: typer.Typer) -> None:
         require_tools(cli, need_kind=False)
         engine = cli.engine()
         require_stack(engine)
-        from ..core.render.applied_settings import applied_settings
         from ..core.contract import OUTPUT_APPLIED_SETTINGS
+        from ..core.render.applied_settings import applied_settings
         from .plan_check import plan_losses
         from .progress import shown
 

@@ -65,7 +65,8 @@ def register(app: typer.Typer) -> None:
             return
         if not rows:
             ui.say(
-                f"No stacks in {stack.backend or 'the project backend'} (project {stack.project_dir}); `kindplane up` creates one."
+                f"No stacks in {stack.backend or 'the project backend'} (project {stack.project_dir}); "
+                "`kindplane up` creates one."
             )
             return
         for line in table_lines(rows):

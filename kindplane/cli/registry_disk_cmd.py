@@ -41,7 +41,8 @@ def _selected(ctx: typer.Context, config: KindplaneConfig, only: Optional[str]) 
     found = stores(config)
     if not found:
         ui.fail(
-            f"{cli_of(ctx).config_path} has no local registry (cluster.registry.enabled) and no mirrors (cluster.mirrors)"
+            f"{cli_of(ctx).config_path} has no local registry (cluster.registry.enabled) and no mirrors "
+            "(cluster.mirrors)"
         )
     if only is None:
         return found

@@ -66,8 +66,8 @@ def check_plan(
 
     Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
     """
-    from ..core.render.applied_settings import applied_settings
     from ..core.contract import OUTPUT_APPLIED_SETTINGS
+    from ..core.render.applied_settings import applied_settings
     from .plan_check import plan_losses
 
     planned: list[ResourceStep] = []
@@ -106,9 +106,9 @@ def check_plan(
 def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) -> bool:
     """Whether up must read the plan first: something this stack holds could be destroyed, and
     what decides that changed since the last up (or the state does not say)."""
-    from ..core.render.applied_settings import settings_fingerprint
     from ..core.contract import OUTPUT_FINGERPRINT
     from ..core.naming import BadEnvironment, kind_network
+    from ..core.render.applied_settings import settings_fingerprint
 
     if not engine.exists() or not engine.has_resources():
         return False  # nothing to lose

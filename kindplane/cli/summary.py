@@ -93,6 +93,7 @@ def mirror_lines(config: KindplaneConfig) -> list[str]:
         )
         published = f", also on 127.0.0.1:{mirror.host_port}" if mirror.host_port is not None else ""
         lines.append(
-            f"Mirror    {mirror.host} pulls via {mirror_cluster_address(mirror)} (cache of {mirror.remote}{published}; {kept})"
+            f"Mirror    {mirror.host} pulls via {mirror_cluster_address(mirror)} (cache of "
+            f"{mirror.remote}{published}; {kept})"
         )
     return lines

@@ -23,7 +23,10 @@ from typing import Optional
 from ..core.contract import CONFIG_FILE_KEY, DEFAULT_CONFIG_FILE, PROJECT
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")  # what Pulumi accepts as a stack name
-OWN_MAIN = '"""Written by the kindplane CLI: the same program as a kindplane project\'s __main__.py."""\nfrom kindplane.program import main\n\nmain()\n'
+OWN_MAIN = (
+    '"""Written by the kindplane CLI: the same program as a kindplane project\'s __main__.py."""\n'
+    "from kindplane.program import main\n\nmain()\n"
+)
 
 
 class WorkspaceError(RuntimeError):

@@ -36,7 +36,7 @@ def probe(args: list[str], cwd: Path) -> dict:
         text=True,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
     )
-    line = [l for l in result.stderr.splitlines() if l.startswith("PROBE ")]
+    line = [item for item in result.stderr.splitlines() if item.startswith("PROBE ")]
     assert line, result.stderr
     return json.loads(line[-1][len("PROBE ") :])
 

@@ -11,9 +11,9 @@ from harness.names import free_port, unique_name
 
 from kindplane.cli.engine import ResourceStep
 from kindplane.cli.plan_check import plan_losses
-from kindplane.core.render.applied_settings import applied_settings, settings_fingerprint
 from kindplane.core.config import parse_config
 from kindplane.core.contract import CONTAINER_TYPE, OUTPUT_APPLIED_SETTINGS, OUTPUT_FINGERPRINT, VOLUME_TYPE
+from kindplane.core.render.applied_settings import applied_settings, settings_fingerprint
 from kindplane.core.render.kind_config import kind_config_yaml
 from kindplane.ops import registry_users
 

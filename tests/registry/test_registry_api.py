@@ -50,7 +50,7 @@ def test_tags_follow_pagination_and_manifest_gives_digest_and_size(local_registr
     document = raw.json()
     assert manifest.digest == raw.headers["Docker-Content-Digest"]
     assert manifest.media_type == DOCKER_MANIFEST
-    assert manifest.size == document["config"]["size"] + sum(l["size"] for l in document["layers"])
+    assert manifest.size == document["config"]["size"] + sum(item["size"] for item in document["layers"])
     assert not manifest.is_index
 
 

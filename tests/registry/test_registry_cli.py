@@ -58,8 +58,8 @@ def test_ls_lists_several_repositories_with_their_tags(local_registry, config, i
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"{local_registry.address}: 3 repositories"
-    assert [l.split()[0] for l in lines[1:]] == ["api", "v1", "v2", "team/web", "latest", "worker", "1.0"]
-    assert all(l.split()[1].startswith("sha256:") for l in lines[1:] if l.startswith("  "))
+    assert [item.split()[0] for item in lines[1:]] == ["api", "v1", "v2", "team/web", "latest", "worker", "1.0"]
+    assert all(item.split()[1].startswith("sha256:") for item in lines[1:] if item.startswith("  "))
 
 
 def test_rm_names_what_it_deletes_then_the_tag_is_gone(local_registry, config, images):

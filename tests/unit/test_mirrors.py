@@ -155,7 +155,7 @@ def test_a_persistent_mirror_is_a_retained_proxy_on_the_kind_network_without_hos
     assert container.inputs["networkMode"] == "kind"
     assert container.inputs.get("ports", []) == []
     assert container.inputs["restart"] == "always"
-    assert {(l["label"], l["value"]) for l in container.inputs["labels"]} == set(
+    assert {(item["label"], item["value"]) for item in container.inputs["labels"]} == set(
         mirror_labels(config.cluster.mirrors[0], MOCK_OWNER).items()
     )
     assert container.opts.retain_on_delete is True

@@ -278,11 +278,11 @@ def test_docker_down_outside_preview_stops_the_run_with_the_reason(monkeypatch):
 def test_container_and_volume_carry_the_owning_stack_and_no_persistent_flag():
     _, result = run(PERSISTENT)
     container, volume = result.one(CONTAINER), result.one(VOLUME)
-    labels = {l["label"]: l["value"] for l in container.inputs["labels"]}
+    labels = {item["label"]: item["value"] for item in container.inputs["labels"]}
     assert labels["dev.kindplane.owner"] == "kindplane/test"
     # Toggling persistence changes only the retain flag in the state, never the container.
     assert "dev.kindplane.persistent" not in labels
-    assert {l["label"]: l["value"] for l in volume.inputs["labels"]}["dev.kindplane.owner"] == "kindplane/test"
+    assert {item["label"]: item["value"] for item in volume.inputs["labels"]}["dev.kindplane.owner"] == "kindplane/test"
 
 
 def test_kind_experimental_docker_network_is_the_network_the_registry_joins(monkeypatch):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kindplane.core.render.applied_settings import applied_settings, settings_fingerprint
 from kindplane.core.config import parse_config
+from kindplane.core.render.applied_settings import applied_settings, settings_fingerprint
 from kindplane.core.settings_diff import setting_changes
 
 BASE = "cluster:\n  name: dev\n  nodes: {workers: 1}\n  registry: {enabled: true}\n"

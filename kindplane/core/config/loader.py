@@ -105,7 +105,10 @@ def _message(err: dict, loc: list, data: Any) -> str:
         return f"must be true or false, got {_show(value)}"
     if kind == "string_type":
         if isinstance(value, float):  # YAML read `1.30` as the number 1.3: only quotes keep it
-            return f'must be a string, got the number {value!r}; write it in quotes, e.g. "1.31" (unquoted, YAML reads 1.30 as 1.3)'
+            return (
+                f"must be a string, got the number {value!r}; write it in quotes, "
+                'e.g. "1.31" (unquoted, YAML reads 1.30 as 1.3)'
+            )
         return f"must be a string, got {_show(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a mapping, got {_show(value)}"

@@ -133,7 +133,9 @@ class RegistryConfig(_Model):
                 key,
                 "is read from the running registry container when external is true; remove it"
                 if key == "port"
-                else "is the registry owner's setting; a stack with external: true never creates the registry; remove it",
+                else (
+                    "is the registry owner's setting; a stack with external: true never creates the registry; remove it"
+                ),
             )
             for key in OWNER_ONLY_KEYS
             if key in set_here
@@ -231,7 +233,8 @@ def _registry_host(value: str) -> str:
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
         raise ValueError(
-            f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put the secret itself here"
+            f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put "
+            "the secret itself here"
         )
     return value
 
@@ -423,13 +426,19 @@ class ClusterConfig(_Model):
     )
     ingress: bool = Field(
         False,
-        description="Label the first control plane ingress-ready=true and forward host ports 80 and 443 to it (kind's ingress guide)",
+        description=(
+            "Label the first control plane ingress-ready=true and forward host ports 80 and 443 to "
+            "it (kind's ingress guide)"
+        ),
     )
     # Any, validated into a KindFragment by _kind_fragment: its models load only for a config that
     # has `cluster.kind` (schema.py puts their JSON Schema here).
     kind: Annotated[Any, AfterValidator(_kind_fragment)] = Field(
         default_factory=_no_kind_fragment,
-        description="kind v1alpha4 Cluster fields kindplane does not model, merged into the generated config; kindplane's own settings win",
+        description=(
+            "kind v1alpha4 Cluster fields kindplane does not model, merged into the generated "
+            "config; kindplane's own settings win"
+        ),
     )
     mirrors: list[MirrorConfig] = Field(default_factory=list, description="Pull-through caches of remote registries")
 
@@ -477,7 +486,8 @@ class ClusterConfig(_Model):
                 problems.append(
                     (
                         f"portMappings[{i}].hostPort",
-                        f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another hostPort or drop ingress",
+                        f"{mapping.host_port} is forwarded by cluster.ingress (80 and 443); pick another "
+                        "hostPort or drop ingress",
                     )
                 )
         if self.ingress and self.registry.enabled and self.registry.port in INGRESS_PORTS:

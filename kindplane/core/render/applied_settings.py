@@ -4,9 +4,9 @@
   kindplane.yaml keys behind a re-creation.
 - `settingsFingerprint`: a hash of every input whose change can re-create or delete the cluster,
   the registry or a mirror: the settings, the kind config they render to (which also moves with a
-  new kindplane's node-image table), the containers' fixed environment, entrypoint and labels (the images are settings), and kind's
-  network. While it matches, no plan needs reading (a no-op `up` runs the engine once); when it
-  differs, `up` previews first and asks before anything is lost.
+  new kindplane's node-image table), the containers' fixed environment, entrypoint and labels (the
+  images are settings), and kind's network. While it matches, no plan needs reading (a no-op `up`
+  runs the engine once); when it differs, `up` previews first and asks before anything is lost.
 """
 
 from __future__ import annotations

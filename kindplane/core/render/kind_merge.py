@@ -52,7 +52,8 @@ def merge_fragment(base: dict[str, Any], cluster: ClusterConfig) -> Merged:
                     path,
                     (
                         f"ignored: kindplane makes {len(doc['nodes'])} node(s) from cluster.nodes "
-                        f"(controlPlane: {cluster.nodes.control_plane}, workers: {cluster.nodes.workers}); raise those to add nodes"
+                        f"(controlPlane: {cluster.nodes.control_plane}, workers: {cluster.nodes.workers}); "
+                        "raise those to add nodes"
                     ),
                 )
             )
@@ -92,7 +93,8 @@ def _merge_node(
             ConfigWarning(
                 f"{path}.role",
                 (
-                    f"ignored: this is a {entry['role']} node; roles come from cluster.nodes (control planes first, then workers)"
+                    f"ignored: this is a {entry['role']} node; roles come from cluster.nodes (control planes "
+                    "first, then workers)"
                 ),
             )
         )
