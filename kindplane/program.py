@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import pulumi
 
@@ -89,7 +89,7 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
     for each, decision in zip(wanted, decide_all(client, wanted, StateContainers())):
         if not pulumi.runtime.is_dry_run():
             carry_out(client, each, decision)
-        before = []
+        before: list[Any] = []
         if decision.container_id is not None:
             remove = remove_before_create(each, decision.container_id)
             before = [pulumi.ResourceHook(f"kindplane-take-back-{each.name}", remove)]

@@ -5,7 +5,7 @@ httpx and the docker SDK load inside the commands, so `kindplane --help` stays f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import typer
 
@@ -89,7 +89,7 @@ def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = jso
     address = registry_host_address(registry)
     try:
         with RegistryClient(address) as client:
-            listing = [
+            listing: list[dict[str, Any]] = [
                 {"name": repo, "tags": [_tag_entry(client, repo, tag) for tag in client.tags(repo)]}
                 for repo in client.repositories()
             ]

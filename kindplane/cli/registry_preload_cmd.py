@@ -83,7 +83,10 @@ def _run(config: KindplaneConfig, wanted: list[Wanted], bar: bool) -> list[Outco
             task = progress.add_task(item.text, total=None)
 
             def report(advance: int, total: Optional[int], task=task) -> None:
-                progress.update(task, advance=advance, **({"total": total} if total is not None else {}))
+                if total is None:
+                    progress.update(task, advance=advance)
+                else:
+                    progress.update(task, advance=advance, total=total)
 
             outcome = _one(item, known, fetchers, report)
             outcomes.append(outcome)

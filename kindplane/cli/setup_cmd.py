@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from typing import Callable
 
 import typer
 
@@ -18,7 +19,7 @@ def run_setup() -> list[str]:
     problems = []
     ours = bin_dir() / "kind"
     elsewhere = shutil.which("kind")
-    steps = [install_pulumi]
+    steps: list[Callable[[], str]] = [install_pulumi]
     if elsewhere and not ours.exists():
         version = installed_kind_version(ours.__class__(elsewhere)) or "unknown version"
         ui.say(f"kind already on PATH at {elsewhere} ({version}); not installing kind {KIND_VERSION}")

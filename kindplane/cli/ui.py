@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
 # Plain lines go through Click (already loaded with Typer), not Rich: `validate` and `config kind`
 # print a line or two and would pay Rich's ~30 ms import for it. Click prints text as it is (no
 # markup to escape) and drops the colour when the stream is not a terminal.
-_STYLES = {
+_STYLES: dict[str, dict[str, Any]] = {
     "green": {"fg": "green"},
     "yellow": {"fg": "yellow"},
     "red": {"fg": "red"},

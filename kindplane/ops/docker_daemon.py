@@ -79,6 +79,8 @@ def daemon_seen_by_cli(endpoint: DockerEndpoint, environ: Optional[Mapping[str, 
 def is_podman(version: Mapping[str, object]) -> bool:
     """The daemon's /version (docker SDK version()) says Podman: its compat API lists "Podman Engine"."""
     components = version.get("Components") or []
+    if not isinstance(components, list):
+        return False
     return any(isinstance(c, dict) and "podman" in str(c.get("Name", "")).lower() for c in components)
 
 
@@ -110,7 +112,7 @@ def is_this_machine(hostname: str) -> bool:
     import socket
 
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)}
     except OSError:
         return False
     for address in addresses:

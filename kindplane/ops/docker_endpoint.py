@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:  # the SDK is imported lazily: the CLI's fast paths never load it
@@ -63,9 +63,9 @@ class DockerEndpoint:
             env["DOCKER_TLS_VERIFY" if self.verify_tls else "DOCKER_TLS"] = "1"
         return env
 
-    def provider_args(self) -> dict[str, str]:
+    def provider_args(self) -> dict[str, Any]:
         """The explicit pulumi-docker provider's configuration for this daemon."""
-        args = {"host": self.host}
+        args: dict[str, Any] = {"host": self.host}
         if self.cert_dir:
             args["cert_path"] = self.cert_dir
         return args
@@ -81,6 +81,7 @@ class DockerEndpoint:
     def client(self, environ: Optional[Mapping[str, str]] = None) -> DockerClient:
         """A docker SDK client for this endpoint (not pinged)."""
         import docker
+        import docker.utils
 
         ssh = self.host.startswith("ssh://")
         if self.cert_dir:

@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .cluster_images import images_of_pods, normalize
 from .registry_storage import INDEX_TYPES, Storage
@@ -116,7 +116,7 @@ def _unique(items: list[Wanted]) -> list[Wanted]:
 class MirrorFetcher:
     """Talks to the registry inside a mirror container, through the container's own wget."""
 
-    container: object  # RegistryContainer
+    container: Any  # RegistryContainer
     storage: Storage
     platform: str = "amd64"
     have: set[str] = field(default_factory=set)

@@ -166,9 +166,9 @@ def _plan_repository(
                 )
             )
         else:
-            children = _children_to_remove(storage, repo, digest, needed)
-            plan.removals.append(Removal(repo.name, digest, tuple(sorted(names)), reason, children=children))
-            gone.update((repo.name, d) for d in (digest, *children))
+            removed_with = _children_to_remove(storage, repo, digest, needed)
+            plan.removals.append(Removal(repo.name, digest, tuple(sorted(names)), reason, children=removed_with))
+            gone.update((repo.name, d) for d in (digest, *removed_with))
     if not rules:
         return
     tagged = {t.digest for t in repo.tags.values()}
@@ -184,13 +184,17 @@ def _plan_repository(
         if pod is not None:
             plan.protected.append(Protected(repo.name, digest, pod))
             continue
-        children = _children_to_remove(storage, repo, digest, needed)
+        removed_with = _children_to_remove(storage, repo, digest, needed)
         plan.removals.append(
             Removal(
-                repo.name, digest, (), f"untagged, written {human_duration(_age(now, written))} ago", children=children
+                repo.name,
+                digest,
+                (),
+                f"untagged, written {human_duration(_age(now, written))} ago",
+                children=removed_with,
             )
         )
-        gone.update((repo.name, d) for d in (digest, *children))
+        gone.update((repo.name, d) for d in (digest, *removed_with))
 
 
 def _tag_reason(retention: Retention, age: float) -> str:

@@ -365,3 +365,15 @@ def test_preload_from_the_cluster_takes_every_pods_images_finished_or_not():
         ("library/nginx", "latest"),
     ]
     assert from_pods(None) == []
+
+
+def test_the_platforms_of_an_untagged_index_go_with_it_whatever_sorts_before_them():
+    layout = Layout()
+    olds = [layout.image("app", {f"old{i}": 1_000}, {}, pushed=NOW - 20 * DAY, name=f"old{i}") for i in range(12)]
+    platforms = [layout.image("app", {p: 2_000}, {}, pushed=NOW - 20 * DAY, name=p) for p in ("amd64", "arm64")]
+    index = layout.index("app", platforms, {}, pushed=NOW - 20 * DAY)  # untagged: it goes, and they with it
+    # a plain manifest planned before a platform manifest that is planned before its index
+    assert any(o < p < index for o in olds for p in platforms)
+    plan = plan_prune(layout.scan(), Retention(keep_last=1), NOW)
+    assert sorted(r.digest for r in plan.removals) == sorted([*olds, index])
+    assert set(next(r for r in plan.removals if r.digest == index).children) == set(platforms)

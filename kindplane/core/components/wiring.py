@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_command as command
@@ -73,12 +73,13 @@ class RegistryWiring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
         )
         # delete_unreachable: destroy still succeeds when the cluster was deleted by hand.
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=cluster.kubeconfig,
-            delete_unreachable=True,
+        settings: dict[str, Any] = {
+            "kubeconfig": cluster.kubeconfig,
+            "delete_unreachable": True,
             **upsert_existing_objects(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.cluster]),
+        }
+        self.provider = k8s.Provider(
+            f"{name}-k8s", opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.cluster]), **settings
         )
         self.config_map = k8s.core.v1.ConfigMap(
             f"{name}-local-registry-hosting",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -87,7 +87,7 @@ def _problems_from(exc: ValidationError, data: Any, file: str) -> list[ConfigPro
     return sorted(dict.fromkeys(problems), key=lambda p: p.path)
 
 
-def _message(err: dict, loc: list, data: Any) -> str:
+def _message(err: Mapping[str, Any], loc: list, data: Any) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1])

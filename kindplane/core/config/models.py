@@ -244,8 +244,8 @@ def _duration(value: "int | str") -> str:
         if value != 0:
             raise ValueError(f"must be a duration with a unit such as 36h or 7d (or 0), got {value}")
         return "0"
-    parse_duration(value)
-    return value
+    parse_duration(str(value))
+    return str(value)
 
 
 def _size(value: "int | str") -> "int | str":
@@ -253,7 +253,7 @@ def _size(value: "int | str") -> "int | str":
         if value <= 0:
             raise ValueError(f"must be a positive number of bytes or a size such as 10GB, got {value}")
         return value
-    if parse_size(value) <= 0:
+    if parse_size(str(value)) <= 0:
         raise ValueError(f"must be more than 0 bytes, got {value!r}")
     return value
 
@@ -320,7 +320,7 @@ class MirrorConfig(_Model):
 
     @property
     def ttl_seconds(self) -> Optional[int]:
-        return None if self.ttl is None else parse_duration(self.ttl)
+        return None if self.ttl is None else parse_duration(str(self.ttl))
 
     @property
     def max_size_bytes(self) -> Optional[int]:

@@ -34,7 +34,7 @@ def kindplane_kind_config(cluster: ClusterConfig) -> dict[str, Any]:
         {"hostPath": m.host_path, "containerPath": m.container_path, "readOnly": m.read_only}
         for m in cluster.extra_mounts
     ]
-    ports = [
+    ports: list[dict[str, object]] = [
         {
             "containerPort": p.container_port,
             "hostPort": p.host_port,
