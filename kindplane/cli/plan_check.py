@@ -54,6 +54,7 @@ def plan_losses(
         if step.phase == "start" and step.urn:
             by_urn.setdefault(step.urn, []).append(step)
     kept_volumes = {_name(s.old_inputs) for s in _flat(by_urn) if s.type == VOLUME_TYPE and s.op in ("same", "update")}
+    created_volumes = {_name(s.new_inputs) for s in _flat(by_urn) if s.type == VOLUME_TYPE and s.op == "create"}
     reasons = _Reasons(old_settings, new_settings)
     found = []
     for urn, planned in by_urn.items():
@@ -73,7 +74,7 @@ def plan_losses(
         if step.type == COMMAND_TYPE and kind_cluster_of({"type": step.type, "inputs": step.old_inputs}):
             loss = None if skip_cluster else _cluster(step, replaced, reasons)
         elif step.type == CONTAINER_TYPE and (REGISTRY_COMPONENT in urn or MIRROR_COMPONENT in urn):
-            loss = _container(step, replaced, kept_volumes, reasons, mirror=MIRROR_COMPONENT in urn)
+            loss = _container(step, replaced, kept_volumes, created_volumes, reasons, mirror=MIRROR_COMPONENT in urn)
         elif step.type == VOLUME_TYPE and not step.retained:
             name, done = _name(step.old_inputs), "re-created" if replaced else "deleted"
             loss = Loss(urn, "volume", name, done, f"volume {name} will be {done}: the images in it are lost", True)
@@ -103,7 +104,14 @@ def _cluster(step: ResourceStep, replaced: bool, reasons: _Reasons) -> Loss:
     return Loss(step.urn, "cluster", old, "re-created", f"{change}: {lost}; reason: {reasons.cluster(step)}", True)
 
 
-def _container(step: ResourceStep, replaced: bool, kept_volumes: set[str], reasons: _Reasons, mirror: bool) -> Loss:
+def _container(
+    step: ResourceStep,
+    replaced: bool,
+    kept_volumes: set[str],
+    created_volumes: set[str],
+    reasons: _Reasons,
+    mirror: bool,
+) -> Loss:
     name = _name(step.old_inputs)
     role = "mirror" if mirror else "registry"
     why = reasons.mirror(name, step) if mirror else reasons.registry(step)
@@ -113,23 +121,32 @@ def _container(step: ResourceStep, replaced: bool, kept_volumes: set[str], reaso
             return Loss(step.urn, role, name, "deleted", message, False)
         lost = "its cache (pulls fetch from the upstream again)" if mirror else "every image pushed to it"
         return Loss(step.urn, role, name, "deleted", f"{role} {name} will be deleted with {lost}; reason: {why}", True)
+    kept = "its cache is kept" if mirror else "no image is lost"
     volume = _same_volume(step)
     if volume is not None and volume in kept_volumes:
-        kept = "its cache is kept" if mirror else "no image is lost"
         message = f"{role} {name} will be re-created on its volume {volume}: {kept} (reason: {why})"
+        return Loss(step.urn, role, name, "re-created", message, False)
+    moved_into = sorted(_named_volumes(step.new_inputs) & created_volumes)
+    if moved_into and _name(step.new_inputs) == name:
+        # A container of this name keeping its data elsewhere (made by an older kindplane): up copies
+        # it into the new volume before Pulumi replaces the container (kindplane.ops.keeper).
+        message = (
+            f"{role} {name} will be re-created on the new volume {moved_into[0]}, its data copied there "
+            f"first: {kept} (reason: {why})"
+        )
         return Loss(step.urn, role, name, "re-created", message, False)
     lost = "its cache is lost (pulls fetch from the upstream again)" if mirror else "every image pushed to it is lost"
     return Loss(step.urn, role, name, "re-created", f"{role} {name} will be re-created: {lost}; reason: {why}", True)
 
 
+def _named_volumes(inputs: Mapping[str, Any]) -> set[str]:
+    named = {v.get("volumeName") for v in inputs.get("volumes") or [] if isinstance(v, Mapping)}
+    return {str(v) for v in named - {None, "", UNKNOWN}}
+
+
 def _same_volume(step: ResourceStep) -> str | None:
     """The named volume the old container used that the new one mounts again, if any."""
-
-    def volumes(inputs: Mapping[str, Any]) -> set[str]:
-        named = {v.get("volumeName") for v in inputs.get("volumes") or [] if isinstance(v, Mapping)}
-        return named - {None, "", UNKNOWN}
-
-    same = volumes(step.old_inputs) & volumes(step.new_inputs)
+    same = _named_volumes(step.old_inputs) & _named_volumes(step.new_inputs)
     return sorted(same)[0] if same else None
 
 

@@ -4,6 +4,8 @@ steps (the real engine's are checked in tests/engine/test_engine_safety.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 
 import pytest
@@ -116,6 +118,25 @@ def test_a_registry_re_created_on_its_kept_volume_loses_nothing_and_one_without_
             "reason: kindplane changed the container's image",
         )
     ]
+
+
+def test_a_registry_an_older_kindplane_made_moves_into_its_new_volume_and_loses_nothing():
+    new = config_text("dev")
+    created = ResourceStep(
+        "start", "create", VOLUME_TYPE, "kindplane-registry-data", VOLUME_URN, {}, {"name": "dev-reg-data"}
+    )
+    steps = container_replaced(REGISTRY_URN, "dev-reg", None, "dev-reg-data", keys=("volumes",)) + [created]
+    [moved] = plan_losses(steps, None, settings(new))
+    assert not moved.lossy
+    assert moved.message == (
+        "registry dev-reg will be re-created on the new volume dev-reg-data, its data copied there first: "
+        "no image is lost (reason: kindplane changed the container's volumes)"
+    )
+    # another container name on a new volume starts empty: the images stay behind
+    renamed = container_replaced(REGISTRY_URN, "dev-reg", None, "dev-reg-data", keys=("name",))
+    renamed = [replace(x, new_inputs={**x.new_inputs, "name": "other-reg"}) if x.new_inputs else x for x in renamed]
+    [lost] = plan_losses(renamed + [created], None, settings(new))
+    assert lost.lossy
 
 
 def test_a_mirror_dropped_from_the_config_is_deleted_with_its_cache_and_its_entry_is_the_reason():
