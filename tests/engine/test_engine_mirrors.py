@@ -95,7 +95,8 @@ def test_every_edit_of_a_persistent_mirror_converges_in_one_up_and_keeps_its_cac
     def up(door="kindplane", **changes):
         env.update(changes)
         if door == "kindplane":
-            project.kindplane("-c", str(project.config_path), "up", **env)
+            # --yes: the network change re-creates the cluster, which up asks about (the safety tests)
+            project.kindplane("-c", str(project.config_path), "up", "--yes", **env)
         else:
             project.up(**env)
         fetch_everywhere(StandinCluster(project.cluster))

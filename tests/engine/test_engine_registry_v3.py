@@ -59,7 +59,10 @@ def test_registry_3_persistent_registry_and_mirror_survive_down_and_up(new_proje
         upstream.stop()
         up = kp("up")
         assert f"Mirror {mirror} was over maxSize 200.0 kB: removed 1 least recently used image(s)" in up.stdout
-        assert (container_id(project.registry), container_id(mirror)) == (registry_id, mirror_id)  # adopted
+        # taken back: new containers of the same names on the kept volumes, still on registry:3
+        assert inspect(project.registry)["Image"] == v3 and inspect(mirror)["Image"] == v3
+        assert {m["Name"] for m in inspect(project.registry)["Mounts"]} == {f"{project.registry}-data"}
+        assert {m["Name"] for m in inspect(mirror)["Mounts"]} == {f"{mirror}-data"}
         assert registry_get(project.port, "/v2/kept/app/tags/list")[1]["tags"] == ["v1"]
         (node,) = StandinCluster(project.cluster).containerd_nodes()  # a new node: only the caches can serve
         for ref in ("docker.io/library/kpe-hello:v1", f"localhost:{project.port}/kept/app:v1"):

@@ -82,7 +82,9 @@ class Walk:
 
     def up(self, door: str = KINDPLANE, check: bool = True):
         if door == KINDPLANE:
-            result = self.project.kindplane("-c", str(self.project.config_path), "up", check=check, **self.env)
+            # --yes: some walks rename the cluster or move it to another network, which up asks about
+            # (tests/engine/test_engine_safety.py covers the asking); a walk is the user saying yes.
+            result = self.project.kindplane("-c", str(self.project.config_path), "up", "--yes", check=check, **self.env)
         else:
             if not self._stack_exists():
                 self.project.init_stack()
