@@ -4,9 +4,8 @@ steps (the real engine's are checked in tests/engine/test_engine_safety.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
+from dataclasses import replace
 
 import pytest
 from harness.names import free_port, unique_name
