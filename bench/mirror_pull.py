@@ -17,8 +17,8 @@ Each repetition, from an empty node content store, per mirror image:
                  from the warm mirror — offline. Three ways: right after the upstream went down (the
                  mirror still proxies: one DNS attempt per tag, bounded by kindplane's DNS options
                  timeout:1 attempts:1); after the mirror noticed (kindplane's loop probes every 10 s,
-                 then serves the cache alone); and the mirror as kindplane made it before issue #21
-                 (recreated on the same cache without the DNS options and the loop: Go's resolver
+                 then serves the cache alone); and a mirror without the DNS options and the offline loop
+                 (recreated on the same cache without them: Go's resolver
                  default, 5 s x 2 attempts, per tag).
 Timed: the `ctr content fetch` inside the node. "From upstream" sums the bytes the upstream's
 access log says it sent during the pull: what Docker Hub would bill against its rate limit.

@@ -69,7 +69,7 @@ class Doctor:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
         self.results.append(self.check_same_daemon())
-        from .mirror_doctor import check_mirrors  # pull-through mirrors (issue #12)
+        from .mirror_doctor import check_mirrors
 
         self.results.extend(check_mirrors(self.config, self.client, self.kindplane))
         if not self.registry.enabled:

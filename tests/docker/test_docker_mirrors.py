@@ -1,4 +1,4 @@
-"""Pull-through mirror (issue #12), for real: node → hosts.toml → mirror → upstream, then the cache.
+"""Pull-through mirror, for real: node → hosts.toml → mirror → upstream, then the cache.
 
 A registry:2 container on the kind network plays docker.io (nothing public is reachable here).
 The mirror is started from the program's own Container inputs and the per-node hosts.toml writes

@@ -1,4 +1,4 @@
-"""Pull-through mirrors (issue #12) under the real engine, through `kindplane up` / `down`.
+"""Pull-through mirrors under the real engine, through `kindplane up` / `down`.
 
 A registry:2 container on the kind network plays docker.io. The persistent mirror must outlive
 `kindplane down` with its cache, be taken back by the next `up` (a new container on the same

@@ -1,4 +1,4 @@
-"""Pull-through mirrors (issue #12): config rules, renderings, the program's resources."""
+"""Pull-through mirrors: config rules, renderings, the program's resources."""
 
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ def test_a_non_persistent_mirror_caches_in_its_named_volume_which_down_deletes()
     assert container.opts.ignore_changes is None and container.opts.import_ is None
 
 
-# --- distribution version, ttl, offline wait (issue #21) --------------------------------------
+# --- distribution version, ttl, offline wait -------------------------------------------------
 
 V3_TTL = (
     "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io', image: 'registry:3', "

@@ -185,7 +185,7 @@ class ExtraMount(_Model):
     read_only: bool = Field(False, alias="readOnly")
 
 
-# --- pull-through mirrors (issue #12) -----------------------------------------------------------
+# --- pull-through mirrors ---------------------------------------------------------------------------
 
 # A registry host as containerd names its hosts.toml directory: `docker.io`, `ghcr.io`,
 # `registry.example.com:5000`. Lower-case so the directory matches what image names resolve to.
