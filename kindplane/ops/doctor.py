@@ -110,14 +110,14 @@ class Doctor:
 
     def check_pulumi(self) -> CheckResult:
         from ..core.versions import parse_version, pulumi_cli_problem, shown
-        from .tools import find_pulumi
+        from .tools import find_pulumi, pulumi_version_text
 
         title = "Pulumi CLI installed"
         path = find_pulumi()
         if path is None:
             return fail(title, "not on PATH nor installed by kindplane setup", f"{self.kindplane} setup")
         try:
-            text = subprocess.run([path, "version"], capture_output=True, text=True, timeout=30).stdout.strip()
+            text = pulumi_version_text(path)
         except (OSError, subprocess.SubprocessError) as exc:
             return fail(title, f"`{path} version` failed ({exc})", f"{self.kindplane} setup")
         problem = pulumi_cli_problem(text)
