@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -174,7 +175,9 @@ class EngineProject:
         return self.root.parent / "state"
 
     def spawn_kindplane(self, *args: str, **extra: str) -> subprocess.Popen:
-        """`kindplane ARGS` in the background (its own session, so a signal reaches it alone)."""
+        """`kindplane ARGS` in the background (its own session, so a signal reaches it alone).
+        Ctrl-C is restored to its default: a suite started as a background job of a shell without
+        job control inherits SIGINT ignored, and so would kindplane."""
         return subprocess.Popen(
             [sys.executable, "-m", "kindplane", *args],
             cwd=self.root,
@@ -183,6 +186,7 @@ class EngineProject:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
 
