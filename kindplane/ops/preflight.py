@@ -19,6 +19,7 @@ from .docker_lookup import (
     inspect_container,
     is_kindplane_mirror,
     is_kindplane_registry,
+    owner_of,
     port_bindings,
 )
 from .keeper import look, wanted_mirror, wanted_registry
@@ -190,11 +191,18 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
         for c in client.api.containers(filters={"publish": str(registry.port)})
         if c.get("Names")
     ]
+    if holders and all(_own_registry(client, name, owner) for name in holders):
+        return []  # this stack's registry under its old name: the update replaces it (deleted first)
     who = f" by container {', '.join(holders)}" if holders else " by another program"
     return [
         f"port {registry.port} on {registry.listen_address} is already in use{who}; stop it or set "
         f"cluster.registry.port to a free port in kindplane.yaml"
     ]
+
+
+def _own_registry(client: Any, name: str, owner: str) -> bool:
+    attrs = inspect_container(client, name)
+    return attrs is not None and is_kindplane_registry(attrs) and owner_of(attrs) == owner
 
 
 def cluster_owner_problem(cluster_name: str, nodes: Iterable[dict], managed: set[str], stack: str) -> Optional[str]:

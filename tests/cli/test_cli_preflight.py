@@ -69,6 +69,13 @@ def test_a_port_published_by_another_container_names_it(registry_factory):
 
 
 @pytest.mark.docker
+def test_a_renamed_registry_may_take_the_port_its_old_container_publishes(registry_factory):
+    started = registry_factory()  # this stack's (MOCK_OWNER): the update replaces it, deleting it first
+    renamed = config_for(unique_name("kpt-renamed"), started.port)
+    assert preflight.conflicts(renamed, preflight.connect_docker(), set(), "test", MOCK_OWNER) == []
+
+
+@pytest.mark.docker
 def test_a_foreign_container_with_the_registry_name_is_refused(registry_image, docker_ready):
     name = unique_name("kpt-foreign")
     docker("create", "--name", name, registry_image)
