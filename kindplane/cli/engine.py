@@ -148,10 +148,16 @@ class PulumiEngine:
         self._diagnostics: list[str] = []
         self._program_errors: list[str] = []
         self._pulumi_command = None  # built once: building it runs `pulumi version`
+        self._env_vars: Optional[dict[str, str]] = None  # built once: it reads the docker config
 
     # --- the stack ------------------------------------------------------------------------
 
     def _env(self) -> dict[str, str]:
+        if self._env_vars is None:
+            self._env_vars = self._build_env()
+        return self._env_vars
+
+    def _build_env(self) -> dict[str, str]:
         import sys
 
         from ..ops.docker_endpoint import EndpointError, current_endpoint
@@ -399,12 +405,12 @@ class PulumiEngine:
         `outputs()` runs two, to tell which are secret)."""
         import json
 
+        from .pulumi_run import run_command
+
         self._stack()
-        argv = ["stack", "output", "--json", "--show-secrets", "--stack", self.target.stack]
         command, env = self._command(), self._env()
-        result = self._run(
-            lambda: command.run(argv, str(self.target.project_dir), {"PULUMI_DEBUG_COMMANDS": "true", **env})
-        )
+        argv = ["stack", "output", "--json", "--show-secrets"]
+        result = self._run(lambda: run_command(command, argv, self.target.stack, str(self.target.project_dir), env))
         return json.loads(result.stdout or "{}")
 
     def _deployment(self, stack) -> dict:

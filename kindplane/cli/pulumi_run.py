@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 from ..core.contract import STACK_TYPE
 
 if TYPE_CHECKING:
-    from pulumi.automation import PulumiCommand
+    from pulumi.automation import CommandResult, PulumiCommand
     from pulumi.automation.events import EngineEvent
 
 # The CLI registers --event-log only for callers that say they are the Automation API.
@@ -121,6 +121,14 @@ def read_pulumi_command(pulumi: str, version_text: str) -> PulumiCommand:
     return ReadPulumiCommand()
 
 
+def run_command(
+    command: PulumiCommand, args: list[str], stack: str, work_dir: str, env: Mapping[str, str]
+) -> CommandResult:
+    """`pulumi <args> --stack <stack>` as the Automation API runs its commands (the debug switch
+    that enables --event-log, the workspace's environment); CommandError when the CLI fails."""
+    return command.run([*args, "--stack", stack], work_dir, {**DEBUG_COMMANDS, **env})
+
+
 def run_operation(
     command: PulumiCommand,
     args: list[str],
@@ -136,9 +144,9 @@ def run_operation(
         log.touch()
         tail = EventTail(log, on_event)
         tail.start()
-        argv = [*args, "--color", "never", "--exec-kind", "auto.local", "--event-log", str(log), "--stack", stack]
+        argv = [*args, "--color", "never", "--exec-kind", "auto.local", "--event-log", str(log)]
         try:
-            result = command.run(argv, work_dir, {**DEBUG_COMMANDS, **env})
+            result = run_command(command, argv, stack, work_dir, env)
         finally:
             operation = tail.stop()
         operation.stdout = result.stdout
