@@ -9,6 +9,18 @@ from kindplane.cli.engine import NoSuchStack, ResourceStep
 from kindplane.cli.state import RecordedWorld, RegistryFate
 from kindplane.cli.workspace import StackTarget
 
+# What `down` asks the engine, in order, when it goes ahead: what the state says the registry,
+# mirrors and clusters are, a killed run's lock, then refresh and destroy.
+DOWN_CALLS = [
+    "exists",
+    "registry_fate",
+    "mirror_fates",
+    "managed_clusters",
+    "clear_stale_locks",
+    "refresh",
+    "destroy",
+]
+
 
 @dataclass
 class RecordingEngine:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from harness.names import unique_name
+from recording_engine import DOWN_CALLS
 
 from kindplane.cli.engine import RegistryFate
 from kindplane.ops import registry_users
@@ -76,15 +77,7 @@ def test_force_only_skips_the_question_deleting_a_registry_in_use_needs_delete_s
     asked.clear()
     result = cli(["-c", str(path), "down", "--force", "--delete-shared"])
     assert result.exit_code == 0, result.output
-    assert engine.names == [
-        "exists",
-        "registry_fate",
-        "mirror_fates",
-        "managed_clusters",
-        "clear_stale_locks",
-        "refresh",
-        "destroy",
-    ]
+    assert engine.names == DOWN_CALLS
     assert f"Registry {name}-reg and its images were deleted." in result.stdout
     assert asked == []  # not even looked for
 
@@ -140,15 +133,7 @@ def test_a_persistent_owner_and_an_unused_registry_go_ahead(cli, engine, tools, 
     engine.calls.clear()
     result = cli(["-c", str(owner_config(write_config, name)), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == [
-        "exists",
-        "registry_fate",
-        "mirror_fates",
-        "managed_clusters",
-        "clear_stale_locks",
-        "refresh",
-        "destroy",
-    ]
+    assert engine.names == DOWN_CALLS
 
 
 @docker

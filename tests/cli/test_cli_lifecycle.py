@@ -10,7 +10,7 @@ import re
 
 import pytest
 from harness.names import free_port, unique_name
-from recording_engine import step
+from recording_engine import DOWN_CALLS, step
 
 from kindplane.cli.engine import ProgramRefused, StackBusy
 from kindplane.core.config import load_config
@@ -326,15 +326,7 @@ def test_down_after_yes_refreshes_then_destroys(cli, engine, tools, fresh, docke
     name, _, path = fresh
     result = cli(["-c", str(path), "down"], input="y\n", interactive=True)
     assert result.exit_code == 0, result.output
-    assert engine.names == [
-        "exists",
-        "registry_fate",
-        "mirror_fates",
-        "managed_clusters",
-        "clear_stale_locks",
-        "refresh",
-        "destroy",
-    ]
+    assert engine.names == DOWN_CALLS
     stack = engine.targets[0].stack
     assert f"Destroyed stack {stack} (cluster {name})." in result.stdout
     assert "preserved" not in result.stdout
@@ -349,15 +341,7 @@ def test_down_force_with_a_persistent_registry_says_it_is_kept(cli, engine, tool
     engine.fate = RegistryFate(f"{name}-reg", True, f"{name}-reg-data")
     result = cli(["-c", str(path), "down", "--force"])
     assert result.exit_code == 0, result.output
-    assert engine.names == [
-        "exists",
-        "registry_fate",
-        "mirror_fates",
-        "managed_clusters",
-        "clear_stale_locks",
-        "refresh",
-        "destroy",
-    ]
+    assert engine.names == DOWN_CALLS
     assert (
         f"Local registry preserved (persistent mode): container {name}-reg, images in volume {name}-reg-data"
         in result.stdout
