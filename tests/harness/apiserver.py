@@ -93,13 +93,24 @@ def _openssl(*args: str, cwd: Path) -> None:
         raise ApiServerError(f"openssl {args[0]} failed: {result.stderr.strip()}")
 
 
+EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30"]
+
+
+def _signed_by_ca(directory: Path, stem: str, subject: str, *extensions: str) -> None:
+    """<stem>.key and <stem>.crt, a leaf certificate the harness CA signs."""
+    added = [arg for ext in ("basicConstraints=critical,CA:FALSE", *extensions) for arg in ("-addext", ext)]
+    _openssl(
+        "req", "-x509", "-CA", "ca.crt", "-CAkey", "ca.key", *EC_KEY,
+        "-keyout", f"{stem}.key", "-out", f"{stem}.crt", "-subj", subject, *added, cwd=directory,
+    )  # fmt: skip
+
+
 def _make_pki(directory: Path, name: str) -> None:
     """CA, serving cert (127.0.0.1, localhost, the node name kind's cert has), SA key pair."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30"]
     _openssl(
         "req",
         "-x509",
-        *ec,
+        *EC_KEY,
         "-keyout",
         "ca.key",
         "-out",
@@ -112,52 +123,21 @@ def _make_pki(directory: Path, name: str) -> None:
         "keyUsage=critical,keyCertSign,cRLSign",
         cwd=directory,
     )
-    _openssl(
-        "req",
-        "-x509",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        *ec,
-        "-keyout",
-        "apiserver.key",
-        "-out",
-        "apiserver.crt",
-        "-subj",
+    _signed_by_ca(
+        directory,
+        "apiserver",
         "/CN=kube-apiserver",
-        "-addext",
         f"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:{name}-control-plane",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-addext",
         "keyUsage=critical,digitalSignature",
-        "-addext",
         "extendedKeyUsage=serverAuth",
-        cwd=directory,
     )
     # The admin's client certificate, as kubeadm makes it for kind's kubeconfig.
-    _openssl(
-        "req",
-        "-x509",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        *ec,
-        "-keyout",
-        "admin.key",
-        "-out",
-        "admin.crt",
-        "-subj",
+    _signed_by_ca(
+        directory,
+        "admin",
         "/O=kubeadm:cluster-admins/CN=kubernetes-admin",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-addext",
         "keyUsage=critical,digitalSignature,keyEncipherment",
-        "-addext",
         "extendedKeyUsage=clientAuth",
-        cwd=directory,
     )
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "sa.key", cwd=directory)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
