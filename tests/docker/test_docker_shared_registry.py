@@ -16,7 +16,7 @@ from harness.engine import REPO
 from harness.fixtures import push_to
 from harness.names import free_port, unique_name
 from harness.program_commands import program_commands
-from harness.registry import inspect, remove_container, wait_for_registry
+from harness.registry import inspect, remove_container, run_as_kinds_script
 from harness.shell import run_program_command
 from support.pulumi_mocks import MOCK_OWNER
 
@@ -30,20 +30,8 @@ from kindplane.ops.shared_registry import find_shared_registry
 def script_registry(registry_image):
     """kind's script: docker run -d --restart=always -p "127.0.0.1:5001:5000" --network bridge --name kind-registry registry:2"""
     name, port = unique_name("kind-registry"), free_port()
-    docker(
-        "run",
-        "-d",
-        "--restart=always",
-        "-p",
-        f"127.0.0.1:{port}:5000",
-        "--network",
-        "bridge",
-        "--name",
-        name,
-        "registry:2",
-    )
     try:
-        wait_for_registry(port)
+        run_as_kinds_script(name, port)
         yield name, port
     finally:
         remove_container(name)

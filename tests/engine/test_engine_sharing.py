@@ -12,12 +12,11 @@ import subprocess
 import sys
 
 from harness.cluster import StandinCluster
-from harness.docker_env import docker
 from harness.engine import TIMEOUT, EngineProject, container_id
 from harness.fixtures import push_to
 from harness.kube import KubeClient
 from harness.names import free_port, unique_name
-from harness.registry import inspect, registry_get, remove_container, wait_for_registry
+from harness.registry import inspect, registry_get, remove_container, run_as_kinds_script
 
 from kindplane.core.naming import KIND_NETWORK
 
@@ -122,21 +121,8 @@ def test_dev_owns_the_registry_e2e_shares_it_and_dev_deletes_it_only_with_delete
 
 def test_a_registry_made_by_kinds_script_is_shared_and_left_running_by_down(new_project, app_image):
     registry, port = unique_name("kind-registry"), free_port()
-    # The guide's command (kind's script), with a unique name and port instead of kind-registry:5001.
-    docker(
-        "run",
-        "-d",
-        "--restart=always",
-        "-p",
-        f"127.0.0.1:{port}:5000",
-        "--network",
-        "bridge",
-        "--name",
-        registry,
-        "registry:2",
-    )
     try:
-        wait_for_registry(port)
+        run_as_kinds_script(registry, port)
         script_id = container_id(registry)
         ref = push_to(f"localhost:{port}", app_image, "team/app:v2")
         e2e = new_project(workers=1, stack="e2e", registry=registry, port=port)

@@ -81,6 +81,16 @@ def wait_for_registry(port: int, timeout: float = 30) -> None:
             time.sleep(0.1)
 
 
+def run_as_kinds_script(name: str, port: int) -> None:
+    """The guide's command (kind's registry script), with the given name and port instead of
+    kind-registry:5001; returns once the registry answers."""
+    docker(
+        "run", "-d", "--restart=always", "-p", f"127.0.0.1:{port}:5000", "--network", "bridge", "--name", name,
+        "registry:2",
+    )  # fmt: skip
+    wait_for_registry(port)
+
+
 def remove_container(name: str) -> None:
     """`docker rm -f -v` (anonymous volumes only; named volumes stay)."""
     docker("rm", "-f", "-v", name, check=False)
