@@ -113,21 +113,22 @@ def converge(
     unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
     exists = engine.exists()
     timings = timings or Timings()
-    if (
+    # Nothing changed and Docker shows what the state records: one engine run, no plan to read.
+    unchanged = (
         exists
         and nodes
         and not unread
         and not replace_cluster
         and not half_made
         and world_as_recorded(engine.recorded_world(), client, nodes)
-    ):
-        timings.lap("checks")
+    )
+    timings.lap("checks")
+    if unchanged:
         with progress(cli, "Refreshing and updating") as p:
             watch = UpdateWatch(p)
-            outputs = engine.up(watch, refresh=True)  # one engine run; it takes the stack's lock
+            outputs = engine.up(watch, refresh=True)  # it takes the stack's lock
         timings.lap("refresh+update")
     else:
-        timings.lap("checks")
         outputs, watch = refresh_check_and_update(
             cli,
             engine,
