@@ -57,3 +57,8 @@ def owner_of(attrs: dict) -> Optional[str]:
     """The "<project>/<stack>" that created a kindplane container or volume (None: older kindplane)."""
     labels = (attrs.get("Config") or {}).get("Labels") or attrs.get("Labels") or {}
     return labels.get(LABEL_OWNER)
+
+
+def is_stacks_registry(attrs: dict, owner: str) -> bool:
+    """A registry container kindplane made for this stack ("<project>/<stack>")."""
+    return is_kindplane_registry(attrs) and owner_of(attrs) == owner

@@ -19,7 +19,7 @@ from .docker_lookup import (
     inspect_container,
     is_kindplane_mirror,
     is_kindplane_registry,
-    owner_of,
+    is_stacks_registry,
     port_bindings,
 )
 from .keeper import look, wanted_mirror, wanted_registry
@@ -202,7 +202,7 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
 
 def _own_registry(client: Any, name: str, owner: str) -> bool:
     attrs = inspect_container(client, name)
-    return attrs is not None and is_kindplane_registry(attrs) and owner_of(attrs) == owner
+    return attrs is not None and is_stacks_registry(attrs, owner)
 
 
 def cluster_owner_problem(cluster_name: str, nodes: Iterable[dict], managed: set[str], stack: str) -> Optional[str]:

@@ -17,6 +17,7 @@ from .docker_lookup import (
     docker_client,
     inspect_container,
     is_kindplane_registry,
+    is_stacks_registry,
     owner_of,
     port_bindings,
 )
@@ -51,7 +52,7 @@ def shared_registry_from(attrs: Optional[dict], registry: RegistryConfig, owner:
             f"registry first (`kindplane up` of the stack that owns it, or kind's registry script), "
             f"or set external: false to let this stack create it"
         )
-    if is_kindplane_registry(attrs) and owner_of(attrs) == owner:
+    if is_stacks_registry(attrs, owner):
         raise AdoptionError(
             f"cluster.registry.external is true, but {name!r} is this stack's own registry ({owner}); "
             f"set external: false, or give the registry to another stack first"
