@@ -74,6 +74,8 @@ def validate_data(data: Any, file: str = DEFAULT_FILE) -> KindplaneConfig:
 def _problems_from(exc: ValidationError, data: Any, file: str) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for err in exc.errors(include_url=False):
+        if err["type"] == "default_factory_not_called":
+            continue  # a default derived from a field that is itself reported
         loc = list(err["loc"])
         # Pydantic appends the Literal/union branch or the type to loc for some errors.
         path = _dotted(loc)

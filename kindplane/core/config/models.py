@@ -277,12 +277,17 @@ class MirrorConfig(_Model):
         description="The upstream registry to cache (http or https URL)",
         json_schema_extra={"pattern": "^https?://"},
     )
-    host: Optional[Annotated[str, AfterValidator(_registry_host)]] = Field(
-        None,
+    # host and name default to values derived from the fields before them; a factory that sees the
+    # validated data keeps their type str for every reader (an invalid remote is reported by itself).
+    host: Annotated[str, AfterValidator(_registry_host)] = Field(
+        default_factory=lambda data: default_mirror_host(data.get("remote", "")),
         description="Registry name nodes pull by; default: the remote's host (registry-1.docker.io → docker.io)",
         json_schema_extra={"pattern": _REGISTRY_HOST.pattern},
     )
-    name: Optional[DnsLabel] = Field(None, description="Mirror container name; default kindplane-mirror-<host>")
+    name: DnsLabel = Field(
+        default_factory=lambda data: default_mirror_name(data.get("host", "")),
+        description="Mirror container name; default kindplane-mirror-<host>",
+    )
     persistent: bool = Field(True, description="Keep the mirror and its cache on `kindplane down`")
     host_port: Optional[Port] = Field(
         None, alias="hostPort", description="Also publish the mirror on 127.0.0.1:<hostPort> (none by default)"
@@ -335,10 +340,9 @@ class MirrorConfig(_Model):
             raise _KeyedProblems(
                 [(missing, "is required when the other credentials variable is set (registry:2 needs both)")]
             )
-        host = self.host or default_mirror_host(self.remote)
-        if self.host is None and not _REGISTRY_HOST.match(host):
+        if "host" not in self.model_fields_set and not _REGISTRY_HOST.match(self.host):
             raise _KeyedProblems([("host", f"cannot be derived from remote {self.remote!r}; set it")])
-        return self.model_copy(update={"host": host, "name": self.name or default_mirror_name(host)})
+        return self
 
     @property
     def has_credentials(self) -> bool:
