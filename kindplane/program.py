@@ -62,7 +62,8 @@ def _state_container_names() -> Optional[set[str]]:
     except Exception:  # an engine or backend that cannot answer: the refusal it feeds is a bonus
         return None
     resources = ((found.value or {}).get("outputs") or {}).values()
-    return {(r.get("outputs") or {}).get("name") for r in resources if r.get("type") == CONTAINER_TYPE}
+    containers = [r.get("outputs") or {} for r in resources if r.get("type") == CONTAINER_TYPE]
+    return {outputs["name"] for outputs in containers if outputs.get("name")}
 
 
 def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.ResourceHookBinding]:

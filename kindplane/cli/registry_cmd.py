@@ -189,7 +189,11 @@ def rm(
         if not ref.tag and not ref.digest:
             raise ImageRefError(f"{image!r}: name the tag to delete, e.g. {ref.path}:latest")
         with RegistryClient(address) as client:
-            digest = ref.digest or _digest_of(client, ref.path, ref.tag)
+            if ref.digest:
+                digest = ref.digest
+            else:
+                assert ref.tag is not None  # refused above without a tag or a digest
+                digest = _digest_of(client, ref.path, ref.tag)
             tags = client.tags_sharing(ref.path, digest)
             others = [t for t in tags if t != ref.tag]
             if others and not all_tags:
@@ -198,9 +202,9 @@ def rm(
                     f"{ref.path}@{digest} is tagged {named}; the registry deletes a manifest with "
                     f"every tag on it. Re-run with --all-tags to delete them all"
                 )
-            deleted = [{"repository": ref.path, "tag": t, "digest": digest} for t in tags] or [
-                {"repository": ref.path, "tag": None, "digest": digest}
-            ]
+            deleted: list[dict[str, Optional[str]]] = [
+                {"repository": ref.path, "tag": t, "digest": digest} for t in tags
+            ] or [{"repository": ref.path, "tag": None, "digest": digest}]
             for item in deleted:  # named before anything is deleted, on stderr under -o json|yaml
                 name = f"{ref.path}:{item['tag']}" if item["tag"] else ref.path
                 (ui.err if fmt is not Format.text else ui.out).print(ui.Text(f"Deleting {name} ({digest})"))

@@ -171,12 +171,13 @@ def resolve(
 ) -> StackTarget:
     """Chooses project, stack and backend for `config_path` without changing anything."""
     config_path = config_path.resolve()
-    project_dir = find_project(config_path.parent)
-    own = project_dir is None
-    if own:
+    found = find_project(config_path.parent)
+    own = found is None
+    if found is None:
         project_dir = own_project_dir(home)
         backend = backend or default_backend
     else:
+        project_dir = found
         pinned = project_backend(project_dir)
         if backend and pinned and backend != pinned:
             raise WorkspaceError(

@@ -17,10 +17,11 @@ def mirror_credentials(cluster: ClusterConfig, environ: Mapping[str, str], file:
     found: dict[str, tuple[str, str]] = {}
     problems: list[ConfigProblem] = []
     for i, mirror in enumerate(cluster.mirrors):
-        if not mirror.has_credentials:
+        variables = mirror.credentials_env
+        if variables is None:
             continue
         values = []
-        for key, variable in (("usernameEnv", mirror.username_env), ("passwordEnv", mirror.password_env)):
+        for key, variable in zip(("usernameEnv", "passwordEnv"), variables):
             value = environ.get(variable)
             if not value:
                 problems.append(

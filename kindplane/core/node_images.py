@@ -63,9 +63,9 @@ def resolve_node_image(version: str) -> ResolvedImage:
     table = node_image_table()
     parts = version.split(".")
     minor = ".".join(parts[:2])
-    published = table.images.get(minor)
     if len(parts) == 2:
-        return ResolvedImage(published)  # normalize_version guarantees the minor is listed
+        return ResolvedImage(table.images[minor])  # normalize_version guarantees the minor is listed
+    published = table.images.get(minor)
     # A full version renders as it always has (no digest added): the kind config is the cluster's
     # replacement trigger, so changing it for an existing stack would recreate the cluster.
     image = f"kindest/node:v{version}"

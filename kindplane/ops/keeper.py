@@ -96,6 +96,7 @@ def carry_out(client: Any, wanted: Wanted, decision: Decision) -> None:
     if decision.action is Action.START:
         client.api.start(decision.container_id)
     elif decision.action is Action.MOVE_DATA:
+        assert decision.container_id is not None  # data is moved out of a container that exists
         move_data(client, wanted, decision.container_id)
 
 

@@ -50,7 +50,7 @@ class _MirrorChecks:
         name = self.mirror.name
         attrs = inspect_container(self.client, name)
         container = self.check_container(attrs)
-        if not container.ok:
+        if not container.ok or attrs is None:
             return [container, skip(f"mirror {name}: API, network, upstream", "the mirror container is not running")]
         return [
             container,

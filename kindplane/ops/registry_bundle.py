@@ -166,7 +166,7 @@ def write_bundle(container: Any, storage: Storage, images: list[BundleImage], pa
                         digest = "sha256:" + member.name.rstrip("/").split("/")[-2]
                         info = tarfile.TarInfo(f"blobs/sha256/{digest[7:]}")
                         info.size, info.mode = member.size, 0o644
-                        reader = _Hashing(source.extractfile(member))
+                        reader = _Hashing(_member_file(source, member))
                         out.addfile(info, reader)
                         if reader.digest != digest:
                             raise BundleError(
@@ -257,16 +257,24 @@ def read_bundle(path: Path) -> Bundle:
     return bundle
 
 
+def _member_file(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    """A member's bytes: blobs and manifests are regular files, anything else means a damaged bundle."""
+    source = archive.extractfile(member)
+    if source is None:
+        raise BundleError(f"{member.name} in the bundle is not a regular file")
+    return source
+
+
 def _json(archive: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> dict:
     try:
-        return json.loads(archive.extractfile(member).read())
-    except (ValueError, AttributeError):
+        return json.loads(_member_file(archive, member).read())
+    except (ValueError, BundleError):
         raise BundleError(f"{path}: {member.name} is not JSON") from None
 
 
 def _hash_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[str, Optional[dict]]:
     """sha256 of the member, and its JSON when it is small enough to be a manifest."""
-    source = archive.extractfile(member)
+    source = _member_file(archive, member)
     digest = hashlib.sha256()
     head = b""
     while chunk := source.read(CHUNK):
@@ -346,7 +354,7 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                 for digest in bundle.closure(image.digest):
                     repo = image.repository
                     if digest in bundle.manifests:
-                        document = archive.extractfile(members[digest]).read()
+                        document = _member_file(archive, members[digest]).read()
                         reference = image.tag if digest == image.digest else digest
                         response = http.put(
                             f"/v2/{repo}/manifests/{reference}",
@@ -363,7 +371,7 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                     _expect(started, 202, f"{image.name}: starting the upload of {digest}")
                     location = started.headers["Location"]
                     separator = "&" if "?" in location else "?"
-                    body = archive.extractfile(members[digest])
+                    body = _member_file(archive, members[digest])
                     done = http.put(
                         f"{location}{separator}digest={digest}",
                         content=iter(lambda: body.read(CHUNK), b""),

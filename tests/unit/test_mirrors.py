@@ -81,6 +81,17 @@ def test_hostile_host_and_name_are_refused():
     assert set(found) == {"cluster.mirrors[0].host", "cluster.mirrors[0].name"}
 
 
+def test_a_bad_host_is_the_only_problem_even_though_the_name_derives_from_it():
+    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', host: 'a b'}]}")
+    assert list(found) == ["cluster.mirrors[0].host"]
+
+
+def test_a_null_host_is_refused_at_its_key_instead_of_meaning_the_default():
+    found = problems("cluster: {name: dev, mirrors: [{remote: 'https://x.io', host: null}]}")
+    assert list(found) == ["cluster.mirrors[0].host"]
+    assert "string" in found["cluster.mirrors[0].host"]
+
+
 def test_clashes_with_the_registry_and_between_mirrors_name_both_keys():
     found = problems(
         "cluster: {name: dev, registry: {enabled: true, name: hub}, mirrors: ["

@@ -100,3 +100,17 @@ def test_an_image_missing_a_blob_is_marked_and_not_a_layout_is_refused(tmp_path)
     make_bundle(tmp_path / "bad-name.tar", name="latest")
     with pytest.raises(BundleError, match="names 'latest'; kindplane bundles name images repository:tag"):
         read_bundle(tmp_path / "bad-name.tar")
+
+
+def test_an_index_that_is_not_a_regular_file_is_refused_as_not_json(tmp_path):
+    path = tmp_path / "dir-index.tar"
+    with tarfile.open(path, "w") as tar:
+        layout = b'{"imageLayoutVersion":"1.0.0"}'
+        info = tarfile.TarInfo("oci-layout")
+        info.size = len(layout)
+        tar.addfile(info, io.BytesIO(layout))
+        index = tarfile.TarInfo("index.json")
+        index.type = tarfile.DIRTYPE
+        tar.addfile(index)
+    with pytest.raises(BundleError, match=r"dir-index\.tar: index\.json is not JSON"):
+        read_bundle(path)

@@ -134,7 +134,10 @@ def _allowed_keys(loc: list, data: Any) -> list[str]:
         field = next(f for n, f in model.model_fields.items() if (f.alias or n) == part)
         annotation = field.annotation
         inner = getattr(annotation, "__args__", None)
-        model = inner[0] if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else annotation
+        nested = inner[0] if inner and isinstance(inner[0], type) else annotation
+        if not (isinstance(nested, type) and issubclass(nested, BaseModel)):
+            return []  # not a model: no keys to suggest
+        model = nested
     return [f.alias or n for n, f in model.model_fields.items()]
 
 

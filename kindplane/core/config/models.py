@@ -346,7 +346,14 @@ class MirrorConfig(_Model):
 
     @property
     def has_credentials(self) -> bool:
-        return self.username_env is not None
+        return self.credentials_env is not None
+
+    @property
+    def credentials_env(self) -> Optional[tuple[str, str]]:
+        """(usernameEnv, passwordEnv): the validator lets them be set together or not at all."""
+        if self.username_env is None or self.password_env is None:
+            return None
+        return self.username_env, self.password_env
 
 
 def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
