@@ -50,9 +50,19 @@ def main(
     ctx.obj = cli
 
 
-for module in (lifecycle_cmd, ls_cmd, status_cmd, validate_cmd, init_cmd, config_cmd, setup_cmd):
+# Every command module has one register(app) that adds its commands; the order is --help's.
+COMMAND_MODULES = (
+    lifecycle_cmd,
+    ls_cmd,
+    status_cmd,
+    validate_cmd,
+    init_cmd,
+    config_cmd,
+    setup_cmd,
+    registry_cmd,
+    doctor_cmd,
+)
+for module in COMMAND_MODULES:
     module.register(app)
-registry_cmd.register(app)
-doctor_cmd.register(app)
 
 __all__ = ["app", "default_backend"]

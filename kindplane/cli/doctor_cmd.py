@@ -12,11 +12,6 @@ from .context import EXIT_USAGE
 from .output import Format, chosen_format, json_alias_option, output_option
 
 
-def register(app) -> None:
-    """Adds the `doctor` command to the root Typer app."""
-    app.command("doctor")(doctor)
-
-
 def doctor(
     ctx: typer.Context,
     image: Optional[str] = typer.Argument(
@@ -36,3 +31,8 @@ def doctor(
     except ImageRefError as exc:
         ui.fail(str(exc), EXIT_USAGE)
     show_checks(*run_checks(ctx, ref), chosen_format(output, as_json), details=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds `doctor` to the root Typer app."""
+    app.command("doctor")(doctor)

@@ -22,7 +22,7 @@ from .command_steps import (
     require_tools,
     target,
 )
-from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext
+from .context import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CliContext, cli_of
 from .engine import Engine, EngineError, ResourceStep
 from .output import Format, emit, output_option
 from .safety_rails import (
@@ -209,157 +209,154 @@ YES_HELP = "Go ahead without asking when the plan re-creates or deletes the clus
 DELETE_SHARED_HELP = "Also delete (or re-create empty) a registry or mirror other kind clusters still pull through."
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def up(
-        ctx: typer.Context,
-        output: Format = output_option(),
-        yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
-        delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
-    ) -> None:
-        """Create or converge the cluster and registry (validate, preflight, refresh, up).
+def up(
+    ctx: typer.Context,
+    output: Format = output_option(),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
+) -> None:
+    """Create or converge the cluster and registry (validate, preflight, refresh, up).
 
-        When kindplane.yaml changed since the last up, the plan is read first: anything it would
-        destroy is listed with the reason, and up asks (--yes answers yes; without a terminal it
-        refuses and changes nothing).
-        """
-        cli: CliContext = ctx.obj
-        timings = Timings()
-        config = load(cli)
-        require_credentials(cli, config)
-        ui.config_warnings(cli.config_path, config.cluster)
-        stack = target(cli)
-        require_tools(cli)
-        client = docker(cli)
-        engine: Engine = cli.engine()
-        with ui.messages_to_stderr(output is not Format.text):
-            ui.say(
-                f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker "
-                f"{preflight.docker_endpoint()}"
-            )
-            had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
-            try:
-                with engine_errors():
-                    outputs = converge(cli, engine, stack, config, client, yes, delete_shared, timings)
-            except KeyboardInterrupt:
-                remove_half_made(engine, client, config.cluster.name, had_nodes)
-                ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
-            from .registry_disk_cmd import enforce_mirror_caps
+    When kindplane.yaml changed since the last up, the plan is read first: anything it would
+    destroy is listed with the reason, and up asks (--yes answers yes; without a terminal it
+    refuses and changes nothing).
+    """
+    cli = cli_of(ctx)
+    timings = Timings()
+    config = load(cli)
+    require_credentials(cli, config)
+    ui.config_warnings(cli.config_path, config.cluster)
+    stack = target(cli)
+    require_tools(cli)
+    client = docker(cli)
+    engine: Engine = cli.engine()
+    with ui.messages_to_stderr(output is not Format.text):
+        ui.say(
+            f"Stack {stack.stack} · config {stack.config_path} · project {stack.project_dir} · Docker "
+            f"{preflight.docker_endpoint()}"
+        )
+        had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
+        try:
+            with engine_errors():
+                outputs = converge(cli, engine, stack, config, client, yes, delete_shared, timings)
+        except KeyboardInterrupt:
+            remove_half_made(engine, client, config.cluster.name, had_nodes)
+            ui.fail(INTERRUPTED, EXIT_INTERRUPTED)
+        from .registry_disk_cmd import enforce_mirror_caps
 
-            enforce_mirror_caps(config)  # mirrors' maxSize
-            if config.cluster.mirrors:
-                timings.lap("mirror caps")
-        from .summary import summary_data, summary_lines
+        enforce_mirror_caps(config)  # mirrors' maxSize
+        if config.cluster.mirrors:
+            timings.lap("mirror caps")
+    from .summary import summary_data, summary_lines
 
-        if output is not Format.text:
-            emit(
-                {
-                    "stack": stack.stack,
-                    "configFile": str(stack.config_path),
-                    **summary_data(config, outputs),
-                    "timings": timings.as_dict(),
-                },
-                output,
-            )
-            return
-        ui.say("")
-        for line in summary_lines(config, outputs) + [""] + timings.lines(cli.verbose):
-            ui.say(line)
+    if output is not Format.text:
+        emit(
+            {
+                "stack": stack.stack,
+                "configFile": str(stack.config_path),
+                **summary_data(config, outputs),
+                "timings": timings.as_dict(),
+            },
+            output,
+        )
+        return
+    ui.say("")
+    for line in summary_lines(config, outputs) + [""] + timings.lines(cli.verbose):
+        ui.say(line)
 
-    @app.command()
-    def down(
-        ctx: typer.Context,
-        force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
-        delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
-    ) -> None:
-        """Destroy the cluster and the registry (a persistent or external registry is kept).
 
-        A non-persistent registry (or mirror) other running clusters pull through is not deleted
-        unless --delete-shared, with or without --force.
-        """
-        cli: CliContext = ctx.obj
-        config = load(cli)
-        stack = target(cli)
-        if not force and not cli.can_prompt():
-            ui.fail(
-                "refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane "
-                "down --force`",
-                EXIT_USAGE,
-            )
-        require_tools(cli)
-        client = docker(cli)
-        engine = cli.engine()
-        require_stack(engine)
-        with engine_errors():
-            fate = engine.registry_fate()
-            mirrors = engine.mirror_fates()
-            own = engine.managed_clusters() | {config.cluster.name}
-        in_use = [] if delete_shared else shared_in_use(client, deleted_by_down(fate, mirrors), own, "down")
-        if in_use:
-            ui.fail(in_use, EXIT_FAILED)
-        if not force and not typer.confirm(
-            down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False
-        ):
-            ui.say("Nothing was changed.")
-            raise typer.Exit(EXIT_FAILED)
-        with engine_errors():
-            recover_from_killed_run(engine, own)
-            with progress(cli, "Refreshing state") as p:
-                engine.refresh(p)
-            with progress(cli, "Destroying") as p:
-                engine.destroy(p)
-        ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")
-        if fate is not None and fate.external:
-            ui.say(f"Registry {fate.container} is external (shared): left running, still on the kind network.")
-        elif fate is not None and fate.kept:
-            volume = f", images in volume {fate.volume}" if fate.volume else ""
-            ui.say(f"{PRESERVED}: container {fate.container}{volume}")
-        elif fate is not None:
-            ui.say(f"Registry {fate.container} and its images were deleted.")
+def down(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", "-f", help="Do not ask for confirmation."),
+    delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
+) -> None:
+    """Destroy the cluster and the registry (a persistent or external registry is kept).
 
-    @app.command()
-    def preview(ctx: typer.Context, output: Format = output_option()) -> None:
-        """Show what `up` would create, update, replace or delete, without changing anything.
+    A non-persistent registry (or mirror) other running clusters pull through is not deleted
+    unless --delete-shared, with or without --force.
+    """
+    cli = cli_of(ctx)
+    config = load(cli)
+    stack = target(cli)
+    if not force and not cli.can_prompt():
+        ui.fail(
+            "refusing to destroy without confirmation and there is no terminal to ask on; run `kindplane down --force`",
+            EXIT_USAGE,
+        )
+    require_tools(cli)
+    client = docker(cli)
+    engine = cli.engine()
+    require_stack(engine)
+    with engine_errors():
+        fate = engine.registry_fate()
+        mirrors = engine.mirror_fates()
+        own = engine.managed_clusters() | {config.cluster.name}
+    in_use = [] if delete_shared else shared_in_use(client, deleted_by_down(fate, mirrors), own, "down")
+    if in_use:
+        ui.fail(in_use, EXIT_FAILED)
+    if not force and not typer.confirm(
+        down_question(fate, config.cluster.name, config.cluster.registry.persistent), default=False
+    ):
+        ui.say("Nothing was changed.")
+        raise typer.Exit(EXIT_FAILED)
+    with engine_errors():
+        recover_from_killed_run(engine, own)
+        with progress(cli, "Refreshing state") as p:
+            engine.refresh(p)
+        with progress(cli, "Destroying") as p:
+            engine.destroy(p)
+    ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")
+    if fate is not None and fate.external:
+        ui.say(f"Registry {fate.container} is external (shared): left running, still on the kind network.")
+    elif fate is not None and fate.kept:
+        volume = f", images in volume {fate.volume}" if fate.volume else ""
+        ui.say(f"{PRESERVED}: container {fate.container}{volume}")
+    elif fate is not None:
+        ui.say(f"Registry {fate.container} and its images were deleted.")
 
-        Steps that lose something (the cluster's workloads, the registry's images, a mirror's
-        cache) are marked with `!` and the reason.
-        """
-        cli: CliContext = ctx.obj
-        config = load(cli)
-        require_credentials(cli, config)
-        target(cli)
-        require_tools(cli, need_kind=False)
-        engine = cli.engine()
-        require_stack(engine)
-        from ..core.contract import OUTPUT_APPLIED_SETTINGS
-        from ..core.render.applied_settings import applied_settings
-        from .plan_check import plan_losses
-        from .progress import shown
 
-        everything: list[ResourceStep] = []
-        with engine_errors():
-            counts = engine.preview(everything.append)
-            recorded = engine.recorded_outputs().get(OUTPUT_APPLIED_SETTINGS)
-        planned = [s for s in everything if s.phase == "start" and (cli.verbose or shown(s))]
-        old = recorded if isinstance(recorded, dict) else None
-        losses = plan_losses(everything, old, applied_settings(config.cluster))
-        loss_of = {loss.urn: loss for loss in losses}
-        if output is not Format.text:
-            steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]
-            emit(
-                {
-                    "stack": cli.target().stack,
-                    "steps": steps,
-                    "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")},
-                },
-                output,
-            )
-            return
-        for s in planned:
-            ui.say(f"{plan_symbol(s.op)} {s.op:<8} {s.name}  ({s.type})")
-        ui.say(plan_line(counts))
-        for loss in losses:
-            ui.say(f"{'!' if loss.lossy else '~'} {loss.message}", "red" if loss.lossy else "")
+def preview(ctx: typer.Context, output: Format = output_option()) -> None:
+    """Show what `up` would create, update, replace or delete, without changing anything.
+
+    Steps that lose something (the cluster's workloads, the registry's images, a mirror's
+    cache) are marked with `!` and the reason.
+    """
+    cli = cli_of(ctx)
+    config = load(cli)
+    require_credentials(cli, config)
+    target(cli)
+    require_tools(cli, need_kind=False)
+    engine = cli.engine()
+    require_stack(engine)
+    from ..core.contract import OUTPUT_APPLIED_SETTINGS
+    from ..core.render.applied_settings import applied_settings
+    from .plan_check import plan_losses
+    from .progress import shown
+
+    everything: list[ResourceStep] = []
+    with engine_errors():
+        counts = engine.preview(everything.append)
+        recorded = engine.recorded_outputs().get(OUTPUT_APPLIED_SETTINGS)
+    planned = [s for s in everything if s.phase == "start" and (cli.verbose or shown(s))]
+    old = recorded if isinstance(recorded, dict) else None
+    losses = plan_losses(everything, old, applied_settings(config.cluster))
+    loss_of = {loss.urn: loss for loss in losses}
+    if output is not Format.text:
+        steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]
+        emit(
+            {
+                "stack": cli.target().stack,
+                "steps": steps,
+                "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")},
+            },
+            output,
+        )
+        return
+    for s in planned:
+        ui.say(f"{plan_symbol(s.op)} {s.op:<8} {s.name}  ({s.type})")
+    ui.say(plan_line(counts))
+    for loss in losses:
+        ui.say(f"{'!' if loss.lossy else '~'} {loss.message}", "red" if loss.lossy else "")
 
 
 def step_loss(loss: Optional[Loss]) -> dict[str, Any]:
@@ -379,3 +376,10 @@ def plan_symbol(op: str) -> str:
 def plan_line(counts: dict[str, int]) -> str:
     parts = [f"{counts.get(op, 0)} to {op}" for op in PLAN_OPS]
     return f"Plan: {', '.join(parts)}, {counts.get('same', 0)} unchanged"
+
+
+def register(app: typer.Typer) -> None:
+    """Adds `up`, `down`, `preview` to the root Typer app."""
+    app.command("up")(up)
+    app.command("down")(down)
+    app.command("preview")(preview)

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from . import ui
-from .context import CliContext
+from .context import cli_of
 from .output import Format, emit, output_option
 
 COLUMNS = ("STACK", "CLUSTER", "REGISTRY", "MIRRORS", "LAST UPDATE", "RESOURCES")
@@ -49,25 +49,28 @@ def table_lines(rows: list[dict[str, Any]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("ls")
-    def ls(ctx: typer.Context, output: Format = output_option()) -> None:
-        """List every stack in the backend: its cluster, registry, mirrors, last update, resources."""
-        from .command_steps import engine_errors, require_tools, target
+def ls(ctx: typer.Context, output: Format = output_option()) -> None:
+    """List every stack in the backend: its cluster, registry, mirrors, last update, resources."""
+    from .command_steps import engine_errors, require_tools, target
 
-        cli: CliContext = ctx.obj
-        stack = target(cli)
-        require_tools(cli, need_kind=False)
-        with engine_errors():
-            rows = stack_rows(cli.engine().list_stacks())
-        if output is not Format.text:
-            emit(rows, output)
-            return
-        if not rows:
-            ui.say(
-                f"No stacks in {stack.backend or 'the project backend'} (project {stack.project_dir}); "
-                "`kindplane up` creates one."
-            )
-            return
-        for line in table_lines(rows):
-            ui.say(line)
+    cli = cli_of(ctx)
+    stack = target(cli)
+    require_tools(cli, need_kind=False)
+    with engine_errors():
+        rows = stack_rows(cli.engine().list_stacks())
+    if output is not Format.text:
+        emit(rows, output)
+        return
+    if not rows:
+        ui.say(
+            f"No stacks in {stack.backend or 'the project backend'} (project {stack.project_dir}); "
+            "`kindplane up` creates one."
+        )
+        return
+    for line in table_lines(rows):
+        ui.say(line)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds `ls` to the root Typer app."""
+    app.command("ls")(ls)

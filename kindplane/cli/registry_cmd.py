@@ -17,21 +17,6 @@ from .output import Format, chosen_format, emit, json_alias_option, output_optio
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
     from ..core.config import KindplaneConfig, RegistryConfig
 
-registry_app = typer.Typer(
-    help="The local registry and mirrors: list, push, delete, gc, du, prune, export, import, preload.",
-    no_args_is_help=True,
-)
-
-
-def register(app) -> None:
-    """Adds the `registry` command group to the root Typer app."""
-    from . import registry_bundle_cmd, registry_disk_cmd, registry_preload_cmd
-
-    registry_disk_cmd.register(registry_app)
-    registry_bundle_cmd.register(registry_app)
-    registry_preload_cmd.register(registry_app)
-    app.add_typer(registry_app, name="registry")
-
 
 def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
     """The config's registry; exit 2 for an invalid file, 1 when the registry is disabled."""
@@ -78,7 +63,6 @@ def expected_errors() -> tuple[type[Exception], ...]:
 # --- ls ----------------------------------------------------------------------------------------
 
 
-@registry_app.command("ls")
 def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = json_alias_option()) -> None:
     """Repositories and their tags, with digest and size (catalog + tags/list, every page)."""
     fmt = chosen_format(output, as_json)
@@ -127,7 +111,6 @@ def _tag_entry(client, repo: str, tag: str) -> dict:
 # --- push --------------------------------------------------------------------------------------
 
 
-@registry_app.command("push")
 def push(
     ctx: typer.Context,
     image: str = typer.Argument(..., metavar="IMAGE[:TAG]", help="A local Docker image; no tag means :latest."),
@@ -164,7 +147,6 @@ def push(
 # --- rm ----------------------------------------------------------------------------------------
 
 
-@registry_app.command("rm")
 def rm(
     ctx: typer.Context,
     image: str = typer.Argument(..., metavar="IMAGE:TAG", help="The tag to delete (or IMAGE@sha256:…)."),
@@ -230,7 +212,6 @@ def _digest_of(client, repository: str, tag: str) -> str:
 # --- gc ----------------------------------------------------------------------------------------
 
 
-@registry_app.command("gc")
 def gc(
     ctx: typer.Context,
     delete_untagged: bool = typer.Option(
@@ -287,3 +268,19 @@ def _answers_again(address: str, attempts: int = 100) -> bool:
             except RegistryUnreachable:
                 time.sleep(0.1)
     return False
+
+
+def register(app: typer.Typer) -> None:
+    """Adds the `registry` group to the root Typer app: ls, push, rm, gc here, the rest from their modules."""
+    from . import registry_bundle_cmd, registry_disk_cmd, registry_preload_cmd
+
+    group = typer.Typer(
+        help="The local registry and mirrors: list, push, delete, gc, du, prune, export, import, preload.",
+        no_args_is_help=True,
+    )
+    for name, command in (("ls", ls), ("push", push), ("rm", rm), ("gc", gc)):
+        group.command(name)(command)
+    registry_disk_cmd.register(group)
+    registry_bundle_cmd.register(group)
+    registry_preload_cmd.register(group)
+    app.add_typer(group, name="registry")

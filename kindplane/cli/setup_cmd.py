@@ -33,11 +33,14 @@ def run_setup() -> list[str]:
     return problems
 
 
+def setup() -> None:
+    """Install the pinned kind release (SHA-256 checked) and the Pulumi CLI under ~/.kindplane."""
+    problems = run_setup()
+    if problems:
+        ui.fail(problems, EXIT_FAILED)
+    ui.say("Ready: Docker is the only other prerequisite. Next: `kindplane up`")
+
+
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def setup() -> None:
-        """Install the pinned kind release (SHA-256 checked) and the Pulumi CLI under ~/.kindplane."""
-        problems = run_setup()
-        if problems:
-            ui.fail(problems, EXIT_FAILED)
-        ui.say("Ready: Docker is the only other prerequisite. Next: `kindplane up`")
+    """Adds `setup` to the root Typer app."""
+    app.command("setup")(setup)

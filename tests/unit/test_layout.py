@@ -108,6 +108,29 @@ def test_the_cli_never_imports_the_program():
     assert offending == set()
 
 
+def test_every_command_is_a_module_function_its_modules_register_adds():
+    # One convention: `def up(ctx, ...)` at module level, `register(app)` adds it with
+    # app.command("up")(up); options come through context.cli_of, never ctx.obj directly.
+    commands = {
+        name: path for name, path in MODULES.items() if name.startswith("kindplane.cli.") and name.endswith("_cmd")
+    }
+    problems = []
+    for name, path in sorted(commands.items()):
+        tree = ast.parse(path.read_text())
+        if not any(isinstance(n, ast.FunctionDef) and n.name == "register" for n in tree.body):
+            problems.append(f"{name}: no register(app)")
+        for node in ast.walk(tree):
+            decorators = node.decorator_list if isinstance(node, ast.FunctionDef) else []
+            for decorator in decorators:
+                called = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(called, ast.Attribute) and called.attr == "command":
+                    problems.append(f"{name}:{node.lineno}: {node.name} is registered by a decorator")
+            if isinstance(node, ast.Attribute) and node.attr == "obj" and getattr(node.value, "id", "") == "ctx":
+                problems.append(f"{name}:{node.lineno}: reads ctx.obj instead of cli_of(ctx)")
+    assert commands, "no command modules found: the rule would pass vacuously"
+    assert problems == []
+
+
 def test_no_module_imports_itself_back_through_others():
     cycles = []
 

@@ -25,6 +25,8 @@ PLANTED = {
     "kindplane/cli/__init__.py": "",
     "kindplane/cli/app.py": "import kindplane.program\n",  # the CLI reaching the program
     "kindplane/cli/lifecycle_cmd.py": "from ..ops import preflight\nfrom . import loop_a\n",
+    # a command registered by a decorator that reads ctx.obj, in a module without register(app)
+    "kindplane/cli/status_cmd.py": "@app.command()\ndef status(ctx):\n    return ctx.obj\n",
     "kindplane/cli/loop_a.py": "from . import loop_b\n",
     "kindplane/cli/loop_b.py": "from . import loop_a\n",  # a cycle
 }
@@ -47,4 +49,5 @@ def test_every_layout_rule_fails_on_its_planted_violation(pytester, monkeypatch)
         "test_inside_the_core_config_is_below_render_and_render_below_the_components",
         "test_the_cli_never_imports_the_program",
         "test_no_module_imports_itself_back_through_others",
+        "test_every_command_is_a_module_function_its_modules_register_adds",
     }
