@@ -41,6 +41,8 @@ from .timings import Timings
 from .workspace import StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic and Rich's live display are slow to import
+    from docker import DockerClient
+
     from ..core.config import KindplaneConfig
     from .plan_check import Loss
 
@@ -82,7 +84,7 @@ def converge(
     engine: Engine,
     stack: StackTarget,
     config: KindplaneConfig,
-    client: Any,
+    client: DockerClient,
     yes: bool = False,
     delete_shared: bool = False,
     timings: Optional[Timings] = None,
@@ -156,7 +158,7 @@ def refresh_check_and_update(
     cli: CliContext,
     engine: Engine,
     config: KindplaneConfig,
-    client: Any,
+    client: DockerClient,
     exists: bool,
     unread: bool,
     replace_cluster: bool,
@@ -190,7 +192,7 @@ def refresh_check_and_update(
     return outputs, watch
 
 
-def remove_half_made(engine: Engine, client: Any, name: str, had_nodes: bool) -> None:
+def remove_half_made(engine: Engine, client: DockerClient, name: str, had_nodes: bool) -> None:
     """After Ctrl-C: nodes this run's `kind create` made but Pulumi never recorded are removed.
 
     A cancelled create is not in the state, so nothing else would ever delete them, and the next

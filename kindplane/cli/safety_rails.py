@@ -4,7 +4,7 @@ left behind."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -17,11 +17,15 @@ from .state import RecordedWorld, RegistryFate
 from .workspace import StackTarget
 
 if TYPE_CHECKING:  # type hints only: pydantic is slow to import
+    from docker import DockerClient
+
     from ..core.config import KindplaneConfig
     from .plan_check import Loss
 
 
-def shared_in_use(client: Any, doomed: list[tuple[str, str]], own_clusters: set[str], command: str) -> list[str]:
+def shared_in_use(
+    client: DockerClient, doomed: list[tuple[str, str]], own_clusters: set[str], command: str
+) -> list[str]:
     """Registries and mirrors ("registry", name) this command would delete, or re-create empty,
     while other clusters pull through them: one line each, naming those clusters and the flag
     that goes ahead anyway. `own_clusters`: every cluster this stack's state records."""
@@ -56,7 +60,7 @@ def check_plan(
     cli: CliContext,
     engine: Engine,
     config: KindplaneConfig,
-    client: Any,
+    client: DockerClient,
     replace_cluster: bool,
     own_clusters: set[str],
     yes: bool,
@@ -119,7 +123,7 @@ def plan_is_unread(engine: Engine, config: KindplaneConfig, stack: StackTarget) 
     return engine.recorded_outputs().get(OUTPUT_FINGERPRINT) != now
 
 
-def world_as_recorded(world: RecordedWorld, client: Any, nodes: list[dict]) -> bool:
+def world_as_recorded(world: RecordedWorld, client: DockerClient, nodes: list[dict]) -> bool:
     """Docker shows what the last up left: every node running, every container of the state
     running under the ID the state has, every volume there, nothing pending. Then nothing can
     have drifted that the plan check would ask about, and up refreshes inside its update (one

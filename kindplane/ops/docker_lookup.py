@@ -6,17 +6,21 @@ keeper; this module only reads.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_ROLE, REGISTRY_CONTAINER_PORT
 from .docker_endpoint import DockerUnavailable, docker_client  # noqa: F401 (re-exported: one client for every look-up)
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
 
 
 class AdoptionError(RuntimeError):
     """A container or volume holds a name kindplane needs and cannot be taken; the message says the fix."""
 
 
-def inspect_container(client: Any, name: str) -> Optional[dict]:
+def inspect_container(client: DockerClient, name: str) -> Optional[dict]:
     import docker
 
     try:
@@ -25,13 +29,38 @@ def inspect_container(client: Any, name: str) -> Optional[dict]:
         return None
 
 
-def inspect_volume(client: Any, name: str) -> Optional[dict]:
+def inspect_volume(client: DockerClient, name: str) -> Optional[dict]:
     import docker
 
     try:
         return client.api.inspect_volume(name)
     except docker.errors.NotFound:
         return None
+
+
+def exec_text(container: Container, argv: list[str]) -> tuple[int, str]:
+    """Runs argv in a running container: its exit code and its stdout and stderr as text."""
+    result = container.exec_run(argv, stdout=True, stderr=True)
+    output = result.output if isinstance(result.output, bytes) else b""
+    return (-1 if result.exit_code is None else result.exit_code), output.decode("utf-8", "replace")
+
+
+# GET /v2/ asked from inside a registry container (a mirror publishes no host port): the image's wget.
+SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://localhost:{REGISTRY_CONTAINER_PORT}/v2/"]
+
+
+def answers_inside(container: Container) -> Optional[bool]:
+    """True: the registry answered GET /v2/; False: not (yet, or not running); None: no wget to ask with."""
+    import docker
+
+    try:
+        code, output = exec_text(container, SERVING_PROBE)
+    except docker.errors.APIError:  # not running, or restarting
+        return False
+    if code == 0:
+        return True
+    missing = code in (126, 127) and "wget" in output and "not found" in output.lower()
+    return None if missing else False
 
 
 def has_kindplane_role(attrs: dict, role: str) -> bool:

@@ -14,7 +14,7 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from ..core.config import KindplaneConfig, RegistryConfig
 from ..core.image_ref import ImageRef
@@ -33,7 +33,11 @@ from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
 from .container_checks import container_running, on_network
-from .docker_lookup import port_bindings
+from .docker_lookup import exec_text, port_bindings
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
 
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where containerd keeps the CRI registry settings: kind's (containerd 1.x, config version 2)
@@ -54,10 +58,16 @@ class Doctor:
 
     config: KindplaneConfig
     kindplane: str = "kindplane"
-    client: Any = None  # docker SDK client, None until the daemon answers
+    client: Optional[DockerClient] = None  # docker SDK client, None until the daemon answers
     registry_attrs: Optional[dict] = None
     registry_answers: bool = False
     results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def docker(self) -> DockerClient:
+        """The client of the checks that run() reaches only after check_docker found the daemon."""
+        assert self.client is not None, "run() skips the Docker checks without a daemon"
+        return self.client
 
     @property
     def registry(self) -> RegistryConfig:
@@ -155,11 +165,11 @@ class Doctor:
 
         title = "docker CLI on the same daemon"
         endpoint = current_endpoint()
-        version = self.client.version()
+        version = self.docker.version()
         apart = endpoint_problem(endpoint, version)
         if apart:
             return fail(title, apart)
-        info = self.client.info()
+        info = self.docker.info()
         ours = daemon_identity(info, is_podman(version))
         theirs = daemon_seen_by_cli(endpoint)
         if same_daemon(ours, theirs.daemon_id, is_podman(version)):
@@ -178,7 +188,7 @@ class Doctor:
 
         name = self.registry.name
         title = f"registry container {name} running"
-        self.registry_attrs = attrs = inspect_container(self.client, name)
+        self.registry_attrs = attrs = inspect_container(self.docker, name)
         if attrs is None and self.registry.external:  # this stack never creates it: no command of ours brings it back
             return fail(
                 title,
@@ -188,7 +198,7 @@ class Doctor:
         detail = ""
         if attrs is not None and (attrs.get("State") or {}).get("Running"):
             image = (attrs.get("Config") or {}).get("Image", "?")
-            detail = f"{image} ({describe(running_container_version(self.client, attrs))}), "
+            detail = f"{image} ({describe(running_container_version(self.docker, attrs))}), "
         return container_running(title, name, "registry", attrs, f"{self.kindplane} up", detail)
 
     def check_registry_api(self) -> CheckResult:
@@ -225,7 +235,7 @@ class Doctor:
         name, network = self.registry.name, kind_network()
         title = f"registry on the {network!r} network"
         try:
-            self.client.networks.get(network)
+            self.docker.networks.get(network)
         except docker.errors.NotFound:
             return fail(title, f"no {network!r} network: the kind cluster was never created", f"{self.kindplane} up")
         if self.registry_attrs is None:
@@ -258,7 +268,7 @@ class Doctor:
         from .docker_lookup import inspect_container
 
         nodes = node_names(self.config.cluster)
-        found = {n: inspect_container(self.client, n) for n in nodes}
+        found = {n: inspect_container(self.docker, n) for n in nodes}
         if not any(found.values()):
             return [
                 fail(
@@ -278,18 +288,18 @@ class Doctor:
             else:
                 results.append(ok(f"node {node}", "running"))
                 if self.registry.enabled:
-                    container = self.client.containers.get(attrs["Id"])
+                    container = self.docker.containers.get(attrs["Id"])
                     results.append(self.check_hosts_toml(node, container))
                     results.append(self.check_config_path(node, container))
         return results
 
-    def check_hosts_toml(self, node: str, container: Any) -> CheckResult:
+    def check_hosts_toml(self, node: str, container: Container) -> CheckResult:
         title = f"{node}: hosts.toml"
         expected = hosts_toml(self.registry)
         problems = []
         for directory in hosts_dirs(self.registry):
             path = f"{directory}/hosts.toml"
-            code, text = _read_file(container, path)
+            code, text = exec_text(container, ["cat", path])
             if code != 0:
                 problems.append(f"{path} missing")
             elif text.strip() != expected.strip():
@@ -298,9 +308,9 @@ class Doctor:
             return fail(title, "; ".join(problems), _write_hosts_fix(node, self.registry))
         return ok(title, f"{len(hosts_dirs(self.registry))} files, {expected.strip()}")
 
-    def check_config_path(self, node: str, container: Any) -> CheckResult:
+    def check_config_path(self, node: str, container: Container) -> CheckResult:
         title = f"{node}: containerd config_path"
-        code, text = _read_file(container, CONTAINERD_CONFIG)
+        code, text = exec_text(container, ["cat", CONTAINERD_CONFIG])
         recreate = f"{self.kindplane} down && {self.kindplane} up"
         if code != 0:
             return fail(title, f"cannot read {CONTAINERD_CONFIG}: {text.strip()}", recreate)
@@ -447,11 +457,6 @@ def _published(attrs: dict) -> list[tuple[str, int]]:
     live = ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(key)
     bindings = live if live else port_bindings(attrs)
     return [(b.get("HostIp") or "0.0.0.0", int(b.get("HostPort") or 0)) for b in bindings or []]
-
-
-def _read_file(container: Any, path: str) -> tuple[int, str]:
-    result = container.exec_run(["cat", path], stdout=True, stderr=True)
-    return result.exit_code, (result.output or b"").decode("utf-8", "replace")
 
 
 def run_doctor(

@@ -9,18 +9,17 @@ successor — run only outside preview, and never remove a volume.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ..core.naming import (
     LABEL_MANAGED_BY,
-    REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
     mirror_labels,
     mirror_volume_name,
     registry_labels,
     registry_volume_name,
 )
-from .docker_lookup import AdoptionError, docker_client, inspect_container, inspect_volume
+from .docker_lookup import AdoptionError, answers_inside, docker_client, inspect_container, inspect_volume
 from .kept_container import (
     Action,
     DataMount,
@@ -33,6 +32,8 @@ from .kept_container import (
 )
 
 if TYPE_CHECKING:
+    from docker import DockerClient
+
     from ..core.config import ClusterConfig, MirrorConfig, RegistryConfig
 
 StateLookup = Callable[[str], InState]  # container name → does the stack's state hold it
@@ -71,7 +72,7 @@ def wanted_containers(cluster: ClusterConfig, owner: str) -> list[Wanted]:
     return own + [wanted_mirror(mirror, i, owner) for i, mirror in enumerate(cluster.mirrors)]
 
 
-def look(client: Any, wanted: Wanted, in_state: StateLookup = unknown_state) -> Decision:
+def look(client: DockerClient, wanted: Wanted, in_state: StateLookup = unknown_state) -> Decision:
     attrs = inspect_container(client, wanted.name)
     container = seen_container(attrs) if attrs is not None else None
     volume = None
@@ -82,7 +83,7 @@ def look(client: Any, wanted: Wanted, in_state: StateLookup = unknown_state) -> 
     return decide(wanted, container, volume, state)
 
 
-def decide_all(client: Any, wanted: list[Wanted], in_state: StateLookup = unknown_state) -> list[Decision]:
+def decide_all(client: DockerClient, wanted: list[Wanted], in_state: StateLookup = unknown_state) -> list[Decision]:
     """Every container's decision; AdoptionError with every refusal before anything is changed."""
     decisions = [look(client, each, in_state) for each in wanted]
     refused = [d.refusal for d in decisions if d.refusal]
@@ -91,16 +92,17 @@ def decide_all(client: Any, wanted: list[Wanted], in_state: StateLookup = unknow
     return decisions
 
 
-def carry_out(client: Any, wanted: Wanted, decision: Decision) -> None:
+def carry_out(client: DockerClient, wanted: Wanted, decision: Decision) -> None:
     """What happens before Pulumi runs (never in a preview): start a stopped container, move data."""
     if decision.action is Action.START:
+        assert decision.container_id is not None  # only a container that exists is started
         client.api.start(decision.container_id)
     elif decision.action is Action.MOVE_DATA:
         assert decision.container_id is not None  # data is moved out of a container that exists
         move_data(client, wanted, decision.container_id)
 
 
-def move_data(client: Any, wanted: Wanted, container_id: str) -> None:
+def move_data(client: DockerClient, wanted: Wanted, container_id: str) -> None:
     """Copies what the container has at its data path into the named volume (merged into what a
     kept volume already holds: a registry's blobs are content-addressed, its tags are the
     container's). The copy goes through Docker's archive API, so it needs no tool in the image."""
@@ -124,7 +126,7 @@ def move_data(client: Any, wanted: Wanted, container_id: str) -> None:
         _remove_helper(client, helper_name)
 
 
-def _remove_helper(client: Any, name: str) -> None:
+def _remove_helper(client: DockerClient, name: str) -> None:
     import docker
 
     try:
@@ -134,7 +136,7 @@ def _remove_helper(client: Any, name: str) -> None:
 
 
 def remove_before_create(
-    wanted: Wanted, container_id: str, client_factory: Callable[[], Any] = docker_client
+    wanted: Wanted, container_id: str, client_factory: Callable[[], DockerClient] = docker_client
 ) -> Callable[[object], None]:
     """The step that lets Pulumi create a container of a name a container of ours still holds:
     removes exactly the container `decide` cleared (not its volume) if it is still there."""
@@ -154,12 +156,8 @@ def remove_before_create(
     return remove
 
 
-# Asked from inside the container (a mirror publishes no host port): the registry image's wget.
-SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://localhost:{REGISTRY_CONTAINER_PORT}/v2/"]
-
-
 def wait_until_serving(
-    wanted: Wanted, client_factory: Callable[[], Any] = docker_client, timeout: float = 30.0
+    wanted: Wanted, client_factory: Callable[[], DockerClient] = docker_client, timeout: float = 30.0
 ) -> Callable[[object], None]:
     """The step after Pulumi created the container: `up` ends only once it answers GET /v2/, so a
     push or a node's pull right after `up` never meets a registry that is still starting. A
@@ -183,28 +181,24 @@ def wait_until_serving(
     return wait
 
 
-def _answer(client: Any, name: str) -> bool | None:
-    """True: GET /v2/ answered; False: not (yet); None: the image has no wget to ask with."""
+def _answer(client: DockerClient, name: str) -> Optional[bool]:
     import docker
 
     try:
-        code, output = client.containers.get(name).exec_run(SERVING_PROBE)
-    except docker.errors.APIError:  # not running
+        container = client.containers.get(name)
+    except docker.errors.APIError:  # removed meanwhile: the state check that follows says so
         return False
-    if code == 0:
-        return True
-    missing = code in (126, 127) and b"wget" in (output or b"") and b"not found" in (output or b"").lower()
-    return None if missing else False
+    return answers_inside(container)
 
 
-def _fail(client: Any, wanted: Wanted, what: str) -> None:
+def _fail(client: DockerClient, wanted: Wanted, what: str) -> None:
     raise AdoptionError(
         f"the {wanted.role} container {wanted.name!r} {what}{_last_words(client, wanted.name)}; "
         f"see `docker logs {wanted.name}`"
     )
 
 
-def _last_words(client: Any, name: str) -> str:
+def _last_words(client: DockerClient, name: str) -> str:
     lines = [line for line in client.api.logs(name, tail=20).decode("utf-8", "replace").splitlines() if line.strip()]
     reason = next((line for line in lines if "panic:" in line or "level=fatal" in line), lines[-1] if lines else "")
     return f": {reason.strip()[:300]}" if reason else ""

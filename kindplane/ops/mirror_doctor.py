@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..core.config import KindplaneConfig, MirrorConfig
 from ..core.naming import kind_network, mirror_cluster_address, node_names
@@ -24,14 +24,18 @@ from ..core.render.mirror import (
 )
 from .check_result import CheckResult, fail, ok, skip
 from .container_checks import container_running, on_network
+from .docker_lookup import exec_text
 from .registry_version import DistributionVersion, describe, running_container_version
+
+if TYPE_CHECKING:
+    from docker import DockerClient
 
 q = shlex.quote
 UPSTREAM_TIMEOUT = 10  # seconds for the upstream probe
 _HTTP_STATUS = re.compile(r"HTTP/[0-9.]+ (\d{3})")
 
 
-def check_mirrors(config: KindplaneConfig, client: Any, kindplane: str = "kindplane") -> list[CheckResult]:
+def check_mirrors(config: KindplaneConfig, client: DockerClient, kindplane: str = "kindplane") -> list[CheckResult]:
     results: list[CheckResult] = []
     nodes = node_names(config.cluster)
     for i, mirror in enumerate(config.cluster.mirrors):
@@ -40,7 +44,7 @@ def check_mirrors(config: KindplaneConfig, client: Any, kindplane: str = "kindpl
 
 
 class _MirrorChecks:
-    def __init__(self, mirror: MirrorConfig, key: str, client: Any, kindplane: str):
+    def __init__(self, mirror: MirrorConfig, key: str, client: DockerClient, kindplane: str):
         self.mirror, self.key, self.client, self.kindplane = mirror, key, client, kindplane
         self.version: Optional[DistributionVersion] = None
 
@@ -96,8 +100,7 @@ class _MirrorChecks:
         return [ok(title, f"{wanted} ({describe(self.version)})")]
 
     def _exec(self, argv: list[str]) -> tuple[int, str]:
-        result = self.client.containers.get(self.mirror.name).exec_run(argv, stdout=True, stderr=True)
-        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+        return exec_text(self.client.containers.get(self.mirror.name), argv)
 
     def check_api(self) -> CheckResult:
         title = f"mirror {self.mirror.name}: GET /v2/"
@@ -151,11 +154,10 @@ class _MirrorChecks:
         if attrs is None or not (attrs.get("State") or {}).get("Running"):
             return skip(title, "node not running (see the node checks)")
         expected = mirror_hosts_toml(self.mirror)
-        result = self.client.containers.get(node).exec_run(["cat", path], stdout=True, stderr=True)
-        text = (result.output or b"").decode("utf-8", "replace")
-        if result.exit_code == 0 and text.strip() == expected.strip():
+        code, text = exec_text(self.client.containers.get(node), ["cat", path])
+        if code == 0 and text.strip() == expected.strip():
             return ok(title, f"pulls of {self.mirror.host} go through {mirror_cluster_address(self.mirror)}")
-        problem = "missing" if result.exit_code != 0 else f"differs (has {text.strip()!r})"
+        problem = "missing" if code != 0 else f"differs (has {text.strip()!r})"
         return fail(title, problem, self._write_fix(node))
 
     def _write_fix(self, node: str) -> str:

@@ -27,6 +27,8 @@ from .shared_registry import find_shared_registry
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
+    from docker import DockerClient
+
     from ..core.config import ClusterConfig, KindplaneConfig, RegistryConfig
     from ..core.render.host_ports import HostPort
 
@@ -110,7 +112,7 @@ def connect_docker() -> Any:
     return client
 
 
-def kind_node_containers(client: Any, cluster_name: str) -> list[dict]:
+def kind_node_containers(client: DockerClient, cluster_name: str) -> list[dict]:
     """kind's node containers for this cluster name, running or not (docker ps -a)."""
     found = client.api.containers(all=True, filters={"label": f"{KIND_CLUSTER_LABEL}={cluster_name}"})
     return sorted(found, key=lambda c: c["Names"][0] if c.get("Names") else "")
@@ -167,7 +169,7 @@ def _publishes(attrs: dict, port: int) -> bool:
     return any(str(b.get("HostPort")) == str(port) for b in port_bindings(attrs))
 
 
-def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list[str]:
+def registry_problems(registry: RegistryConfig, client: DockerClient, owner: str) -> list[str]:
     """The registry's name held by a foreign container, or its port held by something else."""
     if registry.external:
         return []  # shared_registry_problems: the registry is used as it runs
@@ -200,7 +202,7 @@ def registry_problems(registry: RegistryConfig, client: Any, owner: str) -> list
     ]
 
 
-def _own_registry(client: Any, name: str, owner: str) -> bool:
+def _own_registry(client: DockerClient, name: str, owner: str) -> bool:
     attrs = inspect_container(client, name)
     return attrs is not None and is_stacks_registry(attrs, owner)
 
@@ -215,7 +217,7 @@ def cluster_owner_problem(cluster_name: str, nodes: Iterable[dict], managed: set
     )
 
 
-def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: str, owner: str) -> list[str]:
+def conflicts(config: KindplaneConfig, client: DockerClient, managed: set[str], stack: str, owner: str) -> list[str]:
     """What would make `up` fail half-way: foreign cluster, foreign registry, taken ports."""
     cluster = config.cluster
     problems = []
@@ -231,7 +233,7 @@ def conflicts(config: KindplaneConfig, client: Any, managed: set[str], stack: st
     return problems
 
 
-def host_port_problems(cluster: ClusterConfig, client: Any) -> list[str]:
+def host_port_problems(cluster: ClusterConfig, client: DockerClient) -> list[str]:
     """Every host port the config publishes (ingress, portMappings, cluster.kind, mirrors) must be
     free, or already held by this cluster's nodes or this mirror (a re-run of up)."""
     from ..core.render.host_ports import cluster_host_ports
@@ -260,7 +262,7 @@ def host_port_problems(cluster: ClusterConfig, client: Any) -> list[str]:
     return problems
 
 
-def _held_by_ours(client: Any, cluster: ClusterConfig, wanted: HostPort) -> bool:
+def _held_by_ours(client: DockerClient, cluster: ClusterConfig, wanted: HostPort) -> bool:
     if wanted.mirror is None:
         return any(
             p.get("PublicPort") == wanted.port and p.get("Type") == wanted.protocol.lower()
@@ -271,7 +273,7 @@ def _held_by_ours(client: Any, cluster: ClusterConfig, wanted: HostPort) -> bool
     return attrs is not None and is_kindplane_mirror(attrs) and _publishes(attrs, wanted.port)
 
 
-def shared_registry_problems(config: KindplaneConfig, client: Any, owner: str) -> list[str]:
+def shared_registry_problems(config: KindplaneConfig, client: DockerClient, owner: str) -> list[str]:
     """external: true needs a running registry of that name with a host port no portMapping takes."""
     registry = config.cluster.registry
     if not registry.external:

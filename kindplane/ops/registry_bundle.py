@@ -19,9 +19,12 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from .registry_storage import INDEX_TYPES, V2_PREFIX, Storage
+
+if TYPE_CHECKING:
+    from .registry_ops import RegistryContainer
 
 OCI_LAYOUT = {"imageLayoutVersion": "1.0.0"}
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -134,7 +137,7 @@ class _Stream(io.RawIOBase):
         return size
 
 
-def write_bundle(container: Any, storage: Storage, images: list[BundleImage], path: Path) -> int:
+def write_bundle(container: RegistryContainer, storage: Storage, images: list[BundleImage], path: Path) -> int:
     """Writes the OCI layout tarball; returns its blob bytes. The file appears only when complete."""
     digests = needed_blobs(storage, images)
     sizes = {d: storage.blobs[d].size for d in digests}
@@ -411,7 +414,7 @@ def storage_entries(bundle: Bundle, image: BundleImage) -> dict[str, Optional[st
     return entries
 
 
-def import_into_storage(bundle: Bundle, container: Any, storage: Storage) -> list[ImportResult]:
+def import_into_storage(bundle: Bundle, container: RegistryContainer, storage: Storage) -> list[ImportResult]:
     """Writes the images straight into a registry's storage (a mirror's API refuses pushes): one
     tarball extracted under the storage root, blobs it already has left out. Restart it after."""
     from .registry_storage import _check_name

@@ -8,13 +8,17 @@ from __future__ import annotations
 import shlex
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from ..core.image_ref import ImageRef
 from ..core.naming import REGISTRY_DATA_PATH
 from .docker_daemon import push_messages
-from .docker_lookup import docker_client, inspect_container
+from .docker_lookup import answers_inside, docker_client, exec_text, inspect_container
 from .registry_version import DistributionVersion, config_path, container_version
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
 
 STORAGE_ROOT_ENV = "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"
 
@@ -34,7 +38,7 @@ class PushResult:
     size: Optional[int]
 
 
-def push_image(ref: ImageRef, host_address: str, client: Any = None) -> PushResult:
+def push_image(ref: ImageRef, host_address: str, client: Optional[DockerClient] = None) -> PushResult:
     """Tags the local image `ref` as `<host_address>/<path>:<tag>` and pushes it."""
     import docker
 
@@ -109,21 +113,22 @@ class RegistryContainer:
     config_path: str
     storage_root: str
     version: Optional[DistributionVersion]  # None when neither the binary nor the image says
-    _container: Any
+    _container: Container
 
-    def run(self, argv: list[str]) -> "tuple[int, str]":
-        result = self._container.exec_run(argv, stdout=True, stderr=True, demux=False)
-        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+    def run(self, argv: list[str]) -> tuple[int, str]:
+        return exec_text(self._container, argv)
 
     def read(self, argv: list[str]) -> "tuple[int, bytes, str]":
         """Like run, with stdout kept apart (and as bytes) from stderr."""
         result = self._container.exec_run(argv, stdout=True, stderr=True, demux=True)
-        out, err = result.output or (None, None)
-        return result.exit_code, out or b"", (err or b"").decode("utf-8", "replace")
+        out, err = result.output if isinstance(result.output, tuple) else (None, None)
+        code = -1 if result.exit_code is None else result.exit_code
+        return code, out or b"", (err or b"").decode("utf-8", "replace")
 
     def stream(self, argv: list[str]) -> Iterator[bytes]:
         """argv's stdout as it comes (stderr dropped): for streams too big to hold, e.g. `tar`."""
-        return self._container.exec_run(argv, stream=True, stderr=False).output
+        output = self._container.exec_run(argv, stream=True, stderr=False).output
+        return iter((output,)) if isinstance(output, bytes) else output  # bytes only without stream=True
 
     def put_archive(self, path: str, data: Any) -> bool:
         """Extracts a tar stream (bytes or a file) under `path` in the container."""
@@ -137,7 +142,7 @@ class RegistryContainer:
         self._container.restart(timeout=10)
         deadline = time.monotonic() + wait
         while wait:
-            if _answers_inside(self._container):
+            if answers_inside(self._container):
                 return True
             if time.monotonic() > deadline:
                 return False
@@ -145,17 +150,7 @@ class RegistryContainer:
         return True
 
 
-def _answers_inside(container: Any) -> bool:
-    import docker
-
-    try:
-        result = container.exec_run(["wget", "-q", "-O", "/dev/null", "http://localhost:5000/v2/"])
-    except docker.errors.APIError:  # still restarting
-        return False
-    return result.exit_code == 0
-
-
-def registry_container(name: str, client: Any = None, what: str = "registry") -> RegistryContainer:
+def registry_container(name: str, client: Optional[DockerClient] = None, what: str = "registry") -> RegistryContainer:
     """The running registry container, with its distribution version, config file and storage root."""
     client = client or docker_client()
     attrs = inspect_container(client, name)
@@ -167,9 +162,8 @@ def registry_container(name: str, client: Any = None, what: str = "registry") ->
     env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
     container = client.containers.get(attrs["Id"])
 
-    def run(argv: list[str]) -> "tuple[int, str]":
-        result = container.exec_run(argv, stdout=True, stderr=True, demux=False)
-        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
+    def run(argv: list[str]) -> tuple[int, str]:
+        return exec_text(container, argv)
 
     # The CMD names the config file (the official entrypoints run `registry serve CMD`); without
     # one, the version says where its official image keeps it (v2 and v3 differ).

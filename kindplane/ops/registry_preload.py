@@ -14,10 +14,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .cluster_images import images_of_pods, normalize
 from .registry_storage import INDEX_TYPES, Storage
+
+if TYPE_CHECKING:
+    from .registry_ops import RegistryContainer
 from .registry_stores import Store
 
 MANIFEST_ACCEPT = ",".join(
@@ -116,7 +119,7 @@ def _unique(items: list[Wanted]) -> list[Wanted]:
 class MirrorFetcher:
     """Talks to the registry inside a mirror container, through the container's own wget."""
 
-    container: Any  # RegistryContainer
+    container: RegistryContainer
     storage: Storage
     platform: str = "amd64"
     have: set[str] = field(default_factory=set)

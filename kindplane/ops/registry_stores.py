@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..core.naming import registry_cluster_address, registry_host_address
 from .cluster_images import ImageUse, protected_for
@@ -15,6 +15,8 @@ from .registry_prune import PrunePlan, Retention, plan_prune, removal_paths
 from .registry_storage import Storage, read_storage
 
 if TYPE_CHECKING:
+    from docker import DockerClient
+
     from ..core.config import KindplaneConfig
 
 
@@ -66,7 +68,7 @@ class Inspected:
         return storage_usage(self.storage)
 
 
-def inspect_store(store: Store, client: Any = None) -> Inspected:
+def inspect_store(store: Store, client: Optional[DockerClient] = None) -> Inspected:
     container = registry_container(store.name, client, what=store.role)
     storage = read_storage(container.read, container.storage_root)
     return Inspected(store, container, storage, disk_usage(container.run, container.storage_root))

@@ -9,10 +9,13 @@ records, an old name after a rename included): those are never "other users".
 
 from __future__ import annotations
 
-from typing import Any, Collection
+from typing import TYPE_CHECKING, Collection
 
 from ..core.naming import CERTS_DIR, REGISTRY_CONTAINER_PORT
 from .preflight import KIND_CLUSTER_LABEL
+
+if TYPE_CHECKING:
+    from docker import DockerClient
 
 KIND_ROLE_LABEL = "io.x-k8s.kind.role"
 LOAD_BALANCER_ROLE = "external-load-balancer"  # runs no containerd, never has a hosts.toml
@@ -32,7 +35,7 @@ def one_node_per_cluster(containers: list[dict], except_clusters: Collection[str
     return {cluster: node_id for cluster, (_, node_id) in sorted(picked.items())}
 
 
-def pulls_through(client: Any, node_id: str, registry_name: str) -> bool:
+def pulls_through(client: DockerClient, node_id: str, registry_name: str) -> bool:
     """The node has a hosts.toml whose host is this registry's in-network address."""
     import docker
 
@@ -45,7 +48,7 @@ def pulls_through(client: Any, node_id: str, registry_name: str) -> bool:
         return False
 
 
-def clusters_using_registry(client: Any, registry_name: str, except_clusters: Collection[str]) -> list[str]:
+def clusters_using_registry(client: DockerClient, registry_name: str, except_clusters: Collection[str]) -> list[str]:
     """Running kind clusters, other than `except_clusters`, whose nodes pull through the registry
     (or mirror) of this container name."""
     if isinstance(except_clusters, str):

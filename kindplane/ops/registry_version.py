@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:
+    from docker import DockerClient
 
 # Where each major version keeps its config in the official images (and the CMD they ship).
 V2_CONFIG_PATH = "/etc/docker/registry/config.yml"
@@ -98,15 +101,12 @@ def config_path(config: dict, version: Optional[DistributionVersion]) -> str:
     return (version or DistributionVersion(2, 0, 0)).config_path
 
 
-def running_container_version(client: Any, attrs: dict) -> Optional[DistributionVersion]:
+def running_container_version(client: DockerClient, attrs: dict) -> Optional[DistributionVersion]:
     """The version of a running container (docker SDK client, `inspect` attributes)."""
+    from .docker_lookup import exec_text
+
     container = client.containers.get(attrs["Id"])
-
-    def run(argv: list[str]) -> "tuple[int, str]":
-        result = container.exec_run(argv, stdout=True, stderr=True)
-        return result.exit_code, (result.output or b"").decode("utf-8", "replace")
-
-    return container_version(run, attrs.get("Config") or {})
+    return container_version(lambda argv: exec_text(container, argv), attrs.get("Config") or {})
 
 
 def describe(version: Optional[DistributionVersion]) -> str:

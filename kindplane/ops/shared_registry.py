@@ -9,7 +9,7 @@ port the registry really publishes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..core.naming import REGISTRY_CONTAINER_PORT
 from .docker_lookup import (
@@ -23,6 +23,8 @@ from .docker_lookup import (
 )
 
 if TYPE_CHECKING:
+    from docker import DockerClient
+
     from ..core.config import KindplaneConfig, RegistryConfig
 
 
@@ -74,7 +76,9 @@ def shared_registry_from(attrs: Optional[dict], registry: RegistryConfig, owner:
     return SharedRegistryFound(attrs["Id"], port, managed)
 
 
-def find_shared_registry(registry: RegistryConfig, owner: str, client: Any = None) -> SharedRegistryFound:
+def find_shared_registry(
+    registry: RegistryConfig, owner: str, client: Optional[DockerClient] = None
+) -> SharedRegistryFound:
     client = client or docker_client()
     return shared_registry_from(inspect_container(client, registry.name), registry, owner)
 
@@ -86,7 +90,7 @@ def with_registry_port(config: KindplaneConfig, port: int) -> KindplaneConfig:
     return config.model_copy(update={"cluster": cluster})
 
 
-def with_live_port(config: KindplaneConfig, client: Any = None) -> KindplaneConfig:
+def with_live_port(config: KindplaneConfig, client: Optional[DockerClient] = None) -> KindplaneConfig:
     """For `registry`, `status` and `doctor`: an external registry's address is its live port.
 
     AdoptionError (missing, stopped, unpublished) and DockerUnavailable are the caller's to report.
