@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..core.naming import LOOPBACK
 from .docker_lookup import (
@@ -97,7 +97,7 @@ def python_problem() -> Optional[str]:
     return pip_problem()
 
 
-def connect_docker() -> Any:
+def connect_docker() -> DockerClient:
     """A pinged docker SDK client, or PreflightFailed with the one-line fix."""
     from .docker_daemon import endpoint_problem
     from .docker_endpoint import current_endpoint

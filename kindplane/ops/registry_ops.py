@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from ..core.image_ref import ImageRef
@@ -161,13 +162,9 @@ def registry_container(name: str, client: Optional[DockerClient] = None, what: s
     config = attrs.get("Config") or {}
     env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
     container = client.containers.get(attrs["Id"])
-
-    def run(argv: list[str]) -> tuple[int, str]:
-        return exec_text(container, argv)
-
     # The CMD names the config file (the official entrypoints run `registry serve CMD`); without
     # one, the version says where its official image keeps it (v2 and v3 differ).
-    version = container_version(run, config)
+    version = container_version(partial(exec_text, container), config)
     return RegistryContainer(
         name=name,
         config_path=config_path(config, version),

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from .cluster_images import images_of_pods, normalize
 from .registry_storage import INDEX_TYPES, Storage
+from .registry_stores import Store
 
 if TYPE_CHECKING:
     from .registry_ops import RegistryContainer
-from .registry_stores import Store
 
 MANIFEST_ACCEPT = ",".join(
     [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def running_container_version(client: DockerClient, attrs: dict) -> Optional[Dis
     from .docker_lookup import exec_text
 
     container = client.containers.get(attrs["Id"])
-    return container_version(lambda argv: exec_text(container, argv), attrs.get("Config") or {})
+    return container_version(partial(exec_text, container), attrs.get("Config") or {})
 
 
 def describe(version: Optional[DistributionVersion]) -> str:
