@@ -11,9 +11,9 @@ The tag carries a hash of every build input, so a second run finds the image and
   exactly that image; a real `registry:2` already present (without our label) is left alone.
 - registry:3 image: distribution v3's `cmd/registry`, built from the Go module proxy at the version
   the official `registry:3` image ships (distribution-library-image's Dockerfile), with that image's
-  config.yml, entrypoint, environment, VOLUME, EXPOSE, ENTRYPOINT and CMD. The binary is built once
-  per machine and cached outside the checkout (HARNESS_CACHE); the image is tagged `registry:3`
-  locally, with the same rule as `registry:2`.
+  config.yml, entrypoint, environment, VOLUME, EXPOSE, ENTRYPOINT and CMD. The binary is the
+  toolchain's `registry` piece (tests/harness/toolchain.sh, cached per machine); the image is
+  tagged `registry:3` locally, with the same rule as `registry:2`.
 - node image: a stand-in for kindest/node. It runs containerd unprivileged (no kubelet, no
   mounts) and carries `ctr` and a busybox shell, so node-level commands (`docker exec … sh -c`,
   `ctr content fetch --hosts-dir …`) run for real.
@@ -27,7 +27,6 @@ import io
 import os
 import subprocess
 import tarfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -37,10 +36,7 @@ from .docker_env import docker, image_exists
 HARNESS_LABEL = "dev.kindplane.harness"
 REGISTRY_TAG = "registry:2"
 REGISTRY_V3_TAG = "registry:3"
-# What the official registry:3 image ships (distribution/distribution-library-image, Dockerfile).
-DISTRIBUTION_V3_VERSION = "v3.0.0"
-DISTRIBUTION_V3_MODULE = "github.com/distribution/distribution/v3"
-HARNESS_CACHE = Path(os.environ.get("KINDPLANE_HARNESS_CACHE") or Path.home() / ".cache" / "kindplane-harness")
+TOOLCHAIN = Path(__file__).resolve().parent / "toolchain.sh"
 _BUILDER_VERSION = "1"  # bump to force a rebuild when this file's layout logic changes
 _LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "kindplane-harness-images.lock"
 
@@ -271,44 +267,15 @@ def ensure_registry_image() -> str:
 
 
 def registry_v3_binary() -> Path:
-    """distribution v3's `registry`, built (once per machine) from the Go module proxy."""
-    out = HARNESS_CACHE / f"distribution-{DISTRIBUTION_V3_VERSION}" / "registry"
-    if out.exists():
-        return out
-    with _build_lock():
-        if out.exists():
-            return out
-        gobin = out.parent / "gobin.tmp"
-        gobin.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "GOBIN": str(gobin),
-            "GOTOOLCHAIN": "local",
-            "GOFLAGS": "-buildvcs=false",
-            "CGO_ENABLED": "0",
-        }
-        started = time.monotonic()
-        # `registry --version` must say the release, as the official binary does.
-        ldflags = f"-s -w -X {DISTRIBUTION_V3_MODULE}/version.version={DISTRIBUTION_V3_VERSION}"
-        result = subprocess.run(
-            [
-                "go",
-                "install",
-                "-trimpath",
-                "-ldflags",
-                ldflags,
-                f"{DISTRIBUTION_V3_MODULE}/cmd/registry@{DISTRIBUTION_V3_VERSION}",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"building distribution {DISTRIBUTION_V3_VERSION} failed: {result.stderr[-3000:]}")
-        (gobin / "registry").rename(out)
-        gobin.rmdir()
-        (out.parent / "build-seconds").write_text(f"{time.monotonic() - started:.0f}\n")
-    return out
+    """distribution v3's `registry`: the toolchain's `registry` piece (tests/harness/toolchain.sh
+    builds it from the Go module proxy, beside the other pieces, cached per machine)."""
+    found = subprocess.run(["bash", str(TOOLCHAIN), "path", "registry"], capture_output=True, text=True)
+    if found.returncode != 0:
+        built = subprocess.run(["bash", str(TOOLCHAIN), "build", "registry"], capture_output=True, text=True)
+        found = subprocess.run(["bash", str(TOOLCHAIN), "path", "registry"], capture_output=True, text=True)
+        if found.returncode != 0:
+            raise RuntimeError(f"building the toolchain's registry piece failed: {built.stderr[-3000:]}")
+    return Path(found.stdout.strip()) / "registry"
 
 
 def registry_v3_rootfs() -> _Rootfs:

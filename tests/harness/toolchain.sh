@@ -6,27 +6,46 @@
 #   bash tests/harness/toolchain.sh build [PIECE...]   # build what is missing, print times
 #   eval "$(bash tests/harness/toolchain.sh env)"   # build if needed, then export PATH and PULUMI_*
 #   bash tests/harness/toolchain.sh cached-env   # the same exports, or exit 1 when a piece is not built
+#   bash tests/harness/toolchain.sh path PIECE   # the bin folder of a built piece
 #   bash tests/harness/toolchain.sh status  # what is cached, where, how big
 #
 # Versions: tests/harness/toolchain/versions.env. Each piece is cached outside the checkout under
 # ${KINDPLANE_TOOLCHAIN_CACHE:-~/.cache/kindplane-toolchain}/<piece>-<hash>/bin, the hash covering
-# versions.env, the piece's build script and its wrapper module (not its Go tests): a change
-# rebuilds that piece only. The providers are installed into a plugin cache (PULUMI_HOME)
-# pulumi-home-<hash of the three provider pieces' hashes>.
+# the versions.env lines whose variables the piece's build script names, the build script and
+# the piece's wrapper module (not its Go tests): a change rebuilds that piece only. The pieces
+# build side by side (KINDPLANE_TOOLCHAIN_JOBS at a time, default 3): most of a cold build is
+# module downloads and single-threaded steps that leave the second core idle. The providers are
+# installed into a plugin cache (PULUMI_HOME) pulumi-home-<hash of the three provider pieces' hashes>.
 # A `pulumi` already on PATH (a laptop) is used as it is and the CLI piece is not built.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SPEC="$HERE/toolchain"
 CACHE="${KINDPLANE_TOOLCHAIN_CACHE:-$HOME/.cache/kindplane-toolchain}"
-PIECES=(pulumi command docker kubernetes kube)
+# Longest first: with several builds at once, the slowest one starts at the beginning.
+PIECES=(kubernetes docker pulumi kube registry command)
+JOBS="${KINDPLANE_TOOLCHAIN_JOBS:-3}"
 
 say() { echo "toolchain: $*" >&2; }
+
+piece_versions() {
+    # The versions.env lines whose variable the piece's build script names (outside comments):
+    # bumping one tool rebuilds the pieces that use it, not all of them.
+    local piece="$1" line name code
+    code="$(grep -v '^[[:space:]]*#' "$SPEC/build_$piece.sh")"
+    while IFS= read -r line; do
+        name="${line%%=*}"
+        if grep -qw -- "$name" <<<"$code"; then
+            echo "$line"
+        fi
+    done < <(grep -E '^[A-Z_][A-Z0-9_]*=' "$SPEC/versions.env")
+}
 
 piece_key() {
     local piece="$1"
     {
-        cat "$SPEC/versions.env" "$SPEC/build_$piece.sh"
+        piece_versions "$piece"
+        cat "$SPEC/build_$piece.sh"
         if [ -d "$SPEC/$piece" ]; then
             # Go tests do not go into the binaries: adding one rebuilds nothing.
             (cd "$SPEC/$piece" && find . -type f ! -name '*.log' ! -name '*_test.go' | LC_ALL=C sort | xargs sha256sum)
@@ -54,10 +73,18 @@ wanted_pieces() {
 }
 
 build_piece() {
-    local piece="$1" dir started
+    local piece="$1" dir started lock
     dir="$(piece_dir "$piece")"
     if [ -f "$dir/.complete" ]; then
         say "$piece: cached in $dir"
+        return 0
+    fi
+    # One builder per piece (a test may ask for a piece while .ci/run builds it): the others wait.
+    mkdir -p "$CACHE"
+    exec {lock}>"$dir.lock"
+    flock "$lock"
+    if [ -f "$dir/.complete" ]; then
+        say "$piece: built by another run in $dir"
         return 0
     fi
     rm -rf "$dir"
@@ -75,18 +102,31 @@ build_piece() {
 }
 
 build_all() {
-    local piece started only=("$@")
+    local piece started failed=() built=()
     started=$(date +%s)
     export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
     if system_pulumi; then
         say "using the Pulumi CLI on PATH: $(command -v pulumi) ($(pulumi version 2>/dev/null || echo '?'))"
     fi
     for piece in $(wanted_pieces); do
-        if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $piece "* ]]; then
+        if [ $# -gt 0 ] && [[ " $* " != *" $piece "* ]]; then
             continue
         fi
-        build_piece "$piece"
+        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+            wait -n || true
+        done
+        build_piece "$piece" &
+        built+=("$piece")
     done
+    wait
+    # Each build marks its folder complete on success: that, not an exit status, is the verdict.
+    for piece in "${built[@]}"; do
+        [ -f "$(piece_dir "$piece")/.complete" ] || failed+=("$piece")
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+        say "${failed[*]}: FAILED ($(( $(date +%s) - started )) s)"
+        return 1
+    fi
     say "ready in $(( $(date +%s) - started )) s"
 }
 
@@ -171,7 +211,8 @@ all_cached() {
 case "${1:-env}" in
     build) shift; build_all "$@" ;;
     env) build_all >&2 && mkdir -p "$(pulumi_home)" && install_plugins && print_env ;;
+    path) [ -f "$(piece_dir "${2:?usage: $0 path PIECE}")/.complete" ] && echo "$(piece_dir "$2")/bin" ;;
     cached-env) all_cached && mkdir -p "$(pulumi_home)" && install_plugins && print_env ;;
     status) status ;;
-    *) echo "usage: $0 build|env|cached-env|status" >&2; exit 2 ;;
+    *) echo "usage: $0 build|env|cached-env|path|status" >&2; exit 2 ;;
 esac

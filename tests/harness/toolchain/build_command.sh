@@ -27,3 +27,8 @@ go -C "$here/command" build -mod=readonly -trimpath \
   -ldflags "-s -w -X main.version=${PULUMI_COMMAND_VERSION}" \
   -o "$out/pulumi-resource-command" ./cmd/pulumi-resource-command
 echo "toolchain: built pulumi-resource-command ${PULUMI_COMMAND_VERSION} in $((SECONDS - start)) s"
+# The stand-in's Go tests (tests/engine/test_engine_standins.py) run offline (GOPROXY=off): fetch
+# what they import (testify, pulumi-go-provider's integration package) now, or only a machine
+# where something else happened to download them passes.
+go -C "$here/command" list -mod=readonly -deps -test ./... >/dev/null
+echo "toolchain: fetched the modules pulumi-resource-command's tests import"

@@ -53,3 +53,7 @@ go -C "$here/pulumi" build -mod=readonly -trimpath -ldflags "$ldflags" \
 sdk_dir="$(go -C "$here/pulumi" list -mod=readonly -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$out/pulumi-language-python-exec"
 echo "toolchain: built pulumi-language-python (+ pulumi-language-python-exec) in $((SECONDS - start)) s"
+# The language host's Go tests run offline (GOPROXY=off; tests/engine/test_engine_standins.py):
+# fetch what they import now.
+go -C "$here/pulumi" list -mod=readonly -deps -test ./cmd/pulumi-language-python >/dev/null
+echo "toolchain: fetched the modules pulumi-language-python's tests import"
