@@ -8,6 +8,7 @@ the conftest turns that skip into a failure.
 from __future__ import annotations
 
 import base64
+import shutil
 import ssl
 import subprocess
 from pathlib import Path
@@ -35,9 +36,10 @@ def apiserver_binaries(monkeypatch, tmp_path):
     from harness.engine import load_toolchain_env
 
     problem = load_toolchain_env()  # the toolchain's bin folders onto PATH (toolchain.sh)
-    if problem and not apiserver.available():
+    if problem and not all(shutil.which(binary) for binary in apiserver.BINARIES):
         pytest.skip(problem)
     monkeypatch.setenv(apiserver.STATE_ENV, str(tmp_path / "state"))
+    monkeypatch.setenv(apiserver.ENABLED_ENV, "1")
 
 
 def test_a_cluster_serves_configmaps_in_kube_public_and_delete_stops_its_servers(

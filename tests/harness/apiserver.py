@@ -32,6 +32,9 @@ from typing import Optional
 from .names import free_port
 
 STATE_ENV = "KINDPLANE_HARNESS_STATE"
+# "0": clusters get no API server even with the binaries on PATH. The suite sets it for tests that
+# never talk to one (booting etcd + kube-apiserver costs seconds of CPU per cluster).
+ENABLED_ENV = "KINDPLANE_HARNESS_APISERVER"
 BINARIES = ("etcd", "kube-apiserver")
 READY_TIMEOUT = 180.0  # a cold kube-apiserver on a busy 2-core machine can take a while
 STOP_TIMEOUT = 20.0
@@ -42,8 +45,8 @@ class ApiServerError(Exception):
 
 
 def available() -> bool:
-    """Both binaries on PATH: only then does the stand-in start an API server."""
-    return all(shutil.which(binary) for binary in BINARIES)
+    """Both binaries on PATH and not switched off: only then does the stand-in start an API server."""
+    return os.environ.get(ENABLED_ENV) != "0" and all(shutil.which(binary) for binary in BINARIES)
 
 
 def cluster_dir(name: str) -> Path:
