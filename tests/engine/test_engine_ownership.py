@@ -20,23 +20,19 @@ def test_renaming_the_cluster_replaces_it_in_the_same_stack(new_project):
     project.kindplane("-c", str(project.config_path), "up")
     renamed = unique_name("kpe")
     project.write_config(engine_config(renamed, project.registry, project.port, workers=0))
-    try:
-        refused = project.kindplane("-c", str(project.config_path), "up", check=False)  # no terminal
-        assert refused.returncode == 1
-        assert (
-            f"warning: cluster {project.cluster} will be deleted and cluster {renamed} created: every workload "
-            f"in {project.cluster} is lost; reason: name {project.cluster} → {renamed}"
-        ) in refused.stderr.splitlines()
-        assert StandinCluster(project.cluster).nodes() == [f"{project.cluster}-control-plane"]
-        up = project.kindplane("-c", str(project.config_path), "up", "--yes")
-        assert "Stack e2e " in up.stdout
-        assert StandinCluster(project.cluster).nodes() == []  # the old cluster went with the rename
-        assert StandinCluster(renamed).nodes() == [f"{renamed}-control-plane"]
-        assert stack_names(project) == ["e2e"]
-        project.pulumi("preview", "--expect-no-changes")
-    finally:
-        project.destroy(check=False)
-        StandinCluster(renamed).delete()
+    refused = project.kindplane("-c", str(project.config_path), "up", check=False)  # no terminal
+    assert refused.returncode == 1
+    assert (
+        f"warning: cluster {project.cluster} will be deleted and cluster {renamed} created: every workload "
+        f"in {project.cluster} is lost; reason: name {project.cluster} → {renamed}"
+    ) in refused.stderr.splitlines()
+    assert StandinCluster(project.cluster).nodes() == [f"{project.cluster}-control-plane"]
+    up = project.kindplane("-c", str(project.config_path), "up", "--yes")
+    assert "Stack e2e " in up.stdout
+    assert StandinCluster(project.cluster).nodes() == []  # the old cluster went with the rename
+    assert StandinCluster(renamed).nodes() == [f"{renamed}-control-plane"]
+    assert stack_names(project) == ["e2e"]
+    project.pulumi("preview", "--expect-no-changes")
 
 
 def test_down_with_a_stack_name_that_does_not_exist_creates_nothing(new_project):

@@ -87,6 +87,7 @@ class EngineProject:
     config_path: Path
     kindplane_home: Path
     log: list[str] = field(default_factory=list)
+    configs: list[str] = field(default_factory=list)  # every kindplane.yaml text it was given
 
     # --- running things --------------------------------------------------------------------
 
@@ -100,6 +101,7 @@ class EngineProject:
                 "PULUMI_SKIP_UPDATE_CHECK": "true",
                 "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
                 "KINDPLANE_HOME": str(self.kindplane_home),
+                "KINDPLANE_HARNESS_APISERVER": "1",  # the program applies the ConfigMap
                 "NO_COLOR": "1",
                 # The program and `python -m kindplane` import this checkout's package, never whatever
                 # checkout an editable install last pointed at (worktrees, CI clones).
@@ -167,7 +169,28 @@ class EngineProject:
         return json.loads(out or "{}")
 
     def write_config(self, text: str) -> None:
+        self.configs.append(text)
         self.config_path.write_text(text)
+
+    # --- teardown without the engine --------------------------------------------------------
+
+    def names_used(self) -> Names:
+        """Every cluster, container and volume this project's kindplane.yaml texts named (explicit
+        names only: a default like kind-registry may be a developer's own) or its states hold."""
+        names = Names()
+        for text in [*self.configs, self.config_path.read_text() if self.config_path.exists() else ""]:
+            names.add_config(text)
+        for checkpoint in [
+            *self.state_dir.glob(".pulumi/stacks/*/*.json"),
+            *self.kindplane_home.glob("**/.pulumi/stacks/*/*.json"),
+        ]:
+            names.add_checkpoint(checkpoint)
+        return names
+
+    def remove_everything(self) -> None:
+        """What a destroy would remove, and what persistence keeps, gone by name: a test's teardown
+        asserts nothing, so it need not pay an engine run. The state is left as it is."""
+        self.names_used().remove()
 
     @property
     def state_dir(self) -> Path:
@@ -190,6 +213,64 @@ class EngineProject:
         )
 
 
+@dataclass
+class Names:
+    clusters: set[str] = field(default_factory=set)
+    containers: set[str] = field(default_factory=set)
+    volumes: set[str] = field(default_factory=set)
+
+    def add_config(self, text: str) -> None:
+        try:
+            spec = (yaml.safe_load(text) or {}).get("cluster") or {}
+        except (yaml.YAMLError, AttributeError):
+            return
+        if not isinstance(spec, dict):
+            return
+        if isinstance(spec.get("name"), str):
+            self.clusters.add(spec["name"])
+        registry = spec.get("registry")
+        if isinstance(registry, dict) and isinstance(registry.get("name"), str):
+            self.containers.add(registry["name"])
+        for mirror in spec.get("mirrors") or []:
+            if isinstance(mirror, dict) and isinstance(mirror.get("name"), str):
+                self.containers.add(mirror["name"])
+
+    def add_checkpoint(self, path: Path) -> None:
+        try:
+            checkpoint = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        latest = (checkpoint.get("checkpoint") or {}).get("latest") or {} if isinstance(checkpoint, dict) else {}
+        for resource in latest.get("resources") or []:
+            name = (resource.get("outputs") or {}).get("name")
+            if not isinstance(name, str):
+                continue
+            kind = resource.get("type")
+            if kind == "docker:index/container:Container":
+                self.containers.add(name)
+            elif kind == "docker:index/volume:Volume":
+                self.volumes.add(name)
+            elif kind == "kindplane:index:KindCluster":
+                self.clusters.add(name)
+
+    def remove(self) -> None:
+        for cluster in sorted(self.clusters):
+            remove_cluster(cluster)
+        if self.containers:
+            docker("rm", "-f", "-v", *sorted(self.containers), check=False)
+        for volume in sorted(self.volumes | {f"{name}-data" for name in self.containers}):
+            docker("volume", "rm", volume, check=False)
+
+
+def remove_cluster(name: str) -> None:
+    """The stand-in's delete: the nodes and the cluster's API server."""
+    subprocess.run(
+        ["kind", "delete", "cluster", "--name", name],
+        capture_output=True,
+        env={**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}"},
+    )
+
+
 def make_project(tmp: Path, stack: str, config_text: str) -> EngineProject:
     """A copy of this project in `tmp`: same Pulumi.yaml and __main__.py, its own file backend."""
     root = tmp / "project"
@@ -201,10 +282,11 @@ def make_project(tmp: Path, stack: str, config_text: str) -> EngineProject:
     (root / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     shutil.copy(REPO / "__main__.py", root / "__main__.py")
     config_path = root / "stacks" / f"{stack}.kindplane.yaml"
-    config_path.write_text(config_text)
     stack_file = {"config": {"kindplane:configFile": f"stacks/{stack}.kindplane.yaml"}}
     (root / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(stack_file))
-    return EngineProject(root, stack, config_path, tmp / "kindplane-home")
+    project = EngineProject(root, stack, config_path, tmp / "kindplane-home")
+    project.write_config(config_text)
+    return project
 
 
 def engine_config(
@@ -214,17 +296,6 @@ def engine_config(
         f"cluster:\n  name: {cluster}\n  nodes: {{controlPlane: {control_planes}, workers: {workers}}}\n"
         f"  registry: {{enabled: true, name: {registry}, port: {port}, persistent: {str(persistent).lower()}}}\n"
     )
-
-
-def remove_leftovers(cluster: str, registry: str) -> None:
-    """Whatever a failed test left behind: nodes (and API server) via the stand-in, registry."""
-    subprocess.run(
-        ["sh", "-c", f"kind delete cluster --name {cluster}"],
-        capture_output=True,
-        env={**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}"},
-    )
-    docker("rm", "-f", registry, check=False)
-    docker("volume", "rm", f"{registry}-data", check=False)
 
 
 def container_id(name: str) -> Optional[str]:

@@ -67,17 +67,14 @@ class Walk:
     settings: RegistrySettings
     env: dict[str, str] = field(default_factory=dict)  # e.g. KIND_EXPERIMENTAL_DOCKER_NETWORK
     images: list[str] = field(default_factory=list)  # repo:tag pushed so far
-    clusters: set[str] = field(default_factory=set)  # every cluster name used (cleanup)
 
     def __post_init__(self) -> None:
-        self.clusters.add(self.settings.cluster)
         self.project.write_config(self.settings.yaml())
 
     # --- edits and doors -------------------------------------------------------------------
 
     def edit(self, **changes) -> None:
         self.settings = replace(self.settings, **changes)
-        self.clusters.add(self.settings.cluster)
         self.project.write_config(self.settings.yaml())
 
     def up(self, door: str = KINDPLANE, check: bool = True):
@@ -138,11 +135,7 @@ class Walk:
         return result.stdout.strip() if result.returncode == 0 else None
 
     def cleanup(self) -> None:
-        self.project.destroy(check=False, **self.env)
-        for name in self.clusters:
-            StandinCluster(name).delete()
-        docker("rm", "-f", self.settings.name, check=False)
-        docker("volume", "rm", f"{self.settings.name}-data", check=False)
+        self.project.remove_everything()  # every config the walk wrote names its clusters and registries
 
 
 def assert_plain_words(result) -> None:
