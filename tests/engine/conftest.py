@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from harness.engine import EngineProject, engine_config, make_project, remove_leftovers, require_engine
+from harness.engine import EngineProject, engine_config, make_project, require_engine
 from harness.fixtures import *  # noqa: F401,F403
+from harness.images import ensure_node_image, ensure_registry_image
 from harness.names import free_port, unique_name
+from harness.second_daemon import SecondDaemon, second_dockerd
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,7 +32,7 @@ def engine_ready(docker_ready, node_image, registry_image, kind_network) -> None
 class ProjectFactory:
     def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
-        self.made: list[tuple[EngineProject, str, str]] = []
+        self.made: list[EngineProject] = []
 
     def __call__(
         self,
@@ -50,16 +52,14 @@ class ProjectFactory:
         text = engine_config(cluster, registry, port, persistent, control_planes, workers)
         project = make_project(folder, stack, text)
         project.cluster, project.registry, project.port = cluster, registry, port
-        self.made.append((project, cluster, registry))
+        self.made.append(project)
         return project
 
     def cleanup(self) -> None:
-        for project, cluster, registry in self.made:
-            try:
-                project.destroy(check=False)
-            except Exception as exc:  # a hung destroy must not leave nodes and containers behind
-                print(f"teardown: destroy of {project.stack} failed: {exc}")
-            remove_leftovers(cluster, registry)
+        # By name, not through `pulumi destroy`: nothing is asserted here, and an engine run per
+        # test was minutes of the suite. Tests that check a destroy run it themselves.
+        for project in self.made:
+            project.remove_everything()
 
 
 @pytest.fixture
@@ -70,3 +70,14 @@ def new_project(engine_ready, tmp_path) -> Iterator[ProjectFactory]:
         yield factory
     finally:
         factory.cleanup()
+
+
+@pytest.fixture
+def private_daemon(engine_ready) -> Iterator[SecondDaemon]:
+    """A dockerd of the test's own (harness.second_daemon) with the harness images, selected for
+    the test's docker CLI and every run it starts: a test that restarts the daemon takes no other
+    test's containers with it. Tests using it carry xdist_group(SECOND_DAEMON_GROUP)."""
+    with second_dockerd() as daemon, daemon.selected():
+        ensure_registry_image()
+        ensure_node_image()
+        yield daemon

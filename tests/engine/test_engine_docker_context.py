@@ -14,7 +14,7 @@ import shutil
 import pytest
 from harness.engine import REPO, container_id, on_default_daemon
 from harness.images import ensure_app_image, ensure_node_image, ensure_registry_image
-from harness.second_daemon import second_dockerd
+from harness.second_daemon import SECOND_DAEMON_GROUP, second_dockerd
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 
@@ -28,6 +28,7 @@ def context_daemon(engine_ready):
         yield daemon
 
 
+@pytest.mark.xdist_group(SECOND_DAEMON_GROUP)
 def test_docker_context_use_alone_sends_both_doors_and_every_command_to_that_daemon(new_project, context_daemon):
     daemon = context_daemon
     project = new_project(workers=1)

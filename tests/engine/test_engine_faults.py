@@ -10,16 +10,22 @@ import signal
 import socket
 import time
 
+import pytest
 from harness import apiserver
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.engine import container_id
 from harness.faults import SilencedApiServer, state_file
 from harness.fixtures import push_to
+from harness.holds import Hold
+from harness.images import ensure_app_image
+from harness.names import unique_name
 from harness.registry import registry_get
+from harness.second_daemon import SECOND_DAEMON_GROUP
 from harness.shell import run_shell
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+CANCEL_GRACE = 2.0  # seconds
 
 
 def types_in_state(project) -> list[str]:
@@ -157,11 +163,16 @@ def wait_for(predicate, timeout: float = 120.0) -> None:
         time.sleep(0.1)
 
 
-def test_ctrl_c_mid_up_exits_130_and_the_next_up_converges(new_project):
+def test_ctrl_c_mid_up_exits_130_and_the_next_up_converges(new_project, tmp_path):
     project = new_project(workers=1)
-    running = project.spawn_kindplane("-c", str(project.config_path), "up", KINDPLANE_HARNESS_CREATE_DELAY="20")
-    wait_for(lambda: StandinCluster(project.cluster).nodes())  # kind create is under way
+    create = Hold(tmp_path / "hold", "create")
+    running = project.spawn_kindplane("-c", str(project.config_path), "up", **create.env())
+    create.wait_held()  # kind create is under way: the nodes exist, the create has not returned
     os.kill(running.pid, signal.SIGINT)
+    # Pulumi lets the step in flight finish after Ctrl-C and leaves no trace of the cancel outside
+    # the CLI until it has: a short grace for the forwarded interrupt to arrive, then the create ends.
+    time.sleep(CANCEL_GRACE)
+    create.release()
     out, err = running.communicate(timeout=300)
     assert running.returncode == 130, out + err
     assert "Interrupted" in err
@@ -171,11 +182,13 @@ def test_ctrl_c_mid_up_exits_130_and_the_next_up_converges(new_project):
     assert len(StandinCluster(project.cluster).containerd_nodes()) == 2
 
 
-def test_two_ups_at_once_the_second_refuses_clearly_and_the_state_is_intact(new_project):
+def test_two_ups_at_once_the_second_refuses_clearly_and_the_state_is_intact(new_project, tmp_path):
     project = new_project(workers=0)
-    first = project.spawn_kindplane("-c", str(project.config_path), "up", KINDPLANE_HARNESS_CREATE_DELAY="30")
-    wait_for(lambda: StandinCluster(project.cluster).nodes())  # the first holds the lock now
+    create = Hold(tmp_path / "hold", "create")
+    first = project.spawn_kindplane("-c", str(project.config_path), "up", **create.env())
+    create.wait_held()  # the first holds the lock now
     second = kp(project, "up", check=False)
+    create.release()
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, out + err
     assert second.returncode == 1
@@ -203,14 +216,14 @@ def test_a_corrupt_state_file_is_a_clear_error_and_nothing_is_deleted(new_projec
     project.pulumi("preview", "--expect-no-changes")
 
 
-def test_docker_daemon_restarted_between_two_ups_nothing_is_lost(new_project, app_image):
-    from harness.faults import restart_docker_daemon
-
+@pytest.mark.xdist_group(SECOND_DAEMON_GROUP)
+def test_docker_daemon_restarted_between_two_ups_nothing_is_lost(new_project, private_daemon):
+    app_image = ensure_app_image(f"{unique_name('kpt-app')}:latest")  # inside the private daemon
     project = new_project(persistent=True, workers=0)
     kp(project, "up")
     push_to(f"localhost:{project.port}", app_image, "kept/app:v1")
     before = types_in_state(project)
-    restart_docker_daemon()
+    private_daemon.restart()
     # The registry has restart=always and comes back; the nodes (like kind's after a clean stop)
     # do not: up refuses to refresh them stopped, and says how to start them.
     nodes = StandinCluster(project.cluster).nodes()

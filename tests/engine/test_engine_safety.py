@@ -15,6 +15,7 @@ from harness.cluster import StandinCluster
 from harness.engine import container_id
 from harness.faults import state_file
 from harness.fixtures import push_to
+from harness.holds import Hold
 from harness.names import free_port
 from harness.registry import registry_get
 
@@ -79,18 +80,15 @@ def node_ids(cluster: str) -> dict[str, str]:
     return {node: container_id(node) for node in StandinCluster(cluster).nodes()}
 
 
-def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(new_project):
+def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(new_project, tmp_path):
     project = new_project(workers=1)
-    running = project.spawn_kindplane("-c", str(project.config_path), "up", KINDPLANE_HARNESS_CREATE_DELAY="15")
+    create = Hold(tmp_path / "create", "create")
+    running = project.spawn_kindplane("-c", str(project.config_path), "up", **create.env())
     # The registry container (made beside the cluster) is recorded; kind create is under way.
-    wait_for(
-        lambda: (
-            recorded(project, CONTAINER)
-            and kind_running("create", project.cluster)
-            and StandinCluster(project.cluster).nodes()
-        )
-    )
+    create.wait_held()
+    wait_for(lambda: recorded(project, CONTAINER) and kind_running("create", project.cluster))
     kill_group(running)
+    create.release()  # a kind the kill missed goes on, as a real one would
     pid = lock_pid(project)  # the killed run left its lock: the fault is real
 
     again = kp(project, "up")
@@ -100,11 +98,11 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     assert locks(project) == []
     project.pulumi("preview", "--expect-no-changes")
 
-    running = project.spawn_kindplane(
-        "-c", str(project.config_path), "down", "--force", KINDPLANE_HARNESS_DELETE_DELAY="15"
-    )
-    wait_for(lambda: kind_running("delete", project.cluster))
+    delete = Hold(tmp_path / "delete", "delete")
+    running = project.spawn_kindplane("-c", str(project.config_path), "down", "--force", **delete.env())
+    delete.wait_held()
     kill_group(running)
+    delete.release()
     pid = lock_pid(project)
 
     down = kp(project, "down", "--force")

@@ -1,4 +1,5 @@
-"""Faults the engine tests inject: a silent API server, a corrupt state file, a second run."""
+"""Faults the engine tests inject: a silent API server, a corrupt state file (a daemon restart:
+harness.second_daemon.SecondDaemon.restart, on a daemon of the test's own)."""
 
 from __future__ import annotations
 
@@ -45,31 +46,3 @@ def state_file(backend_dir: Path, stack: str) -> Path:
     if not found:
         raise FileNotFoundError(f"no checkpoint for stack {stack} in {folder}")
     return found[0]
-
-
-def default_dockerd_pids() -> list[str]:
-    """The daemon behind the default socket only: a second daemon (context tests, another
-    engineer's) has its own pid file and must survive this fault."""
-    pidfile = Path("/var/run/docker.pid")
-    if pidfile.is_file() and pidfile.read_text().strip().isdigit():
-        return [pidfile.read_text().strip()]
-    return subprocess.run(["pidof", "dockerd"], capture_output=True, text=True).stdout.split()
-
-
-def restart_docker_daemon(timeout: float = 120.0) -> None:
-    """Stops dockerd as a reboot or `systemctl restart docker` would, then starts it again
-    through the harness (which clears the stale pid file a killed daemon leaves behind)."""
-    pids = default_dockerd_pids()
-    for pid in pids:
-        os.kill(int(pid), signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while any(
-        Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        for pid in pids
-        if Path(f"/proc/{pid}/stat").exists()
-    ):
-        if time.monotonic() > deadline:
-            raise TimeoutError("dockerd did not stop")
-        time.sleep(0.2)
-    script = Path(__file__).resolve().parent / "ensure_docker.sh"
-    subprocess.run(["bash", str(script), "start"], check=True, capture_output=True, timeout=timeout)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from . import apiserver, kind_config, toml_merge
 
@@ -36,8 +37,12 @@ def network() -> str:
 
 
 NODE_IMAGE_ENV = "KINDPLANE_HARNESS_NODE_IMAGE"
-CREATE_DELAY_ENV = "KINDPLANE_HARNESS_CREATE_DELAY"  # seconds `create cluster` waits after the nodes
-DELETE_DELAY_ENV = "KINDPLANE_HARNESS_DELETE_DELAY"  # seconds `delete cluster` waits before removing them
+# Test-only handshakes (harness.holds.Hold): `create cluster` stops after the nodes, `delete
+# cluster` before removing them, says so in the folder the variable names and goes on once the
+# test releases it (or after HOLD_LIMIT), so a test can interrupt a run in the middle of either.
+CREATE_HOLD_ENV = "KINDPLANE_HARNESS_CREATE_HOLD"
+DELETE_HOLD_ENV = "KINDPLANE_HARNESS_DELETE_HOLD"
+HOLD_LIMIT = 300.0
 READY_TIMEOUT = 60.0
 
 
@@ -160,6 +165,17 @@ def start_load_balancer(cluster_name: str, image: str) -> None:
     )
 
 
+def hold(variable: str, step: str) -> None:
+    """Writes <folder>/<step>.held, then waits for <folder>/release (see CREATE_HOLD_ENV)."""
+    folder = os.environ.get(variable)
+    if not folder:
+        return
+    (Path(folder) / f"{step}.held").write_text(f"{os.getpid()}\n")
+    deadline = time.monotonic() + HOLD_LIMIT
+    while not (Path(folder) / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def wait_ready(containers: list[str]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     for container in containers:
@@ -201,9 +217,7 @@ def create(args: argparse.Namespace) -> int:
             for future in [pool.submit(start_node, c, r, name, n, image, containerd_config) for c, r, n in plan]:
                 future.result()
         wait_ready([container for container, _, _ in plan])
-        # Test-only: keep the create (and so Pulumi's lock) busy a while, for Ctrl-C and
-        # concurrent-run tests that must land in the middle of it.
-        time.sleep(float(os.environ.get(CREATE_DELAY_ENV) or 0))
+        hold(CREATE_HOLD_ENV, "create")  # keeps the create (and Pulumi's lock) busy for the test
         if with_apiserver:
             took = apiserver.wait_ready(name)
             server = apiserver.endpoint(name)["server"]
@@ -227,8 +241,7 @@ def delete_nodes(name: str) -> list[str]:
 def delete(args: argparse.Namespace) -> int:
     name = args.name or default_name()
     print(f'Deleting cluster "{name}" ...', file=sys.stderr)
-    # Test-only: keep the delete (and Pulumi's lock) busy, for tests that kill a `down` mid-way.
-    time.sleep(float(os.environ.get(DELETE_DELAY_ENV) or 0))
+    hold(DELETE_HOLD_ENV, "delete")  # for tests that kill a `down` mid-way
     nodes = delete_nodes(name)  # no nodes: nothing to do, still success (kind's behaviour)
     apiserver.stop(name)  # whatever PATH says now: it may have been started with another PATH
     if nodes:
