@@ -11,6 +11,7 @@ from harness.apiserver import ENABLED_ENV
 from harness.docker_env import in_ci
 
 MUST_RUN_IN_CI = ("engine", "docker")
+pytest_plugins = ["support.time_limits", "support.workers"]
 
 # Stand-in clusters boot etcd + kube-apiserver only for the tests that talk to one (the engine's
 # projects and the API server's own tests switch it back on).

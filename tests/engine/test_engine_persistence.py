@@ -26,7 +26,7 @@ from harness.registry import inspect, port_bindings, wait_for_registry
 PREVIOUS_KINDPLANE = "5ead826"
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def ledger():
     """The closing note's figures (shown with `pytest -s`): images pushed, checked, lost."""
     yield LEDGER
