@@ -11,8 +11,10 @@ import pulumi
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .core.contract import (
+    CLUSTER_TYPE,
     CONFIG_KEY,
     CONFIG_NAMESPACE,
+    CONFIGMAP_TYPE,
     CONTAINER_TYPE,
     OUTPUT_APPLIED_SETTINGS,
     OUTPUT_CONFIG_FILE,
@@ -22,15 +24,23 @@ from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.render.applied_settings import applied_settings, settings_fingerprint
+from .core.render.drift import NO_REPAIRS, Repairs, find_drift, recorded_repairs
 from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_lookup import AdoptionError, DockerUnavailable
 from .ops.kept_container import InState
 from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
+from .ops.wiring_readback import RecordedWiring
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
+Observer = Callable[[KindplaneConfig, str], Repairs]  # (config, kind network) → the repairs to make
+
+
+def no_observer(config: KindplaneConfig, network: str) -> Repairs:
+    """Reads nothing back: what a program run under test mocks, or without a state, uses."""
+    return NO_REPAIRS
 
 
 def this_stack() -> str:
@@ -38,32 +48,53 @@ def this_stack() -> str:
     return stack_owner(pulumi.get_project(), pulumi.get_stack())
 
 
-class StateContainers:
-    """Which container names this stack's state holds, read from the engine once per run and only
-    when Docker lacks a container (a `pulumi up` without refresh would not notice it is gone)."""
+class LastState:
+    """This stack's state as the last update left it ({urn: {"type", "outputs"}}), read once per
+    run through the engine's own reader (the one behind stack references) and only when asked."""
 
     def __init__(self) -> None:
-        self._names: Optional[set[str]] = None
         self._read = False
+        self._resources: Optional[dict[str, dict]] = None
 
-    def __call__(self, name: str) -> InState:
+    @property
+    def resources(self) -> Optional[dict[str, dict]]:
+        """None: the engine or backend could not answer."""
         if not self._read:
-            self._read, self._names = True, _state_container_names()
-        if self._names is None:
+            self._read, self._resources = True, _read_last_state()
+        return self._resources
+
+    def holds_container(self, name: str) -> InState:
+        """Whether a container of this name is in the state (asked only when Docker lacks it: a
+        `pulumi up` without refresh would not notice it is gone)."""
+        if self.resources is None:
             return InState.UNKNOWN
-        return InState.YES if name in self._names else InState.NO
+        names = {
+            (r.get("outputs") or {}).get("name") for r in self.resources.values() if r.get("type") == CONTAINER_TYPE
+        }
+        return InState.YES if name in names else InState.NO
+
+    def wiring(self) -> RecordedWiring:
+        """The cluster's nodes and kubeconfig as recorded, and whether the ConfigMap is in the state."""
+        resources = (self.resources or {}).values()
+        cluster = next((r.get("outputs") or {} for r in resources if r.get("type") == CLUSTER_TYPE), {})
+        nodes = cluster.get("nodeNames")
+        kubeconfig = cluster.get("kubeconfig")
+        configmap = any(r.get("type") == CONFIGMAP_TYPE for r in resources)
+        return RecordedWiring(
+            tuple(str(n) for n in nodes) if isinstance(nodes, list) else (),
+            kubeconfig if isinstance(kubeconfig, str) else None,
+            configmap,
+        )
 
 
-def _state_container_names() -> Optional[set[str]]:
+def _read_last_state() -> Optional[dict[str, dict]]:
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     try:
-        # The engine's own reader behind stack references, pointed at this stack's last state.
         found = pulumi.runtime.invoke("pulumi:pulumi:readStackResourceOutputs", {"stackName": stack})
-    except Exception:  # an engine or backend that cannot answer: the refusal it feeds is a bonus
+    except Exception:  # an engine or backend that cannot answer: what reads it does without
         return None
-    resources = ((found.value or {}).get("outputs") or {}).values()
-    containers = [r.get("outputs") or {} for r in resources if r.get("type") == CONTAINER_TYPE]
-    return {outputs["name"] for outputs in containers if outputs.get("name")}
+    outputs = (found.value or {}).get("outputs")
+    return dict(outputs) if isinstance(outputs, dict) else {}
 
 
 def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.ResourceHookBinding]:
@@ -87,7 +118,7 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         )
         return {}
     hooks = {}
-    for each, decision in zip(wanted, decide_all(client, wanted, StateContainers())):
+    for each, decision in zip(wanted, decide_all(client, wanted, LastState().holds_container)):
         if not pulumi.runtime.is_dry_run():
             carry_out(client, each, decision)
         before: list[Any] = []
@@ -97,6 +128,33 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         serving = pulumi.ResourceHook(f"kindplane-serving-{each.name}", wait_until_serving(each))
         hooks[each.name] = pulumi.ResourceHookBinding(before_create=before, after_create=[serving])
     return hooks
+
+
+def docker_observer(config: KindplaneConfig, network: str) -> Repairs:
+    """What an earlier up wired, read back (kindplane.ops.wiring_readback) and compared with the
+    config (core.render.drift): each drifted piece is written again by this run, through Pulumi."""
+    state = LastState()
+    if not state.resources:
+        return NO_REPAIRS  # nothing made yet (or an engine that cannot say): nothing to read back
+    recorded, counts = state.wiring(), recorded_repairs(state.resources)
+    if not recorded.nodes:
+        return Repairs(counts)
+    from .ops.docker_lookup import docker_client
+    from .ops.wiring_readback import read_back
+
+    try:
+        observed = read_back(docker_client(), config.cluster, recorded)
+    except DockerUnavailable:
+        return Repairs(counts)  # the keeper's look-up says what to do about Docker
+    drift = find_drift(config.cluster, observed, network)
+    for line in drift.lines():
+        note(line)
+    return Repairs(counts, drift)
+
+
+def note(line: str) -> None:
+    """A line for the user, in `pulumi up`'s diagnostics and in kindplane's own output."""
+    pulumi.log.info(f"kindplane: {line}")
 
 
 def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
@@ -131,8 +189,10 @@ def build(
     environ: Optional[Mapping[str, str]] = None,
     file: str = DEFAULT_FILE,
     docker_provider: Optional[DockerProvider] = None,
+    observe: Observer = no_observer,
 ) -> Environment:
-    """Builds the graph for `config` and exports the stack outputs."""
+    """Builds the graph for `config` and exports the stack outputs. `observe`: the read-back of
+    what an earlier up wired (docker_observer in `main`)."""
 
     def provider_opts() -> Optional[pulumi.ResourceOptions]:
         # Registered after the look-ups: a run they stop leaves the state as it was.
@@ -161,6 +221,7 @@ def build(
         network=network,
         shared_registry_id=shared.container_id if shared else None,
         mirror_credentials=credentials,
+        repairs=observe(config, network),
         opts=provider_opts(),
     )
     for key, value in env.outputs().items():
@@ -176,13 +237,14 @@ def main(
     lookup: KeptLookup = docker_kept_lookup,
     shared_lookup: SharedLookup = docker_shared_lookup,
     docker_provider: DockerProvider = endpoint_provider,
+    observe: Observer = docker_observer,
 ) -> Optional[Environment]:
     """Entry point of `__main__.py`: bad config or a foreign container stop before anything."""
     try:
         check_provider_versions()
         path = Path(config_file_from_stack())
         config = load_config(path)
-        env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider)
+        env = build(config, lookup, shared_lookup, file=str(path), docker_provider=docker_provider, observe=observe)
         # The stack's identity check: the CLI refuses to point another file at this state.
         pulumi.export(OUTPUT_CONFIG_FILE, str(path.resolve()))
         # What this run applies: the next `kindplane up` reads the plan only when it changed.

@@ -47,13 +47,14 @@ __all__ = [
 
 
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+NOTE_PREFIX = "kindplane: "  # the program's info lines a user should see (kindplane.program.note)
 
 
 @dataclass(frozen=True)
 class ResourceStep:
     """One resource operation, as the progress display shows it and the plan check reads it."""
 
-    phase: str  # "start" | "done" | "failed"
+    phase: str  # "start" | "done" | "failed"; "note": a line of the program's (`name`), not a step
     op: str  # Pulumi's op: create, update, replace, delete, same, refresh, …
     type: str
     name: str
@@ -269,6 +270,9 @@ class PulumiEngine:
                 self._diagnostics.append(message)
                 if STACK_TYPE in (diag.urn or ""):
                     self._program_errors.append(message)
+            elif diag and diag.severity == "info" and diag.message.strip().startswith(NOTE_PREFIX):
+                # The program's read-back found wiring changed by hand (core.render.drift).
+                on_step(ResourceStep("note", "note", STACK_TYPE, diag.message.strip().removeprefix(NOTE_PREFIX)))
             for phase, ev in (
                 ("start", event.resource_pre_event),
                 ("done", event.res_outputs_event),

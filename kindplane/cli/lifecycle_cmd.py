@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from ..core.contract import PROJECT
+from ..core.contract import OUTPUT_NODE_NAMES, PROJECT
 from ..core.naming import stack_owner
 from ..ops import preflight
 from . import ui
@@ -103,16 +103,21 @@ def converge(
     # A cluster deleted by hand is still in the state (kind's create command has nothing to
     # refresh): ask for its replacement so `up` brings it back.
     replace_cluster = name in managed and not half_made and not nodes
+    missing: list[str] = []
     if replace_cluster:
         ui.warn(f"cluster {name} is in the stack but its nodes are gone; recreating it")
     elif name in managed and not half_made:
+        # Some nodes removed by hand: kind cannot add them back, so the program re-creates the
+        # cluster, which loses what runs on the others: the plan is read and asked about.
+        missing = preflight.missing_nodes(engine.recorded_outputs().get(OUTPUT_NODE_NAMES), nodes)
         # A refresh against a stopped cluster would drop the ConfigMap from the state.
-        health = preflight.stopped_nodes_problem(name, nodes) or preflight.api_server_problem(
-            name, engine.outputs().get("kubeconfig")
+        health = preflight.stopped_nodes_problem(name, nodes) or (
+            None if missing else preflight.api_server_problem(name, engine.outputs().get("kubeconfig"))
         )
         if health:
             ui.fail(health, EXIT_FAILED)
-    unread = plan_is_unread(engine, config, stack)  # from the state as the last up left it
+    cluster_reason = f"{', '.join(missing)} removed outside kindplane" if missing else None
+    unread = plan_is_unread(engine, config, stack) or bool(missing)  # from the state as the last up left it
     exists = engine.exists()
     timings = timings or Timings()
     # Nothing changed and Docker shows what the state records: one engine run, no plan to read.
@@ -144,6 +149,7 @@ def converge(
             yes,
             delete_shared,
             timings,
+            cluster_reason,
         )
     agreed = watch.agreed
     for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
@@ -167,6 +173,7 @@ def refresh_check_and_update(
     yes: bool,
     delete_shared: bool,
     timings: Timings,
+    cluster_reason: Optional[str] = None,
 ) -> tuple[dict[str, Any], UpdateWatch]:
     """Refresh, then the plan when kindplane.yaml changed or the refresh found drift, then up."""
     name = config.cluster.name
@@ -178,7 +185,7 @@ def refresh_check_and_update(
         timings.lap("refresh")
     agreed: set[str] = set()
     if unread or drift.drifted:
-        agreed = check_plan(cli, engine, config, client, replace_cluster, clusters, yes, delete_shared)
+        agreed = check_plan(cli, engine, config, client, replace_cluster, clusters, yes, delete_shared, cluster_reason)
         timings.lap("plan")
     if half_made:
         # Its create was cut off: nothing in the state can delete these nodes, and a new create
@@ -343,17 +350,21 @@ def preview(ctx: typer.Context, output: Format = output_option()) -> None:
     old = recorded if isinstance(recorded, dict) else None
     losses = plan_losses(everything, old, applied_settings(config.cluster))
     loss_of = {loss.urn: loss for loss in losses}
+    drift = list(dict.fromkeys(s.name for s in everything if s.phase == "note"))  # changed by hand
     if output is not Format.text:
         steps = [{"op": s.op, "name": s.name, "type": s.type, **step_loss(loss_of.get(s.urn))} for s in planned]
         emit(
             {
                 "stack": cli.target().stack,
+                "drift": drift,
                 "steps": steps,
                 "counts": {op: counts.get(op, 0) for op in (*PLAN_OPS, "same")},
             },
             output,
         )
         return
+    for line in drift:
+        ui.say(f"~ {line}", "yellow")
     for s in planned:
         ui.say(f"{plan_symbol(s.op)} {s.op:<8} {s.name}  ({s.type})")
     ui.say(plan_line(counts))

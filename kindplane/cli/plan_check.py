@@ -47,15 +47,17 @@ def plan_losses(
     old_settings: Mapping[str, Any] | None,
     new_settings: Mapping[str, Any],
     skip_cluster: bool = False,
+    cluster_reason: str | None = None,
 ) -> list[Loss]:
-    """What the planned steps destroy. `skip_cluster`: the cluster's nodes are already gone."""
+    """What the planned steps destroy. `skip_cluster`: the cluster's nodes are already gone;
+    `cluster_reason`: why it is re-created when no setting says (nodes removed by hand)."""
     by_urn: dict[str, list[ResourceStep]] = {}
     for step in steps:
         if step.phase == "start" and step.urn:
             by_urn.setdefault(step.urn, []).append(step)
     kept_volumes = {_name(s.old_inputs) for s in _flat(by_urn) if s.type == VOLUME_TYPE and s.op in ("same", "update")}
     created_volumes = {_name(s.new_inputs) for s in _flat(by_urn) if s.type == VOLUME_TYPE and s.op == "create"}
-    reasons = _Reasons(old_settings, new_settings)
+    reasons = _Reasons(old_settings, new_settings, cluster_reason)
     found = []
     for urn, planned in by_urn.items():
         ops = {s.op for s in planned}
@@ -153,10 +155,10 @@ def _same_volume(step: ResourceStep) -> str | None:
 class _Reasons:
     """Why a resource changes: kindplane.yaml keys first, then what kindplane renders."""
 
-    def __init__(self, old: Mapping[str, Any] | None, new: Mapping[str, Any]):
+    def __init__(self, old: Mapping[str, Any] | None, new: Mapping[str, Any], cluster_reason: str | None = None):
         from ..core.settings_diff import setting_changes
 
-        self.old, self.new = old, new
+        self.old, self.new, self.cluster_reason = old, new, cluster_reason
         self.changes = setting_changes(old, new) if old is not None else []
 
     def cluster(self, step: ResourceStep) -> str:
@@ -166,6 +168,8 @@ class _Reasons:
             own += [c for c in self.changes if c.path == "registry.enabled" or _is_entry(c.path, "mirrors")]
         if own:
             return _join(own)
+        if self.cluster_reason:
+            return self.cluster_reason
         rendered = _kind_config_changes(step)
         if rendered:
             return f"the kind config kindplane renders changed: {_join(rendered)}"

@@ -57,6 +57,7 @@ class Progress:
         self._running: dict[tuple[str, str], float] = {}
         self._live: Optional[Live] = None
         self.finished: list[ResourceStep] = []
+        self._notes: set[str] = set()  # the program's lines, each shown once
 
     def __enter__(self) -> "Progress":
         if self.live_enabled:
@@ -73,6 +74,13 @@ class Progress:
             self._live.__exit__(*exc)
 
     def __call__(self, step: ResourceStep) -> None:
+        if step.phase == "note":
+            with self._lock:
+                fresh = step.name not in self._notes
+                self._notes.add(step.name)
+            if fresh:
+                self.console.print(Text(step.name, style="yellow"))
+            return
         if not (self.everything or shown(step)):
             return
         key = (step.name, step.op)

@@ -65,8 +65,10 @@ def check_plan(
     own_clusters: set[str],
     yes: bool,
     delete_shared: bool,
+    cluster_reason: Optional[str] = None,
 ) -> set[str]:
     """Reads the plan; says what it re-creates on kept data, asks before anything is lost.
+    `cluster_reason`: why the cluster is re-created when kindplane.yaml did not change (nodes gone).
 
     Returns the URNs the user agreed to (or that lose nothing), for the update's own check.
     """
@@ -83,6 +85,7 @@ def check_plan(
         recorded if isinstance(recorded, dict) else None,
         applied_settings(config.cluster),
         skip_cluster=replace_cluster,
+        cluster_reason=cluster_reason,
     )
     for loss in losses:
         if not loss.lossy:

@@ -26,6 +26,12 @@ LOOPBACK = "127.0.0.1"
 CERTS_DIR = "/etc/containerd/certs.d"
 HELP_URL = "https://kind.sigs.k8s.io/docs/user/local-registry/"
 
+# kind's labels on its node containers: the cluster each belongs to and its role; the load
+# balancer (several control planes) runs haproxy, no containerd, so nothing is wired there.
+KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+KIND_ROLE_LABEL = "io.x-k8s.kind.role"
+LOAD_BALANCER_ROLE = "external-load-balancer"
+
 # kind's own override of its network name; kindplane follows it the same way kind does.
 KIND_NETWORK_ENV = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
 

@@ -7,9 +7,7 @@ values come from the same render functions `kindplane up` uses, so doctor and up
 
 from __future__ import annotations
 
-import json
 import shlex
-import shutil
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -46,7 +44,7 @@ CRI_REGISTRY_TABLES = (
     ("plugins", "io.containerd.grpc.v1.cri", "registry"),
     ("plugins", "io.containerd.cri.v1.images", "registry"),
 )
-KUBECTL_TIMEOUT = 20.0
+API_TIMEOUT = 10.0
 
 q = shlex.quote
 
@@ -330,36 +328,25 @@ class Doctor:
     # --- Kubernetes -----------------------------------------------------------------------
 
     def check_configmap(self) -> CheckResult:
+        """Read through the API server kind reports for the cluster now (no kubectl needed)."""
+        from .kube_api import KubeUnreachable, get
+        from .wiring_readback import CONFIGMAP_PATH, live_kubeconfig
+
         context = kube_context(self.config.cluster.name)
         title = f"ConfigMap {CONFIGMAP_NAMESPACE}/{CONFIGMAP_NAME}"
-        expected = local_registry_hosting(self.registry)
-        fix = _configmap_fix(context, expected)
-        if shutil.which("kubectl") is None:
-            return skip(title, "kubectl not installed")
-        argv = [
-            "kubectl",
-            "--context",
-            context,
-            "--request-timeout=10s",
-            "get",
-            "configmap",
-            CONFIGMAP_NAME,
-            "-n",
-            CONFIGMAP_NAMESPACE,
-            "-o",
-            "json",
-        ]
+        fix = f"{self.kindplane} up"  # up reads it back and writes it again
+        live = live_kubeconfig(self.config.cluster.name)
+        if live is None:
+            return skip(title, f"kind gives no kubeconfig for cluster {self.config.cluster.name}")
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=KUBECTL_TIMEOUT)
-        except subprocess.TimeoutExpired:
+            status, body = get(live, CONFIGMAP_PATH, timeout=API_TIMEOUT)
+        except KubeUnreachable:
             return skip(title, f"cluster {context} did not answer")
-        if done.returncode != 0:
-            message = (done.stderr.strip().splitlines() or ["kubectl failed"])[-1]
-            if "NotFound" in done.stderr:
-                return fail(title, "missing", fix)
-            return skip(title, f"cluster {context} did not answer: {message}")
-        data = json.loads(done.stdout).get("data") or {}
-        return configmap_result(title, data, expected, fix)
+        if status == 404:
+            return fail(title, "missing", fix)
+        if status != 200:
+            return skip(title, f"cluster {context} answered HTTP {status}")
+        return configmap_result(title, dict(body.get("data") or {}), local_registry_hosting(self.registry), fix)
 
     # --- one image reference --------------------------------------------------------------
 
@@ -434,15 +421,6 @@ def configmap_result(title: str, data: dict, expected: dict, fix: str) -> CheckR
         return ok(title, "matches the registry")
     differing = sorted(k for k in set(data) | set(expected) if data.get(k) != expected.get(k))
     return fail(title, f"differs from what kindplane writes in: {', '.join(differing)}", fix)
-
-
-def _configmap_fix(context: str, expected: dict) -> str:
-    literals = " ".join(q(f"--from-literal={k}={v}") for k, v in expected.items())
-    ctx = q(context)
-    return (
-        f"kubectl --context {ctx} -n {q(CONFIGMAP_NAMESPACE)} create configmap {q(CONFIGMAP_NAME)} "
-        f"{literals} --dry-run=client -o yaml | kubectl --context {ctx} apply -f -"
-    )
 
 
 def _write_hosts_fix(node: str, registry: RegistryConfig) -> str:

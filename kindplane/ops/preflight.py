@@ -11,7 +11,7 @@ import os
 import socket
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from ..core.naming import LOOPBACK
+from ..core.naming import KIND_CLUSTER_LABEL, LOOPBACK
 from .docker_lookup import (
     AdoptionError,
     DockerUnavailable,
@@ -31,8 +31,6 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
 
     from ..core.config import ClusterConfig, KindplaneConfig, RegistryConfig
     from ..core.render.host_ports import HostPort
-
-KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
 
 
 class PreflightFailed(RuntimeError):
@@ -290,6 +288,12 @@ def shared_registry_problems(config: KindplaneConfig, client: DockerClient, owne
     ]
 
 
+def missing_nodes(recorded: object, nodes: list[dict]) -> list[str]:
+    """The nodes the state records (its nodeNames output) that Docker no longer has."""
+    live = {name.lstrip("/") for c in nodes for name in c.get("Names") or []}
+    return [str(n) for n in recorded if str(n) not in live] if isinstance(recorded, list) else []
+
+
 def stopped_nodes_problem(cluster_name: str, nodes: list[dict]) -> Optional[str]:
     """Stopped node containers: a refresh now would find the API server gone."""
     stopped = sorted(c["Names"][0].lstrip("/") for c in nodes if c.get("State") != "running" and c.get("Names"))
@@ -306,31 +310,40 @@ def api_server_problem(cluster_name: str, kubeconfig: Optional[str], timeout: fl
 
     With delete_unreachable on, a refresh against a silent API server drops the ConfigMap from
     the state although it still exists in the cluster; refusing here keeps the state whole.
-    Any HTTP answer counts (401/403 included): only "nothing answers" is a problem.
+    Any HTTP answer counts (401/403 included): only "nothing answers" is a problem. A cluster made
+    again outside kindplane (`kind delete cluster`, `kind create cluster`) answers elsewhere: that
+    is no problem, the program reads its kubeconfig again (api_server_moved says where).
     """
-    if not kubeconfig:
+    from .kube_api import KubeUnreachable, get, parse_kubeconfig
+
+    recorded = parse_kubeconfig(kubeconfig) if kubeconfig else None
+    if recorded is None:
+        return None  # nothing recorded, or not a kubeconfig we can read: the engine reports what it finds
+    try:
+        get(recorded, "/readyz", timeout=timeout)
         return None
-    import base64
-    import ssl
+    except KubeUnreachable as exc:
+        silent = str(exc)
+    if api_server_moved(cluster_name, recorded.server, timeout) is not None:
+        return None
+    return (
+        f"the API server of cluster {cluster_name} does not answer at {silent}; its node containers run, so it "
+        f"is still starting or has stopped: wait until `kubectl --context kind-{cluster_name} get nodes` answers "
+        f"and run up again, or re-create the cluster (`kindplane down`, then `kindplane up`)"
+    )
 
-    import httpx
-    import yaml
 
+def api_server_moved(cluster_name: str, recorded_server: str, timeout: float = 5.0) -> Optional[str]:
+    """The address the cluster answers at now, when kind reports another one than the state
+    recorded (the cluster was made again outside kindplane); None otherwise."""
+    from .kube_api import KubeUnreachable, get
+    from .wiring_readback import live_kubeconfig
+
+    live = live_kubeconfig(cluster_name)
+    if live is None or live.server == recorded_server:
+        return None
     try:
-        config = yaml.safe_load(kubeconfig)
-        cluster = config["clusters"][0]["cluster"]
-        server = cluster["server"].rstrip("/")
-        ca = cluster.get("certificate-authority-data")
-        verify = ssl.create_default_context(cadata=base64.b64decode(ca).decode()) if ca else False
-    except (yaml.YAMLError, KeyError, IndexError, TypeError, ValueError):
-        return None  # not a kubeconfig we can read: let the engine report what it finds
-    try:
-        httpx.get(f"{server}/readyz", verify=verify, timeout=timeout)
-    except httpx.HTTPError as exc:
-        return (
-            f"the API server of cluster {cluster_name} does not answer at {server} ({exc.__class__.__name__}); "
-            f"start the cluster's node containers (`docker start $(docker ps -aq --filter "
-            f"label={KIND_CLUSTER_LABEL}={cluster_name})`), wait until `kubectl --context kind-{cluster_name} "
-            f"get nodes` answers, and run up again"
-        )
-    return None
+        get(live, "/readyz", timeout=timeout)
+    except KubeUnreachable:
+        return None
+    return live.server

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Collection
 
-from ..core.naming import CERTS_DIR, REGISTRY_CONTAINER_PORT
-from .preflight import KIND_CLUSTER_LABEL
+from ..core.naming import CERTS_DIR, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE, REGISTRY_CONTAINER_PORT
 
 if TYPE_CHECKING:
     from docker import DockerClient
-
-KIND_ROLE_LABEL = "io.x-k8s.kind.role"
-LOAD_BALANCER_ROLE = "external-load-balancer"  # runs no containerd, never has a hosts.toml
 
 
 def one_node_per_cluster(containers: list[dict], except_clusters: Collection[str]) -> dict[str, str]:

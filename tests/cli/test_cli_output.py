@@ -24,7 +24,8 @@ def test_preview_as_json_lists_the_planned_steps_and_every_count(cli, engine, to
     result = cli(["preview", "-o", "json", "-c", str(path)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data) == ["stack", "steps", "counts"]
+    assert list(data) == ["stack", "drift", "steps", "counts"]
+    assert data["drift"] == []  # nothing changed by hand
     assert data["steps"] == [{"op": "create", "name": "plan-kind", "type": "command:local:Command"}]
     assert data["counts"] == {"create": 1, "update": 0, "replace": 0, "delete": 0, "same": 1}
 

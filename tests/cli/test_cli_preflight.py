@@ -90,48 +90,76 @@ def test_a_foreign_container_with_the_registry_name_is_refused(registry_image, d
     assert f"docker rm -f {name}" in problems[0]
 
 
-def _doctor_with_kubectl(tmp_path, monkeypatch, script: str):
-    from kindplane.core.config import parse_config
-    from kindplane.ops.doctor import Doctor
+class FakeApiServer:
+    """An HTTP server playing the cluster's API server for one ConfigMap GET, and a fake `kind`
+    whose kubeconfig points at it: the doctor reads the ConfigMap as `kind get kubeconfig` says."""
 
-    write_exe(tmp_path / "kubectl-bin" / "kubectl", script)
-    monkeypatch.setenv("PATH", f"{tmp_path / 'kubectl-bin'}:{os.environ['PATH']}")
-    return Doctor(parse_config("cluster:\n  name: demo\n  registry: {enabled: true}\n")).check_configmap()
+    def __init__(self, tmp_path, monkeypatch, status: int, body: dict):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        seen = self.paths = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(self.path)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        kubeconfig = (
+            "apiVersion: v1\nkind: Config\ncurrent-context: kind-demo\n"
+            f"clusters: [{{name: kind-demo, cluster: {{server: 'http://127.0.0.1:{self.server.server_port}'}}}}]\n"
+            "contexts: [{name: kind-demo, context: {cluster: kind-demo, user: kind-demo}}]\n"
+            "users: [{name: kind-demo, user: {token: t}}]\n"
+        )
+        (tmp_path / "kubeconfig").write_text(kubeconfig)
+        write_exe(
+            tmp_path / "kind-bin" / "kind",
+            f"#!/bin/sh\n[ \"$*\" = 'get kubeconfig --name demo' ] && cat {tmp_path / 'kubeconfig'}\n",
+        )
+        monkeypatch.setenv("PATH", f"{tmp_path / 'kind-bin'}:{os.environ['PATH']}")
+        monkeypatch.setenv("KINDPLANE_HOME", str(tmp_path / "home"))  # no kind of `setup`'s first
+
+    def check(self):
+        from kindplane.ops.doctor import Doctor
+
+        try:
+            return Doctor(parse_config("cluster:\n  name: demo\n  registry: {enabled: true}\n")).check_configmap()
+        finally:
+            self.server.shutdown()
 
 
-def test_configmap_missing_fails_with_the_apply_command(tmp_path, monkeypatch):
-    result = _doctor_with_kubectl(
-        tmp_path,
-        monkeypatch,
-        "#!/bin/sh\necho 'Error from server (NotFound): configmaps \"local-registry-hosting\" not found' >&2\nexit 1\n",
-    )
-    assert (result.status, result.detail) == ("fail", "missing")
-    assert result.fix.startswith("kubectl --context kind-demo -n kube-public create configmap local-registry-hosting ")
+def test_configmap_missing_fails_and_says_up_writes_it(tmp_path, monkeypatch):
+    api = FakeApiServer(tmp_path, monkeypatch, 404, {"kind": "Status", "reason": "NotFound"})
+    result = api.check()
+    assert (result.status, result.detail, result.fix) == ("fail", "missing", "kindplane up")
+    assert api.paths == ["/api/v1/namespaces/kube-public/configmaps/local-registry-hosting"]
+
+
+def test_configmap_as_kindplane_writes_it_passes(tmp_path, monkeypatch):
+    from kindplane.core.render.discovery import local_registry_hosting
+
+    data = local_registry_hosting(parse_config("cluster: {name: demo, registry: {enabled: true}}").cluster.registry)
+    result = FakeApiServer(tmp_path, monkeypatch, 200, {"data": data}).check()
+    assert (result.status, result.detail) == ("ok", "matches the registry")
 
 
 def test_configmap_of_a_silent_cluster_is_skipped_not_failed(tmp_path, monkeypatch):
-    result = _doctor_with_kubectl(
-        tmp_path, monkeypatch, "#!/bin/sh\necho 'The connection to the server 127.0.0.1:6443 was refused' >&2\nexit 1\n"
-    )
+    api = FakeApiServer(tmp_path, monkeypatch, 200, {})
+    api.server.shutdown()
+    api.server.server_close()  # nothing listens at the kubeconfig's server now
+    result = api.check()
     assert result.status == "skip"
-    assert "did not answer" in result.detail
-
-
-def test_configmap_check_asks_the_kind_context(tmp_path, monkeypatch):
-    record = tmp_path / "argv"
-    _doctor_with_kubectl(tmp_path, monkeypatch, f'#!/bin/sh\necho "$@" > {record}\necho "{{}}"\n')
-    assert record.read_text().split() == [
-        "--context",
-        "kind-demo",
-        "--request-timeout=10s",
-        "get",
-        "configmap",
-        "local-registry-hosting",
-        "-n",
-        "kube-public",
-        "-o",
-        "json",
-    ]
+    assert result.detail == "cluster kind-demo did not answer"
 
 
 def ports_config(name: str, port: int, udp: int, mirror_port: int):

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from support.pulumi_mocks import COMMAND, CONTAINER, run_program
 
+from kindplane.core.components.mirror import mirror_hosts_resource
 from kindplane.core.config import KindplaneConfig, parse_config
+from kindplane.core.naming import node_names
 from kindplane.program import build
 
 from .docker_env import docker
@@ -35,12 +37,11 @@ def mirror_program(text: str, environ: dict | None = None) -> MirrorProgram:
     config = parse_config(text, "test.yaml")
     run = run_program(lambda: build(config, lambda c, o: {}, environ=environ or {}))
     commands = {r.name: r for r in run.of_type(COMMAND)}
-    hosts = {}
-    for mirror in config.cluster.mirrors:
-        prefix = f"kindplane-mirror-{mirror.name}-hosts-"
-        hosts.update(
-            {(mirror.name, n[len(prefix) :]): _command(r) for n, r in commands.items() if n.startswith(prefix)}
-        )
+    hosts = {
+        (mirror.name, node): _command(commands[mirror_hosts_resource(mirror, node)])
+        for mirror in config.cluster.mirrors
+        for node in node_names(config.cluster)
+    }
     return MirrorProgram(
         config=config,
         kind=_command(commands["kindplane-cluster-kind"]),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import shlex
 
-import yaml
-
 from kindplane.core.config import parse_config
 from kindplane.core.render.commands import write_hosts_toml
 from kindplane.core.render.containerd import config_path_patch, hosts_toml
@@ -14,7 +12,6 @@ from kindplane.core.render.discovery import CONFIGMAP_KEY, local_registry_hostin
 from kindplane.ops.docker_endpoint import DockerEndpoint
 from kindplane.ops.docker_start import start_hint
 from kindplane.ops.doctor import (
-    _configmap_fix,
     _write_hosts_fix,
     configmap_result,
     containerd_config_path,
@@ -47,27 +44,6 @@ def test_configmap_matching_and_differing():
         f"differs from what kindplane writes in: {CONFIGMAP_KEY}",
         "fix",
     )
-
-
-def test_configmap_fix_carries_the_exact_data_through_the_shell():
-    fix = _configmap_fix("kind-dev", local_registry_hosting(REGISTRY))
-    create, apply = fix.split(" | ")
-    argv = shlex.split(create)
-    assert argv[:8] == [
-        "kubectl",
-        "--context",
-        "kind-dev",
-        "-n",
-        "kube-public",
-        "create",
-        "configmap",
-        "local-registry-hosting",
-    ]
-    literal = next(a for a in argv if a.startswith("--from-literal="))
-    key, value = literal[len("--from-literal=") :].split("=", 1)
-    assert {key: value} == local_registry_hosting(REGISTRY)
-    assert yaml.safe_load(value)["host"] == "localhost:5001"
-    assert shlex.split(apply) == ["kubectl", "--context", "kind-dev", "apply", "-f", "-"]
 
 
 def test_hosts_fix_feeds_exactly_hosts_toml_to_ups_own_write_command():

@@ -9,6 +9,7 @@ import yaml
 from pulumi.runtime import rpc
 from support.pulumi_mocks import COMMAND, CONTAINER, IMAGE, MOCK_OWNER, VOLUME, run_program
 
+from kindplane.core.components.mirror import mirror_hosts_resource
 from kindplane.core.config import parse_config
 from kindplane.core.credentials import mirror_credentials
 from kindplane.core.errors import ConfigError
@@ -182,11 +183,11 @@ def test_a_persistent_mirror_is_a_retained_proxy_on_the_kind_network_without_hos
 
 def test_every_containerd_node_gets_each_mirrors_hosts_toml_and_the_balancer_none():
     config, result = run(TWO)
-    writes = {r.name: r for r in result.of_type(COMMAND) if "-mirror-" in r.name}
+    writes = {r.name: r for r in result.of_type(COMMAND) if r.name.startswith("mirror-hosts-")}
     nodes = ["dev-control-plane", "dev-control-plane2", "dev-control-plane3", "dev-worker"]
     for mirror in config.cluster.mirrors:
         for node in nodes:
-            cmd = writes.pop(f"kindplane-mirror-{mirror.name}-hosts-{node}")
+            cmd = writes.pop(mirror_hosts_resource(mirror, node))
             directory = mirror_hosts_dir(mirror)
             assert cmd.inputs["create"] == (
                 f"docker exec -i {node} sh -c 'set -e; mkdir -p {directory}; cat > {directory}/hosts.toml'"

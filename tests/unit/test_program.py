@@ -153,7 +153,7 @@ def test_ha_cluster_has_five_writes_named_like_kind_nodes():
 def test_network_join_after_cluster_and_registry_rejoins_a_new_container():
     config, result = run(CUSTOM)
     join = result.resources["kindplane-wiring-network"]
-    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry, "kind")
+    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry.name, "kind")
     assert join.depends_on_names() == ["kindplane-cluster-kind", "kindplane-registry-container"]
     assert join.inputs["triggers"] == ["kindplane-registry-container-id"]
 
@@ -289,7 +289,7 @@ def test_kind_experimental_docker_network_is_the_network_the_registry_joins(monk
     monkeypatch.setenv("KIND_EXPERIMENTAL_DOCKER_NETWORK", "kind-e2e")
     config, result = run(CUSTOM)
     join = result.resources["kindplane-wiring-network"]
-    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry, "kind-e2e")
+    assert join.inputs["create"] == commands.join_kind_network(config.cluster.registry.name, "kind-e2e")
     assert "docker network connect kind-e2e ci-registry" in join.inputs["create"]
 
 

@@ -141,7 +141,7 @@ def test_an_external_registry_is_wired_on_its_real_port_and_never_created():
     assert writes[0].inputs["stdin"] == hosts_toml(wired) == '[host."http://kind-registry:5000"]\n'
     assert all(w.depends_on_names() == ["kindplane-cluster-kind"] for w in writes)
     join = result.resources["kindplane-wiring-network"]
-    assert join.inputs["create"] == commands.join_kind_network(wired, "kind")
+    assert join.inputs["create"] == commands.join_kind_network(wired.name, "kind")
     assert "delete" not in join.inputs  # left on the network: other clusters use it
     assert join.inputs["triggers"] == [SCRIPT_ID]  # the owner recreating it → joined again
     data = result.one(CONFIGMAP).inputs["data"][CONFIGMAP_KEY]

@@ -136,7 +136,7 @@ def test_hosts_toml_command_writes_both_directories_from_stdin():
 
 def test_network_join_is_guarded_so_rerunning_is_harmless():
     registry = cluster("cluster: {name: dev, registry: {enabled: true, name: my-reg}}").registry
-    assert commands.join_kind_network(registry, "kind") == (
+    assert commands.join_kind_network(registry.name, "kind") == (
         'if [ "$(docker inspect -f \'{{json (index .NetworkSettings.Networks "kind")}}\' my-reg)" = null ]; '
         "then docker network connect kind my-reg; fi"
     )

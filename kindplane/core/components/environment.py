@@ -9,6 +9,7 @@ import pulumi
 from ..config import KindplaneConfig
 from ..contract import ENVIRONMENT_TYPE
 from ..naming import KIND_NETWORK, stack_owner
+from ..render.drift import NO_REPAIRS, Repairs
 from .cluster import KindCluster
 from .mirror import Credentials, PullThroughMirror
 from .registry import LocalRegistry
@@ -31,6 +32,7 @@ class Environment(pulumi.ComponentResource):
         network: str = KIND_NETWORK,
         shared_registry_id: Optional[str] = None,
         mirror_credentials: Optional[Mapping[str, Credentials]] = None,
+        repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
         """`kept_hooks`: container name → the hooks kindplane.ops.keeper made for it (the registry's
@@ -55,9 +57,11 @@ class Environment(pulumi.ComponentResource):
             self.registry = LocalRegistry(
                 f"{name}-registry", spec.registry, owner, hooks.get(spec.registry.name), opts=child
             )
-        self.cluster = KindCluster(f"{name}-cluster", spec, network, opts=child)
+        self.cluster = KindCluster(f"{name}-cluster", spec, network, repairs, opts=child)
         if self.registry is not None:
-            self.wiring = RegistryWiring(f"{name}-wiring", spec, self.cluster, self.registry, network, opts=child)
+            self.wiring = RegistryWiring(
+                f"{name}-wiring", spec, self.cluster, self.registry, network, repairs, opts=child
+            )
         owner = owner or stack_owner(pulumi.get_project(), pulumi.get_stack())
         self.mirrors = [
             PullThroughMirror(
@@ -68,6 +72,7 @@ class Environment(pulumi.ComponentResource):
                 network,
                 (mirror_credentials or {}).get(mirror.name),
                 hooks.get(mirror.name),
+                repairs,
                 opts=child,
             )
             for mirror in spec.mirrors

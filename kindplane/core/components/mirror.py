@@ -21,6 +21,7 @@ from ..naming import (
     mirror_volume_name,
 )
 from ..render import commands
+from ..render.drift import NO_REPAIRS, Repairs
 from ..render.mirror import (
     MIRROR_DNS_OPTIONS,
     PROXY_PASSWORD,
@@ -41,6 +42,7 @@ class PullThroughMirror(pulumi.ComponentResource):
     container: docker.Container
     volume: docker.Volume
     hosts_toml_writes: list[command.local.Command]
+    network_join: command.local.Command
     host: str
     cluster_address: str
 
@@ -53,9 +55,11 @@ class PullThroughMirror(pulumi.ComponentResource):
         network: str = KIND_NETWORK,
         credentials: Optional[Credentials] = None,
         container_hooks: Optional[pulumi.ResourceHookBinding] = None,
+        repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
-        """`container_hooks`: as for LocalRegistry (kindplane.ops.keeper takes a kept mirror back)."""
+        """`container_hooks`: as for LocalRegistry (kindplane.ops.keeper takes a kept mirror back).
+        `repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again."""
         if mirror.has_credentials and credentials is None:
             # Never silently anonymous: the upstream would refuse private images only at pull time.
             raise ValueError(
@@ -97,25 +101,48 @@ class PullThroughMirror(pulumi.ComponentResource):
         )
 
         directory = mirror_hosts_dir(mirror)
+        drift = repairs.drift
         # One write per node, in parallel; never on the external load balancer (no containerd).
+        # Named after the host's folder they write, not the mirror: a renamed mirror updates them in
+        # place (Pulumi would create the new one first and delete the old one last, whose `rm -rf`
+        # of the same folder wiped what the new one wrote).
         self.hosts_toml_writes = [
             command.local.Command(
-                f"{name}-hosts-{node}",
+                mirror_hosts_resource(mirror, node),
                 create=commands.write_hosts_files(node, [directory]),
                 delete=commands.remove_hosts_dirs(node, [directory]),
                 stdin=mirror_hosts_toml(mirror),
                 # Fresh nodes (a new cluster) need the file again; a new host means a new directory,
                 # and delete-first removes the old one instead of leaving a stale mirror behind.
                 triggers=[cluster.cluster.id, directory],
+                environment=repairs.environment(
+                    mirror_hosts_resource(mirror, node), drift.hosts_drifted(node, [directory])
+                ),
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[cluster.cluster, self.container], delete_before_replace=True
+                    parent=self,
+                    depends_on=[cluster.cluster, self.container],
+                    delete_before_replace=True,
+                    aliases=[pulumi.Alias(name=f"{name}-hosts-{node}")],  # their name before
                 ),
             )
             for node in cluster.node_names
         ]
+        # The mirror starts on the kind network; this puts it back when it was taken off by hand.
+        self.network_join = command.local.Command(
+            f"{name}-network",
+            create=commands.join_kind_network(mirror.name, network),
+            triggers=[self.container.id],
+            environment=repairs.environment(f"{name}-network", mirror.name in drift.off_network),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.container]),
+        )
         self.host = mirror.host
         self.cluster_address = mirror_cluster_address(mirror)
         self.register_outputs({"containerId": self.container.id, "clusterAddress": self.cluster_address})
+
+
+def mirror_hosts_resource(mirror: MirrorConfig, node: str) -> str:
+    """The hosts.toml write of the mirror's host on one node: unique per host and node."""
+    return f"mirror-hosts-{mirror.host.replace(':', '-')}-{node}"
 
 
 def _envs(mirror: MirrorConfig, credentials: Optional[Credentials]) -> pulumi.Input[Sequence[str]]:

@@ -14,6 +14,7 @@ from ..naming import KIND_NETWORK
 from ..render import commands
 from ..render.containerd import hosts_dirs, hosts_toml
 from ..render.discovery import CONFIGMAP_ANNOTATIONS, CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+from ..render.drift import NO_REPAIRS, REPAIR_ANNOTATION, Repairs
 from .cluster import KindCluster
 from .registry import LocalRegistry
 from .shared_registry import SharedRegistry
@@ -42,12 +43,15 @@ class RegistryWiring(pulumi.ComponentResource):
         cluster: KindCluster,
         registry: LocalRegistry | SharedRegistry,
         network: str = KIND_NETWORK,
+        repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
     ):
+        """`repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again."""
         super().__init__(WIRING_TYPE, name, None, opts)
         spec = cluster_config.registry
         after_both = [cluster.cluster, *registry.resources]
         content = hosts_toml(spec)
+        drift = repairs.drift
 
         # One write per node and no chain between them: they run in parallel.
         self.hosts_toml_writes = [
@@ -60,16 +64,18 @@ class RegistryWiring(pulumi.ComponentResource):
                 # (registry port or name changed) replace the write, so the old delete removes the
                 # old directories first instead of leaving a stale mirror behind.
                 triggers=[cluster.cluster.id, *hosts_dirs(spec)],
+                environment=repairs.environment(f"{name}-hosts-{node}", drift.hosts_drifted(node, hosts_dirs(spec))),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after_both, delete_before_replace=True),
             )
             for node in cluster.node_names
         ]
         self.network_join = command.local.Command(
             f"{name}-network",
-            create=commands.join_kind_network(spec, network),
+            create=commands.join_kind_network(spec.name, network),
             # A new registry container starts on the bridge only: join it again. No delete: the
             # registry stays on the network, as kind's script leaves it (other clusters may use it).
             triggers=[registry.container_id],
+            environment=repairs.environment(f"{name}-network", spec.name in drift.off_network),
             opts=pulumi.ResourceOptions(parent=self, depends_on=after_both),
         )
         # delete_unreachable: destroy still succeeds when the cluster was deleted by hand.
@@ -81,16 +87,28 @@ class RegistryWiring(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s", opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.cluster]), **settings
         )
+        configmap = f"{name}-local-registry-hosting"
+        # Deleted or edited by hand: written anew. A replacement, not an update (the provider's
+        # update reads the object first and fails on a missing one); the annotation keeps the count
+        # in the state, where the next run reads it back.
+        repaired = repairs.annotations(configmap, bool(drift.configmap))
+        annotations = {**CONFIGMAP_ANNOTATIONS, **repaired}
         self.config_map = k8s.core.v1.ConfigMap(
-            f"{name}-local-registry-hosting",
+            configmap,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CONFIGMAP_NAME, namespace=CONFIGMAP_NAMESPACE, annotations=CONFIGMAP_ANNOTATIONS
+                name=CONFIGMAP_NAME, namespace=CONFIGMAP_NAMESPACE, annotations=annotations
             ),
             data=local_registry_hosting(spec),
             # The ConfigMap lives in the cluster: when the cluster goes (destroy, or a rename or
             # config change that replaces it), it goes with it and no API call is made. Under the
             # real engine, deleting it through the replaced provider failed ("grpc: the client
             # connection is closing") and stopped the update.
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, deleted_with=cluster.cluster),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=self.provider,
+                deleted_with=cluster.cluster,
+                replace_on_changes=[f'metadata.annotations["{REPAIR_ANNOTATION}"]'],
+                delete_before_replace=True,  # one name: a create first would be deleted by the old delete
+            ),
         )
         self.register_outputs({"configMap": self.config_map.metadata})

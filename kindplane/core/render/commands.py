@@ -62,13 +62,13 @@ def remove_hosts_dirs(node: str, dirs: list[str]) -> str:
     return f"docker exec {q(node)} sh -c {q(script)} 2>/dev/null || true"
 
 
-def join_kind_network(registry: RegistryConfig, network: str) -> str:
-    """Connects the registry to kind's network; a no-op when it is already connected.
+def join_kind_network(container: str, network: str) -> str:
+    """Connects a registry or mirror container to kind's network; a no-op when it is connected.
 
-    `network` is checked by naming.kind_network; `index` (not `.Networks.<name>`) because a
-    Go template field cannot hold '-' or '.', which network names may.
+    `network` is checked by naming.kind_network, `container` by the config schema; `index` (not
+    `.Networks.<name>`) because a Go template field cannot hold '-' or '.', which network names may.
     """
-    name, net = q(registry.name), q(network)
+    name, net = q(container), q(network)
     template = q(f'{{{{json (index .NetworkSettings.Networks "{network}")}}}}')
     joined = f"docker inspect -f {template} {name}"
     return f'if [ "$({joined})" = null ]; then docker network connect {net} {name}; fi'
