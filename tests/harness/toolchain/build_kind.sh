@@ -44,5 +44,10 @@ cp "$here/kind/containerd_patch.go" "$work/pkg/cmd/kindplane-containerd-patch/ma
 go -C "$work" build -mod=mod -trimpath -ldflags "-buildid= -s -w" \
   -o "$out/kindplane-containerd-patch" ./pkg/cmd/kindplane-containerd-patch
 cp "$src/images/base/files/etc/containerd/config.toml" "$out/kind-base-containerd.toml"
+# The modules of the older releases kindplane's node image table names (tests/kind reads their
+# default images offline).
+for release in $KIND_TABLE_RELEASES; do
+  go mod download "${module}@${release}"
+done
 echo "toolchain: built kindplane-containerd-patch on kind ${KIND_VERSION}'s patch code in $((SECONDS - start)) s"
 "$out/kind" version
