@@ -24,7 +24,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SPEC="$HERE/toolchain"
 CACHE="${KINDPLANE_TOOLCHAIN_CACHE:-$HOME/.cache/kindplane-toolchain}"
 # Longest first: with several builds at once, the slowest one starts at the beginning.
-PIECES=(kubernetes docker pulumi containerd kube registry kind command)
+PIECES=(kubernetes docker pulumi containerd kube registry kind readers command)
 JOBS="${KINDPLANE_TOOLCHAIN_JOBS:-3}"
 
 say() { echo "toolchain: $*" >&2; }
@@ -173,10 +173,10 @@ install_plugins() {
 print_env() {
     local path="" piece
     for piece in $(wanted_pieces); do
-        # Providers go to the plugin cache; containerd and kind are for node images and kind's own
-        # checks only: on PATH they would shadow the host's containerd (dockerd starts it from
-        # PATH) and the kind stand-in. Tests ask `toolchain.sh path PIECE` for them.
-        case "$piece" in command|docker|kubernetes|containerd|kind) continue ;; esac
+        # Providers go to the plugin cache. containerd, kind and readers serve node images, kind's own
+        # checks and the KEP-1755 reader tests only: on PATH they would shadow the host's containerd
+        # (dockerd starts it from PATH) and the kind stand-in. Tests ask `toolchain.sh path PIECE`.
+        case "$piece" in command|docker|kubernetes|containerd|kind|readers) continue ;; esac
         path="$(piece_dir "$piece")/bin:$path"
     done
     # Tests get their own PULUMI_HOME (plugin cache, credentials) and never reach the network:
