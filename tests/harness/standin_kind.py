@@ -368,7 +368,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def version(args: argparse.Namespace) -> int:
-    """kind's own shape (`kind v0.29.0 go1.24.2 linux/amd64`): the release this stand-in plays."""
+    """kind's own shape (`kind v0.33.0 go1.26.8 linux/amd64`): the release this stand-in plays."""
     from kindplane.ops.tools import KIND_VERSION
 
     print(f"kind {KIND_VERSION} go-none linux/amd64 (kindplane test stand-in)")
