@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..core.image_ref import ImageRef
     from ..ops.doctor import CheckResult
 
-MARKS = {"ok": ("✓", "green"), "fail": ("✗", "red"), "skip": ("-", "dim")}
+MARKS = {"ok": ("✓", "green"), "fail": ("✗", "red"), "skip": ("-", "dim"), "warn": ("!", "yellow")}
 
 
 def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["KindplaneConfig", list["CheckResult"]]:
@@ -77,7 +77,7 @@ def print_checks(results: list["CheckResult"], details: bool) -> None:
             continue
         mark, style = MARKS[result.status]
         line = ui.Text(f"{mark} ", style=style) + ui.Text(result.name)
-        if result.detail and (details or result.status == "fail"):
+        if result.detail and (details or result.status in ("fail", "warn")):
             line += ui.Text(f": {result.detail}", style="dim" if result.status == "skip" else "")
         ui.out.print(line)
         if result.fix:

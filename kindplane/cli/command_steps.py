@@ -57,6 +57,17 @@ def require_tools(cli: CliContext, need_kind: bool = True) -> None:
         ui.fail(too_old, EXIT_FAILED)
 
 
+def require_kind_release(config: KindplaneConfig) -> None:
+    """Before creating: refuse a kind too old to drive; warn (with the fix) when the pinned node
+    image was built for another kind release than the kind on PATH."""
+    problem = preflight.kind_version_problem()
+    if problem:
+        ui.fail(problem, EXIT_FAILED)
+    mismatch = preflight.node_image_release_warning(config.cluster)
+    if mismatch:
+        ui.warn(f"warning: {mismatch}")
+
+
 def docker(cli: CliContext) -> Any:
     try:
         return preflight.connect_docker()

@@ -18,6 +18,7 @@ from .command_steps import (
     load,
     progress,
     require_credentials,
+    require_kind_release,
     require_stack,
     require_tools,
     target,
@@ -237,6 +238,7 @@ def up(
     ui.config_warnings(cli.config_path, config.cluster)
     stack = target(cli)
     require_tools(cli)
+    require_kind_release(config)
     client = docker(cli)
     engine: Engine = cli.engine()
     with ui.messages_to_stderr(output is not Format.text):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-OK, FAIL, SKIP = "ok", "fail", "skip"
+OK, FAIL, SKIP, WARN = "ok", "fail", "skip", "warn"  # a warning passes (exit 0) but shows its fix
 
 
 @dataclass(frozen=True)
 class CheckResult:
     name: str
-    status: str  # ok | fail | skip
+    status: str  # ok | fail | skip | warn
     detail: str = ""
     fix: Optional[str] = None  # a shell command, every value quoted
 
@@ -33,3 +33,7 @@ def fail(name: str, detail: str, fix: Optional[str] = None) -> CheckResult:
 
 def skip(name: str, detail: str) -> CheckResult:
     return CheckResult(name, SKIP, detail)
+
+
+def warn(name: str, detail: str, fix: Optional[str] = None) -> CheckResult:
+    return CheckResult(name, WARN, detail, fix)

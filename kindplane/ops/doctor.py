@@ -29,7 +29,7 @@ from ..core.naming import (
 from ..core.render import commands as render_commands
 from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
-from .check_result import FAIL, OK, SKIP, CheckResult, fail, ok, skip  # noqa: F401 (re-exported)
+from .check_result import FAIL, OK, SKIP, WARN, CheckResult, fail, ok, skip, warn  # noqa: F401 (re-exported)
 from .container_checks import container_running, on_network
 from .docker_lookup import exec_text, port_bindings
 
@@ -72,7 +72,7 @@ class Doctor:
         return self.config.cluster.registry
 
     def run(self, image: Optional[ImageRef] = None) -> list[CheckResult]:
-        self.results += [self.check_kind(), self.check_pulumi(), self.check_docker()]
+        self.results += [self.check_kind(), self.check_pulumi(), self.check_node_image_release(), self.check_docker()]
         if self.client is None:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
@@ -115,6 +115,26 @@ class Doctor:
                 f"rm {q(path)} && {self.kindplane} setup",
             )
         return ok(title, f"{version} at {path}")
+
+    def check_node_image_release(self) -> CheckResult:
+        """The pinned node image and the kind on PATH are of one kind release (a warning, not a
+        failure: kind may still start it, it just does not vouch for it)."""
+        from .preflight import node_image_release_warning
+        from .setup_tools import installed_kind_version
+        from .tools import find_kind
+
+        title = "node image built for this kind"
+        image = self.config.cluster.node_image_resolved
+        if image is None:
+            return skip(title, "no node image pinned: kind runs its own default")
+        kind = find_kind()
+        version = installed_kind_version(Path(kind)) if kind else None
+        if version is None:
+            return skip(title, "no kind to compare with")
+        mismatch = node_image_release_warning(self.config.cluster)
+        if mismatch:
+            return warn(title, mismatch, f"{self.kindplane} setup" if "kindplane setup" in mismatch else None)
+        return ok(title, f"{image} with kind {version}")
 
     def check_pulumi(self) -> CheckResult:
         from ..core.versions import parse_version, pulumi_cli_problem, shown

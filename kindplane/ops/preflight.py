@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..core.naming import KIND_CLUSTER_LABEL, LOOPBACK
@@ -65,6 +66,44 @@ def pulumi_version_problem() -> Optional[str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"`{pulumi} version` failed ({exc}); reinstall it with `kindplane setup`"
     return pulumi_cli_problem(found)
+
+
+def kind_version_problem() -> Optional[str]:
+    """The kind found is one kindplane cannot drive (too old for hosts.toml), in one line with the fix."""
+    from ..core.versions import MIN_KIND, parse_version, shown
+    from .setup_tools import installed_kind_version
+    from .tools import KIND_VERSION
+
+    kind = find_kind()
+    if kind is None:
+        return None
+    version = installed_kind_version(Path(kind))
+    if version is None:
+        return f"`{kind} version` did not answer: reinstall kind with `kindplane setup`"
+    if parse_version(version) < MIN_KIND:
+        return (
+            f"kind {version} at {kind} is too old: kindplane needs kind >= v{shown(MIN_KIND)} (the first "
+            f"release whose nodes read registry hosts.toml files through containerd's config_path); "
+            f"remove it and run `kindplane setup` (installs kind {KIND_VERSION})"
+        )
+    return None
+
+
+def node_image_release_warning(cluster: ClusterConfig) -> Optional[str]:
+    """The pinned node image was built for another kind release than the kind on PATH (kind only
+    vouches for its own release's images): the warning with the fix, else None."""
+    from ..core.node_images import release_mismatch
+    from .setup_tools import installed_kind_version
+
+    kind = find_kind()
+    version = installed_kind_version(Path(kind)) if kind else None
+    if version is None:
+        return None
+    found = release_mismatch(cluster.node_image_resolved, version)
+    if found is None:
+        return None
+    key = "cluster.nodeImage" if cluster.node_image else f'cluster.kubernetesVersion "{cluster.kubernetes_version}"'
+    return f"{key}: {found}"
 
 
 def docker_endpoint() -> str:

@@ -19,7 +19,7 @@ from ..core.versions import PULUMI_CLI_VERSION
 # Pinned versions `kindplane setup` installs (the Pulumi CLI: core.versions). kind's checksum is
 # never pinned here: it is read from the .sha256sum file the release publishes beside the binary,
 # at install time.
-KIND_VERSION = "v0.29.0"
+KIND_VERSION = "v0.33.0"
 PULUMI_VERSION = PULUMI_CLI_VERSION
 
 

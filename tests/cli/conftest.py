@@ -27,7 +27,7 @@ def home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def tools(home) -> Path:
     """kind and pulumi present where `kindplane setup` would put them (never run by these tests)."""
-    write_exe(home / "bin" / "kind", "#!/bin/sh\necho 'kind v0.29.0 go1.24 linux/amd64'\n")
+    write_exe(home / "bin" / "kind", "#!/bin/sh\necho 'kind v0.33.0 go1.26.8 linux/amd64'\n")
     write_exe(home / "pulumi" / "bin" / "pulumi", "#!/bin/sh\necho v3.272.0\n")
     return home
 

@@ -16,9 +16,10 @@ OVERRIDES = (
 
 def expected_warnings(path) -> list[str]:
     return [
-        f"warning: {path}: cluster.kubernetesVersion: kindest/node:v1.31.4 was not built for kind v0.29.0 "
-        "(the kind kindplane installs) and may not start; it publishes kindest/node:v1.31.9 for 1.31; use "
-        'kubernetesVersion "1.31", or set nodeImage to an image built for it',
+        f"warning: {path}: cluster.kubernetesVersion: kindest/node:v1.31.4 is not an image kindplane knows "
+        "the kind release of, and node images may not start with another kind release than their own; for "
+        '1.31 it knows kindest/node:v1.31.9 (built for kind v0.29.0); use kubernetesVersion "1.31", or set '
+        "nodeImage to an image from your kind release's notes",
         f"warning: {path}: cluster.kind.name: ignored: the cluster is named 'demo' by cluster.name",
         f"warning: {path}: cluster.kind.nodes[0].labels.ingress-ready: ignored: kindplane sets ingress-ready=true (cluster.ingress)",
     ]

@@ -1,6 +1,7 @@
 """The program's own cluster and wiring commands, run for real against stand-in kind nodes.
 
-One module-scoped environment per topology (1 control plane + 2 workers, and 3 control planes):
+One module-scoped environment per topology and node kind (1 control plane + 2 workers, and 3
+control planes, on containerd 2 nodes with kind's own base config; 1 + 2 on containerd 1.x nodes):
 registry started from the program's Container inputs, image pushed from the host, then the
 program's `kind create`, network join and per-node hosts.toml commands run with `sh -c`.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from harness.cluster import StandinCluster, node_roles
 from harness.docker_env import docker
+from harness.fixtures import nodes_of_kind
 from harness.names import free_port, unique_name
 from harness.program_commands import ProgramCommands, config_text, program_commands
 from harness.registry import inspect, registry_get, remove_container, run_registry
@@ -20,7 +22,11 @@ from harness.shell import run_program_command
 from kindplane.core.naming import CERTS_DIR, KIND_NETWORK
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 
-TOPOLOGIES = {"1cp-2workers": (1, 2), "3cp": (3, 0)}
+TOPOLOGIES = {
+    "1cp-2workers-containerd2": (1, 2, "containerd2"),
+    "3cp-containerd2": (3, 0, "containerd2"),
+    "1cp-2workers-containerd1": (1, 2, "containerd1"),
+}
 
 
 @dataclass
@@ -39,7 +45,7 @@ class Wired:
 
 @pytest.fixture(scope="module", params=list(TOPOLOGIES), ids=list(TOPOLOGIES))
 def wired(request, registry_image, node_image, kind_network, app_image):
-    control_planes, workers = TOPOLOGIES[request.param]
+    control_planes, workers, node_kind = TOPOLOGIES[request.param]
     name, registry, port = unique_name("kpt"), unique_name("kpt-reg"), free_port()
     commands = program_commands(config_text(name, control_planes, workers, registry, port))
     env = Wired(commands, StandinCluster(name), port, registry)
@@ -49,7 +55,8 @@ def wired(request, registry_image, node_image, kind_network, app_image):
         docker("tag", app_image, ref)
         docker("push", ref)
         docker("rmi", ref)
-        created = run_program_command(commands.kind, "create")
+        with nodes_of_kind(node_kind):
+            created = run_program_command(commands.kind, "create")
         assert created.returncode == 0, created.stderr
         for node in env.cluster.containerd_nodes():
             env.before_hosts_toml[node] = env.cluster.ctr_fetch(node, ref)
@@ -78,7 +85,8 @@ def test_hosts_toml_commands_cover_every_containerd_node_and_not_the_load_balanc
 
 
 def test_containerd_runs_with_the_config_path_patch(wired):
-    """containerd's CRI plugin itself reports the config_path from kind's patch."""
+    """containerd's own loader reads config_path from kind's patch into the CRI image service
+    (containerd 2: io.containerd.cri.v1.images, migrated from the version-2 file)."""
     for node in wired.cluster.containerd_nodes():
         assert wired.cluster.cri_registry_config_path(node) == CERTS_DIR, node
 
@@ -109,7 +117,7 @@ def test_fetch_without_hosts_toml_fails(wired):
 def test_every_node_fetches_through_hosts_toml(wired, address):
     host = f"localhost:{wired.port}" if address == "host" else f"{wired.registry}:5000"
     for node in wired.cluster.containerd_nodes():
-        result = wired.cluster.ctr_fetch(node, f"{host}/my-app:latest")
+        result = wired.cluster.cri_fetch(node, f"{host}/my-app:latest")
         assert result.returncode == 0, (node, result.stderr)
 
 

@@ -7,11 +7,13 @@ kube-apiserver) and the provider plugins built by tests/harness/toolchain.sh.
 
 from __future__ import annotations
 
+import pytest
 from harness import apiserver
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.engine import container_id, volume_exists
-from harness.fixtures import push_to
+from harness.fixtures import nodes_of_kind, push_to
+from harness.images import NODE_KINDS
 from harness.kube import KubeClient
 
 from kindplane.core.config import load_config
@@ -28,11 +30,14 @@ def port_bindings(name: str) -> dict:
     return json.loads(docker("inspect", "-f", "{{json .HostConfig.PortBindings}}", name).stdout)
 
 
-def test_pulumi_up_from_empty_state_wires_every_node_and_destroy_leaves_nothing(new_project, app_image):
+@pytest.mark.parametrize("node_kind", NODE_KINDS)
+def test_pulumi_up_from_empty_state_wires_every_node_and_destroy_leaves_nothing(new_project, app_image, node_kind):
+    """On containerd 2 nodes (kind v0.27+, kind's own base config) and containerd 1.x nodes."""
     project = new_project(control_planes=2, workers=1)
     spec = load_config(project.config_path).cluster
     project.init_stack()
-    project.up()
+    with nodes_of_kind(node_kind):
+        project.up()
 
     # The registry: registry:2 published on 127.0.0.1:<port> only.
     assert port_bindings(project.registry) == {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(project.port)}]}
@@ -54,11 +59,14 @@ def test_pulumi_up_from_empty_state_wires_every_node_and_destroy_leaves_nothing(
     found = KubeClient(outputs["kubeconfig"]).configmap("kube-public", "local-registry-hosting")
     assert found["data"] == local_registry_hosting(spec.registry)
 
-    # An image pushed to localhost:<port> is fetched on every node through hosts.toml.
+    # An image pushed to localhost:<port> is fetched on every node through the hosts directory
+    # containerd's CRI image service is configured with (kind's patch, merged into the node's config).
     ref = push_to(f"localhost:{project.port}", app_image, "my-app:latest")
     for node in nodes:
-        fetched = cluster.ctr_fetch(node, ref)
-        assert fetched.returncode == 0, f"{node}: {fetched.stderr}"
+        assert cluster.cri_registry_config_path(node) == CERTS_DIR, node
+        for address in (ref, f"{project.registry}:5000/my-app:latest"):
+            fetched = cluster.cri_fetch(node, address)
+            assert fetched.returncode == 0, f"{node} {address}: {fetched.stderr}"
 
     destroyed = project.destroy()
     assert CONFIGMAP_TYPE in destroyed.stdout  # gone with its cluster (deleted_with)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
+import tomllib
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -11,8 +11,12 @@ from .docker_env import docker
 from .shell import run_shell
 from .standin_kind import CLUSTER_LABEL, NETWORK, ROLE_LABEL
 
-# containerd logs the CRI plugin's effective config at start; this is its registry config_path.
-_CRI_CONFIG_PATH = re.compile(r"Registry:\{ConfigPath:(\S*) ")
+# Where the CRI plugin's registry settings live in containerd's effective config: containerd 2
+# (config version 3, what it migrates a kind node's version-2 config to) and containerd 1.x.
+CRI_REGISTRY_TABLES = (
+    ("plugins", "io.containerd.cri.v1.images", "registry"),
+    ("plugins", "io.containerd.grpc.v1.cri", "registry"),
+)
 
 
 class StandinError(RuntimeError):
@@ -48,11 +52,31 @@ class StandinCluster:
         argv = ["ctr", "content", "fetch"] + (["--hosts-dir", hosts_dir] if hosts_dir else []) + [ref]
         return self.exec(node, argv)
 
+    def effective_containerd_config(self, node: str) -> dict:
+        """`containerd config dump` on the node: the config containerd runs with, read by its own
+        loader from the node's config.toml (a version-2 file migrated in memory by containerd 2)."""
+        dumped = self.exec(node, ["containerd", "--config", "/etc/containerd/config.toml", "config", "dump"])
+        if dumped.returncode != 0:
+            raise StandinError(f"containerd config dump failed on {node}: {dumped.stderr[-2000:]}")
+        return tomllib.loads(dumped.stdout)
+
     def cri_registry_config_path(self, node: str) -> Optional[str]:
-        """The registry config_path containerd's CRI plugin started with (from its own log)."""
-        logs = docker("logs", node, check=False)
-        found = _CRI_CONFIG_PATH.findall(logs.stdout + logs.stderr)
-        return found[-1] if found else None
+        """The registry config_path of containerd's CRI image service ("" when unset), as
+        containerd's own loader sees the node's config; None when there is no CRI registry table."""
+        config = self.effective_containerd_config(node)
+        for table in CRI_REGISTRY_TABLES:
+            found: object = config
+            for key in table:
+                found = found.get(key) if isinstance(found, dict) else None
+            if isinstance(found, dict):
+                return str(found.get("config_path", ""))
+        return None
+
+    def cri_fetch(self, node: str, ref: str) -> subprocess.CompletedProcess:
+        """Fetch REF the way the node's CRI image service resolves it: through the hosts
+        directory its config_path names (none when unset: then only the default, HTTPS on the
+        name itself). A patch containerd does not apply shows here as a failed fetch."""
+        return self.ctr_fetch(node, ref, self.cri_registry_config_path(node) or None)
 
     def delete(self) -> None:
         """`kind delete cluster` through the stand-in (idempotent)."""

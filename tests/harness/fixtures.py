@@ -8,6 +8,7 @@ failed; the shared `kind` network is created when missing and never removed.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -43,7 +44,8 @@ def registry_v3_image(docker_ready) -> str:
 
 @pytest.fixture(scope="session")
 def node_image(docker_ready) -> Iterator[str]:
-    """The stand-in node image; also exported so the `kind` stand-in never rebuilds it."""
+    """The default stand-in node image (containerd 2, kind's base config); also exported so the
+    `kind` stand-in never rebuilds it. harness.fixtures.nodes_of_kind switches it for a block."""
     image = ensure_node_image()
     previous = os.environ.get(NODE_IMAGE_ENV)
     os.environ[NODE_IMAGE_ENV] = image
@@ -52,6 +54,22 @@ def node_image(docker_ready) -> Iterator[str]:
         os.environ.pop(NODE_IMAGE_ENV, None)
     else:
         os.environ[NODE_IMAGE_ENV] = previous
+
+
+@contextmanager
+def nodes_of_kind(kind: str) -> Iterator[str]:
+    """Clusters the `kind` stand-in creates inside this block run node image `kind`
+    (images.NODE_KINDS: "containerd2", the default, or "containerd1"); yields the image."""
+    image = ensure_node_image(kind)
+    previous = os.environ.get(NODE_IMAGE_ENV)
+    os.environ[NODE_IMAGE_ENV] = image
+    try:
+        yield image
+    finally:
+        if previous is None:
+            os.environ.pop(NODE_IMAGE_ENV, None)
+        else:
+            os.environ[NODE_IMAGE_ENV] = previous
 
 
 @pytest.fixture(scope="session")
@@ -201,6 +219,7 @@ __all__ = [
     "registry_image",
     "registry_v3_image",
     "node_image",
+    "nodes_of_kind",
     "kind_network",
     "app_image",
     "registry_factory",
@@ -220,7 +239,7 @@ def fake_tools(tmp_path, monkeypatch) -> Path:
     doctor's tool checks pass without the real tools (their own tests fake other versions)."""
     home = tmp_path / "fake-tools-home"
     for path, text in (
-        (home / "bin" / "kind", "echo 'kind v0.29.0 go1.24.2 linux/amd64'"),
+        (home / "bin" / "kind", "echo 'kind v0.33.0 go1.26.8 linux/amd64'"),
         (home / "pulumi" / "bin" / "pulumi", "echo v3.272.0"),
     ):
         path.parent.mkdir(parents=True)

@@ -14,9 +14,15 @@ The tag carries a hash of every build input, so a second run finds the image and
   config.yml, entrypoint, environment, VOLUME, EXPOSE, ENTRYPOINT and CMD. The binary is the
   toolchain's `registry` piece (tests/harness/toolchain.sh, cached per machine); the image is
   tagged `registry:3` locally, with the same rule as `registry:2`.
-- node image: a stand-in for kindest/node. It runs containerd unprivileged (no kubelet, no
-  mounts) and carries `ctr` and a busybox shell, so node-level commands (`docker exec … sh -c`,
-  `ctr content fetch --hosts-dir …`) run for real.
+- node images: stand-ins for kindest/node. They run containerd unprivileged (no kubelet, no
+  mounts) and carry `ctr` and a busybox shell, so node-level commands (`docker exec … sh -c`,
+  `ctr content fetch --hosts-dir …`) run for real. Two kinds (NODE_KINDS):
+  - `containerd2` (the default): containerd + ctr v2.3.4, what kind v0.33.0's node image ships,
+    built by the toolchain's `containerd` piece, started with kind's own base config
+    (images/base/files/etc/containerd/config.toml of sigs.k8s.io/kind, from the `kind` piece) and
+    the one change kind's own entrypoint makes where overlayfs cannot work: snapshotter "native";
+  - `containerd1`: Debian's containerd 1.6 with a hand-written version-2 base config, for the
+    kind releases before v0.27 (containerd 1.7 nodes) that kindplane still drives.
 """
 
 from __future__ import annotations
@@ -123,6 +129,22 @@ exec containerd --config /etc/containerd/config.toml
 """
 
 NODE_CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
+NODE_KINDS = ("containerd2", "containerd1")
+
+
+def kind_base_containerd_config_for_standin() -> str:
+    """kind's base containerd config with the snapshotter kind's entrypoint picks where overlayfs
+    cannot work (images/base/files/usr/local/bin/entrypoint: `sed … snapshotter = "native"`);
+    the nodes here are unprivileged, so no mount-based snapshotter can work. Nothing else changes."""
+    from .real_kind import kind_base_containerd_config
+
+    base = kind_base_containerd_config()
+    adapted = base.replace('snapshotter = "overlayfs"', 'snapshotter = "native"')
+    if adapted == base:
+        raise RuntimeError(
+            'kind\'s base containerd config no longer says snapshotter = "overlayfs"; update the stand-in'
+        )
+    return adapted
 
 
 class _Rootfs:
@@ -325,11 +347,40 @@ def node_rootfs() -> _Rootfs:
     return fs
 
 
-def ensure_node_image() -> str:
-    """Builds (once) the stand-in kind node image; returns its content-addressed tag."""
+def containerd2_binaries() -> Path:
+    """containerd + ctr v2 (the toolchain's `containerd` piece, built on first use: ~5 minutes)."""
+    found = subprocess.run(["bash", str(TOOLCHAIN), "path", "containerd"], capture_output=True, text=True)
+    if found.returncode != 0:
+        built = subprocess.run(["bash", str(TOOLCHAIN), "build", "containerd"], capture_output=True, text=True)
+        found = subprocess.run(["bash", str(TOOLCHAIN), "path", "containerd"], capture_output=True, text=True)
+        if found.returncode != 0:
+            raise RuntimeError(f"building the toolchain's containerd piece failed: {built.stderr[-3000:]}")
+    return Path(found.stdout.strip())
+
+
+def node2_rootfs() -> _Rootfs:
+    fs = _Rootfs()
+    _busybox(fs)
+    bins = containerd2_binaries()
+    fs.add_file("/usr/local/bin/containerd", (bins / "containerd").read_bytes(), 0o755)
+    fs.add_file("/usr/local/bin/ctr", (bins / "ctr").read_bytes(), 0o755)
+    fs.add_file("/etc/containerd/config.toml", kind_base_containerd_config_for_standin().encode())
+    # kind's base config names the runtime spec kind's image generates with `ctr oci spec`.
+    spec = subprocess.run([str(bins / "ctr"), "oci", "spec"], capture_output=True, check=True).stdout
+    fs.add_file("/etc/containerd/cri-base.json", spec)
+    fs.add_file("/usr/local/bin/standin-node", NODE_ENTRYPOINT.encode(), 0o755)
+    fs.add_dir("/etc/containerd/certs.d")
+    fs.add_dir("/var/lib/containerd")
+    return fs
+
+
+def ensure_node_image(kind: str = "containerd2") -> str:
+    """Builds (once) a stand-in kind node image (NODE_KINDS); returns its content-addressed tag."""
+    if kind not in NODE_KINDS:
+        raise ValueError(f"node kind must be one of {NODE_KINDS}, got {kind!r}")
     return _ensure(
-        "node",
-        node_rootfs(),
+        "node" if kind == "containerd1" else "node-containerd2",
+        node_rootfs() if kind == "containerd1" else node2_rootfs(),
         [
             "ENV PATH=/usr/local/bin:/bin",
             'ENTRYPOINT ["/usr/local/bin/standin-node"]',
@@ -364,6 +415,7 @@ __all__ = [
     "ensure_registry_image",
     "ensure_registry_v3_image",
     "ensure_node_image",
+    "NODE_KINDS",
     "ensure_app_image",
     "REGISTRY_TAG",
     "REGISTRY_V3_TAG",

@@ -61,6 +61,7 @@ class Cluster:
     name: str | None
     nodes: list[Node]
     containerd_config_patches: list[str]
+    containerd_config_patches_json6902: list[str] = field(default_factory=list)
 
     @property
     def control_planes(self) -> list[Node]:
@@ -148,7 +149,11 @@ def parse(text: str) -> Cluster:
     for i, patch in enumerate(patches):
         if not isinstance(patch, str):
             raise KindConfigError(f"containerdConfigPatches[{i}] must be a string")
-    return Cluster(name, nodes, patches)
+    patches_6902 = _list(data.get("containerdConfigPatchesJSON6902"), "containerdConfigPatchesJSON6902")
+    for i, patch in enumerate(patches_6902):
+        if not isinstance(patch, str):
+            raise KindConfigError(f"containerdConfigPatchesJSON6902[{i}] must be a string")
+    return Cluster(name, nodes, patches, patches_6902)
 
 
 def validate_name(name: str) -> None:

@@ -39,3 +39,28 @@ class KubeClient:
             return None
         response.raise_for_status()
         return response.json()
+
+    def create_configmap(self, namespace: str, name: str, data: dict[str, str]) -> None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": data,
+        }
+        response = httpx.post(
+            f"{self.server}/api/v1/namespaces/{namespace}/configmaps",
+            json=body,
+            headers=self.headers,
+            verify=self.ssl,
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def delete_configmap(self, namespace: str, name: str) -> None:
+        response = httpx.delete(
+            f"{self.server}/api/v1/namespaces/{namespace}/configmaps/{name}",
+            headers=self.headers,
+            verify=self.ssl,
+            timeout=10,
+        )
+        response.raise_for_status()

@@ -2,9 +2,11 @@
 
 Implements `create cluster`, `delete cluster`, `get nodes`, `get clusters` and `get kubeconfig`
 with kind's flags, names, labels, messages and exit codes. Each node is a container of the
-stand-in node image (containerd + ctr + busybox), on the `kind` Docker network, whose
-/etc/containerd/config.toml is the image's base config with the cluster's
-`containerdConfigPatches` merged in, exactly as kind patches a real node.
+stand-in node image (containerd + ctr + busybox; containerd 2 by default, see images.NODE_KINDS),
+on the `kind` Docker network. As kind's config action does, it reads each node's
+/etc/containerd/config.toml, patches it with the cluster's `containerdConfigPatches` and
+`containerdConfigPatchesJSON6902` using kind's own code (patch.ContainerdTOML, the toolchain's
+`kindplane-containerd-patch`, harness.real_kind) and writes it back before containerd starts.
 
 When `etcd` and `kube-apiserver` are on PATH, each cluster also gets a real API server on
 127.0.0.1 (tests/harness/apiserver.py) and `get kubeconfig` points at it; without them
@@ -16,15 +18,17 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import apiserver, kind_config, toml_merge
+from . import apiserver, kind_config, real_kind, toml_merge
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
@@ -123,7 +127,7 @@ def _node_args(node: kind_config.Node) -> list[str]:
 
 
 def start_node(
-    container: str, role: str, cluster_name: str, node: kind_config.Node, image: str, containerd_config: str
+    container: str, role: str, cluster_name: str, node: kind_config.Node, image: str, cluster: kind_config.Cluster
 ) -> None:
     docker(
         "create",
@@ -137,12 +141,32 @@ def start_node(
         *_node_args(node),
         image,
     )
+    containerd_config = patched_containerd_config(container, cluster)
     with tempfile.NamedTemporaryFile("w", suffix=".toml") as handle:
         handle.write(containerd_config)
         handle.flush()
         os.chmod(handle.name, 0o644)
         docker("cp", handle.name, f"{container}:/etc/containerd/config.toml")
     docker("start", container)
+
+
+def patched_containerd_config(container: str, cluster: kind_config.Cluster) -> str:
+    """The node's own /etc/containerd/config.toml with the cluster's patches, by kind's code."""
+    copied = subprocess.run([runtime(), "cp", f"{container}:/etc/containerd/config.toml", "-"], capture_output=True)
+    if copied.returncode != 0:
+        raise Failure(f"failed to read containerd config from node: {copied.stderr.decode(errors='replace')}")
+    with tarfile.open(fileobj=io.BytesIO(copied.stdout)) as tar:
+        member = tar.next()
+        extracted = tar.extractfile(member) if member else None
+        base = extracted.read().decode() if extracted else ""
+    if not (cluster.containerd_config_patches or cluster.containerd_config_patches_json6902):
+        return base  # kind leaves the file alone without patches
+    try:
+        return real_kind.patch_containerd_config(
+            base, cluster.containerd_config_patches, cluster.containerd_config_patches_json6902
+        )
+    except RuntimeError as exc:
+        raise Failure(str(exc)) from None
 
 
 def start_load_balancer(cluster_name: str, image: str) -> None:
@@ -194,10 +218,8 @@ def create(args: argparse.Namespace) -> int:
     # kind: the --name flag overrides the config's name; then KIND_CLUSTER_NAME; then "kind".
     name = args.name or cluster.name or default_name()
     kind_config.validate_name(name)
-    from .images import NODE_BASE_CONTAINERD_CONFIG
-
-    try:
-        containerd_config = toml_merge.apply_patches(NODE_BASE_CONTAINERD_CONFIG, cluster.containerd_config_patches)
+    try:  # kind would fail on these only after making the nodes; failing first leaves nothing behind
+        toml_merge.apply_patches("", cluster.containerd_config_patches)
     except toml_merge.PatchError as exc:
         raise Failure(str(exc)) from None
     if cluster_nodes(name):
@@ -214,7 +236,7 @@ def create(args: argparse.Namespace) -> int:
             start_load_balancer(name, image)
         # kind provisions nodes concurrently; so does the stand-in (vfs copies each rootfs).
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for future in [pool.submit(start_node, c, r, name, n, image, containerd_config) for c, r, n in plan]:
+            for future in [pool.submit(start_node, c, r, name, n, image, cluster) for c, r, n in plan]:
                 future.result()
         wait_ready([container for container, _, _ in plan])
         hold(CREATE_HOLD_ENV, "create")  # keeps the create (and Pulumi's lock) busy for the test
@@ -346,7 +368,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def version(args: argparse.Namespace) -> int:
-    """kind's own shape (`kind v0.29.0 go1.24.2 linux/amd64`): the release this stand-in plays."""
+    """kind's own shape (`kind v0.33.0 go1.26.8 linux/amd64`): the release this stand-in plays."""
     from kindplane.ops.tools import KIND_VERSION
 
     print(f"kind {KIND_VERSION} go-none linux/amd64 (kindplane test stand-in)")

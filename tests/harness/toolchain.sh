@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-engine toolchain for the test suite, built from Go modules (nothing else is downloaded):
 # the Pulumi CLI + Python language host, the command/docker/kubernetes provider plugins at exactly
-# the versions the Python SDKs ask for, and kube-apiserver + etcd for the kind stand-in.
+# the versions the Python SDKs ask for, kube-apiserver + etcd for the kind stand-in, containerd 2
+# for its node image, and kind itself (its own config loader and containerd patch code).
 #
 #   bash tests/harness/toolchain.sh build [PIECE...]   # build what is missing, print times
 #   eval "$(bash tests/harness/toolchain.sh env)"   # build if needed, then export PATH and PULUMI_*
@@ -23,7 +24,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SPEC="$HERE/toolchain"
 CACHE="${KINDPLANE_TOOLCHAIN_CACHE:-$HOME/.cache/kindplane-toolchain}"
 # Longest first: with several builds at once, the slowest one starts at the beginning.
-PIECES=(kubernetes docker pulumi kube registry command)
+PIECES=(kubernetes docker pulumi containerd kube registry kind readers command)
 JOBS="${KINDPLANE_TOOLCHAIN_JOBS:-3}"
 
 say() { echo "toolchain: $*" >&2; }
@@ -172,7 +173,10 @@ install_plugins() {
 print_env() {
     local path="" piece
     for piece in $(wanted_pieces); do
-        case "$piece" in command|docker|kubernetes) continue ;; esac
+        # Providers go to the plugin cache. containerd, kind and readers serve node images, kind's own
+        # checks and the KEP-1755 reader tests only: on PATH they would shadow the host's containerd
+        # (dockerd starts it from PATH) and the kind stand-in. Tests ask `toolchain.sh path PIECE`.
+        case "$piece" in command|docker|kubernetes|containerd|kind|readers) continue ;; esac
         path="$(piece_dir "$piece")/bin:$path"
     done
     # Tests get their own PULUMI_HOME (plugin cache, credentials) and never reach the network:

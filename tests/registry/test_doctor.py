@@ -92,6 +92,7 @@ def test_healthy_setup_passes_every_check(setup):
         "kind installed",
         "Pulumi CLI installed",
         "Pulumi state",
+        "node image built for this kind",
         "Docker daemon reachable",
         "docker CLI on the same daemon",
         f"registry container {setup.registry} running",
@@ -104,18 +105,19 @@ def test_healthy_setup_passes_every_check(setup):
     expected.append("ConfigMap kube-public/local-registry-hosting")
     assert list(checks) == expected
     # No API server here: the ConfigMap line is skipped, not failed; everything else passes.
-    assert [c["status"] for c in checks.values()] == ["ok"] * (len(expected) - 1) + ["skip"]
+    # No node image pinned: kind runs its own default, nothing to compare (skipped).
+    assert [c["status"] for c in checks.values()] == ["ok"] * 3 + ["skip"] + ["ok"] * (len(expected) - 5) + ["skip"]
     assert checks[f"{setup.nodes[0]}: containerd config_path"]["detail"] == ("config_path = '/etc/containerd/certs.d'")
-    assert checks["kind installed"]["detail"].startswith("v0.29.0 at ")
+    assert checks["kind installed"]["detail"].startswith("v0.33.0 at ")
     assert checks["Pulumi CLI installed"]["detail"].startswith("v3.272.0 at ")
     assert checks[f"GET http://localhost:{setup.port}/v2/"]["detail"].startswith("HTTP 200, ")
 
     human = CliRunner().invoke(app, ["-c", str(setup.config_file), "doctor"])
     assert human.exit_code == 0
     lines = human.stdout.splitlines()
-    assert [line[:2] for line in lines[:-1]] == ["✓ "] * (len(expected) - 1) + ["- "]
+    assert [line[:2] for line in lines[:-1]] == ["✓ "] * 3 + ["- "] + ["✓ "] * (len(expected) - 5) + ["- "]
     assert [line[2:].startswith(name) for line, name in zip(lines, expected)] == [True] * len(expected)
-    assert lines[-1] == f"all {len(expected) - 1} checks passed"
+    assert lines[-1] == f"all {len(expected) - 2} checks passed"  # the two skipped lines do not count
 
 
 def test_stopped_registry_fails_with_docker_start(setup):
@@ -290,8 +292,9 @@ def test_doctor_with_the_registry_disabled_checks_tools_docker_and_nodes(docker_
     result = CliRunner().invoke(app, ["-c", str(config), "doctor"])
     assert result.exit_code == 1  # no cluster yet
     lines = result.stdout.splitlines()
-    assert [line[:2] for line in lines[:5]] == ["✓ "] * 5  # kind, Pulumi CLI, state, Docker, same daemon
-    assert lines[5:] == [
+    # kind, Pulumi CLI, state, (no node image pinned: skipped), Docker, same daemon
+    assert [line[:2] for line in lines[:6]] == ["✓ "] * 3 + ["- "] + ["✓ "] * 2
+    assert lines[6:] == [
         "- local registry: disabled in kindplane.yaml (cluster.registry.enabled: false)",
         f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)",
         f"    fix: kindplane -c {config} up",

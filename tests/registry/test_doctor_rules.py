@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 
+import pytest
+
 from kindplane.core.config import parse_config
 from kindplane.core.render.commands import write_hosts_toml
 from kindplane.core.render.containerd import config_path_patch, hosts_toml
@@ -61,15 +63,16 @@ def test_no_docker_daemon_fails_after_the_tools_and_skips_the_rest(monkeypatch, 
     assert [(r.name, r.status) for r in results] == [
         ("kind installed", "ok"),
         ("Pulumi CLI installed", "ok"),
+        ("node image built for this kind", "skip"),
         ("Docker daemon reachable", "fail"),
         ("remaining checks", "skip"),
     ]
-    assert results[2].detail.startswith(
+    assert results[3].detail.startswith(
         "Docker daemon not reachable at unix:///nonexistent/docker.sock (DOCKER_HOST): "
     )
     # How this machine starts that daemon (every runtime's fix: tests/unit/test_docker_start.py).
-    assert results[2].fix == start_hint(DockerEndpoint("unix:///nonexistent/docker.sock", "DOCKER_HOST"))
-    assert json.loads(json.dumps([r.as_dict() for r in results]))[2]["status"] == "fail"
+    assert results[3].fix == start_hint(DockerEndpoint("unix:///nonexistent/docker.sock", "DOCKER_HOST"))
+    assert json.loads(json.dumps([r.as_dict() for r in results]))[3]["status"] == "fail"
 
 
 # --- the tools `up` drives: found where kindplane looks, with the version they print ------------
@@ -113,3 +116,50 @@ def test_missing_tools_fail_with_setup(tmp_path, monkeypatch):
     kind, pulumi = doctor.check_kind(), doctor.check_pulumi()
     assert (kind.status, kind.detail, kind.fix) == ("fail", f"not on PATH nor in {home}/bin", "kindplane setup")
     assert (pulumi.status, pulumi.fix) == ("fail", "kindplane setup")
+
+
+# --- the node image and the kind that will run it -------------------------------------------
+
+
+def _release_doctor(tmp_path, monkeypatch, kind_line: str, cluster: str):
+    from kindplane.core.config import parse_config
+    from kindplane.ops.doctor import Doctor
+
+    _, home = _tool_doctor(tmp_path, monkeypatch, kind_line, "v3.274.1")
+    return Doctor(parse_config(cluster), kindplane="kindplane"), home
+
+
+def test_a_pinned_image_of_another_kind_release_is_a_warning_with_the_fix(tmp_path, monkeypatch):
+    doctor, _ = _release_doctor(
+        tmp_path, monkeypatch, "kind v0.29.0 go1.24.2 linux/amd64", 'cluster: {name: demo, kubernetesVersion: "1.37"}'
+    )
+    found = doctor.check_node_image_release()
+    assert (found.name, found.status, found.ok) == ("node image built for this kind", "warn", True)
+    assert found.detail.startswith('cluster.kubernetesVersion "1.37": kindest/node:v1.37.0@sha256:a1ed56cf')
+    assert "was built for kind v0.33.0, but the kind kindplane runs is v0.29.0" in found.detail
+    assert found.fix == "kindplane setup"  # installs the release the image was built for
+
+
+def test_an_image_of_an_older_release_warns_without_setup_as_the_fix(tmp_path, monkeypatch):
+    doctor, _ = _release_doctor(
+        tmp_path,
+        monkeypatch,
+        "kind v0.33.0 go1.26.8 linux/amd64",
+        "cluster: {name: demo, nodeImage: 'kindest/node:v1.32.5'}",
+    )
+    found = doctor.check_node_image_release()
+    assert found.status == "warn" and found.fix is None
+    assert found.detail.startswith("cluster.nodeImage: kindest/node:v1.32.5 was built for kind v0.29.0")
+
+
+@pytest.mark.parametrize(
+    ("cluster", "status"),
+    [
+        ('cluster: {name: demo, kubernetesVersion: "1.37"}', "ok"),  # the same release
+        ("cluster: {name: demo}", "skip"),  # kind's own default image
+        ("cluster: {name: demo, nodeImage: 'my/node:v1'}", "ok"),  # unknown: nothing to say
+    ],
+)
+def test_no_warning_when_image_and_kind_agree_or_cannot_be_compared(tmp_path, monkeypatch, cluster, status):
+    doctor, _ = _release_doctor(tmp_path, monkeypatch, "kind v0.33.0 go1.26.8 linux/amd64", cluster)
+    assert doctor.check_node_image_release().status == status

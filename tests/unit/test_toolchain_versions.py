@@ -50,3 +50,15 @@ def test_setup_the_preflight_floor_message_and_the_test_toolchain_name_one_pulum
     assert f"run `kindplane setup` (installs {PULUMI_CLI_VERSION}," in pulumi_cli_problem("v3.100.0")
     readme = " ".join((REPO / "README.md").read_text().split())
     assert f"and the Pulumi CLI {PULUMI_CLI_VERSION} — the version every real-engine test runs" in readme
+
+
+def test_setup_installs_the_kind_release_the_toolchain_builds_and_tests():
+    """`kindplane setup`'s kind is the one tests/kind runs (loader, validation, patch code)."""
+    from kindplane.core.node_images import node_image_table
+    from kindplane.ops.tools import KIND_VERSION
+
+    assert KIND_VERSION == pinned()["KIND_VERSION"] == node_image_table().kind_release
+    # Every release the node image table names has its kind module fetched by build_kind.sh, so
+    # tests/kind can check each row against it offline.
+    releases = {row.kind_release for row in node_image_table().rows.values()}
+    assert releases <= set(pinned()["KIND_TABLE_RELEASES"].strip('"').split()) | {KIND_VERSION}
