@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..core.config_file import DEFAULT_FILE
 from ..core.errors import ConfigError
 from . import ui
-from .context import CliContext, cli_of
+from .context import CliContext, cli_of, kindplane_argv
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
@@ -18,10 +17,25 @@ if TYPE_CHECKING:
 MARKS = {"ok": ("✓", "green"), "fail": ("✗", "red"), "skip": ("-", "dim")}
 
 
-def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["KindplaneConfig", list["CheckResult"]]:
-    from ..ops.doctor import run_doctor
+# Without a kindplane.yaml doctor and status run the tool checks, then this one line (status too).
+NO_CONFIG = "not checked without a kindplane.yaml"
+NEED_A_CONFIG = "the Pulumi state, the registry, the mirrors, every node's containerd, the ConfigMap"
+
+
+def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple[Optional["KindplaneConfig"], list["CheckResult"]]:
+    """Every check for the config; without a config file, the tool checks and a line saying which
+    checks need one (a file that is there but unreadable or invalid is still exit 2)."""
+    from ..ops.check_result import skip
+    from ..ops.doctor import run_doctor, run_tool_checks
 
     cli = cli_of(ctx)
+    path = Path(cli.config_path)
+    if not path.exists():
+        from ..core.config.loader import init_command
+
+        found = run_tool_checks(kindplane_argv(cli))
+        why = f"{NEED_A_CONFIG} ({path} not found; create it with `{init_command(path)}`)"
+        return None, found + [skip(NO_CONFIG, why)]
     try:
         config = cli.load()
     except ConfigError as exc:
@@ -59,25 +73,17 @@ def live_registry_port(config: "KindplaneConfig") -> "KindplaneConfig":
         return config
 
 
-def kindplane_argv(cli: CliContext) -> list[str]:
-    """How fixes spell our own command, with the options this run was given."""
-    argv = ["kindplane"]
-    if Path(cli.config_path) != Path(DEFAULT_FILE):
-        argv += ["-c", str(cli.config_path)]
-    if cli.stack:
-        argv += ["-s", cli.stack]
-    return argv
-
-
 def print_checks(results: list["CheckResult"], details: bool) -> None:
     """doctor prints every line with what it found; status only names passing checks and leaves
-    out skipped ones. Both print a failure's detail and fix, and the same summary line."""
+    out skipped ones (but the line naming what needs a kindplane.yaml). Both print a failure's
+    detail and fix, and the same summary line."""
     for result in results:
-        if result.status == "skip" and not details:
+        always = result.name == NO_CONFIG
+        if result.status == "skip" and not details and not always:
             continue
         mark, style = MARKS[result.status]
         line = ui.Text(f"{mark} ", style=style) + ui.Text(result.name)
-        if result.detail and (details or result.status == "fail"):
+        if result.detail and (details or result.status == "fail" or always):
             line += ui.Text(f": {result.detail}", style="dim" if result.status == "skip" else "")
         ui.out.print(line)
         if result.fix:
@@ -88,7 +94,7 @@ def print_checks(results: list["CheckResult"], details: bool) -> None:
     ui.say(summary, "red" if failures else "green")
 
 
-def show_checks(config: "KindplaneConfig", results: list["CheckResult"], output: Any, details: bool) -> None:
+def show_checks(config: Optional["KindplaneConfig"], results: list["CheckResult"], output: Any, details: bool) -> None:
     """Prints the checks as text or a document, then exits 1 when one failed."""
     import typer
 
@@ -103,10 +109,10 @@ def show_checks(config: "KindplaneConfig", results: list["CheckResult"], output:
         raise typer.Exit(EXIT_FAILED)
 
 
-def checks_report(config: "KindplaneConfig", results: list["CheckResult"]) -> dict:
-    """The JSON/YAML document of `status -o json` and `doctor -o json`."""
+def checks_report(config: Optional["KindplaneConfig"], results: list["CheckResult"]) -> dict:
+    """The JSON/YAML document of `status -o json` and `doctor -o json` (cluster null without a config)."""
     return {
-        "cluster": config.cluster.name,
+        "cluster": config.cluster.name if config else None,
         "ok": all(r.ok for r in results),
         "checks": [r.as_dict() for r in results],
     }

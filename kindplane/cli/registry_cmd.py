@@ -11,7 +11,7 @@ import typer
 
 from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, cli_of
+from .context import EXIT_USAGE, cli_of, kindplane_argv
 from .output import Format, chosen_format, emit, json_alias_option, output_option
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
@@ -38,11 +38,20 @@ def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
     return config, config.cluster.registry
 
 
-def failed(exc: Exception) -> NoReturn:
-    """Every expected error is one line; ImageRefError is a usage error (exit 2)."""
-    from ..core.image_ref import ImageRefError
+def failed(exc: Exception, ctx: Optional[typer.Context] = None) -> NoReturn:
+    """Every expected error is one line; ImageRefError is a usage error (exit 2). A registry that
+    does not answer comes with the command that starts it (`up` starts a stopped one too)."""
+    import shlex
 
-    ui.fail(str(exc), EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
+    from ..core.image_ref import ImageRefError
+    from ..ops.registry_api import RegistryUnreachable
+
+    message = str(exc)
+    if isinstance(exc, RegistryUnreachable) and ctx is not None:
+        cli = cli_of(ctx)
+        kindplane = shlex.join(kindplane_argv(cli))
+        message += f"; start it with `{kindplane} up` (`{kindplane} doctor` says what is wrong)"
+    ui.fail(message, EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
 
 
 def human_size(size: Optional[int]) -> str:
@@ -78,7 +87,7 @@ def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = jso
                 for repo in client.repositories()
             ]
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if fmt is not Format.text:
         emit({"registry": address, "repositories": listing}, fmt)
         return
@@ -136,7 +145,7 @@ def push(
             ui.say(f"Pushing {ref} as {ref.on(address)}")
         result = push_image(ref, address)
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if fmt is not Format.text:
         emit({"source": result.source, "reference": result.target, "digest": result.digest, "size": result.size}, fmt)
         return
@@ -192,7 +201,7 @@ def rm(
                 (ui.err if fmt is not Format.text else ui.out).print(ui.Text(f"Deleting {name} ({digest})"))
             client.delete(ref.path, digest)
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if fmt is not Format.text:
         emit({"registry": address, "deleted": deleted}, fmt)
         return
@@ -238,7 +247,7 @@ def gc(
             container.restart()
             back = _answers_again(registry_host_address(registry))
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if restart and not back:
         ui.warn(f"restarted {registry.name}, but it does not answer yet; `kindplane doctor` checks")
     if fmt is not Format.text:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-from ..core.config import KindplaneConfig, RegistryConfig
+from ..core.config import ClusterConfig, KindplaneConfig, RegistryConfig
 from ..core.image_ref import ImageRef
 from ..core.naming import (
     CERTS_DIR,
@@ -53,10 +53,10 @@ q = shlex.quote
 
 @dataclass
 class Doctor:
-    """Runs every check for one config. `kindplane` is how fixes spell our own command
-    (e.g. `kindplane -c other.yaml`), so a fix can be pasted as is."""
+    """Runs every check for one config (the tool checks alone without one). `kindplane` is how
+    fixes spell our own command (e.g. `kindplane -c other.yaml`), so a fix can be pasted as is."""
 
-    config: KindplaneConfig
+    config: Optional[KindplaneConfig]
     kindplane: str = "kindplane"
     client: Optional[DockerClient] = None  # docker SDK client, None until the daemon answers
     registry_attrs: Optional[dict] = None
@@ -70,17 +70,29 @@ class Doctor:
         return self.client
 
     @property
+    def cluster(self) -> ClusterConfig:
+        assert self.config is not None, "only the tool checks run without a config"
+        return self.config.cluster
+
+    @property
     def registry(self) -> RegistryConfig:
-        return self.config.cluster.registry
+        return self.cluster.registry
+
+    def run_tools(self) -> list[CheckResult]:
+        """kind, the Pulumi CLI and Docker: what `up` drives, checked without a kindplane.yaml."""
+        self.results += [self.check_kind(), self.check_pulumi(), self.check_docker()]
+        if self.client is not None:
+            self.results.append(self.check_same_daemon())
+        return self.results
 
     def run(self, image: Optional[ImageRef] = None) -> list[CheckResult]:
-        self.results += [self.check_kind(), self.check_pulumi(), self.check_docker()]
+        self.run_tools()
         if self.client is None:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
-        self.results.append(self.check_same_daemon())
         from .mirror_doctor import check_mirrors
 
+        assert self.config is not None
         self.results.extend(check_mirrors(self.config, self.client, self.kindplane))
         if not self.registry.enabled:
             self.results.append(skip("local registry", "disabled in kindplane.yaml (cluster.registry.enabled: false)"))
@@ -267,13 +279,13 @@ class Doctor:
     def check_nodes(self) -> list[CheckResult]:
         from .docker_lookup import inspect_container
 
-        nodes = node_names(self.config.cluster)
+        nodes = node_names(self.cluster)
         found = {n: inspect_container(self.docker, n) for n in nodes}
         if not any(found.values()):
             return [
                 fail(
                     "kind nodes",
-                    f"no node containers for cluster {self.config.cluster.name!r} ({', '.join(nodes)})",
+                    f"no node containers for cluster {self.cluster.name!r} ({', '.join(nodes)})",
                     f"{self.kindplane} up",
                 )
             ]
@@ -330,7 +342,7 @@ class Doctor:
     # --- Kubernetes -----------------------------------------------------------------------
 
     def check_configmap(self) -> CheckResult:
-        context = kube_context(self.config.cluster.name)
+        context = kube_context(self.cluster.name)
         title = f"ConfigMap {CONFIGMAP_NAMESPACE}/{CONFIGMAP_NAME}"
         expected = local_registry_hosting(self.registry)
         fix = _configmap_fix(context, expected)
@@ -463,3 +475,8 @@ def run_doctor(
     config: KindplaneConfig, image: Optional[ImageRef] = None, kindplane: Sequence[str] = ("kindplane",)
 ) -> list[CheckResult]:
     return Doctor(config, kindplane=" ".join(q(a) for a in kindplane)).run(image)
+
+
+def run_tool_checks(kindplane: Sequence[str] = ("kindplane",)) -> list[CheckResult]:
+    """doctor and status without a kindplane.yaml: the checks that need none."""
+    return Doctor(None, kindplane=" ".join(q(a) for a in kindplane)).run_tools()
