@@ -23,6 +23,7 @@ from .docker_lookup import (
     port_bindings,
 )
 from .keeper import look, wanted_mirror, wanted_registry
+from .setup_tools import SETUP_HINT
 from .shared_registry import find_shared_registry
 from .tools import bin_dir, find_kind, find_pulumi
 
@@ -44,11 +45,9 @@ class PreflightFailed(RuntimeError):
 def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]:
     problems = []
     if need_kind and find_kind() is None:
-        problems.append(f"kind is not installed (not on PATH nor in {bin_dir()}): run `kindplane setup`")
+        problems.append(f"kind is not installed (not on PATH nor in {bin_dir()}): {SETUP_HINT}")
     if need_pulumi and find_pulumi() is None:
-        problems.append(
-            "the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)"
-        )
+        problems.append(f"the Pulumi CLI is not installed: {SETUP_HINT}")
     return problems
 
 
