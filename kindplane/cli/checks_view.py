@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..core.errors import ConfigError
 from . import ui
 from .context import CliContext, cli_of, kindplane_argv
+from .live_registry import live_or_as_written
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
@@ -40,7 +41,7 @@ def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple[Optional["
         config = cli.load()
     except ConfigError as exc:
         ui.config_failed(exc)
-    results = run_doctor(live_registry_port(config), image, kindplane_argv(cli))
+    results = run_doctor(live_or_as_written(config), image, kindplane_argv(cli))
     return config, results[:2] + [state_check(cli)] + results[2:]  # after the tools, before Docker
 
 
@@ -59,18 +60,6 @@ def state_check(cli: CliContext) -> "CheckResult":
     where = absolute_backend(url, target.project_dir) if folder is None else str(folder)
     missing = "" if folder is None or folder.is_dir() else " (made by the first `kindplane up`)"
     return ok(title, f"stack {target.stack} in {where}{missing}")
-
-
-def live_registry_port(config: "KindplaneConfig") -> "KindplaneConfig":
-    """external: true: check the port the registry publishes now; if it cannot be read, the
-    registry checks themselves say why (missing, stopped)."""
-    from ..ops.docker_lookup import AdoptionError, DockerUnavailable
-    from ..ops.shared_registry import with_live_port
-
-    try:
-        return with_live_port(config)
-    except (AdoptionError, DockerUnavailable):
-        return config
 
 
 def print_checks(results: list["CheckResult"], details: bool) -> None:

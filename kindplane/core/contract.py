@@ -52,6 +52,22 @@ LABEL_REGISTRY = "dev.kindplane.registry"
 LABEL_OWNER = "dev.kindplane.owner"
 
 
+def host_address(port: int) -> str:
+    """Where the host (docker push, curl) and pod manifests reach a registry published on `port`:
+    the one spelling of a registry's host address (naming.registry_host_address for a config's)."""
+    return f"localhost:{port}"
+
+
+def cluster_address(container: str) -> str:
+    """Where nodes (containerd) and code in pods reach a registry or mirror: its container name on
+    the kind network."""
+    return f"{container}:{REGISTRY_CONTAINER_PORT}"
+
+
+# A registry container asking itself (`wget` inside it): its own port, on its own loopback.
+SELF_ADDRESS = host_address(REGISTRY_CONTAINER_PORT)
+
+
 # --- the cluster's create command and its parser --------------------------------------------------
 
 

@@ -13,6 +13,8 @@ from .contract import (  # noqa: F401 (the names below are re-exported: naming's
     LABEL_ROLE,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
+    cluster_address,
+    host_address,
 )
 from .node_names import control_plane_names, worker_names
 
@@ -39,12 +41,12 @@ def node_names(cluster: "ClusterConfig") -> list[str]:
 
 def registry_host_address(registry: "RegistryConfig") -> str:
     """Where the host (docker push, curl) and pod manifests reach the registry."""
-    return f"localhost:{registry.port}"
+    return host_address(registry.port)
 
 
 def registry_cluster_address(registry: "RegistryConfig") -> str:
     """Where code inside pods (and node containerd, on the kind network) reaches it."""
-    return f"{registry.name}:{REGISTRY_CONTAINER_PORT}"
+    return cluster_address(registry.name)
 
 
 def data_volume_name(container: str) -> str:
@@ -100,7 +102,7 @@ def kube_context(cluster_name: str) -> str:
 
 def mirror_cluster_address(mirror: "MirrorConfig") -> str:
     """Where node containerd reaches a mirror: its container name on the kind network."""
-    return f"{mirror.name}:{REGISTRY_CONTAINER_PORT}"
+    return cluster_address(mirror.name)
 
 
 def mirror_volume_name(mirror: "MirrorConfig") -> str:

@@ -196,7 +196,7 @@ class Doctor:
 
     def check_registry_container(self) -> CheckResult:
         from .docker_lookup import inspect_container
-        from .registry_version import describe, running_container_version
+        from .registry.distribution_version import describe, running_container_version
 
         name = self.registry.name
         title = f"registry container {name} running"
@@ -214,7 +214,7 @@ class Doctor:
         return container_running(title, name, "registry", attrs, f"{self.kindplane} up", detail)
 
     def check_registry_api(self) -> CheckResult:
-        from .registry_api import RegistryClient, RegistryError, RegistryUnreachable
+        from .registry.http_api import RegistryClient, RegistryError, RegistryUnreachable
 
         address = registry_host_address(self.registry)
         title = f"GET http://{address}/v2/"
@@ -399,7 +399,7 @@ class Doctor:
         return fail(title, f"nodes would pull this from {where}; use exactly {exact}")
 
     def check_image_present(self, image: ImageRef) -> CheckResult:
-        from .registry_api import RegistryClient, RegistryError, RepositoryNotFound, TagNotFound
+        from .registry.http_api import RegistryClient, RegistryError, RepositoryNotFound, TagNotFound
 
         reference = image.digest or image.tag_or_default
         shown = f"{image.path}@{reference}" if image.digest else f"{image.path}:{reference}"

@@ -23,8 +23,8 @@ from .docker_lookup import (
     port_bindings,
 )
 from .keeper import look, wanted_mirror, wanted_registry
+from .registry.external import find_shared_registry
 from .setup_tools import SETUP_HINT
-from .shared_registry import find_shared_registry
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s

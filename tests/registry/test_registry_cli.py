@@ -10,7 +10,7 @@ from registry_fixtures import LocalRegistry
 from typer.testing import CliRunner
 
 from kindplane.cli.app import app
-from kindplane.ops.registry_api import RegistryClient
+from kindplane.ops.registry.http_api import RegistryClient
 
 pytestmark = pytest.mark.docker
 

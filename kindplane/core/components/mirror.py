@@ -21,7 +21,7 @@ from ..naming import (
     mirror_volume_name,
 )
 from ..render import commands
-from ..render.mirror import (
+from ..render.pull_through import (
     MIRROR_DNS_OPTIONS,
     PROXY_PASSWORD,
     PROXY_USERNAME,
