@@ -50,6 +50,8 @@ LABEL_ROLE = "dev.kindplane.role"
 LABEL_REGISTRY = "dev.kindplane.registry"
 # Which Pulumi project/stack created it: one stack's `down` never deletes another stack's images.
 LABEL_OWNER = "dev.kindplane.owner"
+# kind labels every node container with its cluster's name.
+KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 
 
 def host_address(port: int) -> str:

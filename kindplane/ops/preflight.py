@@ -11,6 +11,7 @@ import os
 import socket
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from ..core.contract import KIND_CLUSTER_LABEL
 from ..core.naming import LOOPBACK
 from .docker_lookup import (
     AdoptionError,
@@ -32,8 +33,6 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
 
     from ..core.config import ClusterConfig, KindplaneConfig, RegistryConfig
     from ..core.render.host_ports import HostPort
-
-KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"  # kind labels every node container with it
 
 
 class PreflightFailed(RuntimeError):

@@ -19,10 +19,10 @@ from support.guide import GUIDE, blocks, commands, pipeline
 
 from kindplane.cli.app import app
 from kindplane.core.config import load_config, validate_data
+from kindplane.core.contract import KIND_CLUSTER_LABEL
 from kindplane.core.naming import CERTS_DIR, node_names, registry_cluster_address, registry_host_address
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 from kindplane.core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
-from kindplane.ops.preflight import KIND_CLUSTER_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = load_config(ROOT / "kindplane.yaml").cluster

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Collection
 
+from ...core.contract import KIND_CLUSTER_LABEL
 from ...core.naming import CERTS_DIR, REGISTRY_CONTAINER_PORT
-from ..preflight import KIND_CLUSTER_LABEL
 
 if TYPE_CHECKING:
     from docker import DockerClient
