@@ -48,7 +48,7 @@ from harness.registry import remove_container, remove_volume, wait_for_registry 
 from harness.shell import run_program_command  # noqa: E402
 from image_iteration import CONTENT_DIR, Images, du, sh  # noqa: E402
 
-from kindplane.core.render.mirror import MIRROR_MODE_FILE, MIRROR_PROBE_SECONDS  # noqa: E402
+from kindplane.core.render.pull_through import MIRROR_MODE_FILE, MIRROR_PROBE_SECONDS  # noqa: E402
 
 IMAGE = "docker.io/library/kpbench:v1"
 DIRECT_HOSTS = "/tmp/kindplane-bench-direct"  # a hosts dir on the node naming only the upstream

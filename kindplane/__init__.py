@@ -9,6 +9,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+__version__ = "0.1.0"  # pyproject.toml reads it from here (`kindplane --version` prints it)
+
 _PUBLIC = {
     "ConfigError": "core.errors",
     "ConfigProblem": "core.errors",

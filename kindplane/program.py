@@ -29,7 +29,7 @@ from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_lookup import AdoptionError, DockerUnavailable
 from .ops.kept_container import InState
-from .ops.shared_registry import SharedRegistryFound, find_shared_registry, with_registry_port
+from .ops.registry.external import SharedRegistryFound, find_shared_registry, with_live_port
 from .ops.wiring_readback import RecordedWiring
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
@@ -212,7 +212,7 @@ def build(
     shared = None
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
-        config = with_registry_port(config, shared.port)
+        config = with_live_port(config, shared)
     env = Environment(
         "kindplane",
         config,

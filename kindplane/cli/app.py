@@ -25,6 +25,14 @@ app = typer.Typer(
 )
 
 
+def show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"kindplane {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -43,6 +51,9 @@ def main(
         show_default="$PULUMI_BACKEND_URL or file://~/.kindplane/state",
     ),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show Pulumi's own output too."),
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print kindplane's version and exit."
+    ),
 ) -> None:
     # Tests hand in a CliContext (obj=...) carrying a recording engine; keep it, set the options.
     cli = cli_of(ctx)

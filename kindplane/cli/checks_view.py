@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..core.config_file import DEFAULT_FILE
 from ..core.errors import ConfigError
 from . import ui
-from .context import CliContext, cli_of
+from .context import CliContext, cli_of, kindplane_argv
+from .live_registry import live_or_as_written
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
@@ -18,15 +18,30 @@ if TYPE_CHECKING:
 MARKS = {"ok": ("✓", "green"), "fail": ("✗", "red"), "skip": ("-", "dim"), "warn": ("!", "yellow")}
 
 
-def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple["KindplaneConfig", list["CheckResult"]]:
-    from ..ops.doctor import run_doctor
+# Without a kindplane.yaml doctor and status run the tool checks, then this one line (status too).
+NO_CONFIG = "not checked without a kindplane.yaml"
+NEED_A_CONFIG = "the Pulumi state, the registry, the mirrors, every node's containerd, the ConfigMap"
+
+
+def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple[Optional["KindplaneConfig"], list["CheckResult"]]:
+    """Every check for the config; without a config file, the tool checks and a line saying which
+    checks need one (a file that is there but unreadable or invalid is still exit 2)."""
+    from ..ops.check_result import skip
+    from ..ops.doctor import run_doctor, run_tool_checks
 
     cli = cli_of(ctx)
+    path = Path(cli.config_path)
+    if not path.exists():
+        from ..core.config.loader import init_command
+
+        found = run_tool_checks(kindplane_argv(cli))
+        why = f"{NEED_A_CONFIG} ({path} not found; create it with `{init_command(path)}`)"
+        return None, found + [skip(NO_CONFIG, why)]
     try:
         config = cli.load()
     except ConfigError as exc:
         ui.config_failed(exc)
-    results = run_doctor(live_registry_port(config), image, kindplane_argv(cli))
+    results = run_doctor(live_or_as_written(config), image, kindplane_argv(cli))
     return config, results[:2] + [state_check(cli)] + results[2:]  # after the tools, before Docker
 
 
@@ -47,37 +62,17 @@ def state_check(cli: CliContext) -> "CheckResult":
     return ok(title, f"stack {target.stack} in {where}{missing}")
 
 
-def live_registry_port(config: "KindplaneConfig") -> "KindplaneConfig":
-    """external: true: check the port the registry publishes now; if it cannot be read, the
-    registry checks themselves say why (missing, stopped)."""
-    from ..ops.docker_lookup import AdoptionError, DockerUnavailable
-    from ..ops.shared_registry import with_live_port
-
-    try:
-        return with_live_port(config)
-    except (AdoptionError, DockerUnavailable):
-        return config
-
-
-def kindplane_argv(cli: CliContext) -> list[str]:
-    """How fixes spell our own command, with the options this run was given."""
-    argv = ["kindplane"]
-    if Path(cli.config_path) != Path(DEFAULT_FILE):
-        argv += ["-c", str(cli.config_path)]
-    if cli.stack:
-        argv += ["-s", cli.stack]
-    return argv
-
-
 def print_checks(results: list["CheckResult"], details: bool) -> None:
     """doctor prints every line with what it found; status only names passing checks and leaves
-    out skipped ones. Both print a failure's detail and fix, and the same summary line."""
+    out skipped ones (but the line naming what needs a kindplane.yaml). Both print a failure's
+    detail and fix, and the same summary line."""
     for result in results:
-        if result.status == "skip" and not details:
+        always = result.name == NO_CONFIG
+        if result.status == "skip" and not details and not always:
             continue
         mark, style = MARKS[result.status]
         line = ui.Text(f"{mark} ", style=style) + ui.Text(result.name)
-        if result.detail and (details or result.status in ("fail", "warn")):
+        if result.detail and (details or result.status in ("fail", "warn") or always):
             line += ui.Text(f": {result.detail}", style="dim" if result.status == "skip" else "")
         ui.out.print(line)
         if result.fix:
@@ -88,7 +83,7 @@ def print_checks(results: list["CheckResult"], details: bool) -> None:
     ui.say(summary, "red" if failures else "green")
 
 
-def show_checks(config: "KindplaneConfig", results: list["CheckResult"], output: Any, details: bool) -> None:
+def show_checks(config: Optional["KindplaneConfig"], results: list["CheckResult"], output: Any, details: bool) -> None:
     """Prints the checks as text or a document, then exits 1 when one failed."""
     import typer
 
@@ -103,10 +98,10 @@ def show_checks(config: "KindplaneConfig", results: list["CheckResult"], output:
         raise typer.Exit(EXIT_FAILED)
 
 
-def checks_report(config: "KindplaneConfig", results: list["CheckResult"]) -> dict:
-    """The JSON/YAML document of `status -o json` and `doctor -o json`."""
+def checks_report(config: Optional["KindplaneConfig"], results: list["CheckResult"]) -> dict:
+    """The JSON/YAML document of `status -o json` and `doctor -o json` (cluster null without a config)."""
     return {
-        "cluster": config.cluster.name,
+        "cluster": config.cluster.name if config else None,
         "ok": all(r.ok for r in results),
         "checks": [r.as_dict() for r in results],
     }

@@ -94,9 +94,12 @@ def target(cli: CliContext) -> StackTarget:
     from .workspace import WorkspaceError
 
     try:
-        return cli.target()
+        found = cli.target()
     except WorkspaceError as exc:
         ui.fail(str(exc), EXIT_USAGE)
+    if found.note:
+        ui.warn(f"note: {found.note}")
+    return found
 
 
 def require_stack(engine: Engine) -> None:

@@ -62,6 +62,16 @@ class CliContext:
         return sys.stdin.isatty() if self.interactive is None else self.interactive
 
 
+def kindplane_argv(cli: CliContext) -> list[str]:
+    """How fixes spell our own command, with the options this run was given."""
+    argv = ["kindplane"]
+    if Path(cli.config_path) != Path(DEFAULT_FILE):
+        argv += ["-c", str(cli.config_path)]
+    if cli.stack:
+        argv += ["-s", cli.stack]
+    return argv
+
+
 def cli_of(ctx: Any) -> CliContext:
     """The run's options: app.py's callback puts them on Typer's context; a sub-app invoked on its
     own (tests, `typer.testing`) gets the defaults."""

@@ -20,6 +20,7 @@ from ..core.versions import pulumi_cli_problem
 from .state import (
     RecordedWorld,
     RegistryFate,
+    holds_resources,
     kind_cluster_of,
     mirror_fates_of,
     pending_clusters_of,
@@ -473,10 +474,7 @@ class PulumiEngine:
 
     def has_resources(self) -> bool:
         """Whether the state holds anything a plan could destroy (not after a down, not new)."""
-        return any(
-            r.get("type") != STACK_TYPE and not str(r.get("type")).startswith("pulumi:providers:")
-            for r in self._deployment_or_empty().get("resources") or []
-        )
+        return holds_resources(self._deployment_or_empty())
 
     def last_config_file(self) -> Optional[str]:
         return self.recorded_outputs().get(OUTPUT_CONFIG_FILE)

@@ -44,13 +44,22 @@ def _all_commands(commands: Iterable[Any]) -> Iterable[Any]:
             yield from _all_commands(command.commands.values())
 
 
+def summary(help_text: str) -> str:
+    """A command's whole first paragraph on one line: `--help` wraps it instead of cutting it
+    at Click's width ("Create or converge the cluster and registry (validate,...")."""
+    return " ".join(help_text.split("\n\n", 1)[0].split())
+
+
 class GlobalOptionsGroup(TyperGroup):
-    """The root group: hands its global options down to every command and sub-group."""
+    """The root group: hands its global options down to every command and sub-group, and gives
+    every command its full summary in the command lists."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         shared = [p for p in self.params if p.name in GLOBAL_FIELDS]
         for command in _all_commands(self.commands.values()):
+            if command.help and not command.short_help:
+                command.short_help = summary(command.help)
             taken = {opt for p in command.params for opt in getattr(p, "opts", [])}
             command.params.extend(
                 _copy_for_command(p) for p in shared if not taken.intersection(getattr(p, "opts", []))

@@ -8,24 +8,21 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from ..core.errors import ConfigError
 from . import ui
 from .context import EXIT_USAGE, cli_of
+from .live_registry import live_config
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
-    from ..ops.registry_stores import Store
+    from ..ops.registry.config_stores import Store
 
 
 def _store(ctx: typer.Context, name: Optional[str], option: str) -> tuple[KindplaneConfig, Store]:
-    from ..ops.registry_stores import stores
+    from ..ops.registry.config_stores import stores
 
     cli = cli_of(ctx)
-    try:
-        config = cli.load()
-    except ConfigError as exc:
-        ui.config_failed(exc)
+    config = live_config(ctx)
     found = stores(config)
     if name is None:
         registry = [s for s in found if s.role == "registry"]
@@ -56,10 +53,10 @@ def export(
 ) -> None:
     """Write the registry's (or a mirror's) images to FILE, an OCI image layout tarball."""
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_bundle import BundleError, select_images, write_bundle
-    from ..ops.registry_ops import OpsError
-    from ..ops.registry_storage import StorageError
-    from ..ops.registry_stores import inspect_store
+    from ..ops.registry.config_stores import inspect_store
+    from ..ops.registry.oci_bundle import BundleError, select_images, write_bundle
+    from ..ops.registry.push_gc import OpsError
+    from ..ops.registry.storage_scan import StorageError
 
     _, store = _store(ctx, source, "--from")
     try:
@@ -94,10 +91,10 @@ def import_(
     """Check every blob of FILE against its digest, then load its images into the registry (or a mirror)."""
     from ..core.naming import registry_host_address
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_bundle import BundleError, import_into_storage, import_through_api, read_bundle
-    from ..ops.registry_ops import OpsError
-    from ..ops.registry_storage import StorageError
-    from ..ops.registry_stores import inspect_store
+    from ..ops.registry.config_stores import inspect_store
+    from ..ops.registry.oci_bundle import BundleError, import_into_storage, import_through_api, read_bundle
+    from ..ops.registry.push_gc import OpsError
+    from ..ops.registry.storage_scan import StorageError
 
     config, store = _store(ctx, target, "--into")
     try:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import typer
 
-from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, cli_of
+from .context import EXIT_USAGE, cli_of, kindplane_argv
+from .live_registry import live_config
 from .output import Format, chosen_format, emit, json_alias_option, output_option
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
@@ -19,30 +19,27 @@ if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 
 
 
 def load_registry(ctx: typer.Context) -> tuple[KindplaneConfig, RegistryConfig]:
-    """The config's registry; exit 2 for an invalid file, 1 when the registry is disabled."""
-    cli = cli_of(ctx)
-    try:
-        config = cli.load()
-    except ConfigError as exc:
-        ui.config_failed(exc)
+    """The config's registry at its live address; exit 1 when the registry is disabled."""
+    config = live_config(ctx)
     if not config.cluster.registry.enabled:
-        ui.fail(f"the local registry is disabled in {cli.config_path} (set cluster.registry.enabled: true)")
-    if config.cluster.registry.external:
-        from ..ops.docker_lookup import AdoptionError, DockerUnavailable
-        from ..ops.shared_registry import with_live_port
-
-        try:
-            config = with_live_port(config)  # external: the port the registry publishes now
-        except (AdoptionError, DockerUnavailable) as exc:
-            ui.fail(str(exc))
+        ui.fail(f"the local registry is disabled in {cli_of(ctx).config_path} (set cluster.registry.enabled: true)")
     return config, config.cluster.registry
 
 
-def failed(exc: Exception) -> NoReturn:
-    """Every expected error is one line; ImageRefError is a usage error (exit 2)."""
-    from ..core.image_ref import ImageRefError
+def failed(exc: Exception, ctx: Optional[typer.Context] = None) -> NoReturn:
+    """Every expected error is one line; ImageRefError is a usage error (exit 2). A registry that
+    does not answer comes with the command that starts it (`up` starts a stopped one too)."""
+    import shlex
 
-    ui.fail(str(exc), EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
+    from ..core.image_ref import ImageRefError
+    from ..ops.registry.http_api import RegistryUnreachable
+
+    message = str(exc)
+    if isinstance(exc, RegistryUnreachable) and ctx is not None:
+        cli = cli_of(ctx)
+        kindplane = shlex.join(kindplane_argv(cli))
+        message += f"; start it with `{kindplane} up` (`{kindplane} doctor` says what is wrong)"
+    ui.fail(message, EXIT_USAGE if isinstance(exc, ImageRefError) else 1)
 
 
 def human_size(size: Optional[int]) -> str:
@@ -54,8 +51,8 @@ def human_size(size: Optional[int]) -> str:
 def expected_errors() -> tuple[type[Exception], ...]:
     from ..core.image_ref import ImageRefError
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_api import RegistryError
-    from ..ops.registry_ops import OpsError
+    from ..ops.registry.http_api import RegistryError
+    from ..ops.registry.push_gc import OpsError
 
     return (RegistryError, OpsError, DockerUnavailable, ImageRefError)
 
@@ -67,7 +64,7 @@ def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = jso
     """Repositories and their tags, with digest and size (catalog + tags/list, every page)."""
     fmt = chosen_format(output, as_json)
     from ..core.naming import registry_host_address
-    from ..ops.registry_api import RegistryClient
+    from ..ops.registry.http_api import RegistryClient
 
     _, registry = load_registry(ctx)
     address = registry_host_address(registry)
@@ -78,7 +75,7 @@ def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = jso
                 for repo in client.repositories()
             ]
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if fmt is not Format.text:
         emit({"registry": address, "repositories": listing}, fmt)
         return
@@ -96,7 +93,7 @@ def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = jso
 
 
 def _tag_entry(client, repo: str, tag: str) -> dict:
-    from ..ops.registry_api import TagNotFound
+    from ..ops.registry.http_api import TagNotFound
 
     try:
         manifest = client.manifest(repo, tag)
@@ -121,8 +118,8 @@ def push(
     fmt = chosen_format(output, as_json)
     from ..core.image_ref import ImageRefError, parse_image_ref
     from ..core.naming import registry_host_address
-    from ..ops.registry_api import RegistryClient
-    from ..ops.registry_ops import push_image
+    from ..ops.registry.http_api import RegistryClient
+    from ..ops.registry.push_gc import push_image
 
     _, registry = load_registry(ctx)
     address = registry_host_address(registry)
@@ -136,7 +133,7 @@ def push(
             ui.say(f"Pushing {ref} as {ref.on(address)}")
         result = push_image(ref, address)
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if fmt is not Format.text:
         emit({"source": result.source, "reference": result.target, "digest": result.digest, "size": result.size}, fmt)
         return
@@ -160,7 +157,7 @@ def rm(
     fmt = chosen_format(output, as_json)
     from ..core.image_ref import ImageRefError, parse_image_ref
     from ..core.naming import registry_cluster_address, registry_host_address
-    from ..ops.registry_api import RegistryClient
+    from ..ops.registry.http_api import RegistryClient
 
     _, registry = load_registry(ctx)
     address = registry_host_address(registry)
@@ -192,7 +189,7 @@ def rm(
                 (ui.err if fmt is not Format.text else ui.out).print(ui.Text(f"Deleting {name} ({digest})"))
             client.delete(ref.path, digest)
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if fmt is not Format.text:
         emit({"registry": address, "deleted": deleted}, fmt)
         return
@@ -200,7 +197,7 @@ def rm(
 
 
 def _digest_of(client, repository: str, tag: str) -> str:
-    from ..ops.registry_api import TagNotFound
+    from ..ops.registry.http_api import TagNotFound
 
     try:
         return client.manifest(repository, tag).digest
@@ -228,7 +225,7 @@ def gc(
     """Run the registry's garbage collector inside its container; report the bytes reclaimed."""
     fmt = chosen_format(output, as_json)
     from ..core.naming import registry_host_address
-    from ..ops.registry_ops import collect_garbage, registry_container
+    from ..ops.registry.push_gc import collect_garbage, registry_container
 
     _, registry = load_registry(ctx)
     try:
@@ -238,7 +235,7 @@ def gc(
             container.restart()
             back = _answers_again(registry_host_address(registry))
     except expected_errors() as exc:
-        failed(exc)
+        failed(exc, ctx)
     if restart and not back:
         ui.warn(f"restarted {registry.name}, but it does not answer yet; `kindplane doctor` checks")
     if fmt is not Format.text:
@@ -258,7 +255,7 @@ def _answers_again(address: str, attempts: int = 100) -> bool:
     """Polls GET /v2/ after the restart; registry:2 answers in well under a second."""
     import time
 
-    from ..ops.registry_api import RegistryClient, RegistryUnreachable
+    from ..ops.registry.http_api import RegistryClient, RegistryUnreachable
 
     with RegistryClient(address, timeout=2) as client:
         for _ in range(attempts):

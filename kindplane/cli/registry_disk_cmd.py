@@ -1,6 +1,6 @@
 """`kindplane registry du|prune`: how much the local registry and each mirror store, and bounding it.
 
-Both read the storage inside the containers (ops/registry_storage.py), so they see what the API
+Both read the storage inside the containers (ops/registry/storage_scan.py), so they see what the API
 hides: untagged manifests, blobs gc would free, and a mirror's cache (which has no host port).
 """
 
@@ -10,23 +10,15 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from ..core.errors import ConfigError
 from . import ui
 from .context import EXIT_USAGE, cli_of
+from .live_registry import live_config
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
-    from ..ops.cluster_images import ImageUse
-    from ..ops.registry_stores import Inspected, PruneResult, Store
-
-
-def _config(ctx: typer.Context) -> KindplaneConfig:
-    cli = cli_of(ctx)
-    try:
-        return cli.load()
-    except ConfigError as exc:
-        ui.config_failed(exc)
+    from ..ops.registry.config_stores import Inspected, PruneResult, Store
+    from ..ops.registry.pod_images import ImageUse
 
 
 def _size(size: Optional[int]) -> str:
@@ -36,7 +28,7 @@ def _size(size: Optional[int]) -> str:
 
 
 def _selected(ctx: typer.Context, config: KindplaneConfig, only: Optional[str]) -> list[Store]:
-    from ..ops.registry_stores import stores
+    from ..ops.registry.config_stores import stores
 
     found = stores(config)
     if not found:
@@ -57,9 +49,9 @@ def _selected(ctx: typer.Context, config: KindplaneConfig, only: Optional[str]) 
 
 def _inspect(store: Store) -> Inspected:
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_ops import OpsError
-    from ..ops.registry_storage import StorageError
-    from ..ops.registry_stores import inspect_store
+    from ..ops.registry.config_stores import inspect_store
+    from ..ops.registry.push_gc import OpsError
+    from ..ops.registry.storage_scan import StorageError
 
     try:
         return inspect_store(store)
@@ -83,7 +75,7 @@ def du(
     output: Format = output_option(),
 ) -> None:
     """Bytes per repository of the local registry and each mirror, shared layers counted once."""
-    config = _config(ctx)
+    config = live_config(ctx)
     inspected = [_inspect(store) for store in _selected(ctx, config, only)]
     if output is not Format.text:
         emit(
@@ -165,11 +157,11 @@ def prune(
     kindplane.yaml applies unless --max-size is given.
     """
     from ..core.units import parse_duration, parse_size
-    from ..ops.registry_prune import Retention
+    from ..ops.registry.prune_plan import Retention
 
     younger = _parsed(parse_duration, keep_younger, "--keep-younger-than")
     cap = _parsed(parse_size, max_size, "--max-size")
-    config = _config(ctx)
+    config = live_config(ctx)
     chosen = _selected(ctx, config, only)
     rules = {s.name: Retention(keep, younger, cap if cap is not None else s.max_size) for s in chosen}
     rules = {name: r for name, r in rules.items() if not r.is_empty}
@@ -200,7 +192,7 @@ def _parsed(parse, value: Optional[str], option: str) -> Optional[int]:
 
 def _pods_in_use(config: KindplaneConfig, force: bool, dry_run: bool) -> Optional[list[ImageUse]]:
     """The images unfinished pods use; refuses (exit 1) when they cannot be read, unless forced."""
-    from ..ops.cluster_images import PodsUnknown, images_of_pods, read_pods
+    from ..ops.registry.pod_images import PodsUnknown, images_of_pods, read_pods
 
     if force:
         return None
@@ -218,9 +210,9 @@ def _prune_all(
     chosen: list[Store], rules: dict, uses: Optional[list[ImageUse]], force: bool, dry_run: bool
 ) -> list[PruneResult]:
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_ops import OpsError
-    from ..ops.registry_storage import StorageError
-    from ..ops.registry_stores import prune_store
+    from ..ops.registry.config_stores import prune_store
+    from ..ops.registry.push_gc import OpsError
+    from ..ops.registry.storage_scan import StorageError
 
     results = []
     for store in chosen:
@@ -275,12 +267,12 @@ def enforce_mirror_caps(config: KindplaneConfig) -> None:
 
     Never fails `up`: a cap that cannot be enforced now is a warning, and `registry prune` retries.
     """
-    from ..ops.cluster_images import PodsUnknown, images_of_pods, read_pods
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_ops import OpsError
-    from ..ops.registry_prune import Retention
-    from ..ops.registry_storage import StorageError
-    from ..ops.registry_stores import inspect_store, prune_store, stores
+    from ..ops.registry.config_stores import inspect_store, prune_store, stores
+    from ..ops.registry.pod_images import PodsUnknown, images_of_pods, read_pods
+    from ..ops.registry.prune_plan import Retention
+    from ..ops.registry.push_gc import OpsError
+    from ..ops.registry.storage_scan import StorageError
 
     capped = [s for s in stores(config) if s.role == "mirror" and s.max_size]
     if not capped:

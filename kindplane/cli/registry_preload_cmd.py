@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from ..core.errors import ConfigError
 from . import ui
-from .context import EXIT_USAGE, cli_of
+from .context import EXIT_USAGE
+from .live_registry import live_config
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
     from ..core.config import KindplaneConfig
-    from ..ops.registry_preload import Outcome, Wanted
-    from ..ops.registry_stores import Store
+    from ..ops.registry.config_stores import Store
+    from ..ops.registry.mirror_preload import Outcome, Wanted
 
 
 def preload(
@@ -29,11 +29,7 @@ def preload(
     Blobs a mirror already has are not fetched again: run it again after an interruption and it
     goes on where it stopped. Exit 1 when any image failed (each is named), 2 for a bad list.
     """
-    cli = cli_of(ctx)
-    try:
-        config = cli.load()
-    except ConfigError as exc:
-        ui.config_failed(exc)
+    config = live_config(ctx)
     if file is None and not from_cluster:
         ui.fail("name a FILE of images, or use --from-cluster", EXIT_USAGE)
     wanted = _wanted(config, file, from_cluster)
@@ -49,8 +45,8 @@ def preload(
 
 
 def _wanted(config: KindplaneConfig, file: Optional[Path], from_cluster: bool) -> list[Wanted]:
-    from ..ops.cluster_images import PodsUnknown, read_pods
-    from ..ops.registry_preload import from_pods, parse_list
+    from ..ops.registry.mirror_preload import from_pods, parse_list
+    from ..ops.registry.pod_images import PodsUnknown, read_pods
 
     wanted: list[Wanted] = []
     if file is not None:
@@ -72,7 +68,7 @@ def _wanted(config: KindplaneConfig, file: Optional[Path], from_cluster: bool) -
 def _run(config: KindplaneConfig, wanted: list[Wanted], bar: bool) -> list[Outcome]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    from ..ops.registry_stores import stores
+    from ..ops.registry.config_stores import stores
 
     known = stores(config)
     outcomes: list[Outcome] = []
@@ -97,10 +93,10 @@ def _run(config: KindplaneConfig, wanted: list[Wanted], bar: bool) -> list[Outco
 
 def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
     from ..ops.docker_lookup import DockerUnavailable
-    from ..ops.registry_ops import OpsError
-    from ..ops.registry_preload import MirrorFetcher, Outcome, PreloadError, preload_through_mirror, store_for
-    from ..ops.registry_storage import StorageError
-    from ..ops.registry_stores import inspect_store
+    from ..ops.registry.config_stores import inspect_store
+    from ..ops.registry.mirror_preload import MirrorFetcher, Outcome, PreloadError, preload_through_mirror, store_for
+    from ..ops.registry.push_gc import OpsError
+    from ..ops.registry.storage_scan import StorageError
 
     store = store_for(item, known)
     if store is None:
@@ -116,7 +112,7 @@ def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
         if store.name not in fetchers:
             inspected = inspect_store(store)
             code, arch = inspected.container.run(["uname", "-m"])
-            from ..ops.registry_preload import ARCHITECTURES
+            from ..ops.registry.mirror_preload import ARCHITECTURES
 
             fetchers[store.name] = MirrorFetcher(
                 inspected.container, inspected.storage, ARCHITECTURES.get(arch.strip(), "amd64")
@@ -130,10 +126,10 @@ def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
 
 def _in_registry(item: Wanted, store: Store) -> Outcome:
     """The local registry is where nodes pull these from already: only check it has them."""
-    from ..ops.registry_api import RegistryClient, RegistryError
-    from ..ops.registry_preload import Outcome
+    from ..ops.registry.http_api import RegistryClient, RegistryError
+    from ..ops.registry.mirror_preload import Outcome
 
-    host = next(h for h in store.hosts if h.startswith("localhost:"))
+    host = store.hosts[0]  # the registry's host address, at its live port
     try:
         with RegistryClient(host) as client:
             manifest = client.manifest(item.repository, item.reference)

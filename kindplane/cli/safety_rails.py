@@ -31,7 +31,7 @@ def shared_in_use(
     that goes ahead anyway. `own_clusters`: every cluster this stack's state records."""
     if not doomed:
         return []
-    from ..ops.registry_users import clusters_using_registry
+    from ..ops.registry.pulling_clusters import clusters_using_registry
 
     problems = []
     for role, name in doomed:

@@ -44,6 +44,15 @@ class RecordedWorld:
     pending: bool = True  # an interrupted run left operations pending (or the state is unread)
 
 
+def holds_resources(deployment: Mapping[str, Any]) -> bool:
+    """Whether the state holds anything a plan could destroy (not after a down, not new): more
+    than the stack itself and its providers."""
+    return any(
+        r.get("type") != STACK_TYPE and not str(r.get("type")).startswith("pulumi:providers:")
+        for r in deployment.get("resources") or []
+    )
+
+
 def resource_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 

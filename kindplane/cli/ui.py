@@ -81,7 +81,7 @@ def confirm(question: str) -> bool:
 
 def config_warnings(file: object, cluster: "ClusterConfig") -> None:
     """One `warning:` line (stderr) per setting kindplane overrides or cannot vouch for."""
-    from ..core.render.warnings import all_warnings as found
+    from ..core.render.all_warnings import all_warnings as found
 
     for warning in found(cluster):
         warn(f"warning: {file}: {warning}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..core.errors import ConfigError
-from ..core.naming import node_names
+from ..core.naming import node_names, registry_host_address
 from . import ui
 from .context import cli_of
 
@@ -20,7 +20,7 @@ def validate(ctx: typer.Context) -> None:
     cluster = config.cluster
     ui.config_warnings(cli.config_path, cluster)
     registry = cluster.registry
-    where = f"registry {registry.name} on localhost:{registry.port}" if registry.enabled else "no registry"
+    where = f"registry {registry.name} on {registry_host_address(registry)}" if registry.enabled else "no registry"
     if registry.enabled and registry.external:
         where = f"external registry {registry.name} (its port is read from Docker at up)"
     ui.say(f"{cli.config_path} is valid: cluster {cluster.name}, {len(node_names(cluster))} node(s), {where}", "green")

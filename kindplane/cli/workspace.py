@@ -41,6 +41,7 @@ class StackTarget:
     config_path: Path  # the kindplane.yaml, absolute
     backend: Optional[str]  # None: the project's own backend.url decides
     own_project: bool  # kindplane's own project folder, not the user's
+    note: Optional[str] = None  # said before the command runs (a stack taken over)
 
     def describe(self) -> str:
         where = self.backend or "the project's backend"
@@ -198,10 +199,47 @@ def resolve(
             raise WorkspaceError(f"stacks {', '.join(naming)} all use {config_path}; choose one with -s")
         stack = naming[0] if naming else derived_stack_name(config_path)
     check_stack_name(stack)
+    note = None
     named = configured_file(project_dir, stack)
     if named is not None and named != config_path:
+        note = take_over(project_dir, stack, named, config_path, backend)
+    return StackTarget(stack, project_dir, config_file, config_path, backend, own, note)
+
+
+def take_over(project_dir: Path, stack: str, named: Path, config_path: Path, backend: Optional[str]) -> str:
+    """Whether `config_path` may have a stack whose file names another kindplane.yaml: only when
+    that file is gone and the stack holds nothing (destroyed, or never updated), else WorkspaceError.
+    `~/a/w/kindplane.yaml`, destroyed and deleted, must not block `~/b/w/kindplane.yaml` forever."""
+    where = f"stack {stack} is configured for {named} ({stack_file(project_dir, stack)})"
+    if named.exists():
         raise WorkspaceError(
-            f"stack {stack} is configured for {named} ({stack_file(project_dir, stack)}), not "
-            f"{config_path}; pass -s with another stack name for this file, or -c {named}"
+            f"{where}, not {config_path}; pass -s with another stack name for this file, or -c {named}"
         )
-    return StackTarget(stack, project_dir, config_file, config_path, backend, own)
+    holds = stack_holds_resources(project_dir, stack, backend)
+    if holds is False:
+        return (
+            f"stack {stack} was configured for {named}, which no longer exists, and holds no resources: "
+            f"{config_path} takes it over"
+        )
+    unread = "may still hold resources (its backend is not a folder kindplane reads)"
+    state = "still holds resources" if holds else unread
+    raise WorkspaceError(
+        f"{where}, which no longer exists, and the stack {state}; put that file back and run "
+        f"`kindplane -c {named} down`, or pass -s with another stack name for {config_path}"
+    )
+
+
+def stack_holds_resources(project_dir: Path, stack: str, backend: Optional[str]) -> Optional[bool]:
+    """From a file backend's state: True/False; None when the state is not one kindplane reads."""
+    from .checkpoint import NotReadable, read_deployment
+    from .state import holds_resources
+
+    url = backend or os.environ.get("PULUMI_BACKEND_URL") or project_backend(project_dir)
+    folder = file_backend_dir(url, project_dir) if url else None
+    if folder is None:
+        return None
+    try:
+        deployment = read_deployment(folder, PROJECT, stack)
+    except NotReadable:
+        return None if folder.exists() else False  # no state folder yet: no stack in it either
+    return deployment is not None and holds_resources(deployment)

@@ -51,6 +51,26 @@ LABEL_ROLE = "dev.kindplane.role"
 LABEL_REGISTRY = "dev.kindplane.registry"
 # Which Pulumi project/stack created it: one stack's `down` never deletes another stack's images.
 LABEL_OWNER = "dev.kindplane.owner"
+# kind labels every node container with its cluster's name and its role.
+KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+KIND_ROLE_LABEL = "io.x-k8s.kind.role"
+LOAD_BALANCER_ROLE = "external-load-balancer"  # kind's haproxy node: no containerd, nothing is wired there
+
+
+def host_address(port: int) -> str:
+    """Where the host (docker push, curl) and pod manifests reach a registry published on `port`:
+    the one spelling of a registry's host address (naming.registry_host_address for a config's)."""
+    return f"localhost:{port}"
+
+
+def cluster_address(container: str) -> str:
+    """Where nodes (containerd) and code in pods reach a registry or mirror: its container name on
+    the kind network."""
+    return f"{container}:{REGISTRY_CONTAINER_PORT}"
+
+
+# A registry container asking itself (`wget` inside it): its own port, on its own loopback.
+SELF_ADDRESS = host_address(REGISTRY_CONTAINER_PORT)
 
 
 # --- the cluster's create command and its parser --------------------------------------------------

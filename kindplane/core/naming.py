@@ -13,6 +13,8 @@ from .contract import (  # noqa: F401 (the names below are re-exported: naming's
     LABEL_ROLE,
     REGISTRY_CONTAINER_PORT,
     REGISTRY_DATA_PATH,
+    cluster_address,
+    host_address,
 )
 from .node_names import control_plane_names, worker_names
 
@@ -25,12 +27,6 @@ KIND_NETWORK = "kind"  # kind's default; see kind_network()
 LOOPBACK = "127.0.0.1"
 CERTS_DIR = "/etc/containerd/certs.d"
 HELP_URL = "https://kind.sigs.k8s.io/docs/user/local-registry/"
-
-# kind's labels on its node containers: the cluster each belongs to and its role; the load
-# balancer (several control planes) runs haproxy, no containerd, so nothing is wired there.
-KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
-KIND_ROLE_LABEL = "io.x-k8s.kind.role"
-LOAD_BALANCER_ROLE = "external-load-balancer"
 
 # kind's own override of its network name; kindplane follows it the same way kind does.
 KIND_NETWORK_ENV = "KIND_EXPERIMENTAL_DOCKER_NETWORK"
@@ -45,12 +41,12 @@ def node_names(cluster: "ClusterConfig") -> list[str]:
 
 def registry_host_address(registry: "RegistryConfig") -> str:
     """Where the host (docker push, curl) and pod manifests reach the registry."""
-    return f"localhost:{registry.port}"
+    return host_address(registry.port)
 
 
 def registry_cluster_address(registry: "RegistryConfig") -> str:
     """Where code inside pods (and node containerd, on the kind network) reaches it."""
-    return f"{registry.name}:{REGISTRY_CONTAINER_PORT}"
+    return cluster_address(registry.name)
 
 
 def data_volume_name(container: str) -> str:
@@ -106,7 +102,7 @@ def kube_context(cluster_name: str) -> str:
 
 def mirror_cluster_address(mirror: "MirrorConfig") -> str:
     """Where node containerd reaches a mirror: its container name on the kind network."""
-    return f"{mirror.name}:{REGISTRY_CONTAINER_PORT}"
+    return cluster_address(mirror.name)
 
 
 def mirror_volume_name(mirror: "MirrorConfig") -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from ..core.contract import SELF_ADDRESS
 from ..core.naming import LABEL_MANAGED_BY, LABEL_OWNER, LABEL_ROLE, REGISTRY_CONTAINER_PORT
 from .docker_endpoint import DockerUnavailable, docker_client  # noqa: F401 (re-exported: one client for every look-up)
 
@@ -46,7 +47,7 @@ def exec_text(container: Container, argv: list[str]) -> tuple[int, str]:
 
 
 # GET /v2/ asked from inside a registry container (a mirror publishes no host port): the image's wget.
-SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://localhost:{REGISTRY_CONTAINER_PORT}/v2/"]
+SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://{SELF_ADDRESS}/v2/"]
 
 
 def answers_inside(container: Container) -> Optional[bool]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-from ..core.config import KindplaneConfig, RegistryConfig
+from ..core.config import ClusterConfig, KindplaneConfig, RegistryConfig
 from ..core.image_ref import ImageRef
 from ..core.naming import (
     CERTS_DIR,
@@ -51,10 +51,10 @@ q = shlex.quote
 
 @dataclass
 class Doctor:
-    """Runs every check for one config. `kindplane` is how fixes spell our own command
-    (e.g. `kindplane -c other.yaml`), so a fix can be pasted as is."""
+    """Runs every check for one config (the tool checks alone without one). `kindplane` is how
+    fixes spell our own command (e.g. `kindplane -c other.yaml`), so a fix can be pasted as is."""
 
-    config: KindplaneConfig
+    config: Optional[KindplaneConfig]
     kindplane: str = "kindplane"
     client: Optional[DockerClient] = None  # docker SDK client, None until the daemon answers
     registry_attrs: Optional[dict] = None
@@ -68,17 +68,34 @@ class Doctor:
         return self.client
 
     @property
+    def cluster(self) -> ClusterConfig:
+        assert self.config is not None, "only the tool checks run without a config"
+        return self.config.cluster
+
+    @property
     def registry(self) -> RegistryConfig:
-        return self.config.cluster.registry
+        return self.cluster.registry
+
+    def run_tools(self) -> list[CheckResult]:
+        """kind, the Pulumi CLI and Docker: what `up` drives, checked without a kindplane.yaml."""
+        self.results += [self.check_kind(), self.check_pulumi()]
+        return self.check_daemon()
+
+    def check_daemon(self) -> list[CheckResult]:
+        self.results.append(self.check_docker())
+        if self.client is not None:
+            self.results.append(self.check_same_daemon())
+        return self.results
 
     def run(self, image: Optional[ImageRef] = None) -> list[CheckResult]:
-        self.results += [self.check_kind(), self.check_pulumi(), self.check_node_image_release(), self.check_docker()]
+        self.results += [self.check_kind(), self.check_pulumi(), self.check_node_image_release()]
+        self.check_daemon()
         if self.client is None:
             self.results.append(skip("remaining checks", "they all need the Docker daemon"))
             return self.results
-        self.results.append(self.check_same_daemon())
         from .mirror_doctor import check_mirrors
 
+        assert self.config is not None
         self.results.extend(check_mirrors(self.config, self.client, self.kindplane))
         if not self.registry.enabled:
             self.results.append(skip("local registry", "disabled in kindplane.yaml (cluster.registry.enabled: false)"))
@@ -124,14 +141,14 @@ class Doctor:
         from .tools import find_kind
 
         title = "node image built for this kind"
-        image = self.config.cluster.node_image_resolved
+        image = self.cluster.node_image_resolved
         if image is None:
             return skip(title, "no node image pinned: kind runs its own default")
         kind = find_kind()
         version = installed_kind_version(Path(kind)) if kind else None
         if version is None:
             return skip(title, "no kind to compare with")
-        mismatch = node_image_release_warning(self.config.cluster)
+        mismatch = node_image_release_warning(self.cluster)
         if mismatch:
             return warn(title, mismatch, f"{self.kindplane} setup" if "kindplane setup" in mismatch else None)
         return ok(title, f"{image} with kind {version}")
@@ -202,7 +219,7 @@ class Doctor:
 
     def check_registry_container(self) -> CheckResult:
         from .docker_lookup import inspect_container
-        from .registry_version import describe, running_container_version
+        from .registry.distribution_version import describe, running_container_version
 
         name = self.registry.name
         title = f"registry container {name} running"
@@ -220,7 +237,7 @@ class Doctor:
         return container_running(title, name, "registry", attrs, f"{self.kindplane} up", detail)
 
     def check_registry_api(self) -> CheckResult:
-        from .registry_api import RegistryClient, RegistryError, RegistryUnreachable
+        from .registry.http_api import RegistryClient, RegistryError, RegistryUnreachable
 
         address = registry_host_address(self.registry)
         title = f"GET http://{address}/v2/"
@@ -285,13 +302,13 @@ class Doctor:
     def check_nodes(self) -> list[CheckResult]:
         from .docker_lookup import inspect_container
 
-        nodes = node_names(self.config.cluster)
+        nodes = node_names(self.cluster)
         found = {n: inspect_container(self.docker, n) for n in nodes}
         if not any(found.values()):
             return [
                 fail(
                     "kind nodes",
-                    f"no node containers for cluster {self.config.cluster.name!r} ({', '.join(nodes)})",
+                    f"no node containers for cluster {self.cluster.name!r} ({', '.join(nodes)})",
                     f"{self.kindplane} up",
                 )
             ]
@@ -352,12 +369,12 @@ class Doctor:
         from .kube_api import KubeUnreachable, get
         from .wiring_readback import CONFIGMAP_PATH, live_kubeconfig
 
-        context = kube_context(self.config.cluster.name)
+        context = kube_context(self.cluster.name)
         title = f"ConfigMap {CONFIGMAP_NAMESPACE}/{CONFIGMAP_NAME}"
         fix = f"{self.kindplane} up"  # up reads it back and writes it again
-        live = live_kubeconfig(self.config.cluster.name)
+        live = live_kubeconfig(self.cluster.name)
         if live is None:
-            return skip(title, f"kind gives no kubeconfig for cluster {self.config.cluster.name}")
+            return skip(title, f"kind gives no kubeconfig for cluster {self.cluster.name}")
         try:
             status, body = get(live, CONFIGMAP_PATH, timeout=API_TIMEOUT)
         except KubeUnreachable:
@@ -394,7 +411,7 @@ class Doctor:
         return fail(title, f"nodes would pull this from {where}; use exactly {exact}")
 
     def check_image_present(self, image: ImageRef) -> CheckResult:
-        from .registry_api import RegistryClient, RegistryError, RepositoryNotFound, TagNotFound
+        from .registry.http_api import RegistryClient, RegistryError, RepositoryNotFound, TagNotFound
 
         reference = image.digest or image.tag_or_default
         shown = f"{image.path}@{reference}" if image.digest else f"{image.path}:{reference}"
@@ -461,3 +478,8 @@ def run_doctor(
     config: KindplaneConfig, image: Optional[ImageRef] = None, kindplane: Sequence[str] = ("kindplane",)
 ) -> list[CheckResult]:
     return Doctor(config, kindplane=" ".join(q(a) for a in kindplane)).run(image)
+
+
+def run_tool_checks(kindplane: Sequence[str] = ("kindplane",)) -> list[CheckResult]:
+    """doctor and status without a kindplane.yaml: the checks that need none."""
+    return Doctor(None, kindplane=" ".join(q(a) for a in kindplane)).run_tools()

@@ -12,9 +12,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..core.config import KindplaneConfig, MirrorConfig
+from ..core.contract import SELF_ADDRESS
 from ..core.naming import kind_network, mirror_cluster_address, node_names
 from ..core.render import commands as render_commands
-from ..core.render.mirror import (
+from ..core.render.pull_through import (
     MIRROR_MODE_FILE,
     MIRROR_PROBE_SECONDS,
     PROXY_TTL,
@@ -25,7 +26,7 @@ from ..core.render.mirror import (
 from .check_result import CheckResult, fail, ok, skip
 from .container_checks import container_running, on_network
 from .docker_lookup import exec_text
-from .registry_version import DistributionVersion, describe, running_container_version
+from .registry.distribution_version import DistributionVersion, describe, running_container_version
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -104,7 +105,7 @@ class _MirrorChecks:
 
     def check_api(self) -> CheckResult:
         title = f"mirror {self.mirror.name}: GET /v2/"
-        code, output = self._exec(["wget", "-q", "-O", "-", "http://localhost:5000/v2/"])
+        code, output = self._exec(["wget", "-q", "-O", "-", f"http://{SELF_ADDRESS}/v2/"])
         if code != 0:
             return fail(
                 title,

@@ -12,7 +12,8 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from ..core.naming import KIND_CLUSTER_LABEL, LOOPBACK
+from ..core.contract import KIND_CLUSTER_LABEL
+from ..core.naming import LOOPBACK
 from .docker_lookup import (
     AdoptionError,
     DockerUnavailable,
@@ -24,7 +25,8 @@ from .docker_lookup import (
     port_bindings,
 )
 from .keeper import look, wanted_mirror, wanted_registry
-from .shared_registry import find_shared_registry
+from .registry.external import find_shared_registry
+from .setup_tools import SETUP_HINT
 from .tools import bin_dir, find_kind, find_pulumi
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
@@ -43,11 +45,9 @@ class PreflightFailed(RuntimeError):
 def missing_tools(need_kind: bool = True, need_pulumi: bool = True) -> list[str]:
     problems = []
     if need_kind and find_kind() is None:
-        problems.append(f"kind is not installed (not on PATH nor in {bin_dir()}): run `kindplane setup`")
+        problems.append(f"kind is not installed (not on PATH nor in {bin_dir()}): {SETUP_HINT}")
     if need_pulumi and find_pulumi() is None:
-        problems.append(
-            "the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)"
-        )
+        problems.append(f"the Pulumi CLI is not installed: {SETUP_HINT}")
     return problems
 
 

@@ -24,6 +24,8 @@ KIND_BASE_URL_ENV = "KINDPLANE_KIND_BASE_URL"  # a mirror (or a test server) ins
 KIND_INSTALL_DOCS = "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 PULUMI_INSTALL_DOCS = "https://www.pulumi.com/docs/iac/download-install/"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# What `up`, preflight and the download failures tell a user to run; --from is the offline way.
+SETUP_HINT = "run `kindplane setup` (offline: `kindplane setup --from DIR`, DIR holding the release files you carry)"
 
 
 class SetupError(RuntimeError):
@@ -73,8 +75,9 @@ def install_kind(version: str = KIND_VERSION, base_url: Optional[str] = None, de
     except httpx.HTTPError as exc:
         raise SetupError(
             f"could not download kind {version} ({exc.__class__.__name__}: {exc}); nothing was "
-            f"installed. Check the network and run `kindplane setup` again, or install kind yourself: "
-            f"{KIND_INSTALL_DOCS}"
+            f"installed. Check the network and run `kindplane setup` again; without one, carry "
+            f"{kind_asset()} and its .sha256sum here and run `kindplane setup --from DIR`, or install "
+            f"kind yourself: {KIND_INSTALL_DOCS}"
         ) from None
     return f"installed kind {version} at {dest} (SHA-256 {expected} verified)"
 
@@ -128,7 +131,8 @@ def install_pulumi(version: str = PULUMI_VERSION, root: Optional[Path] = None) -
             shutil.rmtree(root, ignore_errors=True)  # nothing half-installed
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
         raise SetupError(
-            f"could not install the Pulumi CLI {version} ({detail}); nothing was installed. "
-            f"Check the network and run `kindplane setup` again, or install it yourself: {PULUMI_INSTALL_DOCS}"
+            f"could not install the Pulumi CLI {version} ({detail}); nothing was installed. Check the "
+            f"network and run `kindplane setup` again; without one, carry its release archive here and run "
+            f"`kindplane setup --from DIR`, or install it yourself: {PULUMI_INSTALL_DOCS}"
         ) from None
     return f"installed Pulumi CLI {version} at {root / 'bin' / 'pulumi'}"

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from ..core.naming import CERTS_DIR, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE
+from ..core.contract import KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE
+from ..core.naming import CERTS_DIR
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 from ..core.render.drift import Observed
 from .docker_lookup import inspect_container

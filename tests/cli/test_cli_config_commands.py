@@ -33,12 +33,6 @@ def test_validate_prints_every_problem_with_its_key_path_and_exits_2(cli, write_
     assert result.stdout == ""
 
 
-def test_validate_of_a_missing_file_points_at_init(cli, tmp_path):
-    result = cli(["-c", str(tmp_path / "nope.yaml"), "validate"])
-    assert result.exit_code == 2
-    assert "file not found; create one with `kindplane init`" in result.stderr
-
-
 def test_config_kind_prints_exactly_the_kind_config_and_nothing_else(cli, write_config):
     path = write_config(REGISTRY)
     result = cli(["-c", str(path), "config", "kind"])

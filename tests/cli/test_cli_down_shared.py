@@ -2,7 +2,7 @@
 its registry (with or without --force, unless --delete-shared), and an external stack leaves the
 registry alone.
 
-The users are found by ops.registry_users (real-Docker test: tests/docker/test_docker_shared_registry.py);
+The users are found by ops.registry.pulling_clusters (real-Docker test: tests/docker/test_docker_shared_registry.py);
 here the CLI's decision and words are checked with that look-up replaced.
 """
 
@@ -13,7 +13,7 @@ from harness.names import unique_name
 from recording_engine import DOWN_CALLS
 
 from kindplane.cli.engine import RegistryFate
-from kindplane.ops import registry_users
+from kindplane.ops.registry import pulling_clusters
 
 docker = pytest.mark.docker
 
@@ -27,7 +27,7 @@ def users(monkeypatch):
         asked.append((registry_name, set(except_clusters)))
         return list(found)
 
-    monkeypatch.setattr(registry_users, "clusters_using_registry", clusters_using_registry)
+    monkeypatch.setattr(pulling_clusters, "clusters_using_registry", clusters_using_registry)
     return found, asked
 
 

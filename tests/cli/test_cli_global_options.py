@@ -75,13 +75,14 @@ def test_every_command_shows_the_global_options_with_the_roots_help(cli, path):
 
 @pytest.mark.parametrize("path", sorted(READS_CONFIG), ids=" ".join)
 def test_config_after_the_command_is_the_file_read(cli, tools, tmp_path, path):
-    missing = tmp_path / "not-here.yaml"
+    folder = tmp_path / "a-folder"  # unreadable as a file for every command (doctor and status run without one)
+    folder.mkdir()
     args = READS_CONFIG[path]
-    before = cli(["-c", str(missing), *path, *args])
-    after = cli([*path, *args, "-c", str(missing)])
+    before = cli(["-c", str(folder), *path, *args])
+    after = cli([*path, *args, "-c", str(folder)])
     assert after.exit_code == before.exit_code == 2
     assert after.stderr == before.stderr
-    assert f"{missing}: file not found; create one with `kindplane init`" in after.stderr
+    assert f"{folder}: is a directory, not a kindplane.yaml" in after.stderr
 
 
 def test_init_writes_the_config_named_after_the_command(cli, tmp_path):

@@ -225,8 +225,10 @@ def test_up_without_kind_and_pulumi_names_the_fix_and_exits_1(cli, engine, home,
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert lines == [
-        f"error: kind is not installed (not on PATH nor in {home / 'bin'}): run `kindplane setup`",
-        "error: the Pulumi CLI is not installed: run `kindplane setup` (or see https://www.pulumi.com/docs/iac/download-install/)",
+        f"error: kind is not installed (not on PATH nor in {home / 'bin'}): run `kindplane setup` (offline: "
+        "`kindplane setup --from DIR`, DIR holding the release files you carry)",
+        "error: the Pulumi CLI is not installed: run `kindplane setup` (offline: `kindplane setup --from DIR`, DIR "
+        "holding the release files you carry)",
     ]
     assert engine.targets == []
 

@@ -16,7 +16,7 @@ from kindplane.core.config import parse_config
 from kindplane.core.contract import CONTAINER_TYPE, OUTPUT_APPLIED_SETTINGS, OUTPUT_FINGERPRINT, VOLUME_TYPE
 from kindplane.core.render.applied_settings import applied_settings, settings_fingerprint
 from kindplane.core.render.kind_config import kind_config_yaml
-from kindplane.ops import registry_users
+from kindplane.ops.registry import pulling_clusters
 
 docker = pytest.mark.docker
 ROOT = "urn:pulumi:dev::kindplane::kindplane:index:Environment"
@@ -192,7 +192,7 @@ def owner(write_config, engine):
 @pytest.fixture
 def no_users(monkeypatch):
     asked: list[str] = []
-    monkeypatch.setattr(registry_users, "clusters_using_registry", lambda client, name, own: asked.append(name) or [])
+    monkeypatch.setattr(pulling_clusters, "clusters_using_registry", lambda client, name, own: asked.append(name) or [])
     return asked
 
 
@@ -278,7 +278,7 @@ def test_re_creating_a_registry_others_pull_through_needs_delete_shared_even_wit
     name, port, path = owner
     asked = []
     monkeypatch.setattr(
-        registry_users, "clusters_using_registry", lambda client, reg, own: asked.append((reg, set(own))) or ["e2e"]
+        pulling_clusters, "clusters_using_registry", lambda client, reg, own: asked.append((reg, set(own))) or ["e2e"]
     )
     path.write_text(config_text(name, port=free_port()))
     engine.plan = container_replaced(REGISTRY_URN, f"{name}-reg", None, None)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kindplane.cli.app import app
-from kindplane.ops import cluster_images, registry_stores
+from kindplane.ops.registry import config_stores, pod_images
 
 CONFIG = "cluster:\n  name: dev\n  registry: {enabled: true}\n"
 
@@ -29,7 +29,7 @@ def untouched(monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("a registry container was inspected")
 
-    monkeypatch.setattr(registry_stores, "inspect_store", refuse)
+    monkeypatch.setattr(config_stores, "inspect_store", refuse)
 
 
 def run(*args):
@@ -38,9 +38,9 @@ def run(*args):
 
 def test_prune_refuses_when_the_cluster_exists_but_its_pods_cannot_be_read(config, untouched, monkeypatch):
     def unknown(name):
-        raise cluster_images.PodsUnknown(f"the API server of {name} did not answer: connection refused")
+        raise pod_images.PodsUnknown(f"the API server of {name} did not answer: connection refused")
 
-    monkeypatch.setattr(cluster_images, "read_pods", unknown)
+    monkeypatch.setattr(pod_images, "read_pods", unknown)
     result = run("-c", str(config), "registry", "prune", "--keep", "3")
     assert result.exit_code == 1
     assert (

@@ -120,6 +120,9 @@ def test_no_network_gives_a_clear_message_and_installs_nothing(tmp_path):
         install_kind(base_url=f"http://127.0.0.1:{closed_port}", dest_dir=tmp_path / "bin")
     assert "could not download kind" in str(info.value)
     assert "nothing was installed" in str(info.value)
+    assert f"without one, carry {kind_asset()} and its .sha256sum here and run `kindplane setup --from DIR`" in str(
+        info.value
+    )
     assert not (tmp_path / "bin").exists()
 
 

@@ -140,3 +140,18 @@ def test_a_missing_cluster_and_registry_fail(cli, write_config, docker_ready):
         out[out.index(f"✗ kind nodes: no node containers for cluster {name!r} ({name}-control-plane)") + 1]
         == f"    fix: kindplane -c {path} up"
     )
+
+
+def test_without_a_config_status_checks_the_tools_and_docker_and_passes(cli, docker_ready, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fresh folder: no kindplane.yaml yet
+    result = cli(["status"])
+    assert result.exit_code == 0, result.output
+    assert lines(result) == [
+        "✓ kind installed",
+        "✓ Pulumi CLI installed",
+        "✓ Docker daemon reachable",
+        "✓ docker CLI on the same daemon",
+        "- not checked without a kindplane.yaml: the Pulumi state, the registry, the mirrors, every node's "
+        "containerd, the ConfigMap (kindplane.yaml not found; create it with `kindplane init`)",
+        "all 4 checks passed",
+    ]

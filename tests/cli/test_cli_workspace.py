@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -143,3 +144,78 @@ def test_the_repository_pins_one_backend_for_both_front_doors(monkeypatch):
     from kindplane.cli.context import default_backend
 
     assert default_backend().endswith("/.kindplane/state")  # the CLI's own default is the same folder
+
+
+# --- a stack whose kindplane.yaml is gone: taken over only when it holds nothing ----------------
+
+
+def own_stack(home: Path, stack: str, config_file: Path, resources: list[str] | None) -> str:
+    """kindplane's own project with stack `stack` naming `config_file`, and a file backend whose
+    state holds the stack plus `resources` (types); None: no state for the stack at all."""
+    state = home / "state"
+    write_own_project(home / "project", state.as_uri())
+    stacks = home / "project" / "stacks"
+    (stacks / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": {"kindplane:configFile": str(config_file)}}))
+    (state / ".pulumi" / "stacks" / "kindplane").mkdir(parents=True)
+    (state / ".pulumi" / "meta.yaml").write_text("version: 1\n")
+    if resources is not None:
+        types = ["pulumi:pulumi:Stack", "pulumi:providers:docker", *resources]
+        deployment = {"resources": [{"urn": f"urn:{i}", "type": t} for i, t in enumerate(types)]}
+        document = {"version": 3, "checkpoint": {"latest": deployment}}
+        (state / ".pulumi" / "stacks" / "kindplane" / f"{stack}.json").write_text(json.dumps(document))
+    return state.as_uri()
+
+
+@pytest.mark.parametrize("resources", [[], None], ids=["destroyed", "never-updated"])
+def test_an_empty_stack_whose_file_is_gone_is_taken_over_with_a_note(tmp_path, resources):
+    home, gone = tmp_path / "home", tmp_path / "a" / "w" / "kindplane.yaml"
+    backend = own_stack(home, "w", gone, resources)
+    path = config(tmp_path / "b" / "w" / "kindplane.yaml")
+    target = resolve(path, None, None, home, backend)
+    assert (target.stack, target.config_path, target.config_file) == ("w", path, str(path))
+    assert target.note == (
+        f"stack w was configured for {gone}, which no longer exists, and holds no resources: {path} takes it over"
+    )
+
+
+def test_a_stack_whose_file_is_gone_but_which_holds_resources_is_refused(tmp_path):
+    home, gone = tmp_path / "home", tmp_path / "a" / "w" / "kindplane.yaml"
+    backend = own_stack(home, "w", gone, ["docker:index/container:Container"])
+    path = config(tmp_path / "b" / "w" / "kindplane.yaml")
+    with pytest.raises(WorkspaceError) as caught:
+        resolve(path, None, None, home, backend)
+    assert str(caught.value) == (
+        f"stack w is configured for {gone} ({home / 'project' / 'stacks' / 'Pulumi.w.yaml'}), which no longer "
+        f"exists, and the stack still holds resources; put that file back and run `kindplane -c {gone} down`, "
+        f"or pass -s with another stack name for {path}"
+    )
+
+
+def test_a_stack_whose_state_kindplane_cannot_read_is_never_taken_over(tmp_path):
+    home, gone = tmp_path / "home", tmp_path / "a" / "w" / "kindplane.yaml"
+    own_stack(home, "w", gone, [])
+    path = config(tmp_path / "b" / "w" / "kindplane.yaml")
+    with pytest.raises(
+        WorkspaceError, match="may still hold resources \\(its backend is not a folder kindplane reads\\)"
+    ):
+        resolve(path, None, None, home, "s3://bucket/state")
+
+
+def test_a_stack_whose_file_still_exists_is_refused_even_when_empty(tmp_path):
+    home = tmp_path / "home"
+    other = config(tmp_path / "a" / "w" / "kindplane.yaml")
+    backend = own_stack(home, "w", other, [])
+    with pytest.raises(WorkspaceError, match=f"stack w is configured for {other} .*, not "):
+        resolve(config(tmp_path / "b" / "w" / "kindplane.yaml"), None, None, home, backend)
+
+
+def test_a_command_says_so_before_it_takes_a_stack_over(cli, engine, tools, tmp_path):
+    gone = tmp_path / "a" / "w" / "kindplane.yaml"
+    own_stack(tools, "w", gone, [])
+    path = config(tmp_path / "b" / "w" / "kindplane.yaml")
+    result = cli(["-c", str(path), "preview"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"note: stack w was configured for {gone}, which no longer exists, and holds no resources: {path} takes it over"
+    )
+    assert engine.targets[0].stack == "w"

@@ -18,53 +18,28 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
+from harness.images import one_file_layer
 from harness.mirrors import mirror_blobs, mirror_program, run_mirror, start_upstream
 from harness.names import unique_name
 from harness.registry import inspect, remove_container, remove_volume, wait_for_registry
-from harness.shell import run_program_command, standin_env
+from harness.shell import kindplane, run_program_command
 
-from kindplane.core.render.mirror import MIRROR_MODE_FILE, MIRROR_PROBE_SECONDS
+from kindplane.core.render.pull_through import MIRROR_MODE_FILE, MIRROR_PROBE_SECONDS
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[2]
 LAYER = 300_000
 _BLOB_GET = re.compile(r'"GET /v2/library/\S+/blobs/(sha256:[0-9a-f]{64}) HTTP/[0-9.]+" 200')
 
 
-def kindplane(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = standin_env(
-        {**os.environ, "PYTHONPATH": str(ROOT), "KINDPLANE_HOME": str(config.parent / "home"), "NO_COLOR": "1"}
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "kindplane", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-
-
 def random_image(tag: str, size: int) -> str:
-    import io
-    import tarfile
-
-    data = os.urandom(size)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("payload")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    docker("import", "-", tag, input=buffer.getvalue())
+    docker("import", "-", tag, input=one_file_layer(os.urandom(size)))
     return tag
 
 
@@ -100,7 +75,7 @@ def test_a_v3_mirror_preloads_once_serves_offline_and_keeps_to_its_max_size(
         listing = tmp_path / "images.txt"
         listing.write_text("# warm before the next cluster\nimg0:v1\ndocker.io/library/img1:v1\nmissing:v9\n")
         since = datetime.now(timezone.utc).isoformat()
-        warmed = kindplane(config, "registry", "preload", str(listing), "-o", "json")
+        warmed = kindplane(config, "registry", "preload", str(listing), "-o", "json", home=config.parent / "home")
         assert warmed.returncode == 1, warmed.stderr
         report = {i["image"]: i for i in json.loads(warmed.stdout)["images"]}
         assert report["img0:v1"]["error"] is None and report["img0:v1"]["fetched"] > LAYER
@@ -112,7 +87,7 @@ def test_a_v3_mirror_preloads_once_serves_offline_and_keeps_to_its_max_size(
         assert set(gets) <= mirror_blobs(mirror)
         time.sleep(1.1)  # img1's tag is then resolved a second later than img0's: img0 is least recently used
         listing.write_text("img1:v1\n")
-        again = kindplane(config, "registry", "preload", str(listing), "-o", "json")
+        again = kindplane(config, "registry", "preload", str(listing), "-o", "json", home=config.parent / "home")
         assert again.returncode == 0, again.stderr
         (item,) = json.loads(again.stdout)["images"]
         assert item["fetched"] == 0 and item["cached"] > LAYER
@@ -126,7 +101,7 @@ def test_a_v3_mirror_preloads_once_serves_offline_and_keeps_to_its_max_size(
                 if fetched.returncode != 0:
                     pytest.fail(f"{node} img{number}: {fetched.stderr}\nmirror: {state}", pytrace=False)
 
-        du = kindplane(config, "registry", "du", "-o", "json")
+        du = kindplane(config, "registry", "du", "-o", "json", home=config.parent / "home")
         assert du.returncode == 0, du.stderr
         (store,) = json.loads(du.stdout)["stores"]
         assert (store["role"], store["name"], store["maxSize"]) == ("mirror", mirror, int(LAYER * 1.5))
@@ -135,7 +110,9 @@ def test_a_v3_mirror_preloads_once_serves_offline_and_keeps_to_its_max_size(
         assert store["referenced"] > 2 * LAYER
 
         # maxSize: the least recently used image (img0) goes; no cluster API answers here, hence --force.
-        pruned = kindplane(config, "registry", "prune", "--only", mirror, "--force", "-o", "json")
+        pruned = kindplane(
+            config, "registry", "prune", "--only", mirror, "--force", "-o", "json", home=config.parent / "home"
+        )
         assert pruned.returncode == 0, pruned.stderr
         (result,) = json.loads(pruned.stdout)["stores"]
         assert [(r["repository"], r["tags"]) for r in result["removals"]] == [("library/img0", ["v1"])]

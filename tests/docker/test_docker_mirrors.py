@@ -19,7 +19,7 @@ from harness.registry import remove_container, remove_volume
 from harness.shell import run_program_command, run_shell
 
 from kindplane.core.naming import CERTS_DIR
-from kindplane.core.render.mirror import mirror_hosts_dir, mirror_hosts_toml
+from kindplane.core.render.pull_through import mirror_hosts_dir, mirror_hosts_toml
 from kindplane.ops.docker_lookup import docker_client
 from kindplane.ops.mirror_doctor import check_mirrors
 

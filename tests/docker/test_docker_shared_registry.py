@@ -8,22 +8,19 @@ fetch through hosts.toml. The same nodes are what `down` finds as the registry's
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from harness.docker_env import docker
-from harness.engine import REPO
 from harness.fixtures import push_to
 from harness.names import free_port, unique_name
 from harness.program_commands import program_commands
 from harness.registry import inspect, remove_container, run_as_kinds_script
-from harness.shell import run_program_command
+from harness.shell import kindplane, run_program_command
 from support.pulumi_mocks import MOCK_OWNER
 
 from kindplane.core.naming import KIND_NETWORK
 from kindplane.ops import preflight
-from kindplane.ops.registry_users import clusters_using_registry
-from kindplane.ops.shared_registry import find_shared_registry
+from kindplane.ops.registry.external import find_shared_registry
+from kindplane.ops.registry.pulling_clusters import clusters_using_registry
 
 
 @pytest.fixture
@@ -104,50 +101,35 @@ def test_a_port_mapping_on_the_external_registrys_port_is_refused(script_registr
 
 def test_registry_and_doctor_commands_use_the_external_registrys_live_port(script_registry, app_image, tmp_path):
     import json
-    import subprocess
-    import sys
 
     registry, port = script_registry
     push_to(f"localhost:{port}", app_image, "shared/app:v1")
     path = tmp_path / "kindplane.yaml"
     path.write_text(external_config(unique_name("kpt-ext"), registry))
 
-    # This checkout's kindplane, never whatever checkout an editable install points at.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-
-    def kindplane(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "kindplane", "-c", str(path), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-            env=env,
-        )
-
-    listed = kindplane("registry", "ls", "--json")
+    listed = kindplane(path, "registry", "ls", "--json")
     assert listed.returncode == 0, listed.stderr
     assert f"localhost:{port}" in listed.stdout and "shared/app" in listed.stdout
-    checks = {c["name"]: c for c in json.loads(kindplane("doctor", "--json").stdout)["checks"]}
+    checks = {c["name"]: c for c in json.loads(kindplane(path, "doctor", "--json").stdout)["checks"]}
     assert checks[f"GET http://localhost:{port}/v2/"]["status"] == "ok"
     # How an external registry is published is its owner's choice: nothing to fix from here.
     assert checks[f"registry published on 127.0.0.1:{port} only"]["status"] == "skip"
 
-    status = kindplane("status").stdout.splitlines()  # exit 1: this test has no cluster, only the registry
+    status = kindplane(path, "status").stdout.splitlines()  # exit 1: this test has no cluster, only the registry
     assert f"✓ registry container {registry} running" in status  # not "kindplane did not create it"
     assert f"✓ GET http://localhost:{port}/v2/" in status
 
     docker("stop", registry)
-    stopped = kindplane("registry", "ls")
+    stopped = kindplane(path, "registry", "ls")
     assert stopped.returncode == 1
     assert f"the external registry container {registry!r} is exited, not running" in stopped.stderr
-    container = {c["name"]: c for c in json.loads(kindplane("doctor", "-o", "json").stdout)["checks"]}[
+    container = {c["name"]: c for c in json.loads(kindplane(path, "doctor", "-o", "json").stdout)["checks"]}[
         f"registry container {registry} running"
     ]
     assert (container["status"], container["fix"]) == ("fail", f"docker start {registry}")
 
     docker("rm", "-f", registry)
-    gone = {c["name"]: c for c in json.loads(kindplane("doctor", "-o", "json").stdout)["checks"]}[
+    gone = {c["name"]: c for c in json.loads(kindplane(path, "doctor", "-o", "json").stdout)["checks"]}[
         f"registry container {registry} running"
     ]
     assert gone["status"] == "fail" and gone["fix"] is None  # never `kindplane up`: this stack cannot make it

@@ -8,16 +8,15 @@ image, the mirror restarts offline (serving its cache alone) and the new node st
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tarfile
 import time
 
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.engine import container_id, volume_exists
 from harness.fixtures import push_to
+from harness.images import one_file_layer
 from harness.mirrors import start_upstream
 from harness.names import unique_name
 from harness.registry import inspect, registry_get, remove_container, remove_volume
@@ -29,7 +28,7 @@ def test_registry_3_persistent_registry_and_mirror_survive_down_and_up(new_proje
     upstream = start_upstream(unique_name("kpe-up"))
     kp = lambda *args, **kw: project.kindplane("-c", str(project.config_path), *args, **kw)  # noqa: E731
     big = f"{unique_name('kpe-big')}:v1"
-    docker("import", "-", big, input=_random_layer(300_000))
+    docker("import", "-", big, input=one_file_layer(os.urandom(300_000)))
     try:
         upstream.push(app_image, "library/kpe-hello:v1")
         upstream.push(big, "library/kpe-big:v1")
@@ -80,13 +79,3 @@ def test_registry_3_persistent_registry_and_mirror_survive_down_and_up(new_proje
         docker("rmi", big, check=False)
         remove_volume(f"{mirror}-data")
         upstream.remove()
-
-
-def _random_layer(size: int) -> bytes:
-    data = os.urandom(size)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("payload")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()

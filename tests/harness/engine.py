@@ -57,7 +57,7 @@ def load_toolchain_env() -> Optional[str]:
         if result.returncode != 0:
             return (
                 "the real-engine toolchain is not built: run `bash tests/harness/toolchain.sh build` "
-                f"(see README, harness section): {result.stderr.strip().splitlines()[-1:] or ''}"
+                f"(see docs/contributing.md, 'The real engine in the tests'): {result.stderr.strip().splitlines()[-1:] or ''}"
             )
         for line in result.stdout.splitlines():
             key, _, value = line.removeprefix("export ").partition("=")

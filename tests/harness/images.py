@@ -203,6 +203,17 @@ class _Rootfs:
         return h.hexdigest()[:16]
 
 
+def one_file_layer(data: bytes, name: str = "payload") -> bytes:
+    """A tar of one file: the whole file system of a tiny image made with `docker import -`
+    (random bytes make layers incompressible, so gc, du and mirror transfers show them whole)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def _shared_libraries(binary: str) -> list[str]:
     out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
     libs = []

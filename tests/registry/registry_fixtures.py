@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
-import tarfile
 import time
 from pathlib import Path
 
 import httpx
+from harness.images import one_file_layer
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
 
@@ -73,13 +72,8 @@ class Images:
 
     def make(self, reference: str, payload: bytes = b"hello\n", size: int = 0) -> str:
         """An image whose only file holds payload (+ `size` random bytes, to make gc visible)."""
-        data = payload + (os.urandom(size) if size else b"")
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            info = tarfile.TarInfo("payload")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        subprocess.run(["docker", "import", "-", reference], input=buffer.getvalue(), check=True, capture_output=True)
+        layer = one_file_layer(payload + (os.urandom(size) if size else b""))
+        subprocess.run(["docker", "import", "-", reference], input=layer, check=True, capture_output=True)
         self.made.append(reference)
         return reference
 

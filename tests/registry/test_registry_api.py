@@ -7,7 +7,7 @@ import pytest
 from harness.names import free_port
 from registry_fixtures import LocalRegistry
 
-from kindplane.ops.registry_api import (
+from kindplane.ops.registry.http_api import (
     DOCKER_MANIFEST,
     DeleteDisabled,
     RegistryClient,

@@ -8,9 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -19,24 +16,11 @@ from harness.docker_env import docker
 from harness.mirrors import mirror_program, run_mirror
 from harness.names import unique_name
 from harness.registry import remove_container, remove_volume
-from harness.shell import standin_env
+from harness.shell import kindplane
 
-from kindplane.ops.registry_api import MANIFEST_ACCEPT, RegistryClient
+from kindplane.ops.registry.http_api import MANIFEST_ACCEPT, RegistryClient
 
 pytestmark = pytest.mark.docker
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def kindplane(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = standin_env({**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "kindplane", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def registry_config(path: Path, started, image: str, mirror: str = "") -> Path:

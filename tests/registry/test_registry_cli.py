@@ -10,7 +10,7 @@ from registry_fixtures import LocalRegistry
 from typer.testing import CliRunner
 
 from kindplane.cli.app import app
-from kindplane.ops.registry_api import RegistryClient
+from kindplane.ops.registry.http_api import RegistryClient
 
 pytestmark = pytest.mark.docker
 
@@ -109,13 +109,14 @@ def test_rm_is_refused_clearly_when_delete_is_disabled(local_registry, images, t
     assert RegistryClient(local_registry.address).tags("app") == ["v1"]
 
 
-def test_closed_port_is_one_line_and_exit_1(tmp_path):
+def test_a_registry_that_does_not_answer_is_one_line_with_the_command_that_starts_it(tmp_path):
     port = free_port()
-    result = kp(kindplane_yaml(tmp_path, port), "registry", "ls")
+    config = kindplane_yaml(tmp_path, port)
+    result = kp(config, "registry", "ls")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: nothing answers on localhost:{port}: is the registry container running and "
-        f"published on that port? (`kindplane doctor` checks)"
+        f"error: nothing answers on localhost:{port}: the registry container is not running or not published "
+        f"on that port; start it with `kindplane -c {config} up` (`kindplane -c {config} doctor` says what is wrong)"
     ]
 
 

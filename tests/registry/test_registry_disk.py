@@ -11,35 +11,19 @@ still pulls. The cluster of the config does not exist, so no pod can be using an
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from harness.docker_env import docker
 from harness.names import unique_name
-from harness.shell import standin_env
+from harness.shell import kindplane
 
-from kindplane.ops.registry_api import RegistryClient
+from kindplane.ops.registry.http_api import RegistryClient
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[2]
 LAYER = 400_000  # random bytes: incompressible, so gc's reclaim must cover them
-
-
-def kindplane(config: Path, *args: str, home: Path) -> subprocess.CompletedProcess:
-    env = standin_env({**os.environ, "PYTHONPATH": str(ROOT), "KINDPLANE_HOME": str(home), "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "kindplane", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def on_disk(container: str) -> int:

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from kindplane.core.image_ref import parse_image_ref
-from kindplane.ops.registry_api import RegistryClient
-from kindplane.ops.registry_ops import OpsError, collect_garbage, push_image
+from kindplane.ops.registry.http_api import RegistryClient
+from kindplane.ops.registry.push_gc import OpsError, collect_garbage, push_image
 
 pytestmark = pytest.mark.docker
 

@@ -11,15 +11,12 @@ serving the image.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from harness.names import unique_name
 from harness.registry import create_volume, destroy_registry, inspect, registry_get, remove_container, run_registry
-from harness.shell import run_program_command, standin_env
+from harness.shell import kindplane, run_program_command
 from support.pulumi_mocks import MOCK_OWNER
 from typer.testing import CliRunner
 
@@ -27,22 +24,9 @@ from kindplane.cli.app import app
 from kindplane.ops.docker_lookup import docker_client
 from kindplane.ops.keeper import look, wanted_registry
 from kindplane.ops.kept_container import Action
-from kindplane.ops.registry_ops import registry_container
+from kindplane.ops.registry.push_gc import registry_container
 
 pytestmark = pytest.mark.docker
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def kindplane(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = standin_env({**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "kindplane", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_registry_3_push_pull_ls_rm_gc_doctor_and_persistent_reuse(

@@ -181,10 +181,15 @@ def test_yaml_syntax_error_names_line_and_column():
     assert message.startswith("kindplane.yaml: line 3, column 1: not valid YAML")
 
 
-def test_missing_file_says_how_to_create_one(tmp_path):
+def test_missing_file_says_how_to_create_that_file(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path / "kindplane.yaml")
-    assert str(caught.value) == f"{tmp_path / 'kindplane.yaml'}: file not found; create one with `kindplane init`"
+    path = tmp_path / "kindplane.yaml"
+    assert str(caught.value) == f"{path}: file not found; create it with `kindplane -c {path} init`"
+    monkeypatch.chdir(tmp_path)  # the default file of this folder: plain `kindplane init` writes it
+    with pytest.raises(ConfigError) as caught:
+        load_config("kindplane.yaml")
+    assert str(caught.value) == "kindplane.yaml: file not found; create it with `kindplane init`"
 
 
 def test_load_config_labels_errors_with_the_path(tmp_path):

@@ -19,7 +19,7 @@ from kindplane.core.render.drift import (
     find_drift,
     recorded_repairs,
 )
-from kindplane.core.render.mirror import mirror_hosts_dir
+from kindplane.core.render.pull_through import mirror_hosts_dir
 from kindplane.program import build
 
 TEXT = """

@@ -19,13 +19,8 @@ from support.guide import GUIDE, blocks, commands, pipeline
 
 from kindplane.cli.app import app
 from kindplane.core.config import load_config, validate_data
-from kindplane.core.naming import (
-    CERTS_DIR,
-    KIND_CLUSTER_LABEL,
-    node_names,
-    registry_cluster_address,
-    registry_host_address,
-)
+from kindplane.core.contract import KIND_CLUSTER_LABEL
+from kindplane.core.naming import CERTS_DIR, node_names, registry_cluster_address, registry_host_address
 from kindplane.core.render.containerd import hosts_dirs, hosts_toml
 from kindplane.core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 

@@ -11,8 +11,8 @@ from harness.toml_merge import apply_patches
 from kindplane.core.config import parse_config
 from kindplane.core.errors import ConfigError
 from kindplane.core.render import commands
+from kindplane.core.render.all_warnings import all_warnings
 from kindplane.core.render.kind_config import kind_config_yaml
-from kindplane.core.render.warnings import all_warnings
 
 
 def cluster(text: str):

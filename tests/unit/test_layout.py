@@ -157,3 +157,24 @@ def test_the_graph_sees_the_imports_it_guards():
     assert "kindplane.core.config" in GRAPH["kindplane.core.render.kind_config"]
     assert "kindplane.ops.docker_lookup" in GRAPH["kindplane.program"]
     assert "kindplane.ops.preflight" in GRAPH["kindplane.cli.lifecycle_cmd"]
+
+
+def test_the_registry_address_is_spelled_in_one_place():
+    # `localhost:<port>` is built by core.contract.host_address alone (naming, the program and the
+    # CLI ask it), so the registry's address cannot differ between what up writes and what
+    # `registry …`, status and doctor reach.
+    builders = set()
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr) and any(
+                isinstance(part, ast.Constant) and "localhost:" in str(part.value) for part in node.values
+            ):
+                builders.add(name)
+    assert builders == {"kindplane.core.contract"}
+
+
+def test_the_registry_modules_live_in_their_package():
+    # ops/registry/ holds what kindplane does with a running registry or mirror; the flat
+    # ops/registry_*.py modules it replaced must not come back beside it.
+    flat = sorted(n for n in MODULES if n.startswith(("kindplane.ops.registry_", "kindplane.ops.shared_registry")))
+    assert flat == []

@@ -22,6 +22,9 @@ PLANTED = {
     "kindplane/ops/__init__.py": "",
     "kindplane/ops/docker_lookup.py": "from ..cli import app\n",  # ops reaching the CLI
     "kindplane/ops/preflight.py": "",
+    "kindplane/ops/registry_api.py": "",  # a registry module outside ops/registry/
+    "kindplane/core/contract.py": "def host_address(port):\n    return f'localhost:{port}'\n",
+    "kindplane/cli/validate_cmd.py": "def where(port):\n    return f'on localhost:{port}'\n",  # a second spelling
     "kindplane/cli/__init__.py": "",
     "kindplane/cli/app.py": "import kindplane.program\n",  # the CLI reaching the program
     "kindplane/cli/lifecycle_cmd.py": "from ..ops import preflight\nfrom . import loop_a\n",
@@ -50,4 +53,6 @@ def test_every_layout_rule_fails_on_its_planted_violation(pytester, monkeypatch)
         "test_the_cli_never_imports_the_program",
         "test_no_module_imports_itself_back_through_others",
         "test_every_command_is_a_module_function_its_modules_register_adds",
+        "test_the_registry_address_is_spelled_in_one_place",
+        "test_the_registry_modules_live_in_their_package",
     }

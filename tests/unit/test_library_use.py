@@ -1,4 +1,4 @@
-"""The components work from someone else's Pulumi program, as the README shows."""
+"""The components work from someone else's Pulumi program, as docs/pulumi.md shows."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from pathlib import Path
 
 from support.pulumi_mocks import COMMAND, CONFIGMAP, CONTAINER, run_program
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "pulumi.md"
 
 
-def readme_library_example() -> str:
-    text = README.read_text()
+def library_example() -> str:
+    text = GUIDE.read_text()
     section = text.split("## Use the components from your own Pulumi program", 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
-def test_readme_library_example_runs_and_wires_the_pieces(tmp_path, monkeypatch):
+def test_the_library_example_runs_and_wires_the_pieces(tmp_path, monkeypatch):
     (tmp_path / "kindplane.yaml").write_text("cluster: {name: mine}\n")
     monkeypatch.chdir(tmp_path)
-    result = run_program(lambda: exec(readme_library_example(), {"__name__": "user_program"}))
+    result = run_program(lambda: exec(library_example(), {"__name__": "user_program"}))
     container = result.one(CONTAINER)
     assert container.inputs["name"] == "kind-registry"
     assert container.inputs["ports"] == [{"internal": 5000, "external": 5005, "ip": "127.0.0.1"}]

@@ -15,7 +15,7 @@ from kindplane.core.credentials import mirror_credentials
 from kindplane.core.errors import ConfigError
 from kindplane.core.naming import mirror_labels
 from kindplane.core.render.kind_config import kind_config_yaml
-from kindplane.core.render.mirror import MIRROR_SUPERVISOR, mirror_hosts_dir, mirror_hosts_toml
+from kindplane.core.render.pull_through import MIRROR_SUPERVISOR, mirror_hosts_dir, mirror_hosts_toml
 from kindplane.program import build
 
 HUB = "cluster: {name: dev, mirrors: [{remote: 'https://registry-1.docker.io'}]}"

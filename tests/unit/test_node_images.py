@@ -12,8 +12,8 @@ import yaml
 from kindplane.core.config import parse_config
 from kindplane.core.errors import ConfigError
 from kindplane.core.node_images import node_image_table, release_mismatch
+from kindplane.core.render.all_warnings import all_warnings
 from kindplane.core.render.kind_config import kind_config_yaml
-from kindplane.core.render.warnings import all_warnings
 from kindplane.ops.tools import KIND_VERSION
 
 DIGEST_131 = "kindest/node:v1.31.9@sha256:b94a3a6c06198d17f59cca8c6f486236fa05e2fb359cbd75dabbfc348a10b211"

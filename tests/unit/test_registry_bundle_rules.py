@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from kindplane.ops.registry_bundle import BundleError, read_bundle, storage_entries
+from kindplane.ops.registry.oci_bundle import BundleError, read_bundle, storage_entries
 
 
 def blob(data: bytes) -> tuple[str, bytes]:

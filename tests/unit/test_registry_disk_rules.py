@@ -9,11 +9,8 @@ import json
 import pytest
 
 from kindplane.core.units import go_duration, parse_duration, parse_size
-from kindplane.ops.cluster_images import ImageUse, images_of_pods, normalize, protected_for
-from kindplane.ops.registry_du import storage_usage
-from kindplane.ops.registry_prune import Retention, plan_prune, removal_paths
-from kindplane.ops.registry_storage import StorageError, parse_scan
-from kindplane.ops.registry_version import (
+from kindplane.ops.registry.disk_usage import storage_usage
+from kindplane.ops.registry.distribution_version import (
     V2_CONFIG_PATH,
     V3_CONFIG_PATH,
     config_path,
@@ -21,6 +18,9 @@ from kindplane.ops.registry_version import (
     parse_version,
     version_from_image_config,
 )
+from kindplane.ops.registry.pod_images import ImageUse, images_of_pods, normalize, protected_for
+from kindplane.ops.registry.prune_plan import Retention, plan_prune, removal_paths
+from kindplane.ops.registry.storage_scan import StorageError, parse_scan
 
 DAY = 86400.0
 NOW = 100 * DAY
@@ -331,7 +331,7 @@ def test_unfinished_pods_count_spec_and_status_images_and_finished_ones_do_not()
 
 
 def test_a_preload_list_normalizes_names_and_names_bad_lines():
-    from kindplane.ops.registry_preload import parse_list
+    from kindplane.ops.registry.mirror_preload import parse_list
 
     wanted, problems = parse_list(
         "# warm\nnginx:1.27\n\ndocker.io/library/nginx:1.27  # again\nghcr.io/a/b@sha256:" + "c" * 64 + "\nNot Valid\n"
@@ -344,7 +344,7 @@ def test_a_preload_list_normalizes_names_and_names_bad_lines():
 
 
 def test_preload_from_the_cluster_takes_every_pods_images_finished_or_not():
-    from kindplane.ops.registry_preload import from_pods
+    from kindplane.ops.registry.mirror_preload import from_pods
 
     pods = {
         "items": [

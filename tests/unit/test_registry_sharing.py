@@ -13,12 +13,12 @@ from kindplane.core.contract import SHARED_REGISTRY_TYPE
 from kindplane.core.errors import ConfigError
 from kindplane.core.naming import registry_labels
 from kindplane.core.render import commands
+from kindplane.core.render.all_warnings import all_warnings
 from kindplane.core.render.containerd import hosts_toml
 from kindplane.core.render.discovery import CONFIGMAP_KEY
-from kindplane.core.render.warnings import all_warnings
 from kindplane.ops.docker_lookup import AdoptionError
-from kindplane.ops.registry_users import one_node_per_cluster
-from kindplane.ops.shared_registry import SharedRegistryFound, published_host_port, shared_registry_from
+from kindplane.ops.registry.external import SharedRegistryFound, published_host_port, shared_registry_from
+from kindplane.ops.registry.pulling_clusters import one_node_per_cluster
 from kindplane.program import build, main
 
 EXTERNAL = "cluster: {name: e2e, nodes: {workers: 1}, registry: {enabled: true, external: true}}"
@@ -259,7 +259,7 @@ def test_users_are_looked_for_on_one_containerd_node_of_each_other_cluster():
 
 def test_the_environment_component_alone_asks_for_the_looked_up_registry():
     from kindplane.core.components import Environment
-    from kindplane.ops.shared_registry import with_registry_port
+    from kindplane.ops.registry.external import with_registry_port
 
     with pytest.raises(ValueError, match="cluster.registry.external is true: pass shared_registry_id"):
         run_program(lambda: Environment("lib", parse_config(EXTERNAL)))
@@ -300,3 +300,16 @@ def test_doctor_checks_the_published_address_against_listen_address():
     assert published("cluster: {name: d, registry: {enabled: true}}", "0.0.0.0").detail.startswith(
         "publishes 0.0.0.0:5001 (reachable from other machines)"
     )
+
+
+def test_the_live_address_is_the_external_registrys_published_port_and_only_then():
+    from kindplane.core.naming import registry_host_address
+    from kindplane.ops.registry.external import with_live_port
+
+    found = SharedRegistryFound(SCRIPT_ID, 5444, None)
+    live = with_live_port(parse_config(EXTERNAL), found)
+    assert registry_host_address(live.cluster.registry) == "localhost:5444"
+    assert live.cluster.registry.name == "kind-registry" and live.cluster.name == "e2e"
+    own = parse_config("cluster: {name: d, registry: {enabled: true, port: 5002}}")
+    assert with_live_port(own, found) is own  # a registry of this stack is where its config says
+    assert registry_host_address(own.cluster.registry) == "localhost:5002"

@@ -48,7 +48,7 @@ class Environment(pulumi.ComponentResource):
                 # core never touches Docker: kindplane.program looks the registry up first.
                 raise ValueError(
                     "cluster.registry.external is true: pass shared_registry_id (the running registry's "
-                    "container ID) and a config carrying its port; kindplane.ops.shared_registry."
+                    "container ID) and a config carrying its port; kindplane.ops.registry.external."
                     "find_shared_registry and with_registry_port give both"
                 )
             self.registry = SharedRegistry(f"{name}-registry", spec.registry, shared_registry_id, opts=child)

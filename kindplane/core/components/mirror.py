@@ -22,7 +22,7 @@ from ..naming import (
 )
 from ..render import commands
 from ..render.drift import NO_REPAIRS, Repairs
-from ..render.mirror import (
+from ..render.pull_through import (
     MIRROR_DNS_OPTIONS,
     PROXY_PASSWORD,
     PROXY_USERNAME,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import shlex
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,14 +20,37 @@ from .models import ClusterConfig, KindplaneConfig, _KeyedProblems
 def load_config(path: str | Path = DEFAULT_FILE) -> KindplaneConfig:
     """Read and validate a kindplane.yaml; raises ConfigError naming the file and key paths."""
     path = Path(path)
-    label = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([ConfigProblem(label, "", "file not found; create one with `kindplane init`")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(label, "", f"cannot be read: {exc}")]) from None
-    return resolve_host_paths(parse_config(text, label), path.parent)
+        raise ConfigError([ConfigProblem(str(path), "", unreadable(path, exc))]) from None
+    return resolve_host_paths(parse_config(text, str(path)), path.parent)
+
+
+def unreadable(path: Path, exc: Exception) -> str:
+    """Why `path` cannot be read as kindplane.yaml, and the fix for that reason."""
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found; create it with `{init_command(path)}`"
+    if isinstance(exc, IsADirectoryError):
+        inside = path / DEFAULT_FILE
+        if inside.is_file():
+            return f"is a directory; pass the file inside it: `-c {shlex.quote(str(inside))}`"
+        return f"is a directory, not a kindplane.yaml; create one in it with `{init_command(inside)}`"
+    if isinstance(exc, PermissionError):
+        return (
+            f"permission denied: this user cannot read it; see who can with `ls -l {shlex.quote(str(path))}` "
+            f"and make it readable (`chmod u+r` when it is yours)"
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); save it as UTF-8"
+    return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+
+
+def init_command(path: Path) -> str:
+    """The `kindplane init` that writes `path` (init writes the file -c names)."""
+    if path.absolute() == Path.cwd() / DEFAULT_FILE:
+        return "kindplane init"
+    return f"kindplane -c {shlex.quote(str(path))} init"
 
 
 def resolve_host_paths(config: KindplaneConfig, base: Path) -> KindplaneConfig:

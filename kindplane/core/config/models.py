@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..contract import DEFAULT_REGISTRY_IMAGE, REGISTRY_CONTAINER_PORT
+from ..contract import DEFAULT_REGISTRY_IMAGE, cluster_address, host_address
 from ..image_ref import ImageRefError, parse_image_ref
 from ..node_images import KUBERNETES_VERSION, normalize_version, resolve_node_image
 from ..node_names import longest_node_name
@@ -364,7 +364,7 @@ def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
         names[cluster.registry.name] = "cluster.registry.name"
     hosts: dict[str, str] = {}
     if cluster.registry.enabled:
-        for address in (f"localhost:{cluster.registry.port}", f"{cluster.registry.name}:{REGISTRY_CONTAINER_PORT}"):
+        for address in (host_address(cluster.registry.port), cluster_address(cluster.registry.name)):
             hosts[address] = "the local registry"
     ports: dict[int, str] = {
         m.host_port: f"cluster.portMappings[{i}]" for i, m in enumerate(cluster.port_mappings) if m.protocol == "TCP"

@@ -4,7 +4,7 @@ validate, config kind and up, which still go on.
 Each is a key path and a sentence, like a ConfigProblem, but nothing stops: the user asked for an
 image kind did not build, or the registry is reachable from the network. What the merged kind
 config adds (kindplane's own setting wins over cluster.kind) comes from render:
-kindplane.core.render.warnings.all_warnings gives both.
+kindplane.core.render.all_warnings.all_warnings gives both.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from ..contract import host_address
 from ..node_images import resolve_node_image
 from .models import ClusterConfig
 
@@ -46,5 +47,6 @@ def registry_warnings(cluster: ClusterConfig) -> list[ConfigWarning]:
     )
     if not address.is_unspecified:
         # Docker binds that one address only: localhost:<port>, the registry's host address, misses it.
-        warning += f"; pushes to localhost:{registry.port} will not reach it (only {registry.listen_address} is bound)"
+        pushes = host_address(registry.port)
+        warning += f"; pushes to {pushes} will not reach it (only {registry.listen_address} is bound)"
     return [ConfigWarning("cluster.registry.listenAddress", warning)]

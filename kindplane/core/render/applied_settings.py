@@ -18,7 +18,7 @@ from typing import Any
 from ..config import ClusterConfig
 from ..naming import REGISTRY_ENV, mirror_labels, registry_labels
 from .kind_config import kind_config_yaml
-from .mirror import MIRROR_DNS_OPTIONS, mirror_entrypoint, mirror_env
+from .pull_through import MIRROR_DNS_OPTIONS, mirror_entrypoint, mirror_env
 
 
 def applied_settings(cluster: ClusterConfig) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ..config import ClusterConfig
 from ..naming import node_names
 from .containerd import hosts_dirs, hosts_toml
 from .discovery import local_registry_hosting
-from .mirror import mirror_hosts_dir, mirror_hosts_toml
+from .pull_through import mirror_hosts_dir, mirror_hosts_toml
 
 REPAIR_ENV = "KINDPLANE_REPAIR"  # in a command's environment: the shell ignores it
 REPAIR_TRIGGER = "repair "  # an element of the cluster command's triggers: "repair <n>"

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .registry_storage import Storage
+from .storage_scan import Storage
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
-from ..core.image_ref import ImageRef
-from ..core.naming import REGISTRY_DATA_PATH
-from .docker_daemon import push_messages
-from .docker_lookup import answers_inside, docker_client, exec_text, inspect_container
-from .registry_version import DistributionVersion, config_path, container_version
+from ...core.image_ref import ImageRef
+from ...core.naming import REGISTRY_DATA_PATH
+from ..docker_daemon import push_messages
+from ..docker_lookup import answers_inside, docker_client, exec_text, inspect_container
+from .distribution_version import DistributionVersion, config_path, container_version
 
 if TYPE_CHECKING:
     from docker import DockerClient

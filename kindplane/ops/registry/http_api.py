@@ -148,8 +148,8 @@ class RegistryClient:
             return self._http.request(method, url, **kwargs)
         except httpx.ConnectError:
             raise RegistryUnreachable(
-                f"nothing answers on {self.address}: is the registry container running "
-                f"and published on that port? (`kindplane doctor` checks)"
+                f"nothing answers on {self.address}: the registry container is not running or not published "
+                f"on that port"
             ) from None
         except httpx.TimeoutException:
             raise RegistryUnreachable(f"{self.address} did not answer within the timeout") from None

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Collection
 
-from ..core.naming import CERTS_DIR, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE, REGISTRY_CONTAINER_PORT
+from ...core.contract import KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE
+from ...core.naming import CERTS_DIR, REGISTRY_CONTAINER_PORT
 
 if TYPE_CHECKING:
     from docker import DockerClient

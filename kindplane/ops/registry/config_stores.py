@@ -7,17 +7,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from ..core.naming import registry_cluster_address, registry_host_address
-from .cluster_images import ImageUse, protected_for
-from .registry_du import StorageUsage, storage_usage
-from .registry_ops import GcResult, OpsError, RegistryContainer, collect_garbage, disk_usage, registry_container
-from .registry_prune import PrunePlan, Retention, plan_prune, removal_paths
-from .registry_storage import Storage, read_storage
+from ...core.naming import registry_cluster_address, registry_host_address
+from .disk_usage import StorageUsage, storage_usage
+from .pod_images import ImageUse, protected_for
+from .prune_plan import PrunePlan, Retention, plan_prune, removal_paths
+from .push_gc import GcResult, OpsError, RegistryContainer, collect_garbage, disk_usage, registry_container
+from .storage_scan import Storage, read_storage
 
 if TYPE_CHECKING:
     from docker import DockerClient
 
-    from ..core.config import KindplaneConfig
+    from ...core.config import KindplaneConfig
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .registry_storage import Storage
+from .storage_scan import Storage
 
 
 @dataclass(frozen=True)

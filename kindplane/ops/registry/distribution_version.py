@@ -104,7 +104,7 @@ def config_path(config: dict, version: Optional[DistributionVersion]) -> str:
 
 def running_container_version(client: DockerClient, attrs: dict) -> Optional[DistributionVersion]:
     """The version of a running container (docker SDK client, `inspect` attributes)."""
-    from .docker_lookup import exec_text
+    from ..docker_lookup import exec_text
 
     container = client.containers.get(attrs["Id"])
     return container_version(partial(exec_text, container), attrs.get("Config") or {})

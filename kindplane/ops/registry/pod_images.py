@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from ..core.image_ref import ImageRefError, parse_image_ref
-from .tools import find_kind, search_path
+from ...core.image_ref import ImageRefError, parse_image_ref
+from ..tools import find_kind, search_path
 
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = {None, "docker.io", "index.docker.io", "registry-1.docker.io"}

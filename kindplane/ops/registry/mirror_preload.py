@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from .cluster_images import images_of_pods, normalize
-from .registry_storage import INDEX_TYPES, Storage
-from .registry_stores import Store
+from ...core.contract import SELF_ADDRESS
+from .config_stores import Store
+from .pod_images import images_of_pods, normalize
+from .storage_scan import INDEX_TYPES, Storage
 
 if TYPE_CHECKING:
-    from .registry_ops import RegistryContainer
+    from .push_gc import RegistryContainer
 
 MANIFEST_ACCEPT = ",".join(
     [
@@ -129,14 +130,14 @@ class MirrorFetcher:
 
     def get(self, path: str, accept: str = "") -> bytes:
         argv = ["wget", "-q", "-O", "-"] + (["--header", f"Accept: {accept}"] if accept else [])
-        code, out, err = self.container.read(argv + [f"http://localhost:5000{path}"])
+        code, out, err = self.container.read(argv + [f"http://{SELF_ADDRESS}{path}"])
         if code != 0:
             raise PreloadError((err.strip() or f"wget exit {code}").splitlines()[-1].replace("wget: ", ""))
         return out
 
     def fetch_blob(self, repository: str, digest: str) -> None:
         code, _, err = self.container.read(
-            ["wget", "-q", "-O", "/dev/null", f"http://localhost:5000/v2/{repository}/blobs/{digest}"]
+            ["wget", "-q", "-O", "/dev/null", f"http://{SELF_ADDRESS}/v2/{repository}/blobs/{digest}"]
         )
         if code != 0:
             raise PreloadError(f"blob {digest}: {(err.strip() or f'wget exit {code}').splitlines()[-1]}")

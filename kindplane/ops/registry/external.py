@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from ..core.naming import REGISTRY_CONTAINER_PORT
-from .docker_lookup import (
+from ...core.naming import REGISTRY_CONTAINER_PORT
+from ..docker_lookup import (
     AdoptionError,
     docker_client,
     inspect_container,
@@ -25,7 +25,7 @@ from .docker_lookup import (
 if TYPE_CHECKING:
     from docker import DockerClient
 
-    from ..core.config import KindplaneConfig, RegistryConfig
+    from ...core.config import KindplaneConfig, RegistryConfig
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,19 @@ def with_registry_port(config: KindplaneConfig, port: int) -> KindplaneConfig:
     return config.model_copy(update={"cluster": cluster})
 
 
-def with_live_port(config: KindplaneConfig, client: Optional[DockerClient] = None) -> KindplaneConfig:
-    """For `registry`, `status` and `doctor`: an external registry's address is its live port.
+def with_live_port(
+    config: KindplaneConfig, found: Optional[SharedRegistryFound] = None, client: Optional[DockerClient] = None
+) -> KindplaneConfig:
+    """The config as the registry really serves: for `external: true`, the port it publishes now.
 
+    The one source of the registry's live address — the program (hosts.toml, the ConfigMap, the
+    outputs) and the CLI (`registry …`, `status`, `doctor`) all read it as
+    registry_host_address(with_live_port(config).cluster.registry). `found` is the program's own
+    look-up (it also needs the container ID); without it the registry is looked up here.
     AdoptionError (missing, stopped, unpublished) and DockerUnavailable are the caller's to report.
     """
     registry = config.cluster.registry
     if not (registry.enabled and registry.external):
         return config
-    found = find_shared_registry(registry, owner="", client=client)  # "": no stack is the owner here
+    found = found or find_shared_registry(registry, owner="", client=client)  # "": no stack is the owner here
     return with_registry_port(config, found.port)

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-from .registry_storage import INDEX_TYPES, V2_PREFIX, Storage
+from .storage_scan import INDEX_TYPES, V2_PREFIX, Storage
 
 if TYPE_CHECKING:
-    from .registry_ops import RegistryContainer
+    from .push_gc import RegistryContainer
 
 OCI_LAYOUT = {"imageLayoutVersion": "1.0.0"}
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -417,7 +417,7 @@ def storage_entries(bundle: Bundle, image: BundleImage) -> dict[str, Optional[st
 def import_into_storage(bundle: Bundle, container: RegistryContainer, storage: Storage) -> list[ImportResult]:
     """Writes the images straight into a registry's storage (a mirror's API refuses pushes): one
     tarball extracted under the storage root, blobs it already has left out. Restart it after."""
-    from .registry_storage import _check_name
+    from .storage_scan import _check_name
 
     results, entries = [], {}
     for image in bundle.images:
