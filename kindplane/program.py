@@ -27,6 +27,7 @@ from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.render.drift import NO_REPAIRS, Repairs, find_drift, recorded_repairs
 from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
+from .ops.docker_errors import docker_failures, explain
 from .ops.docker_lookup import AdoptionError, DockerUnavailable
 from .ops.kept_container import InState
 from .ops.registry.external import SharedRegistryFound, find_shared_registry, with_live_port
@@ -118,7 +119,11 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         )
         return {}
     hooks = {}
-    for each, decision in zip(wanted, decide_all(client, wanted, LastState().holds_container)):
+    try:
+        decisions = decide_all(client, wanted, LastState().holds_container)
+    except docker_failures() as exc:
+        raise AdoptionError(explain(exc, "cannot look at the registry and mirror containers")) from None
+    for each, decision in zip(wanted, decisions):
         if not pulumi.runtime.is_dry_run():
             carry_out(client, each, decision)
         before: list[Any] = []
@@ -146,6 +151,8 @@ def docker_observer(config: KindplaneConfig, network: str) -> Repairs:
         observed = read_back(docker_client(), config.cluster, recorded)
     except DockerUnavailable:
         return Repairs(counts)  # the keeper's look-up says what to do about Docker
+    except docker_failures():
+        return Repairs(counts)
     drift = find_drift(config.cluster, observed, network)
     for line in drift.lines():
         note(line)

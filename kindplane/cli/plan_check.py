@@ -170,6 +170,8 @@ class _Reasons:
             return _join(own)
         if self.cluster_reason:
             return self.cluster_reason
+        if _repair(step.new_inputs) != _repair(step.old_inputs):
+            return "a node of it was removed outside kindplane"  # the program's read-back (core.render.drift)
         rendered = _kind_config_changes(step)
         if rendered:
             return f"the kind config kindplane renders changed: {_join(rendered)}"
@@ -193,6 +195,12 @@ class _Reasons:
         # A mirror added or removed is one change: the entry is the unit a user writes.
         own = [SettingChange(at, old, new)] if ABSENT in (old, new) else setting_changes(old, new, at)
         return _join(own) if own else f"kindplane changed the container's {', '.join(step.keys) or 'settings'}"
+
+
+def _repair(inputs: Mapping[str, Any]) -> list[str]:
+    from ..core.render.drift import REPAIR_TRIGGER
+
+    return [t for t in inputs.get("triggers") or [] if isinstance(t, str) and t.startswith(REPAIR_TRIGGER)]
 
 
 def _has_patch(settings: Mapping[str, Any]) -> bool:

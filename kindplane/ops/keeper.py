@@ -19,6 +19,7 @@ from ..core.naming import (
     registry_labels,
     registry_volume_name,
 )
+from .docker_errors import docker_failures, explain
 from .docker_lookup import AdoptionError, answers_inside, docker_client, inspect_container, inspect_volume
 from .kept_container import (
     Action,
@@ -51,6 +52,7 @@ def wanted_registry(registry: RegistryConfig, owner: str) -> Wanted:
         owner,
         "cluster.registry.name",
         registry_labels(registry, owner),
+        "cluster.registry.port",
     )
 
 
@@ -62,6 +64,7 @@ def wanted_mirror(mirror: MirrorConfig, index: int, owner: str) -> Wanted:
         owner,
         f"cluster.mirrors[{index}].name",
         mirror_labels(mirror, owner),
+        f"cluster.mirrors[{index}].hostPort",
     )
 
 
@@ -93,13 +96,20 @@ def decide_all(client: DockerClient, wanted: list[Wanted], in_state: StateLookup
 
 
 def carry_out(client: DockerClient, wanted: Wanted, decision: Decision) -> None:
-    """What happens before Pulumi runs (never in a preview): start a stopped container, move data."""
-    if decision.action is Action.START:
-        assert decision.container_id is not None  # only a container that exists is started
-        client.api.start(decision.container_id)
-    elif decision.action is Action.MOVE_DATA:
-        assert decision.container_id is not None  # data is moved out of a container that exists
-        move_data(client, wanted, decision.container_id)
+    """What happens before Pulumi runs (never in a preview): start a stopped container, move data.
+    Docker's failures come back as one AdoptionError line with the fix."""
+    try:
+        if decision.action is Action.START:
+            assert decision.container_id is not None  # only a container that exists is started
+            client.api.start(decision.container_id)
+        elif decision.action is Action.MOVE_DATA:
+            assert decision.container_id is not None  # data is moved out of a container that exists
+            move_data(client, wanted, decision.container_id)
+    except docker_failures() as exc:
+        doing = "is stopped and cannot start" if decision.action is Action.START else "cannot be moved to its volume"
+        raise AdoptionError(
+            explain(exc, f"the {wanted.role} container {wanted.name} {doing}", wanted.port_key)
+        ) from None
 
 
 def move_data(client: DockerClient, wanted: Wanted, container_id: str) -> None:

@@ -50,6 +50,7 @@ class Wanted:
     owner: str  # "<project>/<stack>"
     name_key: str  # the config key that names it, for messages (cluster.registry.name, …)
     labels: Mapping[str, str]  # what kindplane puts on the container and the volume
+    port_key: str = ""  # the config key of its host port, for a port-taken message
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .docker_lookup import (
     port_bindings,
 )
 from .keeper import look, wanted_mirror, wanted_registry
+from .port_holder import port_holder
 from .registry.external import find_shared_registry
 from .setup_tools import SETUP_HINT
 from .tools import bin_dir, find_kind, find_pulumi
@@ -202,6 +203,14 @@ def _answers(family: int, host: str, port: int) -> bool:
         return sock.connect_ex((target, port)) == 0
 
 
+def held_by(containers: list[str], tcp_port: Optional[int]) -> str:
+    """Who holds a port, for the message that asks to stop it: the containers publishing it, else
+    the program listening on it (TCP, when /proc says), else "another program"."""
+    if containers:
+        return f"container {', '.join(containers)}"
+    return (port_holder(tcp_port) if tcp_port is not None else None) or "another program"
+
+
 def _publishes(attrs: dict, port: int) -> bool:
     return any(str(b.get("HostPort")) == str(port) for b in port_bindings(attrs))
 
@@ -223,7 +232,8 @@ def registry_problems(registry: RegistryConfig, client: DockerClient, owner: str
     if free:
         return []
     ours = inspect_container(client, registry.name)
-    if ours is not None and is_kindplane_registry(ours) and _publishes(ours, registry.port):
+    running = ours is not None and bool((ours.get("State") or {}).get("Running"))
+    if ours is not None and running and is_kindplane_registry(ours) and _publishes(ours, registry.port):
         return []  # our own registry already serves it: up converges onto it
     holders = [
         c["Names"][0].lstrip("/")
@@ -232,9 +242,10 @@ def registry_problems(registry: RegistryConfig, client: DockerClient, owner: str
     ]
     if holders and all(_own_registry(client, name, owner) for name in holders):
         return []  # this stack's registry under its old name: the update replaces it (deleted first)
-    who = f" by container {', '.join(holders)}" if holders else " by another program"
+    who = held_by(holders, registry.port)
+    kept = f" (registry {registry.name} is stopped and cannot start on it)" if ours is not None and not running else ""
     return [
-        f"port {registry.port} on {registry.listen_address} is already in use{who}; stop it or set "
+        f"port {registry.port} on {registry.listen_address} is already in use by {who}{kept}; stop it or set "
         f"cluster.registry.port to a free port in kindplane.yaml"
     ]
 
@@ -290,7 +301,7 @@ def host_port_problems(cluster: ClusterConfig, client: DockerClient) -> list[str
         holders = [c["Names"][0].lstrip("/") for c in publishing if c.get("Names")]
         if cluster.registry.external and cluster.registry.name in holders:
             continue  # shared_registry_problems names this clash with its own fix
-        who = f" by container {', '.join(holders)}" if holders else " by another program"
+        who = f" by {held_by(holders, wanted.port if wanted.protocol == 'TCP' else None)}"
         fix = "set cluster.ingress: false" if wanted.key == "cluster.ingress" else f"pick another port for {wanted.key}"
         port = wanted.port if wanted.protocol == "TCP" else f"{wanted.port}/{wanted.protocol}"
         problems.append(

@@ -6,7 +6,9 @@ Tests that go through Docker preflight use the real engine of this machine (mark
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from harness.names import free_port, unique_name
@@ -176,10 +178,8 @@ def test_up_refuses_a_registry_port_held_by_another_program(cli, engine, tools, 
         holder.listen()
         result = cli(["-c", str(path), "up"])
     assert result.exit_code == 1
-    assert (
-        f"port {port} on 127.0.0.1 is already in use by another program; stop it or set cluster.registry.port"
-        in result.stderr
-    )
+    me = f"{Path('/proc/self/comm').read_text().strip()} (pid {os.getpid()})"  # this test holds it
+    assert f"port {port} on 127.0.0.1 is already in use by {me}; stop it or set cluster.registry.port" in result.stderr
     assert "refresh" not in engine.names
 
 

@@ -14,6 +14,9 @@ from support.pulumi_mocks import MOCK_OWNER
 from kindplane.core.config import parse_config
 from kindplane.ops import preflight
 
+# A port this test process listens on is held by it: the message names the program and its pid.
+ME = f"{open('/proc/self/comm').read().strip()} (pid {os.getpid()})"
+
 
 def config_for(registry: str, port: int, persistent: bool = False):
     return parse_config(
@@ -184,11 +187,11 @@ def test_every_published_port_held_by_another_program_is_refused_with_its_key(do
         mirror.listen()
         problems = preflight.conflicts(config, client, set(), "s", "kindplane/s")
     assert problems == [
-        f"port {port} on 127.0.0.1 (cluster.portMappings[0].hostPort) is already in use by another program; "
+        f"port {port} on 127.0.0.1 (cluster.portMappings[0].hostPort) is already in use by {ME}; "
         f"stop it or pick another port for cluster.portMappings[0].hostPort in kindplane.yaml",
         f"port {udp}/UDP on 127.0.0.1 (cluster.portMappings[1].hostPort) is already in use by another program; "
         f"stop it or pick another port for cluster.portMappings[1].hostPort in kindplane.yaml",
-        f"port {mirror_port} on 127.0.0.1 (cluster.mirrors[0].hostPort) is already in use by another program; "
+        f"port {mirror_port} on 127.0.0.1 (cluster.mirrors[0].hostPort) is already in use by {ME}; "
         f"stop it or pick another port for cluster.mirrors[0].hostPort in kindplane.yaml",
     ]
 

@@ -92,8 +92,13 @@ def test_a_v3_mirror_preloads_once_serves_offline_and_keeps_to_its_max_size(
         (item,) = json.loads(again.stdout)["images"]
         assert item["fetched"] == 0 and item["cached"] > LAYER
 
-        # offline: every node fetches both images from the cache
+        # offline: every node fetches both images from the cache, once the mirror has seen the upstream
+        # go (a pull in the moment it switches modes fails over to the upstream, which is gone)
         upstream.stop()
+        deadline = time.monotonic() + 3 * MIRROR_PROBE_SECONDS
+        while docker("exec", mirror, "cat", MIRROR_MODE_FILE).stdout.strip() != "cache":
+            assert time.monotonic() < deadline, "the mirror did not notice the upstream is gone"
+            time.sleep(0.5)
         for node in nodes:
             for number in (0, 1):
                 fetched = StandinCluster(name).ctr_fetch(node, f"docker.io/library/img{number}:v1")
