@@ -62,3 +62,10 @@ def test_setup_installs_the_kind_release_the_toolchain_builds_and_tests():
     # tests/kind can check each row against it offline.
     releases = {row.kind_release for row in node_image_table().rows.values()}
     assert releases <= set(pinned()["KIND_TABLE_RELEASES"].strip('"').split()) | {KIND_VERSION}
+    # The pages that say which kind setup installs say this one (a merge once left them at an old one).
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"`kindplane setup` installs kind {KIND_VERSION} (pinned, SHA-256 checked)" in readme
+    assert f"releases/tag/{KIND_VERSION}" in readme  # the release whose files `setup --from` takes
+    cli = (REPO / "docs" / "cli.md").read_text()
+    assert f"always `kind version` = {KIND_VERSION}" in cli
+    assert f"kindplane setup installs kind {KIND_VERSION}: carry" in cli
