@@ -194,6 +194,7 @@ def test_a_kept_registry_stopped_while_another_program_took_its_port_is_one_line
     push_to(f"localhost:{project.port}", app_image, "kept/app:v1")
     docker("stop", project.registry)
     with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the push's connections linger in TIME_WAIT
         holder.bind(("127.0.0.1", project.port))
         holder.listen()
         me = f"{open('/proc/self/comm').read().strip()} (pid {os.getpid()})"
