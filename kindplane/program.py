@@ -19,6 +19,7 @@ from .core.contract import (
     OUTPUT_APPLIED_SETTINGS,
     OUTPUT_CONFIG_FILE,
     OUTPUT_FINGERPRINT,
+    STACK_TYPE,
 )
 from .core.credentials import mirror_credentials
 from .core.errors import ConfigError
@@ -31,6 +32,7 @@ from .ops.docker_errors import docker_failures, explain
 from .ops.docker_lookup import AdoptionError, DockerUnavailable
 from .ops.kept_container import InState
 from .ops.registry.external import SharedRegistryFound, find_shared_registry, with_live_port
+from .ops.renames import Recorded
 from .ops.wiring_readback import RecordedWiring
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
@@ -74,6 +76,17 @@ class LastState:
         }
         return InState.YES if name in names else InState.NO
 
+    def kept(self) -> Recorded:
+        """The registry and mirror containers the state holds, and which it records as persistent."""
+        resources = (self.resources or {}).values()
+        names = {(r.get("outputs") or {}).get("name") for r in resources if r.get("type") == CONTAINER_TYPE}
+        stack = next((r.get("outputs") or {} for r in resources if r.get("type") == STACK_TYPE), {})
+        applied = stack.get(OUTPUT_APPLIED_SETTINGS)
+        settings: dict = applied if isinstance(applied, dict) else {}
+        entries = [settings.get("registry") or {}, *(settings.get("mirrors") or [])]
+        retained = {e.get("name") for e in entries if isinstance(e, dict) and e.get("persistent")}
+        return Recorded(frozenset(str(n) for n in names if n), frozenset(str(n) for n in retained if n))
+
     def wiring(self) -> RecordedWiring:
         """The cluster's nodes and kubeconfig as recorded, and whether the ConfigMap is in the state."""
         resources = (self.resources or {}).values()
@@ -104,6 +117,7 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
     (before its successor's create) and wait until a created one answers (after it)."""
     from .ops.docker_lookup import docker_client
     from .ops.keeper import carry_out, decide_all, remove_before_create, wait_until_serving, wanted_containers
+    from .ops.renames import find_previous, take_over, what_happens
 
     wanted = wanted_containers(config.cluster, owner)
     if not wanted:
@@ -119,8 +133,10 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         )
         return {}
     hooks = {}
+    state = LastState()
     try:
-        decisions = decide_all(client, wanted, LastState().holds_container)
+        decisions = decide_all(client, wanted, state.holds_container)
+        renamed = {each.name: find_previous(client, each, state.kept()) for each in wanted}
     except docker_failures() as exc:
         raise AdoptionError(explain(exc, "cannot look at the registry and mirror containers")) from None
     for each, decision in zip(wanted, decisions):
@@ -130,6 +146,9 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         if decision.container_id is not None:
             remove = remove_before_create(each, decision.container_id)
             before = [pulumi.ResourceHook(f"kindplane-take-back-{each.name}", remove)]
+        elif renamed[each.name]:  # the same registry or mirror under its old name: its data moves
+            note(what_happens(each, renamed[each.name]))
+            before = [pulumi.ResourceHook(f"kindplane-rename-{each.name}", take_over(each, renamed[each.name]))]
         serving = pulumi.ResourceHook(f"kindplane-serving-{each.name}", wait_until_serving(each))
         hooks[each.name] = pulumi.ResourceHookBinding(before_create=before, after_create=[serving])
     return hooks

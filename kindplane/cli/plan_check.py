@@ -58,6 +58,7 @@ def plan_losses(
     kept_volumes = {_name(s.old_inputs) for s in _flat(by_urn) if s.type == VOLUME_TYPE and s.op in ("same", "update")}
     created_volumes = {_name(s.new_inputs) for s in _flat(by_urn) if s.type == VOLUME_TYPE and s.op == "create"}
     reasons = _Reasons(old_settings, new_settings, cluster_reason)
+    renamed = renames(old_settings, new_settings)
     found = []
     for urn, planned in by_urn.items():
         ops = {s.op for s in planned}
@@ -75,14 +76,47 @@ def plan_losses(
         loss = None
         if step.type == COMMAND_TYPE and kind_cluster_of({"type": step.type, "inputs": step.old_inputs}):
             loss = None if skip_cluster else _cluster(step, replaced, reasons)
+        elif step.type == CONTAINER_TYPE and _name(step.old_inputs) in renamed:
+            loss = _renamed(step, renamed, mirror=MIRROR_COMPONENT in urn)
         elif step.type == CONTAINER_TYPE and (REGISTRY_COMPONENT in urn or MIRROR_COMPONENT in urn):
             loss = _container(step, replaced, kept_volumes, created_volumes, reasons, mirror=MIRROR_COMPONENT in urn)
+        elif step.type == VOLUME_TYPE and _name(step.old_inputs).removesuffix("-data") in renamed:
+            old = _name(step.old_inputs)
+            new = f"{renamed[old.removesuffix('-data')]}-data"
+            message = f"volume {old} goes once its data is copied into {new} (a rename: nothing is lost)"
+            loss = Loss(urn, "volume", old, "deleted", message, False)
         elif step.type == VOLUME_TYPE and not step.retained:
             name, done = _name(step.old_inputs), "re-created" if replaced else "deleted"
             loss = Loss(urn, "volume", name, done, f"volume {name} will be {done}: the images in it are lost", True)
         if loss is not None:
             found.append(loss)
     return found
+
+
+def renames(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, str]:
+    """Old container name → new, for the registry and each mirror kindplane.yaml renamed (a mirror
+    is the same one when its remote is): kindplane.ops.renames moves their data first."""
+    if old is None:
+        return {}
+    found = {}
+    before, after = old.get("registry") or {}, new.get("registry") or {}
+    both = before.get("enabled") and after.get("enabled") and not before.get("external") and not after.get("external")
+    if both and before.get("name") and after.get("name") and before["name"] != after["name"]:
+        found[str(before["name"])] = str(after["name"])
+    kept = {m.get("name") for m in new.get("mirrors") or []}
+    gone = {m.get("remote"): m.get("name") for m in old.get("mirrors") or [] if m.get("name") not in kept}
+    was = {m.get("name") for m in old.get("mirrors") or []}
+    for mirror in new.get("mirrors") or []:
+        if mirror.get("name") not in was and mirror.get("remote") in gone:
+            found[str(gone[mirror["remote"]])] = str(mirror["name"])
+    return found
+
+
+def _renamed(step: ResourceStep, renamed: Mapping[str, str], mirror: bool) -> Loss:
+    old = _name(step.old_inputs)
+    role, data = ("mirror", "its cache moves") if mirror else ("registry", "its images move")
+    message = f"{role} {old} is renamed {renamed[old]}: {data} to volume {renamed[old]}-data, nothing is lost"
+    return Loss(step.urn, role, old, "renamed", message, False)
 
 
 def _flat(by_urn: Mapping[str, list[ResourceStep]]) -> list[ResourceStep]:

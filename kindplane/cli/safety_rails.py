@@ -24,11 +24,16 @@ if TYPE_CHECKING:  # type hints only: pydantic is slow to import
 
 
 def shared_in_use(
-    client: DockerClient, doomed: list[tuple[str, str]], own_clusters: set[str], command: str
+    client: DockerClient,
+    doomed: list[tuple[str, str]],
+    own_clusters: set[str],
+    command: str,
+    renamed: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Registries and mirrors ("registry", name) this command would delete, or re-create empty,
-    while other clusters pull through them: one line each, naming those clusters and the flag
-    that goes ahead anyway. `own_clusters`: every cluster this stack's state records."""
+    """Registries and mirrors ("registry", name) this command would delete, re-create empty or
+    rename (`renamed`: their data moves, but not the name other nodes pull through) while other
+    clusters pull through them: one line each, naming those clusters and the flag that goes ahead
+    anyway. `own_clusters`: every cluster this stack's state records."""
     if not doomed:
         return []
     from ..ops.registry.pulling_clusters import clusters_using_registry
@@ -40,9 +45,14 @@ def shared_in_use(
             continue
         data = "its cache" if role == "mirror" else "its images"
         done = "delete it and" if command == "down" else "re-create it without"
+        what = (
+            "rename it (the name their nodes pull through goes) under them"
+            if name in renamed
+            else f"{done} {data} under them"
+        )
         problems.append(
             f"{role} {name} is also used by cluster {', '.join(users)} (its nodes' hosts.toml pulls through it); "
-            f"{command} would {done} {data} under them. Remove those clusters first, or make the {role} "
+            f"{command} would {what}. Remove those clusters first, or make the {role} "
             f"persistent (persistent: true, then `kindplane up`), or run `kindplane {command} --delete-shared` "
             f"to delete it anyway"
         )
@@ -91,8 +101,9 @@ def check_plan(
         if not loss.lossy:
             ui.say(loss.message)
     lossy = [loss for loss in losses if loss.lossy]
-    doomed = [(x.role, x.name) for x in lossy if x.pulled_through]
-    shared = [] if delete_shared else shared_in_use(client, doomed, own_clusters, "up")
+    renamed = frozenset(x.name for x in losses if x.done == "renamed")
+    doomed = [(x.role, x.name) for x in losses if x.pulled_through and (x.lossy or x.name in renamed)]
+    shared = [] if delete_shared else shared_in_use(client, doomed, own_clusters, "up", renamed)
     if shared:
         ui.fail(shared, EXIT_FAILED)
     if lossy:

@@ -53,6 +53,7 @@ def wanted_registry(registry: RegistryConfig, owner: str) -> Wanted:
         "cluster.registry.name",
         registry_labels(registry, owner),
         "cluster.registry.port",
+        port=registry.port,
     )
 
 
@@ -65,6 +66,7 @@ def wanted_mirror(mirror: MirrorConfig, index: int, owner: str) -> Wanted:
         f"cluster.mirrors[{index}].name",
         mirror_labels(mirror, owner),
         f"cluster.mirrors[{index}].hostPort",
+        upstream=mirror.remote,
     )
 
 
@@ -132,6 +134,23 @@ def move_data(client: DockerClient, wanted: Wanted, container_id: str) -> None:
         parent = REGISTRY_DATA_PATH.rsplit("/", 1)[0]
         if not client.api.put_archive(helper["Id"], parent, stream):
             raise AdoptionError(f"could not copy the data of {wanted.name!r} into volume {wanted.volume!r}")
+    finally:
+        _remove_helper(client, helper_name)
+
+
+def copy_volume(client: DockerClient, source: str, wanted: Wanted, image: str) -> None:
+    """Copies a data volume's content into the wanted container's volume (a renamed registry or
+    mirror), through a stopped helper that mounts the source: move_data reads it from there."""
+    helper_name = f"{wanted.name}-kindplane-read"
+    _remove_helper(client, helper_name)
+    helper = client.api.create_container(
+        image,
+        name=helper_name,
+        labels={LABEL_MANAGED_BY: "kindplane"},
+        host_config=client.api.create_host_config(binds={source: {"bind": REGISTRY_DATA_PATH, "mode": "ro"}}),
+    )
+    try:
+        move_data(client, wanted, helper["Id"])
     finally:
         _remove_helper(client, helper_name)
 

@@ -51,6 +51,8 @@ class Wanted:
     name_key: str  # the config key that names it, for messages (cluster.registry.name, …)
     labels: Mapping[str, str]  # what kindplane puts on the container and the volume
     port_key: str = ""  # the config key of its host port, for a port-taken message
+    port: Optional[int] = None  # the registry's host port
+    upstream: Optional[str] = None  # the mirror's remote
 
 
 @dataclass(frozen=True)

@@ -94,15 +94,17 @@ def test_dev_owns_the_registry_e2e_shares_it_and_dev_deletes_it_only_with_delete
     forced = dev.kindplane("-c", str(dev.config_path), "down", "--force", check=False)
     assert forced.returncode == 1  # --force only skips the question
     assert f"registry {dev.registry} is also used by cluster {e2e.cluster}" in forced.stderr
-    # The owner's up that would take it away from e2e (another name: a new, empty registry) is held
-    # back the same way, --yes or not. (A new port would not be: the container is re-created on its
-    # volume, images and name kept.)
+    # The owner's up that would take it away from e2e (another name: the images move, but e2e's
+    # nodes pull through the old one) is held back the same way, --yes or not. (A new port would
+    # not be: the container is re-created on its volume, images and name kept.)
     renamed = dev.config_path.read_text().replace(f"name: {dev.registry}", f"name: {unique_name('kpe-reg')}")
     dev.write_config(renamed)
     replacing = dev.kindplane("-c", str(dev.config_path), "up", "--yes", check=False)
     assert replacing.returncode == 1
     assert f"registry {dev.registry} is also used by cluster {e2e.cluster}" in replacing.stderr
-    assert "up would re-create it without its images under them" in replacing.stderr.replace("\n", " ")
+    assert "up would rename it (the name their nodes pull through goes) under them" in replacing.stderr.replace(
+        "\n", " "
+    )
     assert container_id(dev.registry) == owner_id
     assert StandinCluster(dev.cluster).nodes() == [f"{dev.cluster}-control-plane"]
 
