@@ -35,15 +35,18 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def pulumi_children(pid: int | None = None) -> list[int]:
-    """The `pulumi` processes this process started (Linux /proc; empty elsewhere)."""
+GUARD = "pulumi-guard"  # kindplane.ops.run_guard names itself so, in a session of its own
+
+
+def pulumi_children(pid: int | None = None, names: tuple[str, ...] = ("pulumi", GUARD)) -> list[int]:
+    """The `pulumi` processes (or their guards) this process started (Linux /proc; empty elsewhere)."""
     result = []
     for child in _children(pid or os.getpid()):
         try:
             name = Path(f"/proc/{child}/comm").read_text().strip()  # the executed file's name
         except OSError:
             continue
-        if name == "pulumi":
+        if name in names:
             result.append(child)
     return result
 
@@ -60,11 +63,10 @@ def terminal_sent_it() -> bool:
 
 
 def forward_interrupt() -> list[int]:
-    """Passes SIGINT on to pulumi, unless the terminal already delivered it there too (a second
+    """Passes SIGINT on to pulumi: always to a guard (its own session: the terminal never reaches
+    it), to a bare `pulumi` child unless the terminal already delivered it there too (a second
     SIGINT would turn Pulumi's graceful cancel into an immediate stop)."""
-    if terminal_sent_it():
-        return []
-    children = pulumi_children()
+    children = pulumi_children(names=(GUARD,)) + ([] if terminal_sent_it() else pulumi_children(names=("pulumi",)))
     for child in children:
         try:
             os.kill(child, signal.SIGINT)

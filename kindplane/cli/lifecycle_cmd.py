@@ -95,7 +95,7 @@ def converge(
     name = config.cluster.name
     problems = same_config_file(engine, stack)
     managed = engine.managed_clusters()  # pending creates of an interrupted run included
-    recover_from_killed_run(engine, managed | {name})  # before anything looks at the nodes
+    recover_from_killed_run(engine, managed | {name}, stack.project_dir)  # before anything looks at the nodes
     half_made = bool(name in engine.pending_clusters() and preflight.kind_node_containers(client, name))
     problems += preflight.conflicts(config, client, managed, stack.stack, stack_owner(PROJECT, stack.stack))
     if problems:
@@ -311,7 +311,7 @@ def down(
         ui.say("Nothing was changed.")
         raise typer.Exit(EXIT_FAILED)
     with engine_errors():
-        recover_from_killed_run(engine, own)
+        recover_from_killed_run(engine, own, stack.project_dir)
         with progress(cli, "Refreshing state") as p:
             engine.refresh(p)
         with progress(cli, "Destroying") as p:

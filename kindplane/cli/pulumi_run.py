@@ -106,17 +106,39 @@ class EventTail:
 
 def read_pulumi_command(pulumi: str, version_text: str) -> PulumiCommand:
     """The Automation API's PulumiCommand for a CLI whose `pulumi version` was already read (its
-    own constructor runs it again: ~0.15 s). kindplane checks the minimum itself, with its fix."""
+    own constructor runs it again: ~0.15 s). kindplane checks the minimum itself, with its fix.
+
+    Every call runs under kindplane.ops.run_guard, so that what Pulumi starts (plugins, the
+    language host, the program) ends with it, and with kindplane if kindplane is killed."""
+    import os
+    import sys
+
     from pulumi.automation import PulumiCommand
     from semver import VersionInfo
 
+    from ..ops import run_guard
+
     class ReadPulumiCommand(PulumiCommand):
         def __init__(self) -> None:  # not PulumiCommand's: that one runs `pulumi version`
-            self.command = pulumi
+            # The Automation API runs [command, *args]: the interpreter, then the guard and the CLI.
+            self.command = sys.executable
+            self.pulumi = pulumi
             try:
                 self.version: Optional[VersionInfo] = VersionInfo.parse(version_text.strip().removeprefix("v"))
             except ValueError:
                 self.version = None  # a development build: as the Automation API's opt-out leaves it
+
+        def run(self, args, cwd, additional_env, on_output=None, on_error=None):
+            path = additional_env.get("PATH") or os.environ.get("PATH", "")
+            env = {
+                **additional_env,
+                # The CLI's own folder first, as the Automation API puts it (and not the interpreter's).
+                run_guard.PATH_ENV: os.pathsep.join([os.path.dirname(self.pulumi), path]),
+                run_guard.PARENT_ENV: str(os.getpid()),
+            }
+            # --non-interactive before the command, as the Automation API would insert it.
+            guarded = ["-I", run_guard.__file__, self.pulumi, "--non-interactive", *args]
+            return super().run(guarded, cwd, env, on_output, on_error)
 
     return ReadPulumiCommand()
 

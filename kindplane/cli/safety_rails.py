@@ -4,6 +4,7 @@ left behind."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
@@ -190,12 +191,18 @@ def unasked_losses(
     return [loss for loss in losses if loss.lossy and loss.urn not in agreed]
 
 
-def recover_from_killed_run(engine: Engine, clusters: set[str]) -> None:
+def recover_from_killed_run(engine: Engine, clusters: set[str], project_dir: Optional[Path] = None) -> None:
     """A run killed outright (SIGKILL, OOM) leaves its lock, and its `kind` command may still be
     running: when the lock's process is gone, the lock goes, and this run waits for that command
-    (it would otherwise meet, or on failure delete, this run's nodes)."""
+    (it would otherwise meet, or on failure delete, this run's nodes). Pulumi's plugins and
+    language host that a killed `pulumi` left running in the project's folder are ended."""
     from ..ops.kind_processes import wait_for_kind
+    from ..ops.orphans import reap_orphans
 
+    if project_dir is not None:
+        ended = reap_orphans(project_dir)
+        if ended:
+            ui.warn(f"ended {len(ended)} Pulumi plugin processes a killed run left running")
     removed = engine.clear_stale_locks()
     for holder in removed:
         ui.warn(f"removed the stale lock of a killed run ({holder} no longer runs)")

@@ -76,6 +76,35 @@ def kill_group(running) -> None:
     assert running.returncode == -signal.SIGKILL
 
 
+def descendants(root: int) -> list[tuple[int, str]]:
+    """(pid, program name) of every process below `root`, from /proc (the name from its command
+    line: /proc/<pid>/comm cuts names at 15 characters)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, queue = [], list(children.get(root, []))
+    while queue:
+        pid = queue.pop(0)
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            found.append((pid, Path(argv[0].decode()).name))
+        except OSError:
+            continue
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def node_ids(cluster: str) -> dict[str, str]:
     return {node: container_id(node) for node in StandinCluster(cluster).nodes()}
 
@@ -87,6 +116,8 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     # The registry container (made beside the cluster) is recorded; kind create is under way.
     create.wait_held()
     wait_for(lambda: recorded(project, CONTAINER) and kind_running("create", project.cluster))
+    started = descendants(running.pid)  # pulumi, its plugins, the language host, the program
+    assert {"pulumi-resource-docker", "pulumi-resource-command"} <= {name for _, name in started}, started
     kill_group(running)
     create.release()  # a kind the kill missed goes on, as a real one would
     pid = lock_pid(project)  # the killed run left its lock: the fault is real
@@ -96,6 +127,7 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     assert f"Cluster   {project.cluster}" in again.stdout
     assert len(StandinCluster(project.cluster).containerd_nodes()) == 2  # no orphan, none missing
     assert locks(project) == []
+    assert [(pid, name) for pid, name in started if alive(pid)] == []  # nothing of the killed run runs on
     project.pulumi("preview", "--expect-no-changes")
 
     delete = Hold(tmp_path / "delete", "delete")
