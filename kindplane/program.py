@@ -10,6 +10,7 @@ import pulumi
 
 from .core.components import Environment
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
+from .core.config.tls_files import read_tls_files
 from .core.contract import (
     CLUSTER_TYPE,
     CONFIG_KEY,
@@ -20,7 +21,7 @@ from .core.contract import (
     OUTPUT_CONFIG_FILE,
     OUTPUT_FINGERPRINT,
 )
-from .core.credentials import mirror_credentials
+from .core.credentials import mirror_credentials, registry_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.render.applied_settings import applied_settings, settings_fingerprint
@@ -146,7 +147,11 @@ def docker_observer(config: KindplaneConfig, network: str) -> Repairs:
         observed = read_back(docker_client(), config.cluster, recorded)
     except DockerUnavailable:
         return Repairs(counts)  # the keeper's look-up says what to do about Docker
-    drift = find_drift(config.cluster, observed, network)
+    try:
+        tls_files = read_tls_files(config.cluster, DEFAULT_FILE)
+    except ConfigError:
+        return Repairs(counts)  # build() reports the broken file at its key
+    drift = find_drift(config.cluster, observed, network, tls_files)
     for line in drift.lines():
         note(line)
     return Repairs(counts, drift)
@@ -202,12 +207,18 @@ def build(
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
     # Read before any resource exists: a missing variable stops the run with nothing created.
+    variables = os.environ if environ is None else environ
     credentials = {
         name: (pulumi.Output.secret(user), pulumi.Output.secret(password))
-        for name, (user, password) in mirror_credentials(
-            config.cluster, os.environ if environ is None else environ, file
-        ).items()
+        for name, (user, password) in mirror_credentials(config.cluster, variables, file).items()
     }
+    pulling = {
+        host: (pulumi.Output.secret(user), pulumi.Output.secret(password))
+        for host, (user, password) in registry_credentials(config.cluster, variables, file).items()
+    }
+    # Read at every run: an edited certificate is a changed input (preview shows it); a broken one
+    # stops here, at its key, with nothing created.
+    tls_files = read_tls_files(config.cluster, file)
     registry = config.cluster.registry
     shared = None
     if registry.enabled and registry.external:
@@ -223,6 +234,8 @@ def build(
         mirror_credentials=credentials,
         repairs=observe(config, network),
         opts=provider_opts(),
+        tls_files=tls_files,
+        registry_credentials=pulling,
     )
     for key, value in env.outputs().items():
         pulumi.export(key, value)

@@ -7,11 +7,13 @@ from typing import Mapping, Optional
 import pulumi
 
 from ..config import KindplaneConfig
+from ..config.tls_files import NO_TLS_FILES, TlsFiles
 from ..contract import ENVIRONMENT_TYPE
 from ..naming import KIND_NETWORK, stack_owner
 from ..render.drift import NO_REPAIRS, Repairs
 from .cluster import KindCluster
 from .mirror import Credentials, PullThroughMirror
+from .node_tls import NodeTls, RegistryCredentials
 from .registry import LocalRegistry
 from .shared_registry import SharedRegistry
 from .wiring import RegistryWiring
@@ -22,6 +24,7 @@ class Environment(pulumi.ComponentResource):
     registry: Optional[LocalRegistry | SharedRegistry]
     wiring: Optional[RegistryWiring]
     mirrors: list[PullThroughMirror]
+    node_tls: Optional[NodeTls]
 
     def __init__(
         self,
@@ -34,9 +37,13 @@ class Environment(pulumi.ComponentResource):
         mirror_credentials: Optional[Mapping[str, Credentials]] = None,
         repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
+        tls_files: TlsFiles = NO_TLS_FILES,
+        registry_credentials: Optional[RegistryCredentials] = None,
     ):
         """`kept_hooks`: container name → the hooks kindplane.ops.keeper made for it (the registry's
-        and each mirror's), which let a kept container be taken back; kindplane.program passes them."""
+        and each mirror's), which let a kept container be taken back; kindplane.program passes them.
+        `tls_files`: the certificates cluster.trustedCAs and cluster.registries name, read
+        (core.config.tls_files.read_tls_files); `registry_credentials`: host → (user, password)."""
         super().__init__(ENVIRONMENT_TYPE, name, None, opts)
         hooks = kept_hooks or {}
         spec = config.cluster
@@ -74,9 +81,15 @@ class Environment(pulumi.ComponentResource):
                 hooks.get(mirror.name),
                 repairs,
                 opts=child,
+                trusted_bundle=tls_files.trusted_bundle if spec.trusted_cas else None,
             )
             for mirror in spec.mirrors
         ]
+        self.node_tls = (
+            NodeTls(f"{name}-tls", spec, self.cluster, tls_files, registry_credentials, repairs, opts=child)
+            if spec.trusted_cas or spec.registries
+            else None
+        )
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, object]:
