@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Optional
 import pulumi
 
 from .core.components import Environment
+from .core.components.environment import spec_needs_tls
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .core.config.tls_files import read_tls_files
 from .core.contract import (
@@ -26,6 +27,7 @@ from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.render.drift import NO_REPAIRS, Repairs, find_drift, recorded_repairs
+from .core.render.tls import RegistryTls
 from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_lookup import AdoptionError, DockerUnavailable
@@ -37,6 +39,7 @@ KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.Resou
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
 Observer = Callable[[KindplaneConfig, str], Repairs]  # (config, kind network) → the repairs to make
+TlsLookup = Callable[[RegistryConfig, str], RegistryTls]  # registry.tls → its CA and certificate
 
 
 def no_observer(config: KindplaneConfig, network: str) -> Repairs:
@@ -162,6 +165,19 @@ def note(line: str) -> None:
     pulumi.log.info(f"kindplane: {line}")
 
 
+def docker_tls_lookup(registry: RegistryConfig, owner: str) -> RegistryTls:
+    """registry.tls: the CA and certificate kept in the registry's volume, made once (outside
+    preview written there: kindplane.ops.registry.tls_material)."""
+    from .ops.docker_lookup import docker_client
+    from .ops.registry.tls_material import registry_tls
+
+    try:
+        client = docker_client()
+    except DockerUnavailable as exc:
+        raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+    return registry_tls(client, registry, owner, pulumi.runtime.is_dry_run())
+
+
 def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
     try:
         return find_shared_registry(registry, owner)
@@ -195,6 +211,7 @@ def build(
     file: str = DEFAULT_FILE,
     docker_provider: Optional[DockerProvider] = None,
     observe: Observer = no_observer,
+    tls_lookup: TlsLookup = docker_tls_lookup,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs. `observe`: the read-back of
     what an earlier up wired (docker_observer in `main`)."""
@@ -224,11 +241,14 @@ def build(
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_live_port(config, shared)
+    kept_hooks = lookup(config, owner) or {}
+    # After the keeper's decision: a registry name or volume it refuses is never written into.
+    registry_tls = tls_lookup(registry, owner) if spec_needs_tls(config) else None
     env = Environment(
         "kindplane",
         config,
         owner,
-        kept_hooks=lookup(config, owner) or {},
+        kept_hooks=kept_hooks,
         network=network,
         shared_registry_id=shared.container_id if shared else None,
         mirror_credentials=credentials,
@@ -236,6 +256,7 @@ def build(
         opts=provider_opts(),
         tls_files=tls_files,
         registry_credentials=pulling,
+        registry_tls=registry_tls,
     )
     for key, value in env.outputs().items():
         pulumi.export(key, value)

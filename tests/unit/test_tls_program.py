@@ -162,3 +162,42 @@ def test_an_unset_credentials_variable_stops_before_anything_is_registered(tmp_p
     assert [str(p) for p in caught.value.problems] == [
         f"{path}: cluster.registries[0].passwordEnv: environment variable CORP_TOKEN is not set (or empty); export it before `kindplane up`"
     ]
+
+
+def test_an_https_registry_serves_its_volumes_certificate_and_every_node_trusts_its_ca():
+    from kindplane.core.render.tls import RegistryTls
+
+    ca = TestCA("kindplane registry CA (kind-registry)")
+    tls = RegistryTls(ca.pem, "ab" * 32)
+    asked = []
+    config = parse_config("cluster: {name: dev, nodes: {workers: 1}, registry: {enabled: true, tls: true}}")
+    result = run_program(
+        lambda: build(config, lambda c, o: {}, environ={}, tls_lookup=lambda r, o: asked.append(r.name) or tls)
+    )
+    assert asked == ["kind-registry"]
+    container = result.one(CONTAINER)
+    assert container.inputs["envs"] == [
+        "REGISTRY_STORAGE_DELETE_ENABLED=true",
+        "REGISTRY_HTTP_TLS_CERTIFICATE=/var/lib/registry/kindplane-tls/server.crt",
+        "REGISTRY_HTTP_TLS_KEY=/var/lib/registry/kindplane-tls/server.key",
+        f"KINDPLANE_TLS_CERTIFICATE_SHA256={'ab' * 32}",
+    ]
+    for node in ("dev-control-plane", "dev-worker"):
+        files = unpack(result.resources[f"kindplane-wiring-hosts-{node}"].inputs["stdin"])
+        for folder in ("localhost:5001", "kind-registry:5000"):
+            hosts = tomllib.loads(files[f"/etc/containerd/certs.d/{folder}/hosts.toml"][0])
+            assert hosts == {
+                "host": {"https://kind-registry:5000": {"ca": "/etc/containerd/certs.d/localhost:5001/ca.crt"}}
+            }
+        assert files["/etc/containerd/certs.d/localhost:5001/ca.crt"] == (ca.pem, 0o644)
+    assert result.outputs["registryCA"] == ca.pem and "registryCA" not in result.secret_outputs
+
+
+def test_without_tls_the_registry_is_never_looked_up_for_certificates():
+    config = parse_config("cluster: {name: dev, registry: {enabled: true}}")
+
+    def refuse(registry, owner):
+        raise AssertionError("no TLS asked for")
+
+    result = run_program(lambda: build(config, lambda c, o: {}, environ={}, tls_lookup=refuse))
+    assert "registryCA" not in result.outputs

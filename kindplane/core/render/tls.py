@@ -148,3 +148,39 @@ def folders_of(paths: list[str]) -> list[str]:
 def trusted_upload(cluster: ClusterConfig, files: TlsFiles) -> Optional[tuple[str, str]]:
     """(path, text) of the bundle a mirror container is made with; None without trustedCAs."""
     return (MIRROR_TRUSTED_BUNDLE, files.trusted_bundle) if cluster.trusted_cas else None
+
+
+# --- the local registry over HTTPS (cluster.registry.tls) ---------------------------------------
+
+# Kept with the images, in the data volume: whatever keeps the images (persistent) keeps the CA that
+# every node and every client already trust; a new volume starts a new CA.
+REGISTRY_TLS_DIR = "/var/lib/registry/kindplane-tls"
+REGISTRY_TLS_FILES = ("ca.crt", "ca.key", "server.crt", "server.key")
+# distribution's configuration overrides (configuration.HTTP.TLS).
+TLS_CERTIFICATE_ENV = "REGISTRY_HTTP_TLS_CERTIFICATE"
+TLS_KEY_ENV = "REGISTRY_HTTP_TLS_KEY"
+# The serving certificate's fingerprint: a renewed certificate is a changed env, so a new container
+# (on the same volume) reads it; distribution reads its certificate once, at start.
+TLS_FINGERPRINT_ENV = "KINDPLANE_TLS_CERTIFICATE_SHA256"
+
+
+@dataclass(frozen=True)
+class RegistryTls:
+    """The HTTPS registry's CA (public) and its serving certificate's fingerprint: what the program
+    needs; the keys stay in the volume (kindplane.ops.registry.tls_material makes and reads them)."""
+
+    ca_pem: str
+    certificate_sha256: str
+
+
+def registry_tls_env(tls: RegistryTls) -> list[str]:
+    return [
+        f"{TLS_CERTIFICATE_ENV}={REGISTRY_TLS_DIR}/server.crt",
+        f"{TLS_KEY_ENV}={REGISTRY_TLS_DIR}/server.key",
+        f"{TLS_FINGERPRINT_ENV}={tls.certificate_sha256}",
+    ]
+
+
+def registry_tls_names(registry_name: str) -> list[str]:
+    """What the serving certificate is valid for: how the host, pods and nodes name the registry."""
+    return ["localhost", registry_name, "127.0.0.1", "::1"]
