@@ -106,3 +106,64 @@ def test_trusted_cas_and_registries_reach_nodes_and_mirrors_in_one_up_each(new_p
         for registry in started:
             registry.remove()
         upstream.remove()
+
+
+def test_https_registry_push_fetch_everywhere_and_its_ca_survives_down_and_up(new_project, app_image):
+    """registry.tls with persistent: the registry answers HTTPS only, with a certificate its CA
+    (the stack output registryCA) signed for localhost; `docker push` works as is (dockerd skips
+    verification for 127.0.0.0/8); every node fetches through both names; `down` keeps the volume
+    and with it the CA, and the next `up` serves new nodes with the same CA."""
+    import socket
+    import ssl
+
+    project = new_project(persistent=True)
+    text = (
+        f"cluster:\n  name: {project.cluster}\n  nodes: {{controlPlane: 1, workers: 1}}\n  registry:\n"
+        f"    enabled: true\n    name: {project.registry}\n    port: {project.port}\n    persistent: true\n"
+        "    tls: true\n"
+    )
+    kp = lambda *a, **kw: project.kindplane("-c", str(project.config_path), *a, **kw)  # noqa: E731
+    refs = [f"localhost:{project.port}/kpe/app:v1", f"{project.registry}:5000/kpe/app:v1"]
+    try:
+        project.write_config(text)
+        kp("up")
+        ca = project.outputs()["registryCA"]
+        context = ssl.create_default_context(cadata=ca)
+        with socket.create_connection(("127.0.0.1", project.port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                assert tls.version()  # verified against the CA, for the name localhost
+        plain = docker("exec", project.registry, "wget", "-q", "-O", "-", "http://localhost:5000/v2/", check=False)
+        assert plain.returncode != 0  # no plain HTTP
+
+        ref = refs[0]
+        docker("tag", app_image, ref)
+        try:
+            docker("push", ref)
+        finally:
+            docker("rmi", ref, check=False)
+        listed = kp("registry", "ls")
+        assert "kpe/app" in listed.stdout
+        cluster = StandinCluster(project.cluster)
+        for each in refs:
+            assert fetch_on_every_node(cluster, each) == {n: "" for n in cluster.containerd_nodes()}
+        node_ca = {
+            n: cluster.read_file(n, f"/etc/containerd/certs.d/localhost:{project.port}/ca.crt")
+            for n in cluster.containerd_nodes()
+        }
+        assert set(node_ca.values()) == {ca.encode()}
+        project.pulumi("preview", "--expect-no-changes")
+
+        kp("down", "--force")
+        assert docker("volume", "inspect", f"{project.registry}-data", check=False).returncode == 0
+        kp("up")
+        assert project.outputs()["registryCA"] == ca  # the same CA, from the kept volume
+        cluster = StandinCluster(project.cluster)
+        for each in refs:
+            assert fetch_on_every_node(cluster, each) == {n: "" for n in cluster.containerd_nodes()}
+        for node in cluster.containerd_nodes():
+            assert cluster.read_file(node, f"/etc/containerd/certs.d/localhost:{project.port}/ca.crt") == ca.encode()
+        project.pulumi("preview", "--expect-no-changes")
+    finally:
+        kp("down", "--force", check=False)
+        remove_container(project.registry)
+        remove_volume(f"{project.registry}-data")
