@@ -66,12 +66,20 @@ class TlsRegistry:
 
 
 def _start(
-    name: str, ca: TestCA, network: str, config: str, volume: str = "", client_ca: Optional[TestCA] = None
+    name: str,
+    ca: TestCA,
+    network: str,
+    config: str,
+    volume: str = "",
+    client_ca: Optional[TestCA] = None,
+    port: Optional[int] = None,
 ) -> None:
     server = ca.issue([name, "localhost", "127.0.0.1"])
     argv = ["create", "--name", name, "--network", network]
     if volume:
         argv += ["--volume", f"{volume}:/var/lib/registry"]
+    if port:
+        argv += ["--publish", f"127.0.0.1:{port}:5000"]
     docker(*argv, REGISTRY_TAG)
     with tempfile.TemporaryDirectory() as folder:
         certs = Path(folder) / "certs"
@@ -109,8 +117,11 @@ def start_tls_registry(
     return registry
 
 
-def start_interceptor(name: str, corporate_ca: TestCA, upstream_url: str, network: str = "kind") -> TlsRegistry:
+def start_interceptor(
+    name: str, corporate_ca: TestCA, upstream_url: str, network: str = "kind", port: Optional[int] = None
+) -> TlsRegistry:
     """The upstream's content behind a certificate the corporate CA signed: what a TLS-intercepting
-    proxy shows a client that reaches `https://<name>:5000`."""
-    _start(name, corporate_ca, network, _config(False, upstream_url))
+    proxy shows a client that reaches `https://<name>:5000` (and `https://localhost:<port>` when
+    published on `port`)."""
+    _start(name, corporate_ca, network, _config(False, upstream_url), port=port)
     return TlsRegistry(name, corporate_ca)

@@ -155,3 +155,27 @@ def test_an_external_registry_takes_tls_from_its_owner():
     assert [str(p) for p in caught.value.problems] == [
         "k.yaml: cluster.registry.tls: is the registry owner's setting; a stack with external: true never creates the registry; remove it"
     ]
+
+
+def test_doctor_fails_an_expired_certificate_and_warns_before_the_end(tmp_path):
+    import datetime
+
+    from kindplane.ops.tls_doctor import SOON_DAYS, expiry_result
+
+    ca = TestCA("Short-lived CA", days=10)
+    (tmp_path / "a.pem").write_text(ca.pem)
+    expired = ca.issue(["old"], client=True, expired=True)
+    cert, key = expired.write(tmp_path, "old")
+    path = write(
+        tmp_path,
+        f"cluster:\n  name: d\n  trustedCAs: [a.pem]\n  registries:\n    - {{host: r.example, clientCert: {cert}, clientKey: {key}}}\n",
+    )
+    files = read_tls_files(load_config(path).cluster, str(path))
+    by_where = {info.where: info for info in files.certificates}
+    soon = expiry_result(by_where["cluster.trustedCAs[0]"], "kindplane")
+    assert soon.status == "warn" and "in 9 day(s)" in soon.detail
+    assert soon.fix == "replace the file cluster.trustedCAs[0] names before then, then `kindplane up`"
+    gone = expiry_result(by_where["cluster.registries[0].clientCert"], "kindplane")
+    assert gone.status == "fail" and "'x509: certificate has expired'" in gone.detail
+    later = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=SOON_DAYS)
+    assert expiry_result(by_where["cluster.trustedCAs[0]"], "kindplane", now=later).status == "ok"
