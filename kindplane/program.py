@@ -9,7 +9,9 @@ from typing import Any, Callable, Mapping, Optional
 import pulumi
 
 from .core.components import Environment
+from .core.components.environment import spec_needs_tls
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
+from .core.config.tls_files import NO_TLS_FILES, TlsFiles, read_tls_files
 from .core.contract import (
     CLUSTER_TYPE,
     CONFIG_KEY,
@@ -21,11 +23,12 @@ from .core.contract import (
     OUTPUT_FINGERPRINT,
     STACK_TYPE,
 )
-from .core.credentials import mirror_credentials
+from .core.credentials import mirror_credentials, registry_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.render.drift import NO_REPAIRS, Repairs, find_drift, recorded_repairs
+from .core.render.tls import RegistryTls
 from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
 from .ops.docker_errors import docker_failures, explain
@@ -38,10 +41,12 @@ from .ops.wiring_readback import RecordedWiring
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
-Observer = Callable[[KindplaneConfig, str], Repairs]  # (config, kind network) → the repairs to make
+# (config, kind network, the config's TLS files) → the repairs to make
+Observer = Callable[[KindplaneConfig, str, TlsFiles], Repairs]
+TlsLookup = Callable[[RegistryConfig, str], RegistryTls]  # registry.tls → its CA and certificate
 
 
-def no_observer(config: KindplaneConfig, network: str) -> Repairs:
+def no_observer(config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES) -> Repairs:
     """Reads nothing back: what a program run under test mocks, or without a state, uses."""
     return NO_REPAIRS
 
@@ -154,7 +159,7 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
     return hooks
 
 
-def docker_observer(config: KindplaneConfig, network: str) -> Repairs:
+def docker_observer(config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES) -> Repairs:
     """What an earlier up wired, read back (kindplane.ops.wiring_readback) and compared with the
     config (core.render.drift): each drifted piece is written again by this run, through Pulumi."""
     state = LastState()
@@ -172,7 +177,7 @@ def docker_observer(config: KindplaneConfig, network: str) -> Repairs:
         return Repairs(counts)  # the keeper's look-up says what to do about Docker
     except docker_failures():
         return Repairs(counts)
-    drift = find_drift(config.cluster, observed, network)
+    drift = find_drift(config.cluster, observed, network, tls_files)
     for line in drift.lines():
         note(line)
     return Repairs(counts, drift)
@@ -181,6 +186,19 @@ def docker_observer(config: KindplaneConfig, network: str) -> Repairs:
 def note(line: str) -> None:
     """A line for the user, in `pulumi up`'s diagnostics and in kindplane's own output."""
     pulumi.log.info(f"kindplane: {line}")
+
+
+def docker_tls_lookup(registry: RegistryConfig, owner: str) -> RegistryTls:
+    """registry.tls: the CA and certificate kept in the registry's volume, made once (outside
+    preview written there: kindplane.ops.registry.tls_material)."""
+    from .ops.docker_lookup import docker_client
+    from .ops.registry.tls_material import registry_tls
+
+    try:
+        client = docker_client()
+    except DockerUnavailable as exc:
+        raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+    return registry_tls(client, registry, owner, pulumi.runtime.is_dry_run())
 
 
 def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
@@ -216,6 +234,7 @@ def build(
     file: str = DEFAULT_FILE,
     docker_provider: Optional[DockerProvider] = None,
     observe: Observer = no_observer,
+    tls_lookup: TlsLookup = docker_tls_lookup,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs. `observe`: the read-back of
     what an earlier up wired (docker_observer in `main`)."""
@@ -228,27 +247,39 @@ def build(
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
     # Read before any resource exists: a missing variable stops the run with nothing created.
+    variables = os.environ if environ is None else environ
     credentials = {
         name: (pulumi.Output.secret(user), pulumi.Output.secret(password))
-        for name, (user, password) in mirror_credentials(
-            config.cluster, os.environ if environ is None else environ, file
-        ).items()
+        for name, (user, password) in mirror_credentials(config.cluster, variables, file).items()
     }
+    pulling = {
+        host: (pulumi.Output.secret(user), pulumi.Output.secret(password))
+        for host, (user, password) in registry_credentials(config.cluster, variables, file).items()
+    }
+    # Read at every run: an edited certificate is a changed input (preview shows it); a broken one
+    # stops here, at its key, with nothing created.
+    tls_files = read_tls_files(config.cluster, file)
     registry = config.cluster.registry
     shared = None
     if registry.enabled and registry.external:
         shared = shared_lookup(registry, owner)  # before any resource: a missing registry creates nothing
         config = with_live_port(config, shared)
+    kept_hooks = lookup(config, owner) or {}
+    # After the keeper's decision: a registry name or volume it refuses is never written into.
+    registry_tls = tls_lookup(registry, owner) if spec_needs_tls(config) else None
     env = Environment(
         "kindplane",
         config,
         owner,
-        kept_hooks=lookup(config, owner) or {},
+        kept_hooks=kept_hooks,
         network=network,
         shared_registry_id=shared.container_id if shared else None,
         mirror_credentials=credentials,
-        repairs=observe(config, network),
+        repairs=observe(config, network, tls_files),
         opts=provider_opts(),
+        tls_files=tls_files,
+        registry_credentials=pulling,
+        registry_tls=registry_tls,
     )
     for key, value in env.outputs().items():
         pulumi.export(key, value)

@@ -39,6 +39,7 @@ SHARED_REGISTRY_TYPE = "kindplane:index:SharedRegistry"
 MIRROR_TYPE = "kindplane:index:PullThroughMirror"
 CLUSTER_TYPE = "kindplane:index:KindCluster"
 WIRING_TYPE = "kindplane:index:RegistryWiring"
+NODE_TLS_TYPE = "kindplane:index:NodeTls"
 
 # --- containers ---------------------------------------------------------------------------------
 DEFAULT_REGISTRY_IMAGE = "registry:2"

@@ -1,4 +1,4 @@
-"""Mirror credentials: read at `up` from the environment variables kindplane.yaml names.
+"""Mirror and cluster.registries credentials: read at `up` from the environment variables kindplane.yaml names.
 
 The file holds only variable names, never secrets; a variable that is not set stops `up` before
 anything is created, naming the key that asked for it.
@@ -6,7 +6,7 @@ anything is created, naming the key that asked for it.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional
 
 from .config import ClusterConfig
 from .errors import ConfigError, ConfigProblem
@@ -14,10 +14,22 @@ from .errors import ConfigError, ConfigProblem
 
 def mirror_credentials(cluster: ClusterConfig, environ: Mapping[str, str], file: str) -> dict[str, tuple[str, str]]:
     """mirror name → (user name, password) for every mirror with credentials."""
+    named = [(m.name, f"cluster.mirrors[{i}]", m.credentials_env) for i, m in enumerate(cluster.mirrors)]
+    return _read(named, environ, file)
+
+
+def registry_credentials(cluster: ClusterConfig, environ: Mapping[str, str], file: str) -> dict[str, tuple[str, str]]:
+    """cluster.registries host → (user name, password) for every entry with credentials."""
+    named = [(r.host, f"cluster.registries[{i}]", r.credentials_env) for i, r in enumerate(cluster.registries)]
+    return _read(named, environ, file)
+
+
+def _read(
+    named: list[tuple[str, str, Optional[tuple[str, str]]]], environ: Mapping[str, str], file: str
+) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     problems: list[ConfigProblem] = []
-    for i, mirror in enumerate(cluster.mirrors):
-        variables = mirror.credentials_env
+    for name, key_path, variables in named:
         if variables is None:
             continue
         values = []
@@ -27,12 +39,12 @@ def mirror_credentials(cluster: ClusterConfig, environ: Mapping[str, str], file:
                 problems.append(
                     ConfigProblem(
                         file,
-                        f"cluster.mirrors[{i}].{key}",
+                        f"{key_path}.{key}",
                         f"environment variable {variable} is not set (or empty); export it before `kindplane up`",
                     )
                 )
             values.append(value or "")
-        found[mirror.name] = (values[0], values[1])
+        found[name] = (values[0], values[1])
     if problems:
         raise ConfigError(problems)
     return found

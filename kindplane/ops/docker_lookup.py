@@ -46,8 +46,14 @@ def exec_text(container: Container, argv: list[str]) -> tuple[int, str]:
     return (-1 if result.exit_code is None else result.exit_code), output.decode("utf-8", "replace")
 
 
-# GET /v2/ asked from inside a registry container (a mirror publishes no host port): the image's wget.
-SERVING_PROBE = ["wget", "-q", "-O", "/dev/null", f"http://{SELF_ADDRESS}/v2/"]
+# GET /v2/ asked from inside a registry container (a mirror publishes no host port): the image's wget;
+# over HTTPS too for a registry with registry.tls (busybox's wget verifies no certificate).
+SERVING_PROBE = [
+    "sh",
+    "-c",
+    f"wget -q -O /dev/null http://{SELF_ADDRESS}/v2/ || wget -q --no-check-certificate -O /dev/null "
+    f"https://{SELF_ADDRESS}/v2/",
+]
 
 
 def answers_inside(container: Container) -> Optional[bool]:

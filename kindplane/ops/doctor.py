@@ -97,6 +97,9 @@ class Doctor:
 
         assert self.config is not None
         self.results.extend(check_mirrors(self.config, self.client, self.kindplane))
+        from .tls_doctor import check_tls
+
+        self.results.extend(check_tls(self.config, self.client, self.kindplane))
         if not self.registry.enabled:
             self.results.append(skip("local registry", "disabled in kindplane.yaml (cluster.registry.enabled: false)"))
             self.results.extend(self.check_nodes())

@@ -71,7 +71,8 @@ def read_back(client: DockerClient, cluster: ClusterConfig, recorded: RecordedWi
 
 
 def hosts_files(client: DockerClient, node_id: str) -> dict[str, str]:
-    """Every hosts.toml under the node's certs.d: {absolute path: text} ({} when there is none)."""
+    """Every file under the node's certs.d (hosts.toml files, the CAs and keys beside them):
+    {absolute path: text} ({} when there is none)."""
     import docker
 
     try:
@@ -82,7 +83,7 @@ def hosts_files(client: DockerClient, node_id: str) -> dict[str, str]:
     found = {}
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
         for member in tar.getmembers():
-            if member.isfile() and member.name.endswith("/hosts.toml"):
+            if member.isfile():
                 data = tar.extractfile(member)
                 found[f"{parent}/{member.name}"] = data.read().decode("utf-8", "replace") if data else ""
     return found

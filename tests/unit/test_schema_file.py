@@ -26,6 +26,7 @@ def test_schema_forbids_unknown_keys_and_knows_the_spec_defaults():
         "external": False,
         "listenAddress": "127.0.0.1",
         "image": "registry:2",
+        "tls": False,
     }
     assert schema["required"] == ["cluster"]
     assert schema["$defs"]["ClusterConfig"]["required"] == ["name"]

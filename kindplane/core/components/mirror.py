@@ -31,6 +31,7 @@ from ..render.pull_through import (
     mirror_hosts_dir,
     mirror_hosts_toml,
 )
+from ..render.tls import MIRROR_TRUSTED_BUNDLE, TRUSTED_BUNDLE
 from .cluster import KindCluster
 from .data_volume import data_volume
 
@@ -57,9 +58,12 @@ class PullThroughMirror(pulumi.ComponentResource):
         container_hooks: Optional[pulumi.ResourceHookBinding] = None,
         repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
+        trusted_bundle: Optional[str] = None,
     ):
         """`container_hooks`: as for LocalRegistry (kindplane.ops.keeper takes a kept mirror back).
-        `repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again."""
+        `repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again.
+        `trusted_bundle`: cluster.trustedCAs as PEM: the mirror's upstream fetches and the nodes'
+        fallback to the upstream trust it (core.render.tls)."""
         if mirror.has_credentials and credentials is None:
             # Never silently anonymous: the upstream would refuse private images only at pull time.
             raise ValueError(
@@ -90,6 +94,11 @@ class PullThroughMirror(pulumi.ComponentResource):
             entrypoints=mirror_entrypoint(),
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
             volumes=[docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)],
+            # Only with trustedCAs (existing mirrors keep their inputs); a changed bundle is a new
+            # container on the same cache.
+            uploads=[docker.ContainerUploadArgs(file=MIRROR_TRUSTED_BUNDLE, content=trusted_bundle)]
+            if trusted_bundle
+            else None,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[cluster.cluster],
@@ -111,7 +120,7 @@ class PullThroughMirror(pulumi.ComponentResource):
                 mirror_hosts_resource(mirror, node),
                 create=commands.write_hosts_files(node, [directory]),
                 delete=commands.remove_hosts_dirs(node, [directory]),
-                stdin=mirror_hosts_toml(mirror),
+                stdin=mirror_hosts_toml(mirror, TRUSTED_BUNDLE if trusted_bundle else None),
                 # Fresh nodes (a new cluster) need the file again; a new host means a new directory,
                 # and delete-first removes the old one instead of leaving a stale mirror behind.
                 triggers=[cluster.cluster.id, directory],

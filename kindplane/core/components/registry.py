@@ -20,6 +20,7 @@ from ..naming import (
     registry_volume_name,
     stack_owner,
 )
+from ..render.tls import RegistryTls, registry_tls_env
 from .data_volume import data_volume
 
 
@@ -38,10 +39,12 @@ class LocalRegistry(pulumi.ComponentResource):
         owner: Optional[str] = None,
         container_hooks: Optional[pulumi.ResourceHookBinding] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
+        tls: Optional[RegistryTls] = None,
     ):
         """`container_hooks`: kindplane.ops.keeper's removal of a kept container of this name right
         before Pulumi creates the registry (kindplane.program binds it); without it, a container
-        kept by an earlier `down` makes the create fail on the name."""
+        kept by an earlier `down` makes the create fail on the name. `tls` (registry.tls): serve
+        HTTPS with the certificate kindplane.ops.registry.tls_material keeps in the data volume."""
         super().__init__(LOCAL_REGISTRY_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # The stack whose state will hold the container: it alone may take it over or delete it.
@@ -62,7 +65,7 @@ class LocalRegistry(pulumi.ComponentResource):
                     internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=registry.listen_address
                 )
             ],
-            envs=REGISTRY_ENV,
+            envs=REGISTRY_ENV + (registry_tls_env(tls) if tls else []),
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
             volumes=[docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)],
             opts=pulumi.ResourceOptions(

@@ -12,9 +12,10 @@ from ..config import ClusterConfig
 from ..contract import WIRING_TYPE
 from ..naming import KIND_NETWORK
 from ..render import commands
-from ..render.containerd import hosts_dirs, hosts_toml
+from ..render.containerd import hosts_dirs, hosts_toml, registry_ca_path
 from ..render.discovery import CONFIGMAP_ANNOTATIONS, CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
 from ..render.drift import NO_REPAIRS, REPAIR_ANNOTATION, Repairs
+from ..render.tls import NodeFile, archive
 from .cluster import KindCluster
 from .registry import LocalRegistry
 from .shared_registry import SharedRegistry
@@ -45,21 +46,28 @@ class RegistryWiring(pulumi.ComponentResource):
         network: str = KIND_NETWORK,
         repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
+        registry_ca: Optional[str] = None,
     ):
-        """`repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again."""
+        """`repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again.
+        `registry_ca`: the HTTPS registry's CA (registry.tls), written beside its hosts.toml."""
         super().__init__(WIRING_TYPE, name, None, opts)
         spec = cluster_config.registry
         after_both = [cluster.cluster, *registry.resources]
         content = hosts_toml(spec)
         drift = repairs.drift
 
+        # With tls, the hosts.toml files and the CA they name go together, as one archive.
+        files = {f"{d}/hosts.toml": NodeFile(content) for d in hosts_dirs(spec)}
+        files.update({registry_ca_path(spec): NodeFile(registry_ca)} if registry_ca else {})
         # One write per node and no chain between them: they run in parallel.
         self.hosts_toml_writes = [
             command.local.Command(
                 f"{name}-hosts-{node}",
-                create=commands.write_hosts_toml(node, spec),
+                create=commands.write_archive(node, hosts_dirs(spec))
+                if registry_ca
+                else commands.write_hosts_toml(node, spec),
                 delete=commands.remove_hosts_toml(node, spec),
-                stdin=content,
+                stdin=archive(files) if registry_ca else content,
                 # A new cluster has fresh nodes without the file: write it again. New directories
                 # (registry port or name changed) replace the write, so the old delete removes the
                 # old directories first instead of leaving a stale mirror behind.

@@ -13,6 +13,7 @@ from .models import (
     MirrorConfig,
     NodesConfig,
     PortMapping,
+    PullRegistryConfig,
     RegistryConfig,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "MirrorConfig",
     "NodesConfig",
     "PortMapping",
+    "PullRegistryConfig",
     "RegistryConfig",
     "load_config",
     "parse_config",

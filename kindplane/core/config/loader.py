@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from ..config_file import DEFAULT_FILE
 from ..errors import ConfigError, ConfigProblem
 from .models import ClusterConfig, KindplaneConfig, _KeyedProblems
+from .tls_files import read_tls_files, resolve_tls_paths
 
 # --- loading ---------------------------------------------------------------------------------
 
@@ -24,7 +25,9 @@ def load_config(path: str | Path = DEFAULT_FILE) -> KindplaneConfig:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(str(path), "", unreadable(path, exc))]) from None
-    return resolve_host_paths(parse_config(text, str(path)), path.parent)
+    config = resolve_tls_paths(resolve_host_paths(parse_config(text, str(path)), path.parent), path.parent)
+    read_tls_files(config.cluster, str(path))  # a missing or broken certificate stops here, at its key
+    return config
 
 
 def unreadable(path: Path, exc: Exception) -> str:

@@ -100,7 +100,7 @@ class _Model(BaseModel):
 
 
 # Set by the registry's owner; an `external: true` config only uses what is already running.
-OWNER_ONLY_KEYS = ("port", "persistent", "listenAddress", "image")
+OWNER_ONLY_KEYS = ("port", "persistent", "listenAddress", "image", "tls")
 
 
 class RegistryConfig(_Model):
@@ -120,6 +120,11 @@ class RegistryConfig(_Model):
     )
     image: Annotated[str, AfterValidator(_image_ref)] = Field(
         DEFAULT_REGISTRY_IMAGE, description="Registry image (a mirror of registry:2 for air-gapped setups)"
+    )
+    tls: bool = Field(
+        False,
+        description="Serve HTTPS: kindplane makes a CA and a certificate for localhost, 127.0.0.1 and the "
+        "container name, kept in the registry's data volume, and every node trusts that CA",
     )
 
     @model_validator(mode="after")
@@ -356,6 +361,108 @@ class MirrorConfig(_Model):
         return self.username_env, self.password_env
 
 
+# --- TLS: CAs the nodes and mirrors trust, registries the nodes pull from -----------------------
+
+PEM_MARKER = "-----BEGIN"
+
+
+def _trusted_ca(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a PEM file, a folder of them, or PEM text (-----BEGIN CERTIFICATE-----), got ''")
+    if PEM_MARKER not in value:
+        _plain_path(value)
+    return value
+
+
+def _file_path(value: str) -> str:
+    return _plain_path(value)
+
+
+class PullRegistryConfig(_Model):
+    """One registry the nodes pull from directly: how containerd's TLS and auth meet it."""
+
+    host: Annotated[str, AfterValidator(_registry_host)] = Field(
+        description="The registry name images use (registry.example.com, registry.example.com:5000)",
+        json_schema_extra={"pattern": _REGISTRY_HOST.pattern},
+    )
+    ca: Optional[Annotated[str, AfterValidator(_file_path)]] = Field(
+        None, description="PEM file of the CA that signed the registry's certificate"
+    )
+    skip_verify: bool = Field(
+        False, alias="skipVerify", description="Do not verify the registry's certificate (containerd skip_verify)"
+    )
+    client_cert: Optional[Annotated[str, AfterValidator(_file_path)]] = Field(
+        None, alias="clientCert", description="PEM file of the client certificate the registry asks for"
+    )
+    client_key: Optional[Annotated[str, AfterValidator(_file_path)]] = Field(
+        None, alias="clientKey", description="PEM file of the client certificate's private key"
+    )
+    username_env: Optional[Annotated[str, AfterValidator(_env_name)]] = Field(
+        None,
+        alias="usernameEnv",
+        description="Environment variable holding the registry user name",
+        json_schema_extra={"pattern": _ENV_NAME.pattern},
+    )
+    password_env: Optional[Annotated[str, AfterValidator(_env_name)]] = Field(
+        None,
+        alias="passwordEnv",
+        description="Environment variable holding the registry password or token",
+        json_schema_extra={"pattern": _ENV_NAME.pattern},
+    )
+
+    @model_validator(mode="after")
+    def _pairs(self) -> "PullRegistryConfig":
+        problems = []
+        if (self.client_cert is None) != (self.client_key is None):
+            missing = "clientKey" if self.client_key is None else "clientCert"
+            problems.append((missing, "is required when the other half of the client certificate is set"))
+        if (self.username_env is None) != (self.password_env is None):
+            missing = "passwordEnv" if self.password_env is None else "usernameEnv"
+            problems.append((missing, "is required when the other credentials variable is set"))
+        if not problems and not (self.ca or self.skip_verify or self.client_cert or self.username_env):
+            problems.append(
+                (
+                    "host",
+                    "says nothing about the registry: set ca, skipVerify, clientCert/clientKey or "
+                    "usernameEnv/passwordEnv",
+                )
+            )
+        if problems:
+            raise _KeyedProblems(problems)
+        return self
+
+    @property
+    def credentials_env(self) -> Optional[tuple[str, str]]:
+        if self.username_env is None or self.password_env is None:
+            return None
+        return self.username_env, self.password_env
+
+
+def registries_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
+    """One entry per host, and none for a host a mirror or the local registry already serves."""
+    problems: list[tuple[str, str]] = []
+    served: dict[str, str] = {m.host: f"cluster.mirrors[{i}]" for i, m in enumerate(cluster.mirrors)}
+    if cluster.registry.enabled:
+        for address in (host_address(cluster.registry.port), cluster_address(cluster.registry.name)):
+            served[address] = "the local registry (cluster.registry)"
+    seen: dict[str, str] = {}
+    for i, entry in enumerate(cluster.registries):
+        key = f"registries[{i}].host"
+        if entry.host in seen:
+            problems.append((key, f"{entry.host!r} is already configured by {seen[entry.host]}; one entry per host"))
+        elif entry.host in served:
+            where = served[entry.host]
+            fix = (
+                "its upstream's CA goes in cluster.trustedCAs and its credentials in the mirror's "
+                "usernameEnv/passwordEnv"
+                if where.startswith("cluster.mirrors")
+                else "set cluster.registry.tls for HTTPS"
+            )
+            problems.append((key, f"{entry.host!r} is served by {where}; {fix}"))
+        seen.setdefault(entry.host, f"cluster.{key[: -len('.host')]}")
+    return problems
+
+
 def mirror_problems(cluster: "ClusterConfig") -> list[tuple[str, str]]:
     """Mirrors that would fight over a container name, a hosts.toml directory or a host port."""
     problems: list[tuple[str, str]] = []
@@ -452,6 +559,17 @@ class ClusterConfig(_Model):
         ),
     )
     mirrors: list[MirrorConfig] = Field(default_factory=list, description="Pull-through caches of remote registries")
+    trusted_cas: list[Annotated[str, AfterValidator(_trusted_ca)]] = Field(
+        default_factory=list,
+        alias="trustedCAs",
+        description="CA certificates every node's containerd and every mirror trust: PEM files, folders of "
+        "them (*.crt, *.pem) or PEM text; a corporate proxy's CA, a private registry's",
+    )
+    registries: list[PullRegistryConfig] = Field(
+        default_factory=list,
+        description="Registries the nodes pull from directly, one entry per host: CA, skipVerify, client "
+        "certificate, credentials",
+    )
 
     @field_serializer("kind")
     def _dump_kind(self, kind: Any, info: SerializationInfo) -> Any:
@@ -509,6 +627,7 @@ class ClusterConfig(_Model):
                 )
             )
         problems += mirror_problems(self)
+        problems += registries_problems(self)
         if problems:
             raise _KeyedProblems(problems)
         return self

@@ -20,10 +20,22 @@ from ..naming import REGISTRY_ENV, mirror_labels, registry_labels
 from .kind_config import kind_config_yaml
 from .pull_through import MIRROR_DNS_OPTIONS, mirror_entrypoint, mirror_env
 
+# Keys newer than the first stacks, left out while at their defaults: a stack made before them
+# keeps the same outputs and fingerprint (no change in `pulumi preview`) until they are set.
+LATER_DEFAULTS: dict[tuple[str, ...], Any] = {("trustedCAs",): [], ("registries",): [], ("registry", "tls"): False}
+
 
 def applied_settings(cluster: ClusterConfig) -> dict[str, Any]:
     """The cluster section as kindplane reads it: every set key, defaults included (JSON types)."""
-    return cluster.model_dump(by_alias=True, mode="json", exclude_none=True)
+    settings = cluster.model_dump(by_alias=True, mode="json", exclude_none=True)
+    for path, default in LATER_DEFAULTS.items():
+        *parents, key = path
+        section = settings
+        for parent in parents:
+            section = section.get(parent, {})
+        if section.get(key, default) == default:
+            section.pop(key, None)
+    return settings
 
 
 def settings_fingerprint(cluster: ClusterConfig, owner: str, network: str) -> str:

@@ -62,6 +62,18 @@ def remove_hosts_dirs(node: str, dirs: list[str]) -> str:
     return f"docker exec {q(node)} sh -c {q(script)} 2>/dev/null || true"
 
 
+def write_archive(node: str, folders: list[str]) -> str:
+    """Unpacks a base64 tar (stdin: render.tls.archive) at / on one node, its folders made first."""
+    script = f"set -e; mkdir -p {' '.join(q(f) for f in folders)}; base64 -d | tar -x -C /"
+    return f"docker exec -i {q(node)} sh -c {q(script)}"
+
+
+def remove_paths(node: str, paths: list[str]) -> str:
+    """Best effort, as remove_hosts_dirs: folders and files kindplane wrote on one node."""
+    script = "rm -rf " + " ".join(q(p) for p in paths)
+    return f"docker exec {q(node)} sh -c {q(script)} 2>/dev/null || true"
+
+
 def join_kind_network(container: str, network: str) -> str:
     """Connects a registry or mirror container to kind's network; a no-op when it is connected.
 

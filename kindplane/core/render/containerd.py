@@ -12,8 +12,17 @@ def config_path_patch() -> str:
 
 
 def hosts_toml(registry: RegistryConfig) -> str:
-    """Send pulls to the registry container over plain HTTP on the kind network."""
+    """Send pulls to the registry container over plain HTTP on the kind network; with `tls`, over
+    HTTPS, trusting the registry's own CA (written beside it: registry_ca_path)."""
+    if registry.tls:
+        return f'[host."https://{registry_cluster_address(registry)}"]\n  ca = "{registry_ca_path(registry)}"\n'
     return f'[host."http://{registry_cluster_address(registry)}"]\n'
+
+
+def registry_ca_path(registry: RegistryConfig) -> str:
+    """Where every node keeps the CA of an HTTPS registry: in the first of its hosts directories
+    (both hosts.toml files name this one path)."""
+    return f"{hosts_dirs(registry)[0]}/ca.crt"
 
 
 def hosts_dirs(registry: RegistryConfig) -> list[str]:

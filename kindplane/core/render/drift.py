@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from ..config import ClusterConfig
+from ..config.tls_files import NO_TLS_FILES, TlsFiles
 from ..naming import node_names
-from .containerd import hosts_dirs, hosts_toml
+from .containerd import hosts_dirs, hosts_toml, registry_ca_path
 from .discovery import local_registry_hosting
 from .pull_through import mirror_hosts_dir, mirror_hosts_toml
+from .tls import TRUSTED_BUNDLE, node_tls_files
 
 REPAIR_ENV = "KINDPLANE_REPAIR"  # in a command's environment: the shell ignores it
 REPAIR_TRIGGER = "repair "  # an element of the cluster command's triggers: "repair <n>"
@@ -34,7 +36,7 @@ class Observed:
 
     recorded_nodes: tuple[str, ...] = ()  # the nodes the state's cluster had; () before the first up
     nodes: Mapping[str, bool] = field(default_factory=dict)  # the cluster's node containers → running
-    files: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # running node → {hosts.toml path: text}
+    files: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # running node → {certs.d file path: text}
     networks: Mapping[str, frozenset[str]] = field(default_factory=dict)  # registry/mirror container → its networks
     configmap: Optional[Mapping[str, str]] = None  # its data as the cluster has it; None: not read
     configmap_missing: bool = False
@@ -78,30 +80,49 @@ class Drift:
         return found
 
 
-def expected_files(cluster: ClusterConfig) -> dict[str, str]:
-    """Every hosts.toml path kindplane writes on each node → its text: the registry's, each mirror's."""
+def expected_files(
+    cluster: ClusterConfig, tls: TlsFiles = NO_TLS_FILES, registry_ca: Optional[str] = None
+) -> dict[str, str]:
+    """Every file kindplane writes under each node's certs.d → its text: the registry's hosts.toml
+    (and its CA, with `tls`), each mirror's, the trusted bundle and each cluster.registries entry's
+    files (core.render.tls). `tls`: the files the config names, read; `registry_ca`: the HTTPS
+    registry's CA. The kubelet's credentials file lies outside certs.d and is not read back."""
     files = {}
     if cluster.registry.enabled:
         files.update({f"{d}/hosts.toml": hosts_toml(cluster.registry) for d in hosts_dirs(cluster.registry)})
+        if cluster.registry.tls and registry_ca:
+            files[registry_ca_path(cluster.registry)] = registry_ca
+    bundle = TRUSTED_BUNDLE if cluster.trusted_cas else None
     for mirror in cluster.mirrors:
-        files[f"{mirror_hosts_dir(mirror)}/hosts.toml"] = mirror_hosts_toml(mirror)
+        files[f"{mirror_hosts_dir(mirror)}/hosts.toml"] = mirror_hosts_toml(mirror, bundle)
+    files.update({path: file.text for path, file in node_tls_files(cluster, tls).items()})
     return files
 
 
-def find_drift(cluster: ClusterConfig, observed: Observed, network: str = "kind") -> Drift:
+def find_drift(
+    cluster: ClusterConfig,
+    observed: Observed,
+    network: str = "kind",
+    tls: TlsFiles = NO_TLS_FILES,
+    registry_ca: Optional[str] = None,
+) -> Drift:
     """Compares the live facts with what `cluster` wires. Only what an earlier up made counts:
     before the first up (no recorded nodes) nothing has drifted."""
     if not observed.recorded_nodes:
         return Drift(network=network)
     missing = tuple(n for n in observed.recorded_nodes if n not in observed.nodes)
-    wanted = expected_files(cluster)
+    wanted = expected_files(cluster, tls, registry_ca)
     hosts: dict[str, tuple[str, ...]] = {}
     for node in node_names(cluster):
         found = observed.files.get(node)
         if found is None:  # not running (or not there): nothing can be read or written now
             continue
         wrong = tuple(
-            path.rsplit("/", 1)[0] for path, text in wanted.items() if (found.get(path) or "").strip() != text.strip()
+            dict.fromkeys(
+                path.rsplit("/", 1)[0]
+                for path, text in wanted.items()
+                if (found.get(path) or "").strip() != text.strip()
+            )
         )
         if wrong:
             hosts[node] = wrong

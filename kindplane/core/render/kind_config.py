@@ -70,7 +70,8 @@ def kindplane_kind_config(cluster: ClusterConfig) -> dict[str, Any]:
         "name": cluster.name,
         "nodes": nodes,
     }
-    if cluster.registry.enabled or cluster.mirrors:  # both are hosts.toml files
+    # All are hosts.toml files (trustedCAs: _default/hosts.toml; registries: one per host).
+    if cluster.registry.enabled or cluster.mirrors or cluster.trusted_cas or cluster.registries:
         doc["containerdConfigPatches"] = [config_path_patch()]
     return doc
 

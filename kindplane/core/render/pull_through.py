@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Optional
 
 from ..config import MirrorConfig
 from ..naming import CERTS_DIR, mirror_cluster_address
@@ -69,12 +70,15 @@ def mirror_hosts_dir(mirror: MirrorConfig) -> str:
     return f"{CERTS_DIR}/{mirror.host}"
 
 
-def mirror_hosts_toml(mirror: MirrorConfig) -> str:
+def mirror_hosts_toml(mirror: MirrorConfig, trusted_bundle: Optional[str] = None) -> str:
     """Pulls and resolves go to the mirror first; containerd falls back to `server` (the remote)
-    when the mirror fails, so a stopped mirror slows pulls down but never breaks them."""
+    when the mirror fails, so a stopped mirror slows pulls down but never breaks them.
+    `trusted_bundle`: the node's path of the trustedCAs bundle, which that fallback trusts too."""
     # json.dumps gives a valid TOML basic string; the config already refuses quotes and spaces.
+    trust = f"ca = [{json.dumps(trusted_bundle)}]\n" if trusted_bundle else ""
     return (
         f"server = {json.dumps(mirror.remote)}\n"
+        f"{trust}"
         "\n"
         f"[host.{json.dumps('http://' + mirror_cluster_address(mirror))}]\n"
         '  capabilities = ["pull", "resolve"]\n'

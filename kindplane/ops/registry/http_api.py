@@ -24,6 +24,8 @@ MANIFEST_ACCEPT = ", ".join([DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_IND
 INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
 
 DEFAULT_TIMEOUT = 10.0
+# What Go's net/http answers a plain HTTP request on a TLS port (registry.tls).
+HTTPS_ONLY = "Client sent an HTTP request to an HTTPS server"
 
 
 class RegistryError(RuntimeError):
@@ -67,6 +69,7 @@ class RegistryClient:
 
     def __init__(self, address: str, timeout: float = DEFAULT_TIMEOUT):
         self.address = address
+        self._timeout = timeout
         self._http = httpx.Client(base_url=f"http://{address}", timeout=timeout)
 
     def __enter__(self) -> "RegistryClient":
@@ -144,6 +147,16 @@ class RegistryClient:
     # --- plumbing --------------------------------------------------------------------------
 
     def _request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        response = self._send(method, url, **kwargs)
+        if response.status_code == 400 and HTTPS_ONLY in response.text and self._http.base_url.scheme == "http":
+            # registry.tls: the registry speaks HTTPS only. Its certificate is not verified, as
+            # dockerd does for registries on 127.0.0.0/8: kindplane's own registry, on this machine.
+            self._http.close()
+            self._http = httpx.Client(base_url=f"https://{self.address}", timeout=self._timeout, verify=False)
+            response = self._send(method, url, **kwargs)
+        return response
+
+    def _send(self, method: str, url: str, **kwargs) -> httpx.Response:
         try:
             return self._http.request(method, url, **kwargs)
         except httpx.ConnectError:
