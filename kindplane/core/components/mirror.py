@@ -15,7 +15,6 @@ from ..naming import (
     KIND_NETWORK,
     LOOPBACK,
     REGISTRY_CONTAINER_PORT,
-    REGISTRY_DATA_PATH,
     mirror_cluster_address,
     mirror_labels,
     mirror_volume_name,
@@ -33,7 +32,7 @@ from ..render.pull_through import (
 )
 from ..render.tls import MIRROR_TRUSTED_BUNDLE, TRUSTED_BUNDLE
 from .cluster import KindCluster
-from .data_volume import data_volume
+from .kept_container import KeptContainer, kept_container
 
 # (user name, password) as Pulumi secrets: read by the program from the variables the config names.
 Credentials = tuple[pulumi.Input[str], pulumi.Input[str]]
@@ -72,41 +71,38 @@ class PullThroughMirror(pulumi.ComponentResource):
             )
         super().__init__(MIRROR_TYPE, name, None, opts)
         labels = mirror_labels(mirror, owner)
-        image = docker.RemoteImage(
-            f"{name}-image", name=mirror.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
-        )
-        self.volume = data_volume(f"{name}-data", mirror_volume_name(mirror), labels, mirror.persistent, self)
-        self.container = docker.Container(
-            f"{name}-container",
-            name=mirror.name,
-            image=image.image_id,
-            restart="always",
-            must_run=True,
-            # Straight onto kind's network (it exists once the cluster does): nodes reach the
-            # mirror by name; no host port unless the config asks for one.
-            network_mode=network,
-            ports=[docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)]
-            if mirror.host_port is not None
-            else [],
-            # A rotated token is a changed env: a new container on the same cache.
-            envs=_envs(mirror, credentials),
-            dns_opts=MIRROR_DNS_OPTIONS,
-            entrypoints=mirror_entrypoint(),
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            volumes=[docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)],
-            # Only with trustedCAs (existing mirrors keep their inputs); a changed bundle is a new
-            # container on the same cache.
-            uploads=[docker.ContainerUploadArgs(file=MIRROR_TRUSTED_BUNDLE, content=trusted_bundle)]
-            if trusted_bundle
-            else None,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[cluster.cluster],
-                delete_before_replace=True,  # fixed name
-                retain_on_delete=mirror.persistent,
-                additional_secret_outputs=["envs"] if credentials else None,
+        self.volume, self.container = kept_container(
+            name,
+            KeptContainer(
+                name=mirror.name,
+                volume=mirror_volume_name(mirror),
+                image=mirror.image,
+                labels=labels,
+                persistent=mirror.persistent,
+                # Straight onto kind's network (it exists once the cluster does): nodes reach the
+                # mirror by name; no host port unless the config asks for one.
+                network_mode=network,
+                ports=[
+                    docker.ContainerPortArgs(internal=REGISTRY_CONTAINER_PORT, external=mirror.host_port, ip=LOOPBACK)
+                ]
+                if mirror.host_port is not None
+                else [],
+                # A rotated token is a changed env: a new container on the same cache.
+                envs=_envs(mirror, credentials),
                 hooks=container_hooks,
+                depends_on=[cluster.cluster],
+                secret_outputs=["envs"] if credentials else None,
+                extra={
+                    "dns_opts": MIRROR_DNS_OPTIONS,
+                    "entrypoints": mirror_entrypoint(),
+                    # Only with trustedCAs (existing mirrors keep their inputs); a changed bundle is a
+                    # new container on the same cache.
+                    "uploads": [docker.ContainerUploadArgs(file=MIRROR_TRUSTED_BUNDLE, content=trusted_bundle)]
+                    if trusted_bundle
+                    else None,
+                },
             ),
+            self,
         )
 
         directory = mirror_hosts_dir(mirror)

@@ -12,7 +12,6 @@ from ..config import RegistryConfig
 from ..contract import LOCAL_REGISTRY_TYPE
 from ..naming import (
     REGISTRY_CONTAINER_PORT,
-    REGISTRY_DATA_PATH,
     REGISTRY_ENV,
     registry_cluster_address,
     registry_host_address,
@@ -21,7 +20,7 @@ from ..naming import (
     stack_owner,
 )
 from ..render.tls import RegistryTls, registry_tls_env
-from .data_volume import data_volume
+from .kept_container import KeptContainer, kept_container
 
 
 class LocalRegistry(pulumi.ComponentResource):
@@ -46,35 +45,27 @@ class LocalRegistry(pulumi.ComponentResource):
         kept by an earlier `down` makes the create fail on the name. `tls` (registry.tls): serve
         HTTPS with the certificate kindplane.ops.registry.tls_material keeps in the data volume."""
         super().__init__(LOCAL_REGISTRY_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         # The stack whose state will hold the container: it alone may take it over or delete it.
         labels = registry_labels(registry, owner or stack_owner(pulumi.get_project(), pulumi.get_stack()))
 
-        # Looks for a local image first; keep_locally so destroy never removes a shared image.
-        image = docker.RemoteImage(f"{name}-image", name=registry.image, keep_locally=True, opts=child)
-        self.volume = data_volume(f"{name}-data", registry_volume_name(registry), labels, registry.persistent, self)
-        self.container = docker.Container(
-            f"{name}-container",
-            name=registry.name,
-            image=image.image_id,
-            restart="always",
-            must_run=True,
-            network_mode="bridge",
-            ports=[
-                docker.ContainerPortArgs(
-                    internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=registry.listen_address
-                )
-            ],
-            envs=REGISTRY_ENV + (registry_tls_env(tls) if tls else []),
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            volumes=[docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=REGISTRY_DATA_PATH)],
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # Fixed name and port: the old container must be gone before the new one starts.
-                delete_before_replace=True,
-                retain_on_delete=registry.persistent,
+        self.volume, self.container = kept_container(
+            name,
+            KeptContainer(
+                name=registry.name,
+                volume=registry_volume_name(registry),
+                image=registry.image,
+                labels=labels,
+                persistent=registry.persistent,
+                network_mode="bridge",
+                ports=[
+                    docker.ContainerPortArgs(
+                        internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=registry.listen_address
+                    )
+                ],
+                envs=REGISTRY_ENV + (registry_tls_env(tls) if tls else []),
                 hooks=container_hooks,
             ),
+            self,
         )
         self.container_id = self.container.id
         self.resources = [self.container]
