@@ -17,7 +17,7 @@ _PUBLIC = {
     "KindplaneConfig": "core.config",
     "load_config": "core.config",
     "parse_config": "core.config",
-    "Environment": "core.components",
+    "Environment": "library",  # the whole environment, with the look-ups kindplane's own program makes
     "KindCluster": "core.components",
     "LocalRegistry": "core.components",
     "PullThroughMirror": "core.components",

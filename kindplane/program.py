@@ -209,7 +209,7 @@ def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistry
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
 
 
-def endpoint_provider() -> pulumi.ProviderResource:
+def endpoint_provider(name: str = "docker") -> pulumi.ProviderResource:
     """The pulumi-docker provider of the daemon the look-ups, the docker CLI and kind use.
 
     Explicit, so that `pulumi up` after `docker context use` reaches the context's daemon too (the
@@ -223,27 +223,21 @@ def endpoint_provider() -> pulumi.ProviderResource:
     problem = provider_context_problem(endpoint, os.environ)
     if problem:
         raise EndpointError(problem)
-    return pulumi_docker.Provider("docker", **endpoint.provider_args())
+    return pulumi_docker.Provider(name, **endpoint.provider_args())
 
 
-def build(
+def environment_args(
     config: KindplaneConfig,
     lookup: KeptLookup = docker_kept_lookup,
     shared_lookup: SharedLookup = docker_shared_lookup,
     environ: Optional[Mapping[str, str]] = None,
     file: str = DEFAULT_FILE,
-    docker_provider: Optional[DockerProvider] = None,
     observe: Observer = no_observer,
     tls_lookup: TlsLookup = docker_tls_lookup,
-) -> Environment:
-    """Builds the graph for `config` and exports the stack outputs. `observe`: the read-back of
-    what an earlier up wired (docker_observer in `main`)."""
-
-    def provider_opts() -> Optional[pulumi.ResourceOptions]:
-        # Registered after the look-ups: a run they stop leaves the state as it was.
-        provider = docker_provider() if docker_provider else None
-        return pulumi.ResourceOptions(providers=[provider]) if provider else None
-
+) -> tuple[KindplaneConfig, dict[str, Any]]:
+    """The look-ups every door makes before the graph (the config to build, at an external
+    registry's live port, and the core Environment's keyword arguments): each may stop the run
+    with the fix before anything is registered."""
     owner = this_stack()
     network = kind_network()  # checked before anything is registered
     # Read before any resource exists: a missing variable stops the run with nothing created.
@@ -267,20 +261,36 @@ def build(
     kept_hooks = lookup(config, owner) or {}
     # After the keeper's decision: a registry name or volume it refuses is never written into.
     registry_tls = tls_lookup(registry, owner) if spec_needs_tls(config) else None
-    env = Environment(
-        "kindplane",
-        config,
-        owner,
-        kept_hooks=kept_hooks,
-        network=network,
-        shared_registry_id=shared.container_id if shared else None,
-        mirror_credentials=credentials,
-        repairs=observe(config, network, tls_files),
-        opts=provider_opts(),
-        tls_files=tls_files,
-        registry_credentials=pulling,
-        registry_tls=registry_tls,
-    )
+    return config, {
+        "owner": owner,
+        "kept_hooks": kept_hooks,
+        "network": network,
+        "shared_registry_id": shared.container_id if shared else None,
+        "mirror_credentials": credentials,
+        "repairs": observe(config, network, tls_files),
+        "tls_files": tls_files,
+        "registry_credentials": pulling,
+        "registry_tls": registry_tls,
+    }
+
+
+def build(
+    config: KindplaneConfig,
+    lookup: KeptLookup = docker_kept_lookup,
+    shared_lookup: SharedLookup = docker_shared_lookup,
+    environ: Optional[Mapping[str, str]] = None,
+    file: str = DEFAULT_FILE,
+    docker_provider: Optional[DockerProvider] = None,
+    observe: Observer = no_observer,
+    tls_lookup: TlsLookup = docker_tls_lookup,
+) -> Environment:
+    """Builds the graph for `config` and exports the stack outputs. `observe`: the read-back of
+    what an earlier up wired (docker_observer in `main`)."""
+    config, args = environment_args(config, lookup, shared_lookup, environ, file, observe, tls_lookup)
+    # Registered after the look-ups: a run they stop leaves the state as it was.
+    provider = docker_provider() if docker_provider else None
+    opts = pulumi.ResourceOptions(providers=[provider]) if provider else None
+    env = Environment("kindplane", config, opts=opts, **args)
     for key, value in env.outputs().items():
         pulumi.export(key, value)
     return env
