@@ -92,9 +92,9 @@ class Engine(Protocol):
 
     def up(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, Any]: ...
 
-    def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]: ...
+    def preview(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, int]: ...
 
-    def destroy(self, on_step: OnStep) -> None: ...
+    def destroy(self, on_step: OnStep, refresh: bool = False) -> None: ...
 
     def outputs(self) -> dict[str, Any]: ...
 
@@ -355,10 +355,15 @@ class PulumiEngine:
         ]
         return self._operation(args, on_step).outputs
 
-    def preview(self, on_step: OnStep, replace_cluster: bool = False) -> dict[str, int]:
+    def preview(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, int]:
+        """`refresh`: the plan on the state as Docker and the cluster show it now, in the same run."""
         stack = self._stack()
         replace = self._cluster_urns(stack) if replace_cluster else None
-        result = self._run(lambda: stack.preview(on_event=self._on_event(on_step), replace=replace, color="never"))
+        result = self._run(
+            lambda: stack.preview(
+                on_event=self._on_event(on_step), replace=replace, color="never", refresh=refresh or None
+            )
+        )
         return {getattr(op, "value", str(op)): count for op, count in result.change_summary.items()}
 
     def clear_stale_locks(self) -> list[str]:
@@ -375,9 +380,10 @@ class PulumiEngine:
                 removed.append(lock.describe())
         return removed
 
-    def destroy(self, on_step: OnStep) -> None:
+    def destroy(self, on_step: OnStep, refresh: bool = False) -> None:
+        """`refresh`: refreshed first in the same engine run (`pulumi destroy --refresh`)."""
         self._stack()
-        self._operation(["destroy", "--yes", "--skip-preview"], on_step)
+        self._operation(["destroy", "--yes", "--skip-preview", *(["--refresh"] if refresh else [])], on_step)
 
     def list_stacks(self) -> list[dict[str, Any]]:
         """Every stack of the project's backend: Pulumi's summary plus its plain (non-secret) outputs."""

@@ -122,13 +122,14 @@ def converge(
     exists = engine.exists()
     timings = timings or Timings()
     # Nothing changed and Docker shows what the state records: one engine run, no plan to read.
+    world = engine.recorded_world()
     unchanged = (
         exists
         and nodes
         and not unread
         and not replace_cluster
         and not half_made
-        and world_as_recorded(engine.recorded_world(), client, nodes)
+        and world_as_recorded(world, client, nodes)
     )
     timings.lap("checks")
     if unchanged:
@@ -151,6 +152,7 @@ def converge(
             delete_shared,
             timings,
             cluster_reason,
+            world.pending,
         )
     agreed = watch.agreed
     for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
@@ -175,19 +177,40 @@ def refresh_check_and_update(
     delete_shared: bool,
     timings: Timings,
     cluster_reason: Optional[str] = None,
+    pending: bool = False,
 ) -> tuple[dict[str, Any], UpdateWatch]:
-    """Refresh, then the plan when kindplane.yaml changed or the refresh found drift, then up."""
+    """The plan on the refreshed state (asked about when it loses something), then up: two engine
+    runs. After an interrupted run (operations pending, or a half-made cluster) the refresh comes
+    first on its own: it clears the pending creates, and it takes the stack's lock before anything
+    half-made is removed (a concurrent run stops there, untouched)."""
     name = config.cluster.name
-    drift = DriftWatch(lambda step: None)
-    if exists:
+    agreed: set[str] = set()
+    if exists and (half_made or pending):
+        drift = DriftWatch(lambda step: None)
         with progress(cli, "Refreshing state") as p:
             drift.sink = p
-            engine.refresh(drift)  # takes the stack's lock: a concurrent up stops here, untouched
+            engine.refresh(drift)
         timings.lap("refresh")
-    agreed: set[str] = set()
-    if unread or drift.drifted:
-        agreed = check_plan(cli, engine, config, client, replace_cluster, clusters, yes, delete_shared, cluster_reason)
-        timings.lap("plan")
+        if unread or drift.drifted:
+            agreed = check_plan(
+                cli, engine, config, client, replace_cluster, clusters, yes, delete_shared, cluster_reason
+            )
+            timings.lap("plan")
+    elif exists:
+        agreed = check_plan(
+            cli,
+            engine,
+            config,
+            client,
+            replace_cluster,
+            clusters,
+            yes,
+            delete_shared,
+            cluster_reason,
+            refresh=True,
+            changed=unread,
+        )
+        timings.lap("refresh+plan")
     if half_made:
         # Its create was cut off: nothing in the state can delete these nodes, and a new create
         # would meet them. They are this stack's own, so they go first.
@@ -195,7 +218,8 @@ def refresh_check_and_update(
         preflight.delete_kind_cluster(name)
     with progress(cli, "Creating / updating") as p:
         watch = UpdateWatch(p, agreed)
-        outputs = engine.up(watch, replace_cluster=replace_cluster)
+        # Refreshed again in the run that applies: what changed since the plan is not missed.
+        outputs = engine.up(watch, replace_cluster=replace_cluster, refresh=exists and not (half_made or pending))
     timings.lap("update")
     return outputs, watch
 
@@ -312,10 +336,8 @@ def down(
         raise typer.Exit(EXIT_FAILED)
     with engine_errors():
         recover_from_killed_run(engine, own, stack.project_dir)
-        with progress(cli, "Refreshing state") as p:
-            engine.refresh(p)
-        with progress(cli, "Destroying") as p:
-            engine.destroy(p)
+        with progress(cli, "Refreshing and destroying") as p:
+            engine.destroy(p, refresh=True)  # one engine run
     ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")
     if fate is not None and fate.external:
         ui.say(f"Registry {fate.container} is external (shared): left running, still on the kind network.")

@@ -77,6 +77,8 @@ def check_plan(
     yes: bool,
     delete_shared: bool,
     cluster_reason: Optional[str] = None,
+    refresh: bool = False,
+    changed: bool = True,
 ) -> set[str]:
     """Reads the plan; says what it re-creates on kept data, asks before anything is lost.
     `cluster_reason`: why the cluster is re-created when kindplane.yaml did not change (nodes gone).
@@ -88,8 +90,13 @@ def check_plan(
     from .plan_check import plan_losses
 
     planned: list[ResourceStep] = []
-    ui.say("Reading the plan (kindplane.yaml or what kindplane renders changed since the last up)")
-    engine.preview(planned.append, replace_cluster=replace_cluster)
+    why = (
+        "kindplane.yaml or what kindplane renders changed since the last up"
+        if changed
+        else "Docker differs from the state"
+    )
+    ui.say(f"Reading the plan ({why})")
+    engine.preview(planned.append, replace_cluster=replace_cluster, refresh=refresh)
     recorded = engine.recorded_outputs().get(OUTPUT_APPLIED_SETTINGS)
     losses = plan_losses(
         planned,

@@ -17,7 +17,6 @@ DOWN_CALLS = [
     "mirror_fates",
     "managed_clusters",
     "clear_stale_locks",
-    "refresh",
     "destroy",
 ]
 
@@ -93,8 +92,8 @@ class RecordingEngine:
         self._call("recorded_world")
         return self.world
 
-    def preview(self, on_step, replace_cluster: bool = False) -> dict[str, int]:
-        self.calls.append(("preview", {"replace_cluster": replace_cluster}))
+    def preview(self, on_step, replace_cluster: bool = False, refresh: bool = False) -> dict[str, int]:
+        self.calls.append(("preview", {"replace_cluster": replace_cluster, **({"refresh": True} if refresh else {})}))
         for planned in self.plan or self.steps:
             on_step(planned)
         if "preview" in self.fail_on:
@@ -118,8 +117,8 @@ class RecordingEngine:
         removed, self.stale_locks = self.stale_locks, []
         return removed
 
-    def destroy(self, on_step) -> None:
-        self._call("destroy", on_step)
+    def destroy(self, on_step, refresh: bool = False) -> None:
+        self._call("destroy", on_step, **({"refresh": True} if refresh else {}))
 
     def outputs(self) -> dict[str, Any]:
         self._call("outputs")

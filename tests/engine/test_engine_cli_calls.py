@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.docker_env import docker
 from harness.engine import EngineProject
+from harness.names import free_port
 
 
 def recording_pulumi(project: EngineProject, folder: Path) -> tuple[str, Path]:
@@ -38,10 +39,25 @@ def verbs(calls: Path) -> list[str]:
     return found
 
 
+ENGINE_RUNS = ("up", "preview", "refresh", "destroy")
+
+
+def engine_runs(calls: Path) -> list[str]:
+    return [verb for verb in verbs(calls) if verb in ENGINE_RUNS]
+
+
+def calls_of(calls: Path, *wanted: str) -> list[str]:
+    """The recorded command lines of these verbs."""
+    lines = calls.read_text().splitlines()
+    return [line for line, verb in zip(lines, verbs(calls)) if verb in wanted]
+
+
 def test_a_no_op_kindplane_up_is_one_engine_run_without_the_automation_apis_bookkeeping(new_project, tmp_path):
     project = new_project(workers=0)
-    project.kindplane("-c", str(project.config_path), "up")
     path, calls = recording_pulumi(project, tmp_path)
+    project.kindplane("-c", str(project.config_path), "up", PATH=path)
+    assert engine_runs(calls) == ["up"]  # a fresh up: one engine run
+    calls.unlink()
 
     again = project.kindplane("-c", str(project.config_path), "up", PATH=path)
 
@@ -61,6 +77,18 @@ def test_a_no_op_kindplane_up_is_one_engine_run_without_the_automation_apis_book
     calls.unlink()
     docker("rm", "-f", project.registry)
     project.kindplane("-c", str(project.config_path), "up", PATH=path)
-    ran = verbs(calls)
-    assert ran.count("refresh") == 1 and ran.count("up") == 1, ran
+    assert engine_runs(calls) == ["preview", "up"]  # the plan on the refreshed state, then up (both refresh)
+    assert all("--refresh" in line for line in calls_of(calls, "up", "preview"))
     assert docker("inspect", "-f", "{{.State.Running}}", project.registry).stdout.strip() == "true"
+
+    # A config change the plan check reads: two engine runs, the plan and the update.
+    calls.unlink()
+    project.write_config(project.config_path.read_text().replace(f"port: {project.port}", f"port: {free_port()}"))
+    project.kindplane("-c", str(project.config_path), "up", PATH=path)
+    assert engine_runs(calls) == ["preview", "up"]
+
+    # down: one engine run.
+    calls.unlink()
+    project.kindplane("-c", str(project.config_path), "down", "--force", PATH=path)
+    assert engine_runs(calls) == ["destroy"]
+    assert "--refresh" in calls_of(calls, "destroy")[0]
