@@ -122,15 +122,9 @@ def converge(
     exists = engine.exists()
     timings = timings or Timings()
     # Nothing changed and Docker shows what the state records: one engine run, no plan to read.
-    world = engine.recorded_world()
-    unchanged = (
-        exists
-        and nodes
-        and not unread
-        and not replace_cluster
-        and not half_made
-        and world_as_recorded(world, client, nodes)
-    )
+    # Docker shows what the state records (nothing removed, stopped or pending by hand).
+    as_recorded = bool(exists and nodes and world_as_recorded(engine.recorded_world(), client, nodes))
+    unchanged = as_recorded and not unread and not replace_cluster and not half_made
     timings.lap("checks")
     if unchanged:
         with progress(cli, "Refreshing and updating") as p:
@@ -152,7 +146,7 @@ def converge(
             delete_shared,
             timings,
             cluster_reason,
-            world.pending,
+            as_recorded,
         )
     agreed = watch.agreed
     for loss in unasked_losses(watch.steps, config, replace_cluster, agreed):
@@ -177,15 +171,18 @@ def refresh_check_and_update(
     delete_shared: bool,
     timings: Timings,
     cluster_reason: Optional[str] = None,
-    pending: bool = False,
+    as_recorded: bool = False,
 ) -> tuple[dict[str, Any], UpdateWatch]:
-    """The plan on the refreshed state (asked about when it loses something), then up: two engine
-    runs. After an interrupted run (operations pending, or a half-made cluster) the refresh comes
-    first on its own: it clears the pending creates, and it takes the stack's lock before anything
-    half-made is removed (a concurrent run stops there, untouched)."""
+    """When Docker shows what the state records and only kindplane.yaml changed: the plan on the
+    refreshed state (asked about when it loses something), then up — two engine runs. Otherwise
+    the refresh comes first on its own and is saved: the program then reads the refreshed state
+    (a container removed by hand is gone from it, not refused), pending creates of an interrupted
+    run are cleared, and the stack's lock is taken before anything half-made is removed (a
+    concurrent run stops there, untouched)."""
     name = config.cluster.name
     agreed: set[str] = set()
-    if exists and (half_made or pending):
+    folded = exists and as_recorded and not half_made
+    if exists and not folded:
         drift = DriftWatch(lambda step: None)
         with progress(cli, "Refreshing state") as p:
             drift.sink = p
@@ -219,7 +216,7 @@ def refresh_check_and_update(
     with progress(cli, "Creating / updating") as p:
         watch = UpdateWatch(p, agreed)
         # Refreshed again in the run that applies: what changed since the plan is not missed.
-        outputs = engine.up(watch, replace_cluster=replace_cluster, refresh=exists and not (half_made or pending))
+        outputs = engine.up(watch, replace_cluster=replace_cluster, refresh=folded)
     timings.lap("update")
     return outputs, watch
 

@@ -5,7 +5,8 @@ starts its plugins and the language host in process groups of their own: when `p
 outright (a closed terminal, SIGKILL, the OOM killer) they keep running, orphaned, ~100 MB each.
 The guard, in a session of its own so that a kill of kindplane's process group does not reach it:
 - becomes the subreaper of what pulumi starts (orphans come back to it, not to init);
-- asks the kernel for SIGTERM when kindplane goes away, and then ends the whole tree;
+- asks the kernel for SIGTERM when kindplane goes away, and then ends Pulumi and its parts (what a
+  command resource started — kind, a daemon — is left as it would be without the guard);
 - passes each SIGINT on to pulumi (Ctrl-C: Pulumi's own graceful cancel; a second one stops it);
 - when pulumi exits, ends whatever of the tree it left behind, and exits with its code.
 
@@ -28,6 +29,21 @@ NAME = b"pulumi-guard"  # what kindplane.cli.interrupts looks for among its chil
 PATH_ENV = "KINDPLANE_GUARD_PATH"  # the PATH pulumi is to run with
 PARENT_ENV = "KINDPLANE_GUARD_PARENT"  # kindplane's pid
 GRACE = 5.0  # seconds a leftover gets after SIGTERM before SIGKILL
+
+
+PULUMI_PARTS = ("pulumi-resource-", "pulumi-language-", "pulumi-analyzer-")  # + pulumi itself
+
+
+def is_pulumi_part(pid: int) -> bool:
+    """Pulumi, its plugins, its language host and the program that host runs — not what a
+    command resource started (a daemon of the user's stays, as it would without the guard)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            argv = cmdline.read().split(b"\0")[:3]
+    except OSError:
+        return False
+    names = {os.path.basename(a.decode("utf-8", "replace")) for a in argv if a}
+    return "pulumi" in names or any(n.startswith(PULUMI_PARTS) for n in names)
 
 
 def descendants(root: int) -> list[int]:
@@ -61,9 +77,9 @@ def reap() -> None:
 
 
 def end_tree(grace: float = GRACE) -> None:
-    """SIGTERM to everything below the guard, SIGKILL to what is left after `grace`."""
+    """SIGTERM to Pulumi and its parts below the guard, SIGKILL to what is left after `grace`."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
-        pids = descendants(os.getpid())
+        pids = [pid for pid in descendants(os.getpid()) if is_pulumi_part(pid)]
         for pid in pids:
             try:
                 os.kill(pid, sig)
@@ -72,7 +88,7 @@ def end_tree(grace: float = GRACE) -> None:
         deadline = time.monotonic() + wait
         while pids and time.monotonic() < deadline:
             reap()
-            pids = descendants(os.getpid())
+            pids = [pid for pid in pids if is_pulumi_part(pid)]
             time.sleep(0.05)
     reap()
 

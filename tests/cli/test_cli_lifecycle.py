@@ -53,10 +53,9 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
         "exists",
         "has_resources",
         "exists",
-        "recorded_world",
         "refresh",
         "up",
-    ]  # a new stack: no plan to read (the world it records: pending, as the double says, so refresh first)
+    ]  # a new stack: no plan to read
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
     assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's

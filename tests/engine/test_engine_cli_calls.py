@@ -77,15 +77,16 @@ def test_a_no_op_kindplane_up_is_one_engine_run_without_the_automation_apis_book
     calls.unlink()
     docker("rm", "-f", project.registry)
     project.kindplane("-c", str(project.config_path), "up", PATH=path)
-    assert engine_runs(calls) == ["preview", "up"]  # the plan on the refreshed state, then up (both refresh)
-    assert all("--refresh" in line for line in calls_of(calls, "up", "preview"))
+    # refreshed and saved first (the program must see the container gone), the drift's plan, up
+    assert engine_runs(calls) == ["refresh", "preview", "up"]
     assert docker("inspect", "-f", "{{.State.Running}}", project.registry).stdout.strip() == "true"
 
     # A config change the plan check reads: two engine runs, the plan and the update.
     calls.unlink()
     project.write_config(project.config_path.read_text().replace(f"port: {project.port}", f"port: {free_port()}"))
     project.kindplane("-c", str(project.config_path), "up", PATH=path)
-    assert engine_runs(calls) == ["preview", "up"]
+    assert engine_runs(calls) == ["preview", "up"]  # the plan on the refreshed state, then up
+    assert all("--refresh" in line for line in calls_of(calls, "up", "preview"))
 
     # down: one engine run.
     calls.unlink()
