@@ -106,6 +106,14 @@ class LastState:
         )
 
 
+_LAST_STATES: dict[str, LastState] = {}
+
+
+def last_state() -> LastState:
+    """This run's one LastState: the keeper's look-up and the read-back share one read."""
+    return _LAST_STATES.setdefault(this_stack(), LastState())
+
+
 def _read_last_state() -> Optional[dict[str, dict]]:
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     try:
@@ -138,7 +146,7 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
         )
         return {}
     hooks = {}
-    state = LastState()
+    state = last_state()
     try:
         decisions = decide_all(client, wanted, state.holds_container)
         renamed = {each.name: find_previous(client, each, state.kept()) for each in wanted}
@@ -162,7 +170,7 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
 def docker_observer(config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES) -> Repairs:
     """What an earlier up wired, read back (kindplane.ops.wiring_readback) and compared with the
     config (core.render.drift): each drifted piece is written again by this run, through Pulumi."""
-    state = LastState()
+    state = last_state()
     if not state.resources:
         return NO_REPAIRS  # nothing made yet (or an engine that cannot say): nothing to read back
     recorded, counts = state.wiring(), recorded_repairs(state.resources)
