@@ -23,11 +23,12 @@ from .core.contract import (
     OUTPUT_FINGERPRINT,
     STACK_TYPE,
 )
-from .core.credentials import mirror_credentials, registry_credentials
+from .core.credentials import local_registry_credentials, mirror_credentials, registry_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.render.drift import NO_REPAIRS, Repairs, find_drift, recorded_repairs
+from .core.render.registry_auth import RegistryAuth
 from .core.render.tls import RegistryTls
 from .core.versions import VersionTooOld, check_provider_versions
 from .ops.docker_endpoint import EndpointError, current_endpoint, provider_context_problem
@@ -41,12 +42,16 @@ from .ops.wiring_readback import RecordedWiring
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
-# (config, kind network, the config's TLS files) → the repairs to make
-Observer = Callable[[KindplaneConfig, str, TlsFiles], Repairs]
+# (config, kind network, the config's TLS files, registry.auth's header) → the repairs to make
+Observer = Callable[[KindplaneConfig, str, TlsFiles, Optional[str]], Repairs]
 TlsLookup = Callable[[RegistryConfig, str], RegistryTls]  # registry.tls → its CA and certificate
+# registry.auth: (registry, owner, (user, password)) → the htpasswd line kept in its volume
+AuthLookup = Callable[[RegistryConfig, str, tuple[str, str]], RegistryAuth]
 
 
-def no_observer(config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES) -> Repairs:
+def no_observer(
+    config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES, authorization: Optional[str] = None
+) -> Repairs:
     """Reads nothing back: what a program run under test mocks, or without a state, uses."""
     return NO_REPAIRS
 
@@ -167,7 +172,9 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
     return hooks
 
 
-def docker_observer(config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES) -> Repairs:
+def docker_observer(
+    config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES, authorization: Optional[str] = None
+) -> Repairs:
     """What an earlier up wired, read back (kindplane.ops.wiring_readback) and compared with the
     config (core.render.drift): each drifted piece is written again by this run, through Pulumi."""
     state = last_state()
@@ -185,7 +192,7 @@ def docker_observer(config: KindplaneConfig, network: str, tls_files: TlsFiles =
         return Repairs(counts)  # the keeper's look-up says what to do about Docker
     except docker_failures():
         return Repairs(counts)
-    drift = find_drift(config.cluster, observed, network, tls_files)
+    drift = find_drift(config.cluster, observed, network, tls_files, authorization=authorization)
     for line in drift.lines():
         note(line)
     return Repairs(counts, drift)
@@ -207,6 +214,19 @@ def docker_tls_lookup(registry: RegistryConfig, owner: str) -> RegistryTls:
     except DockerUnavailable as exc:
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
     return registry_tls(client, registry, owner, pulumi.runtime.is_dry_run())
+
+
+def docker_auth_lookup(registry: RegistryConfig, owner: str, credentials: tuple[str, str]) -> RegistryAuth:
+    """registry.auth: the htpasswd line kept in the registry's volume while it accepts the password,
+    else a new one (outside preview written there: kindplane.ops.registry.auth_material)."""
+    from .ops.docker_lookup import docker_client
+    from .ops.registry.auth_material import registry_auth
+
+    try:
+        client = docker_client()
+    except DockerUnavailable as exc:
+        raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
+    return registry_auth(client, registry, owner, credentials, pulumi.runtime.is_dry_run())
 
 
 def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
@@ -242,6 +262,7 @@ def environment_args(
     file: str = DEFAULT_FILE,
     observe: Observer = no_observer,
     tls_lookup: TlsLookup = docker_tls_lookup,
+    auth_lookup: AuthLookup = docker_auth_lookup,
 ) -> tuple[KindplaneConfig, dict[str, Any]]:
     """The look-ups every door makes before the graph (the config to build, at an external
     registry's live port, and the core Environment's keyword arguments): each may stop the run
@@ -258,6 +279,7 @@ def environment_args(
         host: (pulumi.Output.secret(user), pulumi.Output.secret(password))
         for host, (user, password) in registry_credentials(config.cluster, variables, file).items()
     }
+    local_auth = local_registry_credentials(config.cluster, variables, file)
     # Read at every run: an edited certificate is a changed input (preview shows it); a broken one
     # stops here, at its key, with nothing created.
     tls_files = read_tls_files(config.cluster, file)
@@ -269,16 +291,19 @@ def environment_args(
     kept_hooks = lookup(config, owner) or {}
     # After the keeper's decision: a registry name or volume it refuses is never written into.
     registry_tls = tls_lookup(registry, owner) if spec_needs_tls(config) else None
+    registry_auth = auth_lookup(registry, owner, local_auth) if local_auth and not registry.external else None
+    authorization = registry_auth.authorization if registry_auth else None
     return config, {
         "owner": owner,
         "kept_hooks": kept_hooks,
         "network": network,
         "shared_registry_id": shared.container_id if shared else None,
         "mirror_credentials": credentials,
-        "repairs": observe(config, network, tls_files),
+        "repairs": observe(config, network, tls_files, authorization),
         "tls_files": tls_files,
         "registry_credentials": pulling,
         "registry_tls": registry_tls,
+        "registry_auth": registry_auth,
     }
 
 
@@ -291,10 +316,11 @@ def build(
     docker_provider: Optional[DockerProvider] = None,
     observe: Observer = no_observer,
     tls_lookup: TlsLookup = docker_tls_lookup,
+    auth_lookup: AuthLookup = docker_auth_lookup,
 ) -> Environment:
     """Builds the graph for `config` and exports the stack outputs. `observe`: the read-back of
     what an earlier up wired (docker_observer in `main`)."""
-    config, args = environment_args(config, lookup, shared_lookup, environ, file, observe, tls_lookup)
+    config, args = environment_args(config, lookup, shared_lookup, environ, file, observe, tls_lookup, auth_lookup)
     # Registered after the look-ups: a run they stop leaves the state as it was.
     provider = docker_provider() if docker_provider else None
     opts = pulumi.ResourceOptions(providers=[provider]) if provider else None

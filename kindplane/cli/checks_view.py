@@ -41,8 +41,20 @@ def run_checks(ctx: Any, image: Optional["ImageRef"] = None) -> tuple[Optional["
         config = cli.load()
     except ConfigError as exc:
         ui.config_failed(exc)
-    results = run_doctor(live_or_as_written(config), image, kindplane_argv(cli))
+    results = run_doctor(live_or_as_written(config), image, kindplane_argv(cli), _registry_login(config, path))
     return config, results[:2] + [state_check(cli)] + results[2:]  # after the tools, before Docker
+
+
+def _registry_login(config: "KindplaneConfig", path: Path) -> Optional[tuple[str, str]]:
+    """registry.auth's credentials when their variable is set; the checks say so when it is not."""
+    import os
+
+    from ..core.credentials import local_registry_credentials
+
+    try:
+        return local_registry_credentials(config.cluster, os.environ, str(path))
+    except ConfigError:
+        return None
 
 
 def state_check(cli: CliContext) -> "CheckResult":

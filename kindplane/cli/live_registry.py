@@ -4,7 +4,7 @@ command that names or reaches the registry's address reads the config through he
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -43,3 +43,16 @@ def live_or_as_written(config: KindplaneConfig) -> KindplaneConfig:
         return with_live_port(config)
     except (AdoptionError, DockerUnavailable):
         return config
+
+
+def registry_login(ctx: typer.Context, config: KindplaneConfig) -> Optional[tuple[str, str]]:
+    """registry.auth's user name and password, from the environment, for every command that talks
+    to the local registry's API; exit 2 naming the variable when it is not set."""
+    import os
+
+    from ..core.credentials import local_registry_credentials
+
+    try:
+        return local_registry_credentials(config.cluster, os.environ, str(cli_of(ctx).config_path))
+    except ConfigError as exc:
+        ui.config_failed(exc)

@@ -10,7 +10,7 @@ import typer
 
 from . import ui
 from .context import EXIT_USAGE, cli_of
-from .live_registry import live_config
+from .live_registry import live_config, registry_login
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
@@ -103,7 +103,9 @@ def import_(
             bundle = read_bundle(file)
             ui.say(f"{len(bundle.images)} image(s), {len(bundle.blobs)} blobs, every digest verified")
         if store.role == "registry":
-            results = import_through_api(bundle, registry_host_address(config.cluster.registry))
+            results = import_through_api(
+                bundle, registry_host_address(config.cluster.registry), auth=registry_login(ctx, config)
+            )
         else:
             inspected = inspect_store(store)
             results = import_into_storage(bundle, inspected.container, inspected.storage)

@@ -11,7 +11,7 @@ import typer
 
 from . import ui
 from .context import EXIT_USAGE, cli_of, kindplane_argv
-from .live_registry import live_config
+from .live_registry import live_config, registry_login
 from .output import Format, chosen_format, emit, json_alias_option, output_option
 
 if TYPE_CHECKING:  # type hints only: importing pydantic at start-up costs ~0.1 s
@@ -66,10 +66,11 @@ def ls(ctx: typer.Context, output: Format = output_option(), as_json: bool = jso
     from ..core.naming import registry_host_address
     from ..ops.registry.http_api import RegistryClient
 
-    _, registry = load_registry(ctx)
+    config, registry = load_registry(ctx)
     address = registry_host_address(registry)
+    login = registry_login(ctx, config)
     try:
-        with RegistryClient(address) as client:
+        with RegistryClient(address, auth=login) as client:
             listing: list[dict[str, Any]] = [
                 {"name": repo, "tags": [_tag_entry(client, repo, tag) for tag in client.tags(repo)]}
                 for repo in client.repositories()
@@ -121,13 +122,14 @@ def push(
     from ..ops.registry.http_api import RegistryClient
     from ..ops.registry.push_gc import push_image
 
-    _, registry = load_registry(ctx)
+    config, registry = load_registry(ctx)
     address = registry_host_address(registry)
+    login = registry_login(ctx, config)
     try:
         ref = parse_image_ref(image)
         if ref.digest:
             raise ImageRefError(f"{image!r}: push needs a tag to create, not a digest")
-        with RegistryClient(address) as client:
+        with RegistryClient(address, auth=login) as client:
             client.ping()  # a clear "not running" before Docker's retry loop
         if fmt is Format.text:
             ui.say(f"Pushing {ref} as {ref.on(address)}")
@@ -159,15 +161,16 @@ def rm(
     from ..core.naming import registry_cluster_address, registry_host_address
     from ..ops.registry.http_api import RegistryClient
 
-    _, registry = load_registry(ctx)
+    config, registry = load_registry(ctx)
     address = registry_host_address(registry)
+    login = registry_login(ctx, config)
     try:
         ref = parse_image_ref(image)
         if ref.host not in (None, address, registry_cluster_address(registry)):
             raise ImageRefError(f"{image!r} names registry {ref.host}; this registry is {address}")
         if not ref.tag and not ref.digest:
             raise ImageRefError(f"{image!r}: name the tag to delete, e.g. {ref.path}:latest")
-        with RegistryClient(address) as client:
+        with RegistryClient(address, auth=login) as client:
             if ref.digest:
                 digest = ref.digest
             else:
@@ -227,13 +230,14 @@ def gc(
     from ..core.naming import registry_host_address
     from ..ops.registry.push_gc import collect_garbage, registry_container
 
-    _, registry = load_registry(ctx)
+    config, registry = load_registry(ctx)
+    login = registry_login(ctx, config)
     try:
         container = registry_container(registry.name)
         result = collect_garbage(container.run, container.config_path, container.storage_root, delete_untagged)
         if restart:
             container.restart()
-            back = _answers_again(registry_host_address(registry))
+            back = _answers_again(registry_host_address(registry), login)
     except expected_errors() as exc:
         failed(exc, ctx)
     if restart and not back:
@@ -251,13 +255,13 @@ def gc(
     )
 
 
-def _answers_again(address: str, attempts: int = 100) -> bool:
+def _answers_again(address: str, login: Optional[tuple[str, str]], attempts: int = 100) -> bool:
     """Polls GET /v2/ after the restart; registry:2 answers in well under a second."""
     import time
 
     from ..ops.registry.http_api import RegistryClient, RegistryUnreachable
 
-    with RegistryClient(address, timeout=2) as client:
+    with RegistryClient(address, timeout=2, auth=login) as client:
         for _ in range(attempts):
             try:
                 client.ping()

@@ -9,7 +9,7 @@ import typer
 
 from . import ui
 from .context import EXIT_USAGE
-from .live_registry import live_config
+from .live_registry import live_config, registry_login
 from .output import Format, emit, output_option
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def preload(
         ui.fail("name a FILE of images, or use --from-cluster", EXIT_USAGE)
     wanted = _wanted(config, file, from_cluster)
     with ui.messages_to_stderr(output is not Format.text):
-        outcomes = _run(config, wanted, output is Format.text)
+        outcomes = _run(config, wanted, output is Format.text, registry_login(ctx, config))
     failed = [o for o in outcomes if o.error]
     if output is not Format.text:
         emit({"images": [o.as_dict() for o in outcomes], "failed": len(failed)}, output)
@@ -65,7 +65,9 @@ def _wanted(config: KindplaneConfig, file: Optional[Path], from_cluster: bool) -
     return wanted
 
 
-def _run(config: KindplaneConfig, wanted: list[Wanted], bar: bool) -> list[Outcome]:
+def _run(
+    config: KindplaneConfig, wanted: list[Wanted], bar: bool, login: Optional[tuple[str, str]] = None
+) -> list[Outcome]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     from ..ops.registry.config_stores import stores
@@ -84,14 +86,14 @@ def _run(config: KindplaneConfig, wanted: list[Wanted], bar: bool) -> list[Outco
                 else:
                     progress.update(task, advance=advance, total=total)
 
-            outcome = _one(item, known, fetchers, report)
+            outcome = _one(item, known, fetchers, report, login)
             outcomes.append(outcome)
             if not ui.out.is_terminal or not bar:
                 _line(outcome)
     return outcomes
 
 
-def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
+def _one(item: Wanted, known: list[Store], fetchers: dict, report, login: Optional[tuple[str, str]]) -> Outcome:
     from ..ops.docker_lookup import DockerUnavailable
     from ..ops.registry.config_stores import inspect_store
     from ..ops.registry.mirror_preload import MirrorFetcher, Outcome, PreloadError, preload_through_mirror, store_for
@@ -107,7 +109,7 @@ def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
             f"add a mirror with host: {item.host}",
         )
     if store.role == "registry":
-        return _in_registry(item, store)
+        return _in_registry(item, store, login)
     try:
         if store.name not in fetchers:
             inspected = inspect_store(store)
@@ -124,14 +126,14 @@ def _one(item: Wanted, known: list[Store], fetchers: dict, report) -> Outcome:
     return outcome
 
 
-def _in_registry(item: Wanted, store: Store) -> Outcome:
+def _in_registry(item: Wanted, store: Store, login: Optional[tuple[str, str]]) -> Outcome:
     """The local registry is where nodes pull these from already: only check it has them."""
     from ..ops.registry.http_api import RegistryClient, RegistryError
     from ..ops.registry.mirror_preload import Outcome
 
     host = store.hosts[0]  # the registry's host address, at its live port
     try:
-        with RegistryClient(host) as client:
+        with RegistryClient(host, auth=login) as client:
             manifest = client.manifest(item.repository, item.reference)
     except RegistryError as exc:
         return Outcome(item, store=store.name, error=f"{exc}; push it with `kindplane registry push`")

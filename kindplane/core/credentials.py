@@ -1,4 +1,5 @@
-"""Mirror and cluster.registries credentials: read at `up` from the environment variables kindplane.yaml names.
+"""Mirror, cluster.registries and registry.auth credentials: read at `up` from the environment
+variables kindplane.yaml names.
 
 The file holds only variable names, never secrets; a variable that is not set stops `up` before
 anything is created, naming the key that asked for it.
@@ -22,6 +23,28 @@ def registry_credentials(cluster: ClusterConfig, environ: Mapping[str, str], fil
     """cluster.registries host → (user name, password) for every entry with credentials."""
     named = [(r.host, f"cluster.registries[{i}]", r.credentials_env) for i, r in enumerate(cluster.registries)]
     return _read(named, environ, file)
+
+
+def local_registry_credentials(
+    cluster: ClusterConfig, environ: Mapping[str, str], file: str
+) -> Optional[tuple[str, str]]:
+    """registry.auth → (user name, password); None when the local registry asks for none."""
+    auth = cluster.registry.auth
+    if auth is None or not cluster.registry.enabled:
+        return None
+    password = environ.get(auth.password_env)
+    if not password:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    file,
+                    "cluster.registry.auth.passwordEnv",
+                    f"environment variable {auth.password_env} is not set (or empty); export it before `kindplane "
+                    "up` and the registry commands",
+                )
+            ]
+        )
+    return auth.username, password
 
 
 def _read(

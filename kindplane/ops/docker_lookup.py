@@ -47,12 +47,15 @@ def exec_text(container: Container, argv: list[str]) -> tuple[int, str]:
 
 
 # GET /v2/ asked from inside a registry container (a mirror publishes no host port): the image's wget;
-# over HTTPS too for a registry with registry.tls (busybox's wget verifies no certificate).
+# over HTTPS too for a registry with registry.tls (busybox's wget verifies no certificate). A 401
+# answers too: a registry with registry.auth is serving, it only wants the password.
 SERVING_PROBE = [
     "sh",
     "-c",
-    f"wget -q -O /dev/null http://{SELF_ADDRESS}/v2/ || wget -q --no-check-certificate -O /dev/null "
-    f"https://{SELF_ADDRESS}/v2/",
+    'command -v wget >/dev/null 2>&1 || { echo "wget: not found" >&2; exit 127; }; '
+    f"for url in http://{SELF_ADDRESS}/v2/ https://{SELF_ADDRESS}/v2/; do "
+    'said=$(wget -S -q --no-check-certificate -O /dev/null "$url" 2>&1) && exit 0; '
+    'case "$said" in *" 401 "*) exit 0;; esac; done; exit 1',
 ]
 
 

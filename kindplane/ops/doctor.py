@@ -29,6 +29,7 @@ from ..core.naming import (
 from ..core.render import commands as render_commands
 from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
+from ..core.render.registry_auth import RegistryAuth
 from .check_result import FAIL, OK, SKIP, WARN, CheckResult, fail, ok, skip, warn  # noqa: F401 (re-exported)
 from .container_checks import container_running, on_network
 from .docker_lookup import exec_text, port_bindings
@@ -60,6 +61,8 @@ class Doctor:
     registry_attrs: Optional[dict] = None
     registry_answers: bool = False
     results: list[CheckResult] = field(default_factory=list)
+    # registry.auth's user name and password (None: the config asks for none, or its variable is unset)
+    login: Optional[tuple[str, str]] = None
 
     @property
     def docker(self) -> DockerClient:
@@ -75,6 +78,13 @@ class Doctor:
     @property
     def registry(self) -> RegistryConfig:
         return self.cluster.registry
+
+    @property
+    def authorization(self) -> Optional[str]:
+        """The header every node's hosts.toml sends (registry.auth), None without credentials."""
+        if self.login is None:
+            return None
+        return RegistryAuth(self.login[0], self.login[1], "").authorization
 
     def run_tools(self) -> list[CheckResult]:
         """kind, the Pulumi CLI and Docker: what `up` drives, checked without a kindplane.yaml."""
@@ -244,8 +254,15 @@ class Doctor:
 
         address = registry_host_address(self.registry)
         title = f"GET http://{address}/v2/"
+        auth = self.registry.auth
+        if auth is not None and self.login is None:
+            return fail(
+                title,
+                f"registry.auth asks for a password and {auth.password_env} is not set",
+                f"export {auth.password_env}=<the registry's password>",
+            )
         try:
-            with RegistryClient(address, timeout=5) as client:
+            with RegistryClient(address, timeout=5, auth=self.login) as client:
                 client.ping()
                 self.registry_answers = True
                 count = f"{len(client.repositories())} image(s)"
@@ -333,7 +350,11 @@ class Doctor:
 
     def check_hosts_toml(self, node: str, container: Container) -> CheckResult:
         title = f"{node}: hosts.toml"
-        expected = hosts_toml(self.registry)
+        if self.registry.auth is not None and self.login is None:
+            return skip(title, f"its Authorization header needs {self.registry.auth.password_env}, which is not set")
+        expected = hosts_toml(self.registry, self.authorization)
+        # With registry.auth the file holds the credentials: shown and fixed without them.
+        secret = self.authorization is not None
         problems = []
         for directory in hosts_dirs(self.registry):
             path = f"{directory}/hosts.toml"
@@ -341,10 +362,13 @@ class Doctor:
             if code != 0:
                 problems.append(f"{path} missing")
             elif text.strip() != expected.strip():
-                problems.append(f"{path} differs (has {text.strip()!r}, expected {expected.strip()!r})")
+                shown = "" if secret else f" (has {text.strip()!r}, expected {expected.strip()!r})"
+                problems.append(f"{path} differs{shown}")
         if problems:
-            return fail(title, "; ".join(problems), _write_hosts_fix(node, self.registry))
-        return ok(title, f"{len(hosts_dirs(self.registry))} files, {expected.strip()}")
+            fix = f"{self.kindplane} up" if secret else _write_hosts_fix(node, self.registry)
+            return fail(title, "; ".join(problems), fix)
+        shown = hosts_toml(self.registry).strip() + (" with the Authorization header" if secret else "")
+        return ok(title, f"{len(hosts_dirs(self.registry))} files, {shown}")
 
     def check_config_path(self, node: str, container: Container) -> CheckResult:
         title = f"{node}: containerd config_path"
@@ -423,7 +447,7 @@ class Doctor:
             return skip(title, "the registry does not answer")
         push = f"{self.kindplane} registry push {q(f'{image.path}:{image.tag_or_default}')}"
         try:
-            with RegistryClient(registry_host_address(self.registry)) as client:
+            with RegistryClient(registry_host_address(self.registry), auth=self.login) as client:
                 if image.digest:
                     manifest = client.manifest(image.path, image.digest)
                     return ok(title, f"{manifest.media_type}")
@@ -478,9 +502,13 @@ def _published(attrs: dict) -> list[tuple[str, int]]:
 
 
 def run_doctor(
-    config: KindplaneConfig, image: Optional[ImageRef] = None, kindplane: Sequence[str] = ("kindplane",)
+    config: KindplaneConfig,
+    image: Optional[ImageRef] = None,
+    kindplane: Sequence[str] = ("kindplane",),
+    login: Optional[tuple[str, str]] = None,
 ) -> list[CheckResult]:
-    return Doctor(config, kindplane=" ".join(q(a) for a in kindplane)).run(image)
+    """`login`: registry.auth's credentials (core.credentials.local_registry_credentials)."""
+    return Doctor(config, kindplane=" ".join(q(a) for a in kindplane), login=login).run(image)
 
 
 def run_tool_checks(kindplane: Sequence[str] = ("kindplane",)) -> list[CheckResult]:

@@ -27,7 +27,16 @@ time.sleep(30)
 """
 
 
-def test_an_interrupt_is_forwarded_to_pulumi_and_waits_for_its_cancel(tmp_path):
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler for the test: a run started in the background by a shell without
+    job control (`cmd &`) inherits SIGINT ignored, and Python then installs none."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupt_is_forwarded_to_pulumi_and_waits_for_its_cancel(tmp_path, ctrl_c_raises):
     pulumi = write_exe(tmp_path / "pulumi", FAKE_PULUMI.format(python=sys.executable))
     marker = tmp_path / "result"
     seen: list[int] = []

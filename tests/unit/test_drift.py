@@ -143,7 +143,9 @@ def test_the_counters_are_read_back_from_every_place_the_state_keeps_them():
 
 def program(drift: Drift, recorded=None):
     config = parse_config(TEXT)
-    return run_program(lambda: build(config, lambda c, o: {}, observe=lambda c, n, t: Repairs(recorded or {}, drift)))
+    return run_program(
+        lambda: build(config, lambda c, o: {}, observe=lambda c, n, t, a=None: Repairs(recorded or {}, drift))
+    )
 
 
 def test_each_drift_changes_exactly_the_resource_that_repairs_it():

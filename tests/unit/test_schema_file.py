@@ -27,7 +27,9 @@ def test_schema_forbids_unknown_keys_and_knows_the_spec_defaults():
         "listenAddress": "127.0.0.1",
         "image": "registry:2",
         "tls": False,
+        "auth": None,
     }
+    assert schema["$defs"]["RegistryAuthConfig"]["required"] == ["username", "passwordEnv"]
     assert schema["required"] == ["cluster"]
     assert schema["$defs"]["ClusterConfig"]["required"] == ["name"]
 

@@ -11,6 +11,7 @@ from ..config.tls_files import NO_TLS_FILES, TlsFiles
 from ..contract import ENVIRONMENT_TYPE
 from ..naming import KIND_NETWORK, stack_owner
 from ..render.drift import NO_REPAIRS, Repairs
+from ..render.registry_auth import RegistryAuth
 from ..render.tls import RegistryTls
 from .cluster import KindCluster
 from .mirror import Credentials, PullThroughMirror
@@ -47,16 +48,24 @@ class Environment(pulumi.ComponentResource):
         tls_files: TlsFiles = NO_TLS_FILES,
         registry_credentials: Optional[RegistryCredentials] = None,
         registry_tls: Optional[RegistryTls] = None,
+        registry_auth: Optional[RegistryAuth] = None,
     ):
         """`kept_hooks`: container name → the hooks kindplane.ops.keeper made for it (the registry's
         and each mirror's), which let a kept container be taken back; kindplane.program passes them.
         `tls_files`: the certificates cluster.trustedCAs and cluster.registries name, read
         (core.config.tls_files.read_tls_files); `registry_credentials`: host → (user, password);
-        `registry_tls`: with registry.tls, the CA and certificate kindplane.ops.registry.tls_material keeps."""
+        `registry_tls`: with registry.tls, the CA and certificate kindplane.ops.registry.tls_material keeps;
+        `registry_auth`: with registry.auth, the credentials and the htpasswd line
+        kindplane.ops.registry.auth_material keeps."""
         if spec_needs_tls(config) and registry_tls is None:
             raise ValueError(
                 "cluster.registry.tls is true: pass registry_tls (kindplane.ops.registry.tls_material."
                 "registry_tls reads or makes it in the registry's volume)"
+            )
+        if config.cluster.registry.enabled and config.cluster.registry.auth and registry_auth is None:
+            raise ValueError(
+                "cluster.registry.auth is set: pass registry_auth (kindplane.ops.registry.auth_material."
+                "registry_auth reads or makes the htpasswd file in the registry's volume)"
             )
         super().__init__(ENVIRONMENT_TYPE, name, None, opts)
         hooks = kept_hooks or {}
@@ -76,7 +85,13 @@ class Environment(pulumi.ComponentResource):
         elif spec.registry.enabled:
             # Created first: kind nodes should find it as soon as they start pulling.
             self.registry = LocalRegistry(
-                f"{name}-registry", spec.registry, owner, hooks.get(spec.registry.name), opts=child, tls=registry_tls
+                f"{name}-registry",
+                spec.registry,
+                owner,
+                hooks.get(spec.registry.name),
+                opts=child,
+                tls=registry_tls,
+                auth=registry_auth,
             )
         self.cluster = KindCluster(f"{name}-cluster", spec, network, repairs, opts=child)
         if self.registry is not None:
@@ -89,6 +104,7 @@ class Environment(pulumi.ComponentResource):
                 repairs,
                 opts=child,
                 registry_ca=registry_tls.ca_pem if registry_tls else None,
+                authorization=registry_auth.authorization if registry_auth else None,
             )
         owner = owner or stack_owner(pulumi.get_project(), pulumi.get_stack())
         self.mirrors = [

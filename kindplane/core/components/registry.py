@@ -19,6 +19,7 @@ from ..naming import (
     registry_volume_name,
     stack_owner,
 )
+from ..render.registry_auth import RegistryAuth, registry_auth_env
 from ..render.tls import RegistryTls, registry_tls_env
 from .kept_container import KeptContainer, kept_container
 
@@ -39,11 +40,13 @@ class LocalRegistry(pulumi.ComponentResource):
         container_hooks: Optional[pulumi.ResourceHookBinding] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
         tls: Optional[RegistryTls] = None,
+        auth: Optional[RegistryAuth] = None,
     ):
         """`container_hooks`: kindplane.ops.keeper's removal of a kept container of this name right
         before Pulumi creates the registry (kindplane.program binds it); without it, a container
         kept by an earlier `down` makes the create fail on the name. `tls` (registry.tls): serve
-        HTTPS with the certificate kindplane.ops.registry.tls_material keeps in the data volume."""
+        HTTPS with the certificate kindplane.ops.registry.tls_material keeps in the data volume. `auth`
+        (registry.auth): ask for the htpasswd file kindplane.ops.registry.auth_material keeps there."""
         super().__init__(LOCAL_REGISTRY_TYPE, name, None, opts)
         # The stack whose state will hold the container: it alone may take it over or delete it.
         labels = registry_labels(registry, owner or stack_owner(pulumi.get_project(), pulumi.get_stack()))
@@ -62,7 +65,7 @@ class LocalRegistry(pulumi.ComponentResource):
                         internal=REGISTRY_CONTAINER_PORT, external=registry.port, ip=registry.listen_address
                     )
                 ],
-                envs=REGISTRY_ENV + (registry_tls_env(tls) if tls else []),
+                envs=REGISTRY_ENV + (registry_tls_env(tls) if tls else []) + (registry_auth_env(auth) if auth else []),
                 hooks=container_hooks,
             ),
             self,

@@ -31,6 +31,10 @@ def upsert_existing_objects() -> dict[str, bool]:
     return {"upsert_existing_objects": True} if hasattr(k8s.ProviderArgs, "upsert_existing_objects") else {}
 
 
+def _secret_if(secret: bool, text: str) -> pulumi.Input[str]:
+    return pulumi.Output.secret(text) if secret else text
+
+
 class RegistryWiring(pulumi.ComponentResource):
     hosts_toml_writes: list[command.local.Command]
     network_join: command.local.Command
@@ -47,13 +51,15 @@ class RegistryWiring(pulumi.ComponentResource):
         repairs: Repairs = NO_REPAIRS,
         opts: Optional[pulumi.ResourceOptions] = None,
         registry_ca: Optional[str] = None,
+        authorization: Optional[str] = None,
     ):
         """`repairs`: what an earlier up wrote that is gone now (core.render.drift) is written again.
-        `registry_ca`: the HTTPS registry's CA (registry.tls), written beside its hosts.toml."""
+        `registry_ca`: the HTTPS registry's CA (registry.tls), written beside its hosts.toml;
+        `authorization`: the header hosts.toml sends (registry.auth), a secret in the state."""
         super().__init__(WIRING_TYPE, name, None, opts)
         spec = cluster_config.registry
         after_both = [cluster.cluster, *registry.resources]
-        content = hosts_toml(spec)
+        content = hosts_toml(spec, authorization)
         drift = repairs.drift
 
         # With tls, the hosts.toml files and the CA they name go together, as one archive.
@@ -67,7 +73,7 @@ class RegistryWiring(pulumi.ComponentResource):
                 if registry_ca
                 else commands.write_hosts_toml(node, spec),
                 delete=commands.remove_hosts_toml(node, spec),
-                stdin=archive(files) if registry_ca else content,
+                stdin=_secret_if(bool(authorization), archive(files) if registry_ca else content),
                 # A new cluster has fresh nodes without the file: write it again. New directories
                 # (registry port or name changed) replace the write, so the old delete removes the
                 # old directories first instead of leaving a stale mirror behind.

@@ -100,7 +100,42 @@ class _Model(BaseModel):
 
 
 # Set by the registry's owner; an `external: true` config only uses what is already running.
-OWNER_ONLY_KEYS = ("port", "persistent", "listenAddress", "image", "tls")
+OWNER_ONLY_KEYS = ("port", "persistent", "listenAddress", "image", "tls", "auth")
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(
+            f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put "
+            "the secret itself here"
+        )
+    return value
+
+
+# An htpasswd user name: no ':' (the file's separator), nothing a shell or TOML would read twice.
+_HTPASSWD_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _htpasswd_user(value: str) -> str:
+    if not _HTPASSWD_USER.match(value):
+        raise ValueError("must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+class RegistryAuthConfig(_Model):
+    """htpasswd for the local registry: pushes and pulls need the user name and password."""
+
+    username: Annotated[str, AfterValidator(_htpasswd_user)] = Field(
+        ..., description="User name pushes and pulls use", json_schema_extra={"pattern": _HTPASSWD_USER.pattern}
+    )
+    password_env: Annotated[str, AfterValidator(_env_name)] = Field(
+        ...,
+        alias="passwordEnv",
+        description="Environment variable holding the password (never written to kindplane.yaml)",
+        json_schema_extra={"pattern": _ENV_NAME.pattern},
+    )
 
 
 class RegistryConfig(_Model):
@@ -125,6 +160,11 @@ class RegistryConfig(_Model):
         False,
         description="Serve HTTPS: kindplane makes a CA and a certificate for localhost, 127.0.0.1 and the "
         "container name, kept in the registry's data volume, and every node trusts that CA",
+    )
+    auth: Optional[RegistryAuthConfig] = Field(
+        None,
+        description="htpasswd authentication: the registry asks every push and pull for this user name and "
+        "the password in passwordEnv; kindplane gives the nodes the credentials",
     )
 
     @model_validator(mode="after")
@@ -195,7 +235,6 @@ class ExtraMount(_Model):
 # A registry host as containerd names its hosts.toml directory: `docker.io`, `ghcr.io`,
 # `registry.example.com:5000`. Lower-case so the directory matches what image names resolve to.
 _REGISTRY_HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Docker Hub's API lives at registry-1.docker.io, but images are named docker.io/...
 _HOST_ALIASES = {"registry-1.docker.io": "docker.io", "index.docker.io": "docker.io"}
 MIRROR_NAME_PREFIX = "kindplane-mirror-"
@@ -231,15 +270,6 @@ def _registry_host(value: str) -> str:
     if not _REGISTRY_HOST.match(value):
         raise ValueError(
             f"must be a registry host name such as docker.io or ghcr.io (lower-case, optional :port), got {value!r}"
-        )
-    return value
-
-
-def _env_name(value: str) -> str:
-    if not _ENV_NAME.match(value):
-        raise ValueError(
-            f"must be the NAME of an environment variable (letters, digits, '_'), got {value!r}; never put "
-            "the secret itself here"
         )
     return value
 

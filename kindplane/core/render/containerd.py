@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ..config import RegistryConfig
 from ..naming import CERTS_DIR, registry_cluster_address, registry_host_address
 
@@ -11,12 +13,18 @@ def config_path_patch() -> str:
     return f'[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "{CERTS_DIR}"\n'
 
 
-def hosts_toml(registry: RegistryConfig) -> str:
+def hosts_toml(registry: RegistryConfig, authorization: Optional[str] = None) -> str:
     """Send pulls to the registry container over plain HTTP on the kind network; with `tls`, over
-    HTTPS, trusting the registry's own CA (written beside it: registry_ca_path)."""
+    HTTPS, trusting the registry's own CA (written beside it: registry_ca_path). `authorization`
+    (registry.auth): the header every request carries (core.render.registry_auth)."""
+    scheme = "https" if registry.tls else "http"
+    host = f'host."{scheme}://{registry_cluster_address(registry)}"'
+    text = f"[{host}]\n"
     if registry.tls:
-        return f'[host."https://{registry_cluster_address(registry)}"]\n  ca = "{registry_ca_path(registry)}"\n'
-    return f'[host."http://{registry_cluster_address(registry)}"]\n'
+        text += f'  ca = "{registry_ca_path(registry)}"\n'
+    if authorization:
+        text += f'  [{host}.header]\n    Authorization = "{authorization}"\n'
+    return text
 
 
 def registry_ca_path(registry: RegistryConfig) -> str:

@@ -81,15 +81,20 @@ class Drift:
 
 
 def expected_files(
-    cluster: ClusterConfig, tls: TlsFiles = NO_TLS_FILES, registry_ca: Optional[str] = None
+    cluster: ClusterConfig,
+    tls: TlsFiles = NO_TLS_FILES,
+    registry_ca: Optional[str] = None,
+    authorization: Optional[str] = None,
 ) -> dict[str, str]:
     """Every file kindplane writes under each node's certs.d → its text: the registry's hosts.toml
     (and its CA, with `tls`), each mirror's, the trusted bundle and each cluster.registries entry's
     files (core.render.tls). `tls`: the files the config names, read; `registry_ca`: the HTTPS
-    registry's CA. The kubelet's credentials file lies outside certs.d and is not read back."""
+    registry's CA; `authorization`: registry.auth's header. The kubelet's credentials file lies outside
+    certs.d and is not read back."""
     files = {}
     if cluster.registry.enabled:
-        files.update({f"{d}/hosts.toml": hosts_toml(cluster.registry) for d in hosts_dirs(cluster.registry)})
+        text = hosts_toml(cluster.registry, authorization)
+        files.update({f"{d}/hosts.toml": text for d in hosts_dirs(cluster.registry)})
         if cluster.registry.tls and registry_ca:
             files[registry_ca_path(cluster.registry)] = registry_ca
     bundle = TRUSTED_BUNDLE if cluster.trusted_cas else None
@@ -105,13 +110,14 @@ def find_drift(
     network: str = "kind",
     tls: TlsFiles = NO_TLS_FILES,
     registry_ca: Optional[str] = None,
+    authorization: Optional[str] = None,
 ) -> Drift:
     """Compares the live facts with what `cluster` wires. Only what an earlier up made counts:
     before the first up (no recorded nodes) nothing has drifted."""
     if not observed.recorded_nodes:
         return Drift(network=network)
     missing = tuple(n for n in observed.recorded_nodes if n not in observed.nodes)
-    wanted = expected_files(cluster, tls, registry_ca)
+    wanted = expected_files(cluster, tls, registry_ca, authorization)
     hosts: dict[str, tuple[str, ...]] = {}
     for node in node_names(cluster):
         found = observed.files.get(node)

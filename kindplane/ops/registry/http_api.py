@@ -67,10 +67,12 @@ class Manifest:
 class RegistryClient:
     """Talks to one registry, e.g. RegistryClient("localhost:5001"). Use as a context manager."""
 
-    def __init__(self, address: str, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, address: str, timeout: float = DEFAULT_TIMEOUT, auth: Optional[tuple[str, str]] = None):
+        """`auth`: registry.auth's user name and password (kindplane.core.credentials)."""
         self.address = address
         self._timeout = timeout
-        self._http = httpx.Client(base_url=f"http://{address}", timeout=timeout)
+        self._auth = auth
+        self._http = httpx.Client(base_url=f"http://{address}", timeout=timeout, auth=auth)
 
     def __enter__(self) -> "RegistryClient":
         return self
@@ -85,7 +87,9 @@ class RegistryClient:
 
     def ping(self) -> None:
         """GET /v2/: raises RegistryUnreachable unless a v2 registry answers."""
-        response = self._request("GET", "/v2/")
+        response = self.request("GET", "/v2/")
+        if response.status_code == 401:
+            raise RegistryError(self._unauthorized())
         if response.status_code != 200:
             raise RegistryError(
                 f"{self.address} answered GET /v2/ with HTTP {response.status_code}; "
@@ -105,7 +109,7 @@ class RegistryClient:
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         """The manifest a tag (or digest) points to, with its digest and total blob size."""
-        response = self._request("GET", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
+        response = self.request("GET", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
         self._raise_for_status(response, repository, reference)
         body = response.content
         # The header is the digest the registry stores; hashing the body is the spec's fallback.
@@ -138,7 +142,7 @@ class RegistryClient:
         """Deletes the manifest; the registry also drops every tag pointing at it."""
         if not digest.startswith("sha256:"):
             raise ValueError(f"delete needs a digest, got {digest!r}")
-        response = self._request("DELETE", f"/v2/{repository}/manifests/{digest}")
+        response = self.request("DELETE", f"/v2/{repository}/manifests/{digest}")
         if response.status_code == 202:
             return
         self._raise_for_status(response, repository, digest)
@@ -146,15 +150,28 @@ class RegistryClient:
 
     # --- plumbing --------------------------------------------------------------------------
 
-    def _request(self, method: str, url: str, **kwargs) -> httpx.Response:
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
         response = self._send(method, url, **kwargs)
         if response.status_code == 400 and HTTPS_ONLY in response.text and self._http.base_url.scheme == "http":
             # registry.tls: the registry speaks HTTPS only. Its certificate is not verified, as
             # dockerd does for registries on 127.0.0.0/8: kindplane's own registry, on this machine.
             self._http.close()
-            self._http = httpx.Client(base_url=f"https://{self.address}", timeout=self._timeout, verify=False)
+            self._http = httpx.Client(
+                base_url=f"https://{self.address}", timeout=self._timeout, verify=False, auth=self._auth
+            )
             response = self._send(method, url, **kwargs)
         return response
+
+    def _unauthorized(self) -> str:
+        if self._auth:
+            return (
+                f"{self.address} refused user {self._auth[0]!r} and the password (HTTP 401): export the password "
+                "the registry was made with in registry.auth.passwordEnv, or run `kindplane up` to set the new one"
+            )
+        return (
+            f"{self.address} asks for a user name and password (HTTP 401): set registry.auth in kindplane.yaml "
+            "and export its passwordEnv"
+        )
 
     def _send(self, method: str, url: str, **kwargs) -> httpx.Response:
         try:
@@ -175,14 +192,14 @@ class RegistryClient:
         url: Optional[str] = path
         params = {"n": str(page_size)} if page_size else None
         while url:
-            response = self._request("GET", url, params=params)
+            response = self.request("GET", url, params=params)
             self._raise_for_status(response, repository, "")
             yield from response.json().get(key) or []
             url = response.links.get("next", {}).get("url")
             params = None  # the Link URL carries n and last itself
 
     def _head_digest(self, repository: str, reference: str) -> str:
-        response = self._request("HEAD", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
+        response = self.request("HEAD", f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
         self._raise_for_status(response, repository, reference)
         digest = response.headers.get("Docker-Content-Digest")
         return digest if digest else self.manifest(repository, reference).digest
@@ -198,7 +215,7 @@ class RegistryClient:
                         p for p in (platform.get("os"), platform.get("architecture"), platform.get("variant")) if p
                     )
                 )
-            response = self._request(
+            response = self.request(
                 "GET",
                 f"/v2/{repository}/manifests/{entry['digest']}",
                 headers={"Accept": MANIFEST_ACCEPT},
@@ -214,6 +231,8 @@ class RegistryClient:
     def _raise_for_status(self, response: httpx.Response, repository: str, reference: str) -> None:
         if response.status_code < 400:
             return
+        if response.status_code == 401:
+            raise RegistryError(self._unauthorized())
         codes = _error_codes(response)
         where = (
             f"{repository}:{reference}"

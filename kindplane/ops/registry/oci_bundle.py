@@ -339,13 +339,18 @@ class ImportResult:
         return {**self.image.as_dict(), "pushed": self.pushed, "skipped": self.skipped, "error": self.error}
 
 
-def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> list[ImportResult]:
-    """Pushes each image with the registry API: blobs (skipping those it has), manifests, the tag."""
+def import_through_api(
+    bundle: Bundle, address: str, timeout: float = 300.0, auth: Optional[tuple[str, str]] = None
+) -> list[ImportResult]:
+    """Pushes each image with the registry API: blobs (skipping those it has), manifests, the tag.
+    Through RegistryClient: HTTPS for registry.tls, credentials for registry.auth."""
     import httpx
+
+    from .http_api import RegistryClient, RegistryError
 
     results = []
     archive, members = member_reader(bundle.path)
-    with archive, httpx.Client(base_url=f"http://{address}", timeout=timeout) as http:
+    with archive, RegistryClient(address, timeout=timeout, auth=auth) as http:
         for image in bundle.images:
             if image.name in bundle.missing:
                 results.append(
@@ -359,7 +364,8 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                     if digest in bundle.manifests:
                         document = _member_file(archive, members[digest]).read()
                         reference = image.tag if digest == image.digest else digest
-                        response = http.put(
+                        response = http.request(
+                            "PUT",
                             f"/v2/{repo}/manifests/{reference}",
                             content=document,
                             headers={"Content-Type": media_type_of(bundle.manifests[digest])},
@@ -367,15 +373,16 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                         _expect(response, 201, f"{image.name}: manifest {digest}")
                         pushed += 1
                         continue
-                    if http.head(f"/v2/{repo}/blobs/{digest}").status_code == 200:
+                    if http.request("HEAD", f"/v2/{repo}/blobs/{digest}").status_code == 200:
                         skipped += 1
                         continue
-                    started = http.post(f"/v2/{repo}/blobs/uploads/")
+                    started = http.request("POST", f"/v2/{repo}/blobs/uploads/")
                     _expect(started, 202, f"{image.name}: starting the upload of {digest}")
                     location = started.headers["Location"]
                     separator = "&" if "?" in location else "?"
                     body = _member_file(archive, members[digest])
-                    done = http.put(
+                    done = http.request(
+                        "PUT",
                         f"{location}{separator}digest={digest}",
                         content=iter(lambda: body.read(CHUNK), b""),
                         headers={
@@ -385,7 +392,7 @@ def import_through_api(bundle: Bundle, address: str, timeout: float = 300.0) -> 
                     )
                     _expect(done, 201, f"{image.name}: blob {digest}")
                     pushed += 1
-            except (httpx.HTTPError, BundleError) as exc:
+            except (httpx.HTTPError, RegistryError, BundleError) as exc:
                 results.append(ImportResult(image, pushed, skipped, str(exc)))
                 continue
             results.append(ImportResult(image, pushed, skipped))
