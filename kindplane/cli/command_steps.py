@@ -28,16 +28,22 @@ def load(cli: CliContext) -> KindplaneConfig:
 
 
 def require_credentials(cli: CliContext, config: KindplaneConfig) -> None:
-    """The variables mirrors name must be set before Pulumi starts: the program would refuse
-    too, but only after the engine has started, under an "unhandled error" line."""
+    """The variables mirrors, cluster.registries and registry.auth name must be set before Pulumi
+    starts: the program would refuse too, but only after the engine has started, under an
+    "unhandled error" line."""
     import os
 
-    from ..core.credentials import mirror_credentials
+    from ..core.credentials import local_registry_credentials, mirror_credentials, registry_credentials
+    from ..core.errors import ConfigProblem
 
-    try:
-        mirror_credentials(config.cluster, os.environ, str(cli.config_path))
-    except ConfigError as exc:
-        ui.config_failed(exc)
+    problems: list[ConfigProblem] = []
+    for read in (mirror_credentials, registry_credentials, local_registry_credentials):
+        try:
+            read(config.cluster, os.environ, str(cli.config_path))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        ui.config_failed(ConfigError(problems))
 
 
 def require_tools(cli: CliContext, need_kind: bool = True) -> None:
