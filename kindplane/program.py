@@ -27,7 +27,7 @@ from .core.credentials import local_registry_credentials, mirror_credentials, re
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
 from .core.render.applied_settings import applied_settings, settings_fingerprint
-from .core.render.drift import NO_REPAIRS, Repairs, find_drift, recorded_repairs
+from .core.render.drift import NO_REGISTRY_FILES, NO_REPAIRS, RegistryFiles, Repairs, find_drift, recorded_repairs
 from .core.render.registry_auth import RegistryAuth
 from .core.render.tls import RegistryTls
 from .core.versions import VersionTooOld, check_provider_versions
@@ -42,15 +42,18 @@ from .ops.wiring_readback import RecordedWiring
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
 DockerProvider = Callable[[], Optional[pulumi.ProviderResource]]
-# (config, kind network, the config's TLS files, registry.auth's header) → the repairs to make
-Observer = Callable[[KindplaneConfig, str, TlsFiles, Optional[str]], Repairs]
+# (config, kind network, the config's TLS files, the registry's CA and header) → the repairs to make
+Observer = Callable[[KindplaneConfig, str, TlsFiles, RegistryFiles], Repairs]
 TlsLookup = Callable[[RegistryConfig, str], RegistryTls]  # registry.tls → its CA and certificate
 # registry.auth: (registry, owner, (user, password)) → the htpasswd line kept in its volume
 AuthLookup = Callable[[RegistryConfig, str, tuple[str, str]], RegistryAuth]
 
 
 def no_observer(
-    config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES, authorization: Optional[str] = None
+    config: KindplaneConfig,
+    network: str,
+    tls_files: TlsFiles = NO_TLS_FILES,
+    registry_files: RegistryFiles = NO_REGISTRY_FILES,
 ) -> Repairs:
     """Reads nothing back: what a program run under test mocks, or without a state, uses."""
     return NO_REPAIRS
@@ -173,7 +176,10 @@ def docker_kept_lookup(config: KindplaneConfig, owner: str) -> dict[str, pulumi.
 
 
 def docker_observer(
-    config: KindplaneConfig, network: str, tls_files: TlsFiles = NO_TLS_FILES, authorization: Optional[str] = None
+    config: KindplaneConfig,
+    network: str,
+    tls_files: TlsFiles = NO_TLS_FILES,
+    registry_files: RegistryFiles = NO_REGISTRY_FILES,
 ) -> Repairs:
     """What an earlier up wired, read back (kindplane.ops.wiring_readback) and compared with the
     config (core.render.drift): each drifted piece is written again by this run, through Pulumi."""
@@ -192,7 +198,7 @@ def docker_observer(
         return Repairs(counts)  # the keeper's look-up says what to do about Docker
     except docker_failures():
         return Repairs(counts)
-    drift = find_drift(config.cluster, observed, network, tls_files, authorization=authorization)
+    drift = find_drift(config.cluster, observed, network, tls_files, registry_files)
     for line in drift.lines():
         note(line)
     return Repairs(counts, drift)
@@ -292,14 +298,16 @@ def environment_args(
     # After the keeper's decision: a registry name or volume it refuses is never written into.
     registry_tls = tls_lookup(registry, owner) if spec_needs_tls(config) else None
     registry_auth = auth_lookup(registry, owner, local_auth) if local_auth and not registry.external else None
-    authorization = registry_auth.authorization if registry_auth else None
+    registry_files = RegistryFiles(
+        registry_tls.ca_pem if registry_tls else None, registry_auth.authorization if registry_auth else None
+    )
     return config, {
         "owner": owner,
         "kept_hooks": kept_hooks,
         "network": network,
         "shared_registry_id": shared.container_id if shared else None,
         "mirror_credentials": credentials,
-        "repairs": observe(config, network, tls_files, authorization),
+        "repairs": observe(config, network, tls_files, registry_files),
         "tls_files": tls_files,
         "registry_credentials": pulling,
         "registry_tls": registry_tls,

@@ -112,7 +112,8 @@ def test_https_registry_push_fetch_everywhere_and_its_ca_survives_down_and_up(ne
     """registry.tls with persistent: the registry answers HTTPS only, with a certificate its CA
     (the stack output registryCA) signed for localhost; `docker push` works as is (dockerd skips
     verification for 127.0.0.0/8); every node fetches through both names; `down` keeps the volume
-    and with it the CA, and the next `up` serves new nodes with the same CA."""
+    and with it the CA, and the next `up` serves new nodes with the same CA. The CA removed from a
+    node by hand is written back by the next `up`."""
     import socket
     import ssl
 
@@ -152,6 +153,14 @@ def test_https_registry_push_fetch_everywhere_and_its_ca_survives_down_and_up(ne
         }
         assert set(node_ca.values()) == {ca.encode()}
         project.pulumi("preview", "--expect-no-changes")
+
+        # The CA removed from a node by hand (its hosts.toml left): the read-back sees it, up writes it back.
+        worker, ca_path = f"{project.cluster}-worker", f"/etc/containerd/certs.d/localhost:{project.port}/ca.crt"
+        docker("exec", worker, "rm", ca_path)
+        assert fetch_on_every_node(cluster, refs[0])[worker] != ""
+        kp("up")
+        assert cluster.read_file(worker, ca_path) == ca.encode()
+        assert fetch_on_every_node(cluster, refs[0]) == {n: "" for n in cluster.containerd_nodes()}
 
         kp("down", "--force")
         assert docker("volume", "inspect", f"{project.registry}-data", check=False).returncode == 0

@@ -144,7 +144,7 @@ def test_the_counters_are_read_back_from_every_place_the_state_keeps_them():
 def program(drift: Drift, recorded=None):
     config = parse_config(TEXT)
     return run_program(
-        lambda: build(config, lambda c, o: {}, observe=lambda c, n, t, a=None: Repairs(recorded or {}, drift))
+        lambda: build(config, lambda c, o: {}, observe=lambda c, n, t, r: Repairs(recorded or {}, drift))
     )
 
 

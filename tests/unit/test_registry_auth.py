@@ -12,7 +12,7 @@ from support.pulumi_mocks import COMMAND, CONTAINER, run_program
 
 from kindplane.core.config import parse_config
 from kindplane.core.errors import ConfigError
-from kindplane.core.render.drift import expected_files
+from kindplane.core.render.drift import RegistryFiles, expected_files
 from kindplane.core.render.registry_auth import (
     RegistryAuth,
     htpasswd_accepts,
@@ -104,7 +104,7 @@ def test_the_registry_asks_for_the_kept_file_and_every_node_sends_the_credential
 
 def test_the_read_back_expects_the_header_in_every_hosts_toml():
     cluster = parse_config(AUTH).cluster
-    files = expected_files(cluster, authorization=BASIC)
+    files = expected_files(cluster, registry=RegistryFiles(authorization=BASIC))
     for folder in ("localhost:5001", "kind-registry:5000"):
         parsed = tomllib.loads(files[f"/etc/containerd/certs.d/{folder}/hosts.toml"])
         assert parsed["host"]["http://kind-registry:5000"]["header"] == {"Authorization": BASIC}

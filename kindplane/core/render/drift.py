@@ -80,23 +80,33 @@ class Drift:
         return found
 
 
+@dataclass(frozen=True)
+class RegistryFiles:
+    """What the local registry's hosts.toml writes hold beyond kindplane.yaml: the HTTPS registry's
+    CA (registry.tls, from its volume) and the Authorization header (registry.auth, from the
+    environment); kindplane.program looks both up before the read-back compares."""
+
+    ca: Optional[str] = None
+    authorization: Optional[str] = None
+
+
+NO_REGISTRY_FILES = RegistryFiles()
+
+
 def expected_files(
-    cluster: ClusterConfig,
-    tls: TlsFiles = NO_TLS_FILES,
-    registry_ca: Optional[str] = None,
-    authorization: Optional[str] = None,
+    cluster: ClusterConfig, tls: TlsFiles = NO_TLS_FILES, registry: RegistryFiles = NO_REGISTRY_FILES
 ) -> dict[str, str]:
     """Every file kindplane writes under each node's certs.d → its text: the registry's hosts.toml
     (and its CA, with `tls`), each mirror's, the trusted bundle and each cluster.registries entry's
-    files (core.render.tls). `tls`: the files the config names, read; `registry_ca`: the HTTPS
-    registry's CA; `authorization`: registry.auth's header. The kubelet's credentials file lies outside
-    certs.d and is not read back."""
+    files (core.render.tls). `tls`: the files the config names, read; `registry`: the HTTPS
+    registry's CA and registry.auth's header. The kubelet's credentials file lies outside certs.d
+    and is not read back."""
     files = {}
     if cluster.registry.enabled:
-        text = hosts_toml(cluster.registry, authorization)
+        text = hosts_toml(cluster.registry, registry.authorization)
         files.update({f"{d}/hosts.toml": text for d in hosts_dirs(cluster.registry)})
-        if cluster.registry.tls and registry_ca:
-            files[registry_ca_path(cluster.registry)] = registry_ca
+        if cluster.registry.tls and registry.ca:
+            files[registry_ca_path(cluster.registry)] = registry.ca
     bundle = TRUSTED_BUNDLE if cluster.trusted_cas else None
     for mirror in cluster.mirrors:
         files[f"{mirror_hosts_dir(mirror)}/hosts.toml"] = mirror_hosts_toml(mirror, bundle)
@@ -109,15 +119,14 @@ def find_drift(
     observed: Observed,
     network: str = "kind",
     tls: TlsFiles = NO_TLS_FILES,
-    registry_ca: Optional[str] = None,
-    authorization: Optional[str] = None,
+    registry: RegistryFiles = NO_REGISTRY_FILES,
 ) -> Drift:
     """Compares the live facts with what `cluster` wires. Only what an earlier up made counts:
     before the first up (no recorded nodes) nothing has drifted."""
     if not observed.recorded_nodes:
         return Drift(network=network)
     missing = tuple(n for n in observed.recorded_nodes if n not in observed.nodes)
-    wanted = expected_files(cluster, tls, registry_ca, authorization)
+    wanted = expected_files(cluster, tls, registry)
     hosts: dict[str, tuple[str, ...]] = {}
     for node in node_names(cluster):
         found = observed.files.get(node)
