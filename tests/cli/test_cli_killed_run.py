@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,15 +101,21 @@ def _wait_for_exec(pid: int, program: str) -> None:
         time.sleep(0.01)
 
 
+def fake_kind(seconds: int) -> str:
+    """A `kind` that waits without forking, as kind's Go binary does: a shell's `sleep` child, between
+    its fork and exec, shows the script's own command line and would be counted a second time."""
+    return f"#!{sys.executable}\nimport time\ntime.sleep({seconds})\n"
+
+
 def test_a_kind_command_left_running_is_found_by_cluster_name_and_waited_for(tmp_path):
     kind = tmp_path / "bin" / "kind"
     kind.parent.mkdir()
-    kind.write_text("#!/bin/sh\nsleep 2\n")
+    kind.write_text(fake_kind(2))
     kind.chmod(0o755)
     left = subprocess.Popen(
         [str(kind), "create", "cluster", "--name", "shop", "--config", "-"], stdin=subprocess.DEVNULL
     )
-    by_interpreter = subprocess.Popen(["sh", str(kind), "delete", "cluster", "--name", "shop"])
+    by_interpreter = subprocess.Popen([sys.executable, str(kind), "delete", "cluster", "--name", "shop"])
     other = subprocess.Popen([str(kind), "create", "cluster", "--name", "other"], stdin=subprocess.DEVNULL)
     try:
         for process in (left, by_interpreter, other):
@@ -131,7 +138,7 @@ def test_a_kind_command_left_running_is_found_by_cluster_name_and_waited_for(tmp
 
 def test_a_kind_command_still_running_after_the_wait_is_returned(tmp_path):
     kind = tmp_path / "kind"
-    kind.write_text("#!/bin/sh\nsleep 30\n")
+    kind.write_text(fake_kind(30))
     kind.chmod(0o755)
     left = subprocess.Popen([str(kind), "create", "cluster", "--name", "slow"])
     try:
