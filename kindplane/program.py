@@ -13,19 +13,19 @@ from .core.components.environment import spec_needs_tls
 from .core.config import DEFAULT_FILE, KindplaneConfig, RegistryConfig, load_config
 from .core.config.tls_files import NO_TLS_FILES, TlsFiles, read_tls_files
 from .core.contract import (
-    CLUSTER_TYPE,
     CONFIG_KEY,
     CONFIG_NAMESPACE,
-    CONFIGMAP_TYPE,
     CONTAINER_TYPE,
     OUTPUT_APPLIED_SETTINGS,
     OUTPUT_CONFIG_FILE,
     OUTPUT_FINGERPRINT,
+    OUTPUT_PROGRAM,
     STACK_TYPE,
 )
 from .core.credentials import local_registry_credentials, mirror_credentials, registry_credentials
 from .core.errors import ConfigError
 from .core.naming import BadEnvironment, kind_network, stack_owner
+from .core.program_identity import program_identity
 from .core.render.applied_settings import applied_settings, settings_fingerprint
 from .core.render.drift import NO_REGISTRY_FILES, NO_REPAIRS, RegistryFiles, Repairs, find_drift, recorded_repairs
 from .core.render.registry_auth import RegistryAuth
@@ -37,7 +37,7 @@ from .ops.docker_lookup import AdoptionError, DockerUnavailable
 from .ops.kept_container import InState
 from .ops.registry.external import SharedRegistryFound, find_shared_registry, with_live_port
 from .ops.renames import Recorded
-from .ops.wiring_readback import RecordedWiring
+from .ops.wiring_readback import RecordedWiring, recorded_wiring
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
@@ -102,16 +102,7 @@ class LastState:
 
     def wiring(self) -> RecordedWiring:
         """The cluster's nodes and kubeconfig as recorded, and whether the ConfigMap is in the state."""
-        resources = (self.resources or {}).values()
-        cluster = next((r.get("outputs") or {} for r in resources if r.get("type") == CLUSTER_TYPE), {})
-        nodes = cluster.get("nodeNames")
-        kubeconfig = cluster.get("kubeconfig")
-        configmap = any(r.get("type") == CONFIGMAP_TYPE for r in resources)
-        return RecordedWiring(
-            tuple(str(n) for n in nodes) if isinstance(nodes, list) else (),
-            kubeconfig if isinstance(kubeconfig, str) else None,
-            configmap,
-        )
+        return recorded_wiring((self.resources or {}).values())
 
 
 _LAST_STATES: dict[str, LastState] = {}
@@ -359,6 +350,8 @@ def main(
         # What this run applies: the next `kindplane up` reads the plan only when it changed.
         pulumi.export(OUTPUT_APPLIED_SETTINGS, applied_settings(config.cluster))
         pulumi.export(OUTPUT_FINGERPRINT, settings_fingerprint(config.cluster, this_stack(), kind_network()))
+        # Which code made it: a verified no-op `kindplane up` needs the same (cli/verified_noop.py).
+        pulumi.export(OUTPUT_PROGRAM, program_identity())
         return env
     except (ConfigError, AdoptionError, BadEnvironment, VersionTooOld, EndpointError) as exc:
         # RunError prints the message without a Python traceback.

@@ -110,6 +110,8 @@ class Engine(Protocol):
 
     def recorded_world(self) -> RecordedWorld: ...
 
+    def recorded_resources(self) -> list[dict[str, Any]]: ...
+
     def has_resources(self) -> bool: ...
 
     def clear_stale_locks(self) -> list[str]: ...
@@ -147,6 +149,7 @@ class PulumiEngine:
         self._stack_obj = None
         # The exported state, read once between changes: up's checks ask it three questions.
         self._deployment_cache: Optional[dict] = None
+        self._outputs_cache: Optional[dict[str, Any]] = None  # `stack output`, until the next operation
         self._diagnostics: list[str] = []
         self._program_errors: list[str] = []
         self._pulumi_command = None  # built once: building it runs `pulumi version`
@@ -327,14 +330,14 @@ class PulumiEngine:
         the `stack output`/`stack history` calls they add after it."""
         from .pulumi_run import run_operation
 
-        self._deployment_cache = None
+        self._deployment_cache = self._outputs_cache = None
         command, env, on_event = self._command(), self._env(), self._on_event(on_step)
         try:
             return self._run(
                 lambda: run_operation(command, args, self.target.stack, str(self.target.project_dir), env, on_event)
             )
         finally:
-            self._deployment_cache = None
+            self._deployment_cache = self._outputs_cache = None
 
     def refresh(self, on_step: OnStep) -> None:
         self._stack()
@@ -418,11 +421,13 @@ class PulumiEngine:
 
         from .pulumi_run import run_command
 
-        self._stack()
-        command, env = self._command(), self._env()
-        argv = ["stack", "output", "--json", "--show-secrets"]
-        result = self._run(lambda: run_command(command, argv, self.target.stack, str(self.target.project_dir), env))
-        return json.loads(result.stdout or "{}")
+        if self._outputs_cache is None:
+            self._stack()
+            command, env = self._command(), self._env()
+            argv = ["stack", "output", "--json", "--show-secrets"]
+            result = self._run(lambda: run_command(command, argv, self.target.stack, str(self.target.project_dir), env))
+            self._outputs_cache = json.loads(result.stdout or "{}")
+        return dict(self._outputs_cache)
 
     def _deployment(self, stack) -> dict:
         if self._deployment_cache is None:
@@ -477,6 +482,10 @@ class PulumiEngine:
 
     def recorded_world(self) -> RecordedWorld:
         return recorded_world_of(self._deployment_or_empty())
+
+    def recorded_resources(self) -> list[dict[str, Any]]:
+        """Every resource of the state as the last update left it (secrets stay ciphertext)."""
+        return list(self._deployment_or_empty().get("resources") or [])
 
     def has_resources(self) -> bool:
         """Whether the state holds anything a plan could destroy (not after a down, not new)."""

@@ -89,9 +89,10 @@ def converge(
     yes: bool = False,
     delete_shared: bool = False,
     timings: Optional[Timings] = None,
+    refresh: bool = False,
 ) -> dict[str, Any]:
     """up's steps after validation: preflight against the state, refresh, read the plan if it
-    changed, up."""
+    changed, up. Unless `refresh`, a state the read-back proves current ends there (verified_noop)."""
     name = config.cluster.name
     problems = same_config_file(engine, stack)
     managed = engine.managed_clusters()  # pending creates of an interrupted run included
@@ -126,6 +127,14 @@ def converge(
     as_recorded = bool(exists and nodes and world_as_recorded(engine.recorded_world(), client, nodes))
     unchanged = as_recorded and not unread and not replace_cluster and not half_made
     timings.lap("checks")
+    if unchanged and not refresh:
+        from .verified_noop import nothing_to_do
+
+        current = nothing_to_do(engine, config.cluster, client)
+        timings.lap("read-back")
+        if current is not None:
+            ui.say("Nothing to do: Docker, every node's wiring and the ConfigMap are as the state records.")
+            return current
     if unchanged:
         with progress(cli, "Refreshing and updating") as p:
             watch = UpdateWatch(p)
@@ -237,6 +246,9 @@ def remove_half_made(engine: Engine, client: DockerClient, name: str, had_nodes:
 
 
 YES_HELP = "Go ahead without asking when the plan re-creates or deletes the cluster, the registry or a mirror."
+REFRESH_HELP = (
+    "Run the engine (refresh and update) even when kindplane's read-back finds everything as the state records."
+)
 DELETE_SHARED_HELP = "Also delete (or re-create empty) a registry or mirror other kind clusters still pull through."
 
 
@@ -245,6 +257,7 @@ def up(
     output: Format = output_option(),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
     delete_shared: bool = typer.Option(False, "--delete-shared", help=DELETE_SHARED_HELP),
+    refresh: bool = typer.Option(False, "--refresh", help=REFRESH_HELP),
 ) -> None:
     """Create or converge the cluster and registry (validate, preflight, refresh, up).
 
@@ -270,7 +283,7 @@ def up(
         had_nodes = bool(preflight.kind_node_containers(client, config.cluster.name))
         try:
             with engine_errors():
-                outputs = converge(cli, engine, stack, config, client, yes, delete_shared, timings)
+                outputs = converge(cli, engine, stack, config, client, yes, delete_shared, timings, refresh)
         except KeyboardInterrupt:
             remove_half_made(engine, client, config.cluster.name, had_nodes)
             ui.fail(INTERRUPTED, EXIT_INTERRUPTED)

@@ -26,6 +26,7 @@ OUTPUT_REGISTRY_CLUSTER_ADDRESS = "registryClusterAddress"
 OUTPUT_MIRRORS = "mirrors"
 OUTPUT_APPLIED_SETTINGS = "appliedSettings"
 OUTPUT_FINGERPRINT = "settingsFingerprint"
+OUTPUT_PROGRAM = "kindplaneProgram"  # core.program_identity: the code that made the state
 
 # --- Pulumi type tokens -------------------------------------------------------------------------
 STACK_TYPE = "pulumi:pulumi:Stack"

@@ -15,9 +15,9 @@ import subprocess
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from ..core.contract import KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE
+from ..core.contract import CLUSTER_TYPE, CONFIGMAP_TYPE, KIND_CLUSTER_LABEL, KIND_ROLE_LABEL, LOAD_BALANCER_ROLE
 from ..core.naming import CERTS_DIR
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 from ..core.render.drift import Observed
@@ -41,6 +41,21 @@ class RecordedWiring:
     nodes: tuple[str, ...] = ()
     kubeconfig: Optional[str] = None
     configmap: bool = False
+
+
+def recorded_wiring(resources: Iterable[dict[str, Any]], kubeconfig: Optional[str] = None) -> RecordedWiring:
+    """From the state's resources ({"type", "outputs", …} each): the cluster's nodes and kubeconfig,
+    and whether the ConfigMap is there. `kubeconfig`: the plain text, where the state holds it
+    encrypted (a checkpoint read outside the engine)."""
+    resources = list(resources)
+    cluster = next((r.get("outputs") or {} for r in resources if r.get("type") == CLUSTER_TYPE), {})
+    nodes = cluster.get("nodeNames")
+    recorded = kubeconfig if kubeconfig is not None else cluster.get("kubeconfig")
+    return RecordedWiring(
+        tuple(str(n) for n in nodes) if isinstance(nodes, list) else (),
+        recorded if isinstance(recorded, str) else None,
+        any(r.get("type") == CONFIGMAP_TYPE for r in resources),
+    )
 
 
 def read_back(client: DockerClient, cluster: ClusterConfig, recorded: RecordedWiring) -> Observed:

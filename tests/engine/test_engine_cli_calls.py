@@ -1,5 +1,5 @@
-"""How many Pulumi CLI processes a `kindplane up` with nothing to do starts (each costs ~0.2-0.5 s;
-an engine run ~1.5 s).
+"""How many Pulumi CLI processes a `kindplane up` starts (each costs ~0.2-0.5 s; an engine run
+~1.5 s): none for an up the read-back proves has nothing to do, one with --refresh.
 
 A `pulumi` first on PATH records every call, then runs the real one: the way a user's shell
 would find it. What must not happen: the Automation API's bookkeeping after each operation
@@ -52,25 +52,45 @@ def calls_of(calls: Path, *wanted: str) -> list[str]:
     return [line for line, verb in zip(lines, verbs(calls)) if verb in wanted]
 
 
-def test_a_no_op_kindplane_up_is_one_engine_run_without_the_automation_apis_bookkeeping(new_project, tmp_path):
+def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project, tmp_path):
     project = new_project(workers=0)
     path, calls = recording_pulumi(project, tmp_path)
     project.kindplane("-c", str(project.config_path), "up", PATH=path)
     assert engine_runs(calls) == ["up"]  # a fresh up: one engine run
     calls.unlink()
 
+    # Nothing changed: the read-back proves it (Docker, hosts.toml, network, ConfigMap), no engine run.
     again = project.kindplane("-c", str(project.config_path), "up", PATH=path)
-
+    assert "Nothing to do" in again.stdout
     assert f"localhost:{project.port}" in again.stdout  # the summary still has the stack's outputs
     ran = verbs(calls)
-    assert ran.count("version") == 1, ran
+    assert engine_runs(calls) == [], ran
+    assert ran.count("version") <= 1, ran
+    assert "stack export" not in ran, ran  # the file backend's checkpoint is read directly
+    assert ran.count("stack output") <= 1, ran  # the kubeconfig, once, for the checks and the summary
+    calls.unlink()
+
+    # --refresh: the engine's own no-op, one run, without the Automation API's bookkeeping.
+    forced = project.kindplane("-c", str(project.config_path), "up", "--refresh", PATH=path)
+    assert "Nothing to do" not in forced.stdout
+    ran = verbs(calls)
+    assert ran.count("version") <= 1, ran
     assert ran.count("up") == 1 and "refresh" not in ran, ran
     assert "--refresh" in next(line for line in calls.read_text().splitlines() if " up " in f" {line} ")
     assert "stack history" not in ran, ran
-    assert "stack export" not in ran, ran  # the file backend's checkpoint is read directly
+    assert "stack export" not in ran, ran
     assert ran.count("stack output") <= 1, ran  # the kubeconfig for the API server check, once
     assert "preview" not in ran, ran  # nothing changed: no plan is read
     project.pulumi("preview", "--expect-no-changes")
+
+    # A hosts.toml removed by hand: Docker's containers are as recorded, but the read-back sees
+    # the file gone, so the engine runs (one update: the program writes it again).
+    calls.unlink()
+    node = f"{project.cluster}-control-plane"
+    docker("exec", node, "rm", "-rf", f"/etc/containerd/certs.d/localhost:{project.port}")
+    project.kindplane("-c", str(project.config_path), "up", PATH=path)
+    assert engine_runs(calls) == ["up"]
+    assert docker("exec", node, "cat", f"/etc/containerd/certs.d/localhost:{project.port}/hosts.toml").returncode == 0
 
     # The registry container removed by hand: Docker no longer shows what the state has, so up
     # refreshes first (drift read, plan checked) and brings it back.
