@@ -46,9 +46,10 @@ sys.path[:0] = [str(REPO / "bench"), str(REPO / "tests"), str(REPO)]
 from _stats import MIN_REPS, summarize, table  # noqa: E402
 from harness.cluster import ensure_kind_network  # noqa: E402
 from harness.docker_env import docker, docker_problem  # noqa: E402
-from harness.engine import EngineProject, load_toolchain_env, make_project, remove_leftovers  # noqa: E402
+from harness.engine import EngineProject, load_toolchain_env, make_project, remove_cluster  # noqa: E402
 from harness.images import ensure_node_image, ensure_registry_image  # noqa: E402
 from harness.names import free_port, unique_name  # noqa: E402
+from harness.registry import remove_container, remove_volume  # noqa: E402
 from harness.shell import standin_env  # noqa: E402
 from harness.standin_kind import NODE_IMAGE_ENV  # noqa: E402
 
@@ -76,6 +77,13 @@ def timed(argv: list[str], env: dict, cwd: Path, stdin: Optional[str] = None) ->
             f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
     return elapsed, result.stdout
+
+
+def remove_leftovers(cluster: str, registry: str) -> None:
+    """What a failed round may leave: the stand-in cluster, the registry and its volume."""
+    remove_cluster(cluster)
+    remove_container(registry)
+    remove_volume(f"{registry}-data")
 
 
 class ScriptPath:
