@@ -258,6 +258,8 @@ class PulumiEngine:
         return stack
 
     def exists(self) -> bool:
+        if self._stack_obj is None and self._checkpoint_deployment() is not None:
+            return True  # a file backend's checkpoint is there: no `stack select` needed to know
         try:
             self._stack()
         except NoSuchStack:
@@ -422,7 +424,9 @@ class PulumiEngine:
         from .pulumi_run import run_command
 
         if self._outputs_cache is None:
-            self._stack()
+            if not self.exists():
+                self._stack()  # raises NoSuchStack with the CLI's words
+            self._prepare_backend()  # the project folder `stack output` runs in
             command, env = self._command(), self._env()
             argv = ["stack", "output", "--json", "--show-secrets"]
             result = self._run(lambda: run_command(command, argv, self.target.stack, str(self.target.project_dir), env))
@@ -448,8 +452,17 @@ class PulumiEngine:
         except NotReadable:
             return None
 
+    def _checkpoint_deployment(self) -> Optional[dict]:
+        """The cached state when a file backend's checkpoint holds it (the stack exists then)."""
+        if self._deployment_cache is None:
+            self._deployment_cache = self._checkpoint()
+        return self._deployment_cache
+
     def _deployment_or_empty(self) -> dict:
         """The state, or an empty one when the stack does not exist yet (before the first up)."""
+        found = self._checkpoint_deployment()
+        if found is not None:
+            return found
         try:
             stack = self._stack()
         except NoSuchStack:
