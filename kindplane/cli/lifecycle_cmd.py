@@ -120,7 +120,8 @@ def converge(
             ui.fail(health, EXIT_FAILED)
     cluster_reason = f"{', '.join(missing)} removed outside kindplane" if missing else None
     unread = plan_is_unread(engine, config, stack) or bool(missing)  # from the state as the last up left it
-    exists = engine.exists()
+    # A state with nothing in it (after a down) and nothing pending: no refresh, no plan, one run.
+    exists = engine.exists() and (engine.has_resources() or engine.recorded_world().pending)
     timings = timings or Timings()
     # Nothing changed and Docker shows what the state records: one engine run, no plan to read.
     # Docker shows what the state records (nothing removed, stopped or pending by hand).

@@ -113,3 +113,9 @@ def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project
     project.kindplane("-c", str(project.config_path), "down", "--force", PATH=path)
     assert engine_runs(calls) == ["destroy"]
     assert "--refresh" in calls_of(calls, "destroy")[0]
+
+    # up after down: the state holds nothing and nothing is pending: no refresh, one engine run.
+    calls.unlink()
+    project.kindplane("-c", str(project.config_path), "up", PATH=path)
+    assert engine_runs(calls) == ["up"]
+    assert docker("inspect", "-f", "{{.State.Running}}", project.registry).stdout.strip() == "true"
