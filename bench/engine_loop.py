@@ -79,6 +79,25 @@ def timed(argv: list[str], env: dict, cwd: Path, stdin: Optional[str] = None) ->
     return elapsed, result.stdout
 
 
+def quiet_ports(count: int, start: int = 21000) -> list[int]:
+    """Free ports below Linux's ephemeral range (32768-60999): the loops free and take the
+    registry's ports again and again, and an ephemeral port freed meanwhile can go to a stand-in
+    cluster's etcd or kube-apiserver (free_port() asks the kernel for one of those)."""
+    import socket
+
+    found: list[int] = []
+    for port in range(start, 32768):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise RuntimeError(f"no {count} free ports in {start}-32767")
+
+
 def remove_leftovers(cluster: str, registry: str) -> None:
     """What a failed round may leave: the stand-in cluster, the registry and its volume."""
     remove_cluster(cluster)
@@ -248,13 +267,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="kindplane-bench-") as tmp:
         work = Path(tmp)
-        cluster, registry, port = unique_name("kpb"), unique_name("kpb-reg"), free_port()
+        cluster, registry = unique_name("kpb"), unique_name("kpb-reg")
+        port, changed_port = quiet_ports(2)
         project: EngineProject = make_project(work / "kp", "bench", config_text(cluster, registry, port))
         script = ScriptPath(work)
         env = project.env()
         bare = BareEngine(work, env)
         kp = [sys.executable, "-m", "kindplane", "-c", str(project.config_path)]
-        changed = config_text(cluster, registry, free_port())
+        changed = config_text(cluster, registry, changed_port)
         walk = Walk(project, env, (config_text(cluster, registry, port), changed), breakdown)
         steps: list[tuple[str, Callable[[], float]]] = [
             ("kind script: create (registry, cluster, hosts.toml, network)", script.create),
