@@ -67,6 +67,7 @@ def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project
     assert engine_runs(calls) == [], ran
     assert ran.count("version") <= 1, ran
     assert "stack export" not in ran, ran  # the file backend's checkpoint is read directly
+    assert "stack select" not in ran, ran  # the checkpoint also says the stack exists
     assert ran.count("stack output") <= 1, ran  # the kubeconfig, once, for the checks and the summary
     calls.unlink()
 
