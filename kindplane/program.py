@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 import pulumi
 
@@ -38,6 +38,9 @@ from .ops.kept_container import InState
 from .ops.registry.external import SharedRegistryFound, find_shared_registry, with_live_port
 from .ops.renames import Recorded
 from .ops.wiring_readback import RecordedWiring, recorded_wiring
+
+if TYPE_CHECKING:
+    from docker import DockerClient
 
 KeptLookup = Callable[[KindplaneConfig, str], Optional[Mapping[str, pulumi.ResourceHookBinding]]]
 SharedLookup = Callable[[RegistryConfig, str], SharedRegistryFound]
@@ -203,27 +206,28 @@ def note(line: str) -> None:
 def docker_tls_lookup(registry: RegistryConfig, owner: str) -> RegistryTls:
     """registry.tls: the CA and certificate kept in the registry's volume, made once (outside
     preview written there: kindplane.ops.registry.tls_material)."""
-    from .ops.docker_lookup import docker_client
     from .ops.registry.tls_material import registry_tls
 
-    try:
-        client = docker_client()
-    except DockerUnavailable as exc:
-        raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
-    return registry_tls(client, registry, owner, pulumi.runtime.is_dry_run())
+    return registry_tls(_volume_client(), registry, owner, pulumi.runtime.is_dry_run())
 
 
 def docker_auth_lookup(registry: RegistryConfig, owner: str, credentials: tuple[str, str]) -> RegistryAuth:
     """registry.auth: the htpasswd line kept in the registry's volume while it accepts the password,
     else a new one (outside preview written there: kindplane.ops.registry.auth_material)."""
-    from .ops.docker_lookup import docker_client
     from .ops.registry.auth_material import registry_auth
 
+    return registry_auth(_volume_client(), registry, owner, credentials, pulumi.runtime.is_dry_run())
+
+
+def _volume_client() -> "DockerClient":
+    """The Docker client the registry's volume files are read and written with: without Docker
+    neither the CA nor the htpasswd file can be known, and nothing sensible can be planned."""
+    from .ops.docker_lookup import docker_client
+
     try:
-        client = docker_client()
+        return docker_client()
     except DockerUnavailable as exc:
         raise AdoptionError(f"{exc}; start Docker (or set DOCKER_HOST) and run up again") from None
-    return registry_auth(client, registry, owner, credentials, pulumi.runtime.is_dry_run())
 
 
 def docker_shared_lookup(registry: RegistryConfig, owner: str) -> SharedRegistryFound:
