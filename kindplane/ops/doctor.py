@@ -32,11 +32,10 @@ from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_r
 from ..core.render.registry_auth import RegistryAuth
 from .check_result import FAIL, OK, SKIP, WARN, CheckResult, fail, ok, skip, warn  # noqa: F401 (re-exported)
 from .container_checks import container_running, on_network
-from .docker_lookup import exec_text, port_bindings
+from .docker_lookup import port_bindings, read_container_file
 
 if TYPE_CHECKING:
     from docker import DockerClient
-    from docker.models.containers import Container
 
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where containerd keeps the CRI registry settings: kind's (containerd 1.x, config version 2)
@@ -343,12 +342,11 @@ class Doctor:
             else:
                 results.append(ok(f"node {node}", "running"))
                 if self.registry.enabled:
-                    container = self.docker.containers.get(attrs["Id"])
-                    results.append(self.check_hosts_toml(node, container))
-                    results.append(self.check_config_path(node, container))
+                    results.append(self.check_hosts_toml(node))
+                    results.append(self.check_config_path(node))
         return results
 
-    def check_hosts_toml(self, node: str, container: Container) -> CheckResult:
+    def check_hosts_toml(self, node: str) -> CheckResult:
         title = f"{node}: hosts.toml"
         if self.registry.auth is not None and self.login is None:
             return skip(title, f"its Authorization header needs {self.registry.auth.password_env}, which is not set")
@@ -358,8 +356,8 @@ class Doctor:
         problems = []
         for directory in hosts_dirs(self.registry):
             path = f"{directory}/hosts.toml"
-            code, text = exec_text(container, ["cat", path])
-            if code != 0:
+            text = read_container_file(self.docker, node, path)
+            if text is None:
                 problems.append(f"{path} missing")
             elif text.strip() != expected.strip():
                 shown = "" if secret else f" (has {text.strip()!r}, expected {expected.strip()!r})"
@@ -370,12 +368,13 @@ class Doctor:
         shown = hosts_toml(self.registry).strip() + (" with the Authorization header" if secret else "")
         return ok(title, f"{len(hosts_dirs(self.registry))} files, {shown}")
 
-    def check_config_path(self, node: str, container: Container) -> CheckResult:
+    def check_config_path(self, node: str) -> CheckResult:
         title = f"{node}: containerd config_path"
-        code, text = exec_text(container, ["cat", CONTAINERD_CONFIG])
+        read = read_container_file(self.docker, node, CONTAINERD_CONFIG)
         recreate = f"{self.kindplane} down && {self.kindplane} up"
-        if code != 0:
-            return fail(title, f"cannot read {CONTAINERD_CONFIG}: {text.strip()}", recreate)
+        if read is None:
+            return fail(title, f"cannot read {CONTAINERD_CONFIG}: it is not there", recreate)
+        text = read
         try:
             found = containerd_config_path(text)
         except tomllib.TOMLDecodeError as exc:

@@ -25,7 +25,7 @@ from ..core.render.pull_through import (
 )
 from .check_result import CheckResult, fail, ok, skip
 from .container_checks import container_running, on_network
-from .docker_lookup import exec_text
+from .docker_lookup import exec_text, read_container_file
 from .registry.distribution_version import DistributionVersion, describe, running_container_version
 
 if TYPE_CHECKING:
@@ -155,10 +155,10 @@ class _MirrorChecks:
         if attrs is None or not (attrs.get("State") or {}).get("Running"):
             return skip(title, "node not running (see the node checks)")
         expected = mirror_hosts_toml(self.mirror)
-        code, text = exec_text(self.client.containers.get(node), ["cat", path])
-        if code == 0 and text.strip() == expected.strip():
+        text = read_container_file(self.client, node, path)
+        if text is not None and text.strip() == expected.strip():
             return ok(title, f"pulls of {self.mirror.host} go through {mirror_cluster_address(self.mirror)}")
-        problem = "missing" if code != 0 else f"differs (has {text.strip()!r})"
+        problem = "missing" if text is None else f"differs (has {text.strip()!r})"
         return fail(title, problem, self._write_fix(node))
 
     def _write_fix(self, node: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from harness.names import free_port, unique_name
+from harness.names import HOST_PORTS_GROUP, free_port, unique_name
 from recording_engine import step
 
 OVERRIDES = (
@@ -55,6 +55,7 @@ def test_a_bad_fragment_exits_2_with_the_key_path_and_writes_no_kind_config(cli,
 
 
 @pytest.mark.docker
+@pytest.mark.xdist_group(HOST_PORTS_GROUP)  # ingress: host ports 80 and 443
 def test_up_prints_the_warnings_before_it_touches_the_stack(cli, engine, tools, write_config, docker_ready):
     name, port = unique_name("kpt-kind"), free_port()
     path = write_config(OVERRIDES.format(name=name, port=port))

@@ -53,9 +53,11 @@ def test_up_refreshes_then_ups_the_stack_named_after_the_file_and_prints_it(cli,
         "exists",
         "has_resources",
         "exists",
+        "has_resources",  # an empty state with nothing pending is not refreshed first
+        "recorded_world",  # (this double says pending: an interrupted run's, so it is)
         "refresh",
         "up",
-    ]  # a new stack: no plan to read
+    ]  # no resources: no plan to read
     assert engine.calls[-1] == ("up", {"replace_cluster": False})
     target = engine.targets[0]
     assert target.stack == path.parent.name  # kindplane.yaml → its folder's name, never the cluster's

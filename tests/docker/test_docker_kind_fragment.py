@@ -12,13 +12,14 @@ import tomllib
 import pytest
 from harness.cluster import StandinCluster
 from harness.docker_env import docker
-from harness.names import free_port, unique_name
+from harness.names import HOST_PORTS_GROUP, free_port, unique_name
 from harness.program_commands import program_commands
 from harness.shell import run_program_command
 
 from kindplane.core.naming import CERTS_DIR
 
-pytestmark = pytest.mark.docker
+# ingress publishes host ports 80 and 443: one such test at a time
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group(HOST_PORTS_GROUP)]
 
 FRAGMENT = """\
   ingress: true

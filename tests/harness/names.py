@@ -19,3 +19,7 @@ def free_port() -> int:
             port = sock.getsockname()[1]
         if port != 5001:
             return port
+
+
+# xdist group of every test that publishes host ports 80 and 443 (cluster.ingress): one at a time.
+HOST_PORTS_GROUP = "host-ports-80-443"
