@@ -56,7 +56,9 @@ def find_previous(client: DockerClient, wanted: Wanted, recorded: Recorded) -> l
         name = (summary.get("Names") or ["/"])[0].lstrip("/")
         if name == wanted.name:
             continue
-        attrs = client.api.inspect_container(summary["Id"])
+        attrs = inspect_container(client, summary["Id"])
+        if attrs is None:
+            continue  # removed since the listing (another run of a stack of the same name)
         if name not in recorded.containers and not _same_thing(attrs, wanted):
             continue  # another stack of the same name (another backend), or something else of ours
         mount = data_mount(attrs)

@@ -11,7 +11,7 @@ Python API (import as `from harness.<module> import …`; pytest's pythonpath ha
                official config/VOLUME/CMD; also kindplane-harness/registry:<hash>)
                ensure_node_image() → "kindplane-harness/node:<hash>"  (containerd + ctr + busybox)
                ensure_app_image(tag) → tag  (a one-file image to push)
-- names:       unique_name(prefix) → "<prefix>-<8 hex>";  free_port() → int (never 5001)
+- names:       unique_name(prefix) → "<prefix>-<8 hex>";  free_port() → int (below the ephemeral range, never 5001)
 - shell:       run_shell(cmd, stdin) runs `sh -c cmd` with the kind stand-in first on PATH;
                run_program_command(ShellCommand, "create"|"delete"); standin_env(); BIN_DIR
 - program_commands: program_commands(config_or_yaml) → ProgramCommands(kind, kubeconfig,

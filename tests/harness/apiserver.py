@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from .names import free_port
+from .names import ephemeral_port
 
 STATE_ENV = "KINDPLANE_HARNESS_STATE"
 # "0": clusters get no API server even with the binaries on PATH. The suite sets it for tests that
@@ -169,7 +169,7 @@ def start(name: str) -> None:
     _make_pki(directory, name)
     token = secrets.token_hex(24)
     (directory / "tokens.csv").write_text(f"{token},kindplane-admin,kindplane-admin,system:masters\n")
-    client, peer, secure = free_port(), free_port(), free_port()
+    client, peer, secure = ephemeral_port(), ephemeral_port(), ephemeral_port()
     etcd_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
     started = time.time()
     _spawn(
