@@ -29,7 +29,7 @@ from ..core.naming import (
 from ..core.render import commands as render_commands
 from ..core.render.containerd import hosts_dirs, hosts_toml
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE, local_registry_hosting
-from ..core.render.registry_auth import RegistryAuth
+from ..core.render.registry_auth import basic_authorization
 from .check_result import FAIL, OK, SKIP, WARN, CheckResult, fail, ok, skip, warn  # noqa: F401 (re-exported)
 from .container_checks import container_running, on_network
 from .docker_lookup import port_bindings, read_container_file
@@ -83,7 +83,7 @@ class Doctor:
         """The header every node's hosts.toml sends (registry.auth), None without credentials."""
         if self.login is None:
             return None
-        return RegistryAuth(self.login[0], self.login[1], "").authorization
+        return basic_authorization(*self.login)
 
     def run_tools(self) -> list[CheckResult]:
         """kind, the Pulumi CLI and Docker: what `up` drives, checked without a kindplane.yaml."""

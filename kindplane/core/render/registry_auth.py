@@ -42,8 +42,12 @@ class RegistryAuth:
 
     @property
     def authorization(self) -> str:
-        """The HTTP Authorization header value: what `docker login` would send."""
-        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        return basic_authorization(self.username, self.password)
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """The HTTP Authorization header value: what `docker login` would send."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 def new_htpasswd(username: str, password: str) -> str:
