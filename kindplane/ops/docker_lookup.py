@@ -46,10 +46,10 @@ def exec_text(container: Container, argv: list[str]) -> tuple[int, str]:
     return (-1 if result.exit_code is None else result.exit_code), output.decode("utf-8", "replace")
 
 
-def read_container_file(client: DockerClient, container: str, path: str) -> Optional[str]:
-    """A file's text through Docker's archive API; None when it is not there. Not `docker exec cat`:
-    a busy daemon can lose the output of an exec that ends at once (an empty answer, exit 0), which
-    made doctor report a file "differs (has '')" that was whole."""
+def read_archive(client: DockerClient, container: str, path: str) -> Optional[dict[str, str]]:
+    """Every file at `path` in the container (a file, or a folder and what is under it), through
+    Docker's archive API: {name in the archive (path's last part first): text}; None when `path`
+    is not there."""
     import io
     import tarfile
 
@@ -59,10 +59,21 @@ def read_container_file(client: DockerClient, container: str, path: str) -> Opti
         stream, _ = client.api.get_archive(container, path)
     except docker.errors.NotFound:
         return None
+    found = {}
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        member = next((m for m in tar.getmembers() if m.isfile()), None)
-        data = tar.extractfile(member) if member is not None else None
-        return data.read().decode("utf-8", "replace") if data is not None else None
+        for member in tar.getmembers():
+            data = tar.extractfile(member) if member.isfile() else None
+            if data is not None:
+                found[member.name] = data.read().decode("utf-8", "replace")
+    return found
+
+
+def read_container_file(client: DockerClient, container: str, path: str) -> Optional[str]:
+    """A file's text through Docker's archive API; None when it is not there. Not `docker exec cat`:
+    a busy daemon can lose the output of an exec that ends at once (an empty answer, exit 0), which
+    made doctor report a file "differs (has '')" that was whole."""
+    found = read_archive(client, container, path)
+    return next(iter(found.values()), None) if found is not None else None
 
 
 # GET /v2/ asked from inside a registry container (a mirror publishes no host port): the image's wget;

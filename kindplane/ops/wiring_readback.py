@@ -9,10 +9,8 @@ cluster was made again outside kindplane: the ConfigMap is read there instead.
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
-import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional
@@ -21,7 +19,7 @@ from ..core.contract import CLUSTER_TYPE, CONFIGMAP_TYPE, KIND_CLUSTER_LABEL, KI
 from ..core.naming import CERTS_DIR
 from ..core.render.discovery import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 from ..core.render.drift import Observed
-from .docker_lookup import inspect_container
+from .docker_lookup import inspect_container, read_archive
 from .kube_api import KubeConfig, KubeUnreachable, get, parse_kubeconfig
 from .tools import find_kind, search_path
 
@@ -91,17 +89,11 @@ def hosts_files(client: DockerClient, node_id: str) -> dict[str, str]:
     import docker
 
     try:
-        stream, _ = client.api.get_archive(node_id, CERTS_DIR)
-    except docker.errors.APIError:  # no certs.d at all, or the node went away meanwhile
+        found = read_archive(client, node_id, CERTS_DIR)
+    except docker.errors.APIError:  # the node went away meanwhile
         return {}
     parent = CERTS_DIR.rsplit("/", 1)[0]
-    found = {}
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        for member in tar.getmembers():
-            if member.isfile():
-                data = tar.extractfile(member)
-                found[f"{parent}/{member.name}"] = data.read().decode("utf-8", "replace") if data else ""
-    return found
+    return {f"{parent}/{name}": text for name, text in (found or {}).items()}  # none: no certs.d at all
 
 
 def read_configmap(cluster: str, kubeconfig: str) -> tuple[Optional[dict], bool, Optional[str]]:

@@ -12,7 +12,7 @@ import tarfile
 from typing import TYPE_CHECKING, Mapping, Optional
 
 from ...core.naming import LABEL_MANAGED_BY, REGISTRY_DATA_PATH, registry_labels, registry_volume_name
-from ..docker_lookup import inspect_container, inspect_volume
+from ..docker_lookup import inspect_container, inspect_volume, read_archive
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -67,19 +67,8 @@ def write_volume_dir(
 
 
 def _read(client: DockerClient, container: str, directory: str) -> Optional[dict[str, str]]:
-    import docker
-
-    try:
-        stream, _ = client.api.get_archive(container, directory)
-    except docker.errors.NotFound:
-        return None
-    found = {}
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        for member in tar.getmembers():
-            data = tar.extractfile(member) if member.isfile() else None
-            if data is not None:
-                found[member.name.rsplit("/", 1)[-1]] = data.read().decode("ascii", "replace")
-    return found
+    found = read_archive(client, container, directory)
+    return None if found is None else {name.rsplit("/", 1)[-1]: text for name, text in found.items()}
 
 
 class _helper:
