@@ -98,6 +98,13 @@ def descendants(root: int) -> list[tuple[int, str]]:
     return found
 
 
+def engine_ended(started: list[tuple[int, str]]) -> None:
+    """Waits until the killed run's Pulumi processes are gone. kindplane's guard gives Pulumi a
+    grace period to cancel; with the step still held it cannot finish, so it is killed and its lock
+    stays — released earlier, a fast step lets it end cleanly and remove the lock (no fault)."""
+    wait_for(lambda: not any(alive(pid) for pid, name in started if name.startswith("pulumi")), timeout=60)
+
+
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -119,8 +126,9 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     started = descendants(running.pid)  # pulumi, its plugins, the language host, the program
     assert {"pulumi-resource-docker", "pulumi-resource-command"} <= {name for _, name in started}, started
     kill_group(running)
-    create.release()  # a kind the kill missed goes on, as a real one would
+    engine_ended(started)
     pid = lock_pid(project)  # the killed run left its lock: the fault is real
+    create.release()  # a kind the kill missed goes on, as a real one would
 
     again = kp(project, "up")
     assert removed_lock(pid) in again.stderr.splitlines()
@@ -133,9 +141,11 @@ def test_sigkill_mid_up_and_mid_down_the_next_run_goes_on_with_no_manual_step(ne
     delete = Hold(tmp_path / "delete", "delete")
     running = project.spawn_kindplane("-c", str(project.config_path), "down", "--force", **delete.env())
     delete.wait_held()
+    started = descendants(running.pid)
     kill_group(running)
-    delete.release()
+    engine_ended(started)
     pid = lock_pid(project)
+    delete.release()
 
     down = kp(project, "down", "--force")
     assert removed_lock(pid) in down.stderr.splitlines()

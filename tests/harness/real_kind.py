@@ -19,9 +19,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 TOOLCHAIN = Path(__file__).resolve().parent / "toolchain.sh"
 FAKE_DOCKER_DIR = Path(__file__).resolve().parent / "bin-fake-docker"
 FAKE_DOCKER_LOG_ENV = "KINDPLANE_FAKE_DOCKER_LOG"
+FAKE_DOCKER_RUNS_ENV = "KINDPLANE_FAKE_DOCKER_RUNS"
 
 
 class KindMissing(RuntimeError):
@@ -53,8 +56,21 @@ class KindCheck:
         return argv
 
 
+def containers_planned(config_yaml: str) -> int:
+    """How many containers kind makes for this config: one per node (kind's default is one
+    control plane), plus a load balancer when there are several control planes."""
+    try:
+        nodes = (yaml.safe_load(config_yaml) or {}).get("nodes") or [{}]
+    except (yaml.YAMLError, AttributeError):
+        return 0  # kind's own loader will say what is wrong
+    control_planes = sum(1 for node in nodes if node.get("role", "control-plane") == "control-plane")
+    return len(nodes) + (1 if control_planes > 1 else 0)
+
+
 def check_config(config_yaml: str, name: str) -> KindCheck:
-    """`kind create cluster --name NAME --config -` (stdin: the config) against the fake docker."""
+    """`kind create cluster --name NAME --config -` (stdin: the config) against the fake docker,
+    which holds kind's first call after a `docker run` until every planned container's run came
+    (kind makes nodes concurrently and stops at the first failure)."""
     kind = kind_bin_dir() / "kind"
     with tempfile.TemporaryDirectory(prefix="kp-kind-check-") as tmp:
         log = Path(tmp) / "docker.jsonl"
@@ -63,6 +79,7 @@ def check_config(config_yaml: str, name: str) -> KindCheck:
             "HOME": tmp,
             "KUBECONFIG": str(Path(tmp) / "kubeconfig"),
             FAKE_DOCKER_LOG_ENV: str(log),
+            FAKE_DOCKER_RUNS_ENV: str(containers_planned(config_yaml)),
         }
         done = subprocess.run(
             [str(kind), "create", "cluster", "--name", name, "--config", "-"],
