@@ -194,7 +194,8 @@ class PulumiEngine:
 
     def _command(self):
         if self._pulumi_command is None:
-            from ..ops.tools import find_pulumi, pulumi_version_text
+            from ..ops.tool_versions import pulumi_version_text
+            from ..ops.tools import find_pulumi
             from .pulumi_run import read_pulumi_command
 
             pulumi = find_pulumi()
@@ -421,8 +422,13 @@ class PulumiEngine:
         `outputs()` runs two, to tell which are secret)."""
         import json
 
+        from .outputs_cache import remember, remembered
         from .pulumi_run import run_command
 
+        if self._outputs_cache is None:
+            kept = self._kept_outputs()
+            state = kept and self._state_digest()
+            self._outputs_cache = remembered(kept, state) if kept and state else None
         if self._outputs_cache is None:
             if not self.exists():
                 self._stack()  # raises NoSuchStack with the CLI's words
@@ -431,7 +437,26 @@ class PulumiEngine:
             argv = ["stack", "output", "--json", "--show-secrets"]
             result = self._run(lambda: run_command(command, argv, self.target.stack, str(self.target.project_dir), env))
             self._outputs_cache = json.loads(result.stdout or "{}")
+            if kept and state and self._state_digest() == state:  # no other run changed it meanwhile
+                remember(kept, state, self._outputs_cache)
         return dict(self._outputs_cache)
+
+    def _kept_outputs(self) -> Optional[Path]:
+        """Where outputs_cache keeps this stack's outputs; None when it must not (a passphrase of
+        the user's, or a backend that is not a file kindplane reads)."""
+        from .outputs_cache import cache_path
+
+        folder = self._backend_dir()
+        own_passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+        if folder is None or own_passphrase is not None:
+            return None
+        return cache_path(folder, PROJECT, self.target.stack)
+
+    def _state_digest(self) -> Optional[str]:
+        from .checkpoint import state_digest
+
+        folder = self._backend_dir()
+        return state_digest(folder, PROJECT, self.target.stack) if folder is not None else None
 
     def _deployment(self, stack) -> dict:
         if self._deployment_cache is None:

@@ -167,7 +167,8 @@ class Doctor:
 
     def check_pulumi(self) -> CheckResult:
         from ..core.versions import parse_version, pulumi_cli_problem, shown
-        from .tools import find_pulumi, pulumi_version_text
+        from .tool_versions import pulumi_version_text
+        from .tools import find_pulumi
 
         title = "Pulumi CLI installed"
         path = find_pulumi()

@@ -57,7 +57,7 @@ def pulumi_version_problem() -> Optional[str]:
     import subprocess
 
     from ..core.versions import pulumi_cli_problem
-    from .tools import pulumi_version_text
+    from .tool_versions import pulumi_version_text
 
     pulumi = find_pulumi()
     if pulumi is None:

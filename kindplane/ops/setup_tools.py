@@ -48,25 +48,19 @@ def kind_urls(version: str = KIND_VERSION, base_url: Optional[str] = None) -> tu
     return binary, f"{binary}.sha256sum"
 
 
-_KIND_VERSIONS: dict[tuple[str, int, int], Optional[str]] = {}
-
-
 def installed_kind_version(path: Path) -> Optional[str]:
     """`kind version` prints e.g. `kind v0.29.0 go1.24.2 linux/amd64`; None when it cannot run.
-    Asked once per binary (path, mtime, size) and process: up's checks ask twice."""
-    try:
-        stat = Path(path).stat()
-    except OSError:
+    Asked once per binary (tool_versions): up's checks ask twice on every run."""
+    from .tool_versions import version_output
+
+    if not Path(path).is_file():
         return None
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _KIND_VERSIONS:
-        try:
-            out = subprocess.run([str(path), "version"], capture_output=True, text=True, timeout=10).stdout
-        except (OSError, subprocess.SubprocessError):
-            return None
-        parts = out.split()
-        _KIND_VERSIONS[key] = parts[1] if len(parts) >= 2 and parts[0] == "kind" else None
-    return _KIND_VERSIONS[key]
+    try:
+        out = version_output(str(path), timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = out.split()
+    return parts[1] if len(parts) >= 2 and parts[0] == "kind" else None
 
 
 def install_kind(version: str = KIND_VERSION, base_url: Optional[str] = None, dest_dir: Optional[Path] = None) -> str:

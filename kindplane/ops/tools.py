@@ -7,10 +7,8 @@ that the pinned versions win once installed.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Optional
 
@@ -60,13 +58,6 @@ def find_kind() -> Optional[str]:
 
 def find_pulumi() -> Optional[str]:
     return _executable(pulumi_root() / "bin" / "pulumi") or shutil.which("pulumi")
-
-
-@functools.lru_cache(maxsize=None)
-def pulumi_version_text(pulumi: str) -> str:
-    """`<pulumi> version`, run once per process: preflight's check and the engine both need it.
-    OSError or subprocess.TimeoutExpired when it cannot run."""
-    return subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=30).stdout.strip()
 
 
 def search_path() -> str:

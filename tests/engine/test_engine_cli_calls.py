@@ -1,5 +1,6 @@
 """How many Pulumi CLI processes a `kindplane up` starts (each costs ~0.2-0.5 s; an engine run
-~1.5 s): none for an up the read-back proves has nothing to do, one with --refresh.
+~1.5 s): no engine run for an up the read-back proves has nothing to do (and no process at all
+once the CLI's answers are remembered), one with --refresh.
 
 A `pulumi` first on PATH records every call, then runs the real one: the way a user's shell
 would find it. What must not happen: the Automation API's bookkeeping after each operation
@@ -69,6 +70,22 @@ def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project
     assert "stack export" not in ran, ran  # the file backend's checkpoint is read directly
     assert "stack select" not in ran, ran  # the checkpoint also says the stack exists
     assert ran.count("stack output") <= 1, ran  # the kubeconfig, once, for the checks and the summary
+    calls.unlink()
+
+    # Again: the CLI's answers are remembered while the binary and the checkpoint stay the same
+    # files (`pulumi version`, the outputs): no Pulumi process at all.
+    third = project.kindplane("-c", str(project.config_path), "up", PATH=path)
+    assert "Nothing to do" in third.stdout and f"localhost:{project.port}" in third.stdout
+    assert not calls.exists(), calls.read_text()
+    # Under a passphrase of the user's (here a file holding the same empty one), the kubeconfig
+    # stays encrypted: read through the CLI each time.
+    passphrase = tmp_path / "passphrase"
+    passphrase.write_text("")
+    own = project.kindplane(
+        "-c", str(project.config_path), "up", PATH=path, PULUMI_CONFIG_PASSPHRASE_FILE=str(passphrase)
+    )
+    assert "Nothing to do" in own.stdout
+    assert verbs(calls) == ["stack output"]
     calls.unlink()
 
     # --refresh: the engine's own no-op, one run, without the Automation API's bookkeeping.
