@@ -8,11 +8,15 @@ certificates from files) and removed with it.
 from __future__ import annotations
 
 import base64
+import functools
 import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class KubeUnreachable(Exception):
@@ -53,14 +57,15 @@ def parse_kubeconfig(text: str) -> Optional[KubeConfig]:
         return None
 
 
-def get(config: KubeConfig, path: str, timeout: float = 5.0) -> tuple[int, dict]:
-    """GET `path`: (HTTP status, JSON body or {}); KubeUnreachable when nothing answers."""
+@functools.lru_cache(maxsize=8)
+def _client(config: KubeConfig) -> httpx.Client:
+    """One connection pool per server and credentials: up's checks and the read-back ask the same
+    server twice, and each new client costs a TLS context and a handshake."""
     import httpx
 
     context = ssl.create_default_context(cadata=config.ca) if config.ca else ssl.create_default_context()
     if not config.ca:
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
     with tempfile.TemporaryDirectory(prefix="kindplane-kube-") as folder:
         if config.client_cert and config.client_key:
             cert, key = Path(folder) / "client.crt", Path(folder) / "client.key"
@@ -68,10 +73,18 @@ def get(config: KubeConfig, path: str, timeout: float = 5.0) -> tuple[int, dict]
             key.touch(mode=0o600)
             key.write_bytes(config.client_key)
             context.load_cert_chain(cert, key)
-        try:
-            response = httpx.get(config.server + path, headers=headers, verify=context, timeout=timeout)
-        except httpx.HTTPError as exc:
-            raise KubeUnreachable(f"{config.server}: {exc.__class__.__name__}") from None
+    headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
+    return httpx.Client(verify=context, headers=headers)
+
+
+def get(config: KubeConfig, path: str, timeout: float = 5.0) -> tuple[int, dict]:
+    """GET `path`: (HTTP status, JSON body or {}); KubeUnreachable when nothing answers."""
+    import httpx
+
+    try:
+        response = _client(config).get(config.server + path, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise KubeUnreachable(f"{config.server}: {exc.__class__.__name__}") from None
     try:
         body = response.json()
     except ValueError:
