@@ -8,9 +8,11 @@ Side by side in one run, each row N times (N ≥ 5), the rows taking turns round
   run: kubectl is not on this machine; kindplane's rows include the ConfigMap.)
 - the loops a user runs, each through kindplane and through the bare Pulumi door on the same stack
   and program (the fair floor: what remains is kindplane's own cost), the two doors taking turns
-  which goes first: a fresh `up` (`pulumi up`), a no-op `up` (`pulumi up --refresh`), a config
-  change the plan check reads — the registry's port (`pulumi up --refresh`), and `down --force`
-  (`pulumi destroy`); goal ≤ 1.1× the door on each;
+  which goes first: a fresh `up` (`pulumi up`), a no-op `up` (`pulumi up --refresh`) twice — the
+  first after an engine run, whose outputs kindplane reads once, then again as a user re-runs
+  `up` — a config change the plan check reads — the registry's port (`pulumi up --refresh`), and
+  `down --force` (`pulumi destroy`); goal ≤ 1.1× the door on each, ≤ 0.3× on the no-ops (verified
+  without the engine);
 - a no-op `pulumi up` of an empty Python program on the same toolchain: the engine's floor;
 - `python -c "import pulumi"`, `kindplane validate`, `kindplane config kind` (start-up);
 - each provider plugin's start-up alone (spawn → port printed), and kindplane's own breakdown of
@@ -158,9 +160,11 @@ class ScriptPath:
 
 
 class Walk:
-    """One door's loop on the bench stack: fresh up, no-op up, a config change, down."""
+    """One door's loop on the bench stack: fresh up, no-op up (the first after an engine run, then
+    one more, as a user re-runs `up`), a config change, down."""
 
-    LOOPS = ("fresh up", "no-op up", "config change", "down")
+    LOOPS = ("fresh up", "no-op up", "no-op up again", "config change", "down")
+    GOALS = {"no-op up": "goal ≤ 0.3×", "no-op up again": "goal ≤ 0.3×"}  # verified without the engine
 
     def __init__(self, project: EngineProject, env: dict, configs: tuple[str, str], breakdown: dict) -> None:
         self.project, self.env, self.configs, self.breakdown = project, env, configs, breakdown
@@ -177,6 +181,7 @@ class Walk:
         return self._walk(
             lambda: up("fresh up"),
             lambda: up("no-op up"),
+            lambda: up("no-op up again"),
             lambda: up("config change", "--yes"),
             lambda: timed([*kp, "down", "--force"], self.env, self.project.root)[0],
         )
@@ -187,7 +192,11 @@ class Walk:
             return timed(argv, self.env, self.project.root)[0]
 
         return self._walk(
-            lambda: run("up"), lambda: run("up", "--refresh"), lambda: run("up", "--refresh"), lambda: run("destroy")
+            lambda: run("up"),
+            lambda: run("up", "--refresh"),
+            lambda: run("up", "--refresh"),
+            lambda: run("up", "--refresh"),
+            lambda: run("destroy"),
         )
 
     def _walk(self, *steps: Callable[[], float]) -> dict[str, float]:
@@ -306,12 +315,15 @@ def main() -> int:
     med = {row: summarize(values).median for row, values in samples.items()}
     ratios: dict[str, Optional[tuple[str, str]]] = {
         "kind script: create (registry, cluster, hosts.toml, network)": None,
-        **{f"{loop}: kindplane": (f"{loop}: the Pulumi door", "goal ≤ 1.1×") for loop in Walk.LOOPS},
+        **{
+            f"{loop}: kindplane": (f"{loop}: the Pulumi door", Walk.GOALS.get(loop, "goal ≤ 1.1×"))
+            for loop in Walk.LOOPS
+        },
         "fresh up: the Pulumi door": ("kind script: create (registry, cluster, hosts.toml, network)", "the script"),
         "down: the Pulumi door": ("kind script: delete (kind delete + docker rm -f)", "the script"),
         "no-op up: the Pulumi door": ("pulumi up, empty program, nothing changed", "the engine's floor"),
-        "kindplane validate": ('python -c "import pulumi"', "goal < 0.5×"),
-        "kindplane config kind": ('python -c "import pulumi"', "goal < 0.5×"),
+        "kindplane validate": ('python -c "import pulumi"', "goal ≤ 0.8×"),
+        "kindplane config kind": ('python -c "import pulumi"', "goal ≤ 0.8×"),
     }
     rows = []
     for row, values in samples.items():
