@@ -376,15 +376,18 @@ class PulumiEngine:
         return self._operation(args, on_step).outputs
 
     def preview(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, int]:
-        """`refresh`: the plan on the state as Docker and the cluster show it now, in the same run."""
-        stack = self._stack()
-        replace = self._cluster_urns(stack) if replace_cluster else None
-        result = self._run(
-            lambda: stack.preview(
-                on_event=self._on_event(on_step), replace=replace, color="never", refresh=refresh or None
-            )
-        )
-        return {getattr(op, "value", str(op)): count for op, count in result.change_summary.items()}
+        """`refresh`: the plan on the state as Docker and the cluster show it now, in the same run.
+        One CLI run like up's (no `stack select` first); never creates the stack."""
+        if not self.exists():
+            self._stack()  # raises NoSuchStack with the CLI's words
+        self._prepare_backend()
+        replace = self._cluster_urns(self._stack_obj) if replace_cluster else []
+        args = [
+            "preview",
+            *(["--refresh"] if refresh else []),
+            *(arg for urn in replace for arg in ("--replace", urn)),
+        ]
+        return self._operation(args, on_step).changes
 
     def clear_stale_locks(self) -> list[str]:
         """Removes this stack's locks left by killed runs on this host; says whose they were."""

@@ -51,7 +51,9 @@ def test_a_test_that_sleeps_forever_fails_within_its_markers_limit(pytester, mon
     result.assert_outcomes(failed=4, passed=1)
     for limit in (LIMITS["docker"] * scale, LIMITS["engine"] * scale, FAST * scale, 0.5):
         result.stdout.fnmatch_lines([f"*Timeout (>{limit:g}s) from pytest-timeout*"])
-    assert took < 30, f"four hung tests took {took:.0f} s"
+    # Far below one hang's 3600 s (a loaded machine starts the inner pytest slowly: 30 s was seen
+    # while a cold toolchain build shared the 2 cores).
+    assert took < 600, f"four hung tests took {took:.0f} s"
 
 
 def test_the_limits_are_the_ones_ci_uses():
