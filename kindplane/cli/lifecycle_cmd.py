@@ -31,6 +31,7 @@ from .safety_rails import (
     UpdateWatch,
     check_plan,
     deleted_by_down,
+    nothing_to_refresh,
     plan_is_unread,
     recover_from_killed_run,
     shared_in_use,
@@ -347,8 +348,9 @@ def down(
         raise typer.Exit(EXIT_FAILED)
     with engine_errors():
         recover_from_killed_run(engine, own, stack.project_dir)
-        with progress(cli, "Refreshing and destroying") as p:
-            engine.destroy(p, refresh=True)  # one engine run
+        refresh = not nothing_to_refresh(engine, client)
+        with progress(cli, "Refreshing and destroying" if refresh else "Destroying") as p:
+            engine.destroy(p, refresh=refresh)  # one engine run
     ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")
     if fate is not None and fate.external:
         ui.say(f"Registry {fate.container} is external (shared): left running, still on the kind network.")

@@ -129,14 +129,27 @@ def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project
     assert not [verb for verb in verbs(calls) if verb.startswith(("stack select", "config"))], verbs(calls)
     assert all("--refresh" in line for line in calls_of(calls, "up", "preview"))
 
-    # down: one engine run.
+    # down with Docker as the state records it: one engine run, no refresh (as `pulumi destroy`).
     calls.unlink()
     project.kindplane("-c", str(project.config_path), "down", "--force", PATH=path)
     assert engine_runs(calls) == ["destroy"]
-    assert "--refresh" in calls_of(calls, "destroy")[0]
+    assert "--refresh" not in calls_of(calls, "destroy")[0]
+    assert project.managed_resources() == []
+    assert docker("inspect", project.registry, check=False).returncode != 0
 
     # up after down: the state holds nothing and nothing is pending: no refresh, one engine run.
     calls.unlink()
     project.kindplane("-c", str(project.config_path), "up", PATH=path)
     assert engine_runs(calls) == ["up"]
     assert docker("inspect", "-f", "{{.State.Running}}", project.registry).stdout.strip() == "true"
+
+    # down after the registry was removed by hand: the destroy refreshes first (one run still),
+    # so the gone container is dropped from the state, and everything else goes.
+    calls.unlink()
+    docker("rm", "-f", project.registry)
+    down = project.kindplane("-c", str(project.config_path), "down", "--force", PATH=path)
+    assert engine_runs(calls) == ["destroy"]
+    assert "--refresh" in calls_of(calls, "destroy")[0]
+    assert f"Registry {project.registry} and its images were deleted." in down.stdout
+    assert project.managed_resources() == []
+    assert docker("ps", "-aq", "--filter", f"label=io.x-k8s.kind.cluster={project.cluster}").stdout.strip() == ""
