@@ -3,6 +3,8 @@ tests and the machine's peak memory, printed at the end of every run (green or n
 
     python tests/support/ci_budget.py DIR          # print the budget from DIR's records
     python tests/support/ci_budget.py sample DIR   # record peak memory into DIR until the run ends
+    python tests/support/ci_budget.py slowest DIR [SECONDS]   # node IDs of tests that took longer
+                                                    # (default 40 s): tests/support/slowest_tests.txt
 
 DIR holds `phases` (".ci/run: <name> <epoch seconds>" lines, the last one `end`), one JUnit XML
 per pytest phase, toolchain.log, and `memory` (the sampler's peak).
@@ -60,6 +62,22 @@ def tests(folder: Path) -> tuple[dict[str, dict[str, int]], list[tuple[float, st
     return counts, sorted(durations, reverse=True)[:10]
 
 
+def node_id(classname: str, name: str) -> str:
+    """pytest's node ID of a JUnit test case: tests.engine.test_x + test_y[p]@group →
+    tests/engine/test_x.py::test_y[p] (xdist's group suffix dropped)."""
+    return f"{classname.replace('.', '/')}.py::{name.split('@')[0]}"
+
+
+def slowest(folder: Path, seconds: float) -> list[str]:
+    found: list[tuple[float, str]] = []
+    for xml in sorted(folder.glob("*.xml")):
+        for case in ElementTree.parse(xml).getroot().iter("testcase"):
+            took = float(case.get("time") or 0)
+            if took >= seconds:
+                found.append((took, node_id(case.get("classname", ""), case.get("name", ""))))
+    return [nodeid for _, nodeid in sorted(found, reverse=True)]
+
+
 def toolchain_lines(folder: Path) -> list[str]:
     try:
         log = (folder / "toolchain.log").read_text()
@@ -96,6 +114,9 @@ def report(folder: Path) -> str:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["sample"]:
         sample(Path(argv[1]))
+        return 0
+    if argv[:1] == ["slowest"]:
+        print("\n".join(slowest(Path(argv[1]), float(argv[2]) if len(argv) > 2 else 40.0)))
         return 0
     print(report(Path(argv[0])), file=sys.stderr)
     return 0

@@ -43,3 +43,28 @@ def test_module_fixture_users_and_named_groups_each_stay_on_one_worker(pytester,
     assert len(set(pids.read_text().split())) == 1
     ran = [line for line in result.stdout.lines if "PASSED" in line and "test_shares_the_cluster" in line]
     assert len(ran) == 6 and len({line.split("]")[0] for line in ran}) == 1, ran
+
+
+def test_the_slowest_tests_are_handed_out_first_and_the_rest_keep_their_order():
+    from types import SimpleNamespace
+
+    from support.workers import slowest_first
+
+    items = [SimpleNamespace(nodeid=name) for name in ("a", "b", "c", "d", "e")]
+    ordered = slowest_first(items, ["d", "gone", "b"])  # type: ignore[arg-type]
+    assert [item.nodeid for item in ordered] == ["d", "b", "a", "c", "e"]
+
+
+def test_every_listed_slow_test_still_exists():
+    import re
+
+    from support.workers import slowest_tests
+
+    listed = slowest_tests()
+    assert len(listed) >= 10
+    for nodeid in listed:
+        path, name = nodeid.split("::")
+        function = re.sub(r"\[.*\]$", "", name)
+        source = TESTS_DIR.parent / path
+        assert source.is_file(), nodeid
+        assert re.search(rf"^def {re.escape(function)}\(", source.read_text(), re.M), nodeid
