@@ -337,7 +337,8 @@ def down(
     with engine_errors():
         fate = engine.registry_fate()
         mirrors = engine.mirror_fates()
-        own = engine.managed_clusters() | {config.cluster.name}
+        managed = engine.managed_clusters()
+        own = managed | {config.cluster.name}
     in_use = [] if delete_shared else shared_in_use(client, deleted_by_down(fate, mirrors), own, "down")
     if in_use:
         ui.fail(in_use, EXIT_FAILED)
@@ -348,7 +349,7 @@ def down(
         raise typer.Exit(EXIT_FAILED)
     with engine_errors():
         recover_from_killed_run(engine, own, stack.project_dir)
-        refresh = not nothing_to_refresh(engine, client)
+        refresh = not nothing_to_refresh(engine, client, managed)
         with progress(cli, "Refreshing and destroying" if refresh else "Destroying") as p:
             engine.destroy(p, refresh=refresh)  # one engine run
     ui.say(f"Destroyed stack {stack.stack} (cluster {config.cluster.name}).", "green")

@@ -161,15 +161,14 @@ def world_as_recorded(world: RecordedWorld, client: DockerClient, nodes: list[di
     return all(inspect_volume(client, volume) is not None for volume in world.volumes)
 
 
-def nothing_to_refresh(engine: Engine, client: DockerClient) -> bool:
+def nothing_to_refresh(engine: Engine, client: DockerClient, clusters: set[str]) -> bool:
     """Whether a refresh before `down`'s destroy could find nothing: every cluster the state
-    manages has all its recorded nodes running and world_as_recorded holds. Then `down` destroys
-    as the door's `pulumi destroy` does, without one; otherwise it refreshes first, so what was
-    removed by hand is dropped from the state instead of deleted again."""
+    manages (`clusters`) has all its recorded nodes running and world_as_recorded holds. Then
+    `down` destroys as the door's `pulumi destroy` does, without one; otherwise it refreshes
+    first, so what was removed by hand is dropped from the state instead of deleted again."""
     from ..core.contract import OUTPUT_NODE_NAMES
     from ..ops import preflight
 
-    clusters = engine.managed_clusters()
     nodes = [node for name in sorted(clusters) for node in preflight.kind_node_containers(client, name)]
     if not clusters or preflight.missing_nodes(engine.recorded_outputs().get(OUTPUT_NODE_NAMES), nodes):
         return False
