@@ -404,8 +404,11 @@ class PulumiEngine:
         return removed
 
     def destroy(self, on_step: OnStep, refresh: bool = False) -> None:
-        """`refresh`: refreshed first in the same engine run (`pulumi destroy --refresh`)."""
-        self._stack()
+        """`refresh`: refreshed first in the same engine run (`pulumi destroy --refresh`). One CLI
+        run, like preview's: no `stack select` first when the checkpoint says the stack exists."""
+        if not self.exists():
+            self._stack()  # raises NoSuchStack with the CLI's words
+        self._prepare_backend()
         self._operation(["destroy", "--yes", "--skip-preview", *(["--refresh"] if refresh else [])], on_step)
 
     def list_stacks(self) -> list[dict[str, Any]]:
@@ -526,10 +529,16 @@ class PulumiEngine:
         return pending_clusters_of(self._deployment_or_empty())
 
     def registry_fate(self) -> Optional[RegistryFate]:
-        return registry_fate_of(self._resources(self._stack()))
+        return registry_fate_of(self._existing_resources())
 
     def mirror_fates(self) -> list[RegistryFate]:
-        return mirror_fates_of(self._resources(self._stack()))
+        return mirror_fates_of(self._existing_resources())
+
+    def _existing_resources(self) -> list[dict]:
+        """The resources of a stack that must exist: from a file backend's checkpoint (no `stack
+        select`), else through the CLI, which raises NoSuchStack with its words."""
+        found = self._checkpoint_deployment()
+        return list((found if found is not None else self._deployment(self._stack())).get("resources") or [])
 
     def recorded_outputs(self) -> dict[str, Any]:
         """The stack outputs the last update wrote, from the state (secrets stay ciphertext)."""

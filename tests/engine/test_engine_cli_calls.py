@@ -134,6 +134,7 @@ def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project
     project.kindplane("-c", str(project.config_path), "down", "--force", PATH=path)
     assert engine_runs(calls) == ["destroy"]
     assert "--refresh" not in calls_of(calls, "destroy")[0]
+    assert "stack select" not in verbs(calls), verbs(calls)  # the checkpoint says the stack exists
     assert project.managed_resources() == []
     assert docker("inspect", project.registry, check=False).returncode != 0
 
@@ -150,6 +151,7 @@ def test_a_no_op_kindplane_up_runs_no_engine_and_up_refresh_runs_one(new_project
     down = project.kindplane("-c", str(project.config_path), "down", "--force", PATH=path)
     assert engine_runs(calls) == ["destroy"]
     assert "--refresh" in calls_of(calls, "destroy")[0]
+    assert "stack select" not in verbs(calls), verbs(calls)
     assert f"Registry {project.registry} and its images were deleted." in down.stdout
     assert project.managed_resources() == []
     assert docker("ps", "-aq", "--filter", f"label=io.x-k8s.kind.cluster={project.cluster}").stdout.strip() == ""
