@@ -268,6 +268,12 @@ class PulumiEngine:
         settings = read_yaml(stack_file(self.target.project_dir, self.target.stack))
         return (settings.get("config") or {}).get(CONFIG_FILE_KEY) == self.target.config_file
 
+    def _require_stack(self) -> None:
+        """NoSuchStack, in the CLI's words, unless the stack exists; a file backend's checkpoint
+        answers without a `stack select`."""
+        if not self.exists():
+            self._stack()
+
     def exists(self) -> bool:
         if self._stack_obj is None and self._checkpoint_deployment() is not None:
             return True  # a file backend's checkpoint is there: no `stack select` needed to know
@@ -378,8 +384,7 @@ class PulumiEngine:
     def preview(self, on_step: OnStep, replace_cluster: bool = False, refresh: bool = False) -> dict[str, int]:
         """`refresh`: the plan on the state as Docker and the cluster show it now, in the same run.
         One CLI run like up's (no `stack select` first); never creates the stack."""
-        if not self.exists():
-            self._stack()  # raises NoSuchStack with the CLI's words
+        self._require_stack()
         self._prepare_backend()
         replace = self._cluster_urns(self._stack_obj) if replace_cluster else []
         args = [
@@ -406,8 +411,7 @@ class PulumiEngine:
     def destroy(self, on_step: OnStep, refresh: bool = False) -> None:
         """`refresh`: refreshed first in the same engine run (`pulumi destroy --refresh`). One CLI
         run, like preview's: no `stack select` first when the checkpoint says the stack exists."""
-        if not self.exists():
-            self._stack()  # raises NoSuchStack with the CLI's words
+        self._require_stack()
         self._prepare_backend()
         self._operation(["destroy", "--yes", "--skip-preview", *(["--refresh"] if refresh else [])], on_step)
 
@@ -450,8 +454,7 @@ class PulumiEngine:
             state = kept and self._state_digest()
             self._outputs_cache = remembered(kept, state) if kept and state else None
         if self._outputs_cache is None:
-            if not self.exists():
-                self._stack()  # raises NoSuchStack with the CLI's words
+            self._require_stack()
             self._prepare_backend()  # the project folder `stack output` runs in
             command, env = self._command(), self._env()
             argv = ["stack", "output", "--json", "--show-secrets"]
@@ -535,10 +538,9 @@ class PulumiEngine:
         return mirror_fates_of(self._existing_resources())
 
     def _existing_resources(self) -> list[dict]:
-        """The resources of a stack that must exist: from a file backend's checkpoint (no `stack
-        select`), else through the CLI, which raises NoSuchStack with its words."""
-        found = self._checkpoint_deployment()
-        return list((found if found is not None else self._deployment(self._stack())).get("resources") or [])
+        """The resources of a stack that must exist (the checkpoint's, when it has them)."""
+        self._require_stack()
+        return self._resources(self._stack_obj)  # None: _deployment reads the checkpoint
 
     def recorded_outputs(self) -> dict[str, Any]:
         """The stack outputs the last update wrote, from the state (secrets stay ciphertext)."""
