@@ -56,17 +56,3 @@ def read_deployment(backend_dir: Path, project: str, stack: str) -> Optional[dic
             raise NotReadable(f"{path}: checkpoint version {version!r}")
         return dict((document.get("checkpoint") or {}).get("latest") or {})
     return None
-
-
-def state_digest(backend_dir: Path, project: str, stack: str) -> Optional[str]:
-    """sha256 of the stack's checkpoint file as it is now: any change to the state changes it."""
-    import hashlib
-
-    for path in stack_files(backend_dir, project, stack):
-        try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return None
-    return None

@@ -442,17 +442,18 @@ class PulumiEngine:
         return found
 
     def outputs(self) -> dict[str, Any]:
-        """Every output, secrets in plain text: one `stack output` (the Automation API's
+        """Every output, secrets in plain text: read from a file backend's checkpoint under the
+        empty passphrase (state_secrets), else one `stack output` (the Automation API's
         `outputs()` runs two, to tell which are secret)."""
         import json
 
-        from .outputs_cache import remember, remembered
         from .pulumi_run import run_command
 
-        if self._outputs_cache is None:
-            kept = self._kept_outputs()
-            state = kept and self._state_digest()
-            self._outputs_cache = remembered(kept, state) if kept and state else None
+        if self._outputs_cache is None and self._empty_passphrase():
+            from .state_secrets import stack_outputs
+
+            deployment = self._checkpoint_deployment()
+            self._outputs_cache = stack_outputs(deployment) if deployment is not None else None
         if self._outputs_cache is None:
             self._require_stack()
             self._prepare_backend()  # the project folder `stack output` runs in
@@ -460,26 +461,14 @@ class PulumiEngine:
             argv = ["stack", "output", "--json", "--show-secrets"]
             result = self._run(lambda: run_command(command, argv, self.target.stack, str(self.target.project_dir), env))
             self._outputs_cache = json.loads(result.stdout or "{}")
-            if kept and state and self._state_digest() == state:  # no other run changed it meanwhile
-                remember(kept, state, self._outputs_cache)
         return dict(self._outputs_cache)
 
-    def _kept_outputs(self) -> Optional[Path]:
-        """Where outputs_cache keeps this stack's outputs; None when it must not (a passphrase of
-        the user's, or a backend that is not a file kindplane reads)."""
-        from .outputs_cache import cache_path
-
-        folder = self._backend_dir()
-        own_passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
-        if folder is None or own_passphrase is not None:
-            return None
-        return cache_path(folder, PROJECT, self.target.stack)
-
-    def _state_digest(self) -> Optional[str]:
-        from .checkpoint import state_digest
-
-        folder = self._backend_dir()
-        return state_digest(folder, PROJECT, self.target.stack) if folder is not None else None
+    @staticmethod
+    def _empty_passphrase() -> bool:
+        """kindplane's default, or PULUMI_CONFIG_PASSPHRASE set empty; a passphrase or passphrase
+        file of the user's keeps the secrets for the Pulumi CLI to open."""
+        passphrase, passphrase_file = (os.environ.get(variable) for variable in PASSPHRASE_VARS)
+        return not passphrase and passphrase_file is None
 
     def _deployment(self, stack) -> dict:
         if self._deployment_cache is None:

@@ -46,7 +46,11 @@ STATE = {
     "version": 3,
     "deployment": {
         "resources": [
-            {"urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev", "type": "pulumi:pulumi:Stack"},
+            {
+                "urn": "urn:pulumi:dev::kindplane::pulumi:pulumi:Stack::kindplane-dev",
+                "type": "pulumi:pulumi:Stack",
+                "outputs": {"clusterName": "shop"},
+            },
             {
                 "urn": "urn:pulumi:dev::kindplane::command:local:Command::kindplane-cluster-kind",
                 "type": "command:local:Command",
