@@ -227,7 +227,16 @@ def _fail(client: DockerClient, wanted: Wanted, what: str) -> None:
     )
 
 
+# A registry:2 that cannot reach its upstream panics with a ~15-line stack trace, and a mirror's
+# supervisor (render/pull_through.py) starts it again every probe: the reason is often more than
+# 20 lines back, behind the next start's first lines.
+LOG_LINES_READ = 200
+
+
 def _last_words(client: DockerClient, name: str) -> str:
-    lines = [line for line in client.api.logs(name, tail=20).decode("utf-8", "replace").splitlines() if line.strip()]
-    reason = next((line for line in lines if "panic:" in line or "level=fatal" in line), lines[-1] if lines else "")
+    """The newest panic or fatal line among the container's last lines, else its last line."""
+    logs = client.api.logs(name, tail=LOG_LINES_READ).decode("utf-8", "replace")
+    lines = [line for line in logs.splitlines() if line.strip()]
+    causes = [line for line in lines if "panic:" in line or "level=fatal" in line]
+    reason = causes[-1] if causes else (lines[-1] if lines else "")
     return f": {reason.strip()[:300]}" if reason else ""
