@@ -99,11 +99,21 @@ def test_every_node_fetches_docker_io_through_the_mirror_which_then_holds_the_bl
 
 
 def test_without_hosts_toml_the_same_name_goes_to_the_real_docker_io_and_fails(env):
-    """Negative control: the fetch above worked because of the mirror's hosts.toml."""
+    """Negative control: the fetch above worked because of the mirror's hosts.toml. Docker Hub's
+    name is pinned to a closed port on the node (no internet here: its DNS look-up would wait
+    ~50 s for time-outs), so the fetch fails at once, naming the host it went to."""
     node = env.cluster.containerd_nodes()[0]
-    fetched = env.cluster.ctr_fetch(node, IMAGE, hosts_dir=None)
+    pin = "127.0.0.1 registry-1.docker.io  # kindplane test pin"
+    assert env.cluster.exec(node, ["sh", "-c", f"echo '{pin}' >> /etc/hosts"]).returncode == 0
+    try:
+        fetched = env.cluster.ctr_fetch(node, IMAGE, hosts_dir=None)
+    finally:  # /etc/hosts is Docker's bind mount: rewritten in place, not replaced
+        env.cluster.exec(
+            node, ["sh", "-c", "grep -v 'kindplane test pin' /etc/hosts > /tmp/hosts; cat /tmp/hosts > /etc/hosts"]
+        )
     assert fetched.returncode != 0
-    assert "docker.io" in fetched.stderr
+    assert "registry-1.docker.io" in fetched.stderr and "connection refused" in fetched.stderr, fetched.stderr
+    assert "kindplane test pin" not in env.cluster.read_file(node, "/etc/hosts").decode()
 
 
 def test_doctor_passes_every_mirror_check(env):
