@@ -31,6 +31,7 @@ def environment(module_cluster_factory, registry_image, tmp_path_factory):
         from harness import registry as registry_mod
 
         registries.containers.append(commands.config.cluster.registry.name)
+        registries.volumes.append(f"{commands.config.cluster.registry.name}-data")  # run_registry makes it
         registry_mod.run_registry(commands.registry_container)
         module_cluster_factory.from_commands(commands)
         for command in [commands.network_join, *commands.hosts_toml.values()]:
