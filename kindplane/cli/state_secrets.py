@@ -50,8 +50,6 @@ def stack_outputs(deployment: dict[str, Any]) -> Optional[dict[str, Any]]:
     try:
         if not isinstance(outputs, dict):
             raise Unreadable("outputs are not an object")
-        if not _has_special(outputs):
-            return dict(outputs)
         key = empty_passphrase_key(deployment.get("secrets_providers")) if _sealed(outputs) else b""
         return {name: _reveal(value, key) for name, value in outputs.items()}
     except Unreadable:
@@ -111,12 +109,6 @@ def _sealed(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
     return "ciphertext" in value if SPECIAL_SIG in value else any(_sealed(v) for v in value.values())
-
-
-def _has_special(value: Any) -> bool:
-    if isinstance(value, list):
-        return any(_has_special(item) for item in value)
-    return isinstance(value, dict) and (SPECIAL_SIG in value or any(_has_special(v) for v in value.values()))
 
 
 def _open(sealed: str, key: bytes) -> bytes:
