@@ -51,7 +51,7 @@ from harness.docker_env import docker, docker_problem  # noqa: E402
 from harness.engine import EngineProject, load_toolchain_env, make_project, remove_cluster  # noqa: E402
 from harness.images import ensure_node_image, ensure_registry_image  # noqa: E402
 from harness.names import free_port, unique_name  # noqa: E402
-from harness.registry import remove_container, remove_volume  # noqa: E402
+from harness.registry import remove_registry  # noqa: E402
 from harness.shell import standin_env  # noqa: E402
 from harness.standin_kind import NODE_IMAGE_ENV  # noqa: E402
 
@@ -103,8 +103,7 @@ def quiet_ports(count: int, start: int = 21000) -> list[int]:
 def remove_leftovers(cluster: str, registry: str) -> None:
     """What a failed round may leave: the stand-in cluster, the registry and its volume."""
     remove_cluster(cluster)
-    remove_container(registry)
-    remove_volume(f"{registry}-data")
+    remove_registry(registry)
 
 
 class ScriptPath:

@@ -13,6 +13,8 @@ from harness.fixtures import push_to
 from harness.names import unique_name
 from harness.shell import run_program_command
 
+from kindplane.core.naming import data_volume_name
+
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("fake_tools")]
 
 
@@ -31,7 +33,7 @@ def environment(module_cluster_factory, registry_image, tmp_path_factory):
         from harness import registry as registry_mod
 
         registries.containers.append(commands.config.cluster.registry.name)
-        registries.volumes.append(f"{commands.config.cluster.registry.name}-data")  # run_registry makes it
+        registries.volumes.append(data_volume_name(commands.config.cluster.registry.name))  # run_registry makes it
         registry_mod.run_registry(commands.registry_container)
         module_cluster_factory.from_commands(commands)
         for command in [commands.network_join, *commands.hosts_toml.values()]:

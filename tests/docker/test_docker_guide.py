@@ -17,7 +17,7 @@ from harness.cluster import StandinCluster
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import program_commands
-from harness.registry import remove_container, remove_volume, run_registry
+from harness.registry import remove_registry, run_registry
 from harness.shell import run_program_command, run_shell
 from support.guide import commands
 
@@ -55,8 +55,7 @@ def example(registry_image, node_image, kind_network, app_image, tmp_path_factor
         yield swap, config, StandinCluster(name), commands
     finally:
         run_program_command(commands.kind, "delete")
-        remove_container(registry)
-        remove_volume(f"{registry}-data")  # the program's registry keeps its images in a named volume
+        remove_registry(registry)
         docker("rmi", f"{app}:latest", f"localhost:{port}/{app}:latest", check=False)
 
 

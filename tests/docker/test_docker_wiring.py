@@ -16,7 +16,7 @@ from harness.docker_env import docker
 from harness.fixtures import nodes_of_kind
 from harness.names import free_port, unique_name
 from harness.program_commands import ProgramCommands, config_text, program_commands
-from harness.registry import inspect, registry_get, remove_container, remove_volume, run_registry
+from harness.registry import inspect, registry_get, remove_registry, run_registry
 from harness.shell import run_program_command
 
 from kindplane.core.naming import CERTS_DIR, KIND_NETWORK
@@ -67,8 +67,7 @@ def wired(request, registry_image, node_image, kind_network, app_image):
         yield env
     finally:
         run_program_command(commands.kind, "delete")
-        remove_container(registry)
-        remove_volume(f"{registry}-data")  # the program's registry keeps its images in a named volume
+        remove_registry(registry)
 
 
 def test_kind_create_made_exactly_the_configured_nodes(wired):

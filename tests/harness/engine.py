@@ -20,6 +20,8 @@ from typing import Optional
 
 import yaml
 
+from kindplane.core.naming import data_volume_name
+
 from .docker_env import docker, in_ci
 from .shell import BIN_DIR
 
@@ -258,7 +260,7 @@ class Names:
             remove_cluster(cluster)
         if self.containers:
             docker("rm", "-f", "-v", *sorted(self.containers), check=False)
-        for volume in sorted(self.volumes | {f"{name}-data" for name in self.containers}):
+        for volume in sorted(self.volumes | {data_volume_name(name) for name in self.containers}):
             docker("volume", "rm", volume, check=False)
 
 

@@ -13,6 +13,8 @@ import time
 import urllib.request
 from typing import Optional
 
+from kindplane.core.naming import data_volume_name
+
 from .docker_env import docker
 from .images import REGISTRY_TAG
 
@@ -98,6 +100,12 @@ def remove_container(name: str) -> None:
 
 def remove_volume(name: str) -> None:
     docker("volume", "rm", "-f", name, check=False)
+
+
+def remove_registry(name: str) -> None:
+    """A registry the program's inputs made: the container and the named volume its images are in."""
+    remove_container(name)
+    remove_volume(data_volume_name(name))
 
 
 def port_bindings(name: str) -> dict:

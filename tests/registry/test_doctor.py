@@ -14,7 +14,7 @@ import pytest
 from harness.docker_env import docker
 from harness.names import free_port, unique_name
 from harness.program_commands import ProgramCommands, config_text, program_commands
-from harness.registry import docker_run_argv, remove_container, remove_volume, run_registry, wait_for_registry
+from harness.registry import docker_run_argv, remove_container, remove_registry, run_registry, wait_for_registry
 from harness.shell import run_program_command
 from typer.testing import CliRunner
 
@@ -82,8 +82,7 @@ def setup(registry_image, node_image, kind_network, tmp_path_factory):
         yield Setup(commands, config_file, port)
     finally:
         run_program_command(commands.kind, "delete")
-        remove_container(registry)
-        remove_volume(f"{registry}-data")  # the program's registry keeps its images in a named volume
+        remove_registry(registry)
 
 
 def test_healthy_setup_passes_every_check(setup):
