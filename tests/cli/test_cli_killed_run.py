@@ -110,7 +110,7 @@ def fake_kind(seconds: int) -> str:
 def test_a_kind_command_left_running_is_found_by_cluster_name_and_waited_for(tmp_path):
     kind = tmp_path / "bin" / "kind"
     kind.parent.mkdir()
-    kind.write_text(fake_kind(2))
+    kind.write_text(fake_kind(3))
     kind.chmod(0o755)
     left = subprocess.Popen(
         [str(kind), "create", "cluster", "--name", "shop", "--config", "-"], stdin=subprocess.DEVNULL
@@ -128,7 +128,11 @@ def test_a_kind_command_left_running_is_found_by_cluster_name_and_waited_for(tmp
         seen: list[KindProcess] = []
         assert wait_for_kind({"shop"}, seen.append, timeout=30, interval=0.05) == []
         assert sorted(p.pid for p in seen) == sorted([left.pid, by_interpreter.pid])
-        assert left.poll() is not None and by_interpreter.poll() is not None
+        # A process's command line reads empty from the moment the kernel frees its memory, a
+        # little before it turns zombie and poll() can reap it; a wait that returned early would
+        # find both still in their 3 s sleep.
+        left.wait(timeout=1)
+        by_interpreter.wait(timeout=1)
         assert seen[0].describe() == f"`kind {seen[0].verb} cluster --name shop` (pid {seen[0].pid})"
     finally:
         for process in (left, by_interpreter, other):
