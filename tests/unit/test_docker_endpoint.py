@@ -35,7 +35,9 @@ def docker_cli() -> str:
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True)
+    """The docker CLI found on this PATH, run with a bare PATH (it may live outside it: /usr/local/bin)."""
+    docker = shutil.which("docker") or "docker"
+    return subprocess.run([docker, *args], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True)
 
 
 def cli_host(env: dict[str, str]) -> str:
