@@ -4,6 +4,8 @@ A stand-in script plays kube-apiserver; `wait_ready` is replaced by its liveness
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -50,7 +52,7 @@ def starts(tmp_path: Path) -> int:
 def stop(fault: faults.SilencedApiServer) -> None:
     pid = apiserver.pids(fault.cluster).get("kube-apiserver")
     if pid is not None and apiserver.running(pid, fault.directory):
-        faults.os.kill(pid, faults.signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
 
 
 def test_a_restart_that_exits_at_once_is_started_again(tmp_path, monkeypatch):
